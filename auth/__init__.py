@@ -1,0 +1,1 @@
+"""Authentication (who is calling) and the field policy (what they may read)."""
