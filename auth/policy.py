@@ -1,0 +1,204 @@
+"""The one field-access policy (SPEC: Field visibility). Deny by default.
+
+``ROWS`` says who may see an object of a type at all (an invisible row is absent);
+``FIELDS`` says, for every field of every type, who may read it (a denied field is null plus a
+FORBIDDEN error). Both are enforced by ``auth.enforce`` on every path — root fields, nested
+fields, connections and federation ``_entities`` — so no resolver carries its own role checks.
+A test walks the schema and fails on any field missing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from auth.principal import Principal, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What the policy needs to know about an object: whose data it is and who published it."""
+
+    officer_id: str | None
+    publisher_id: str | None = None
+    publisher_ids: frozenset[str] = frozenset()
+    status: str | None = None
+    fair_process_attested: bool = False
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A named condition under which a caller may read; ``name`` is what the docs and tests show."""
+
+    name: str
+    test: Callable[[Principal, Any], bool]
+
+    def __or__(self, other: Grant | Access) -> Access:
+        return Access((self,)) | other
+
+    def allows(self, who: Principal, obj: Any) -> bool:
+        try:
+            return self.test(who, obj)
+        except AttributeError:  # a condition on an object, asked about no object: deny
+            return False
+
+
+@dataclass(frozen=True)
+class Access:
+    grants: tuple[Grant, ...]
+
+    def __or__(self, other: Grant | Access) -> Access:
+        more = (other,) if isinstance(other, Grant) else other.grants
+        return Access(self.grants + more)
+
+    def allows(self, who: Principal, obj: Any) -> bool:
+        return any(g.allows(who, obj) for g in self.grants)
+
+    @property
+    def names(self) -> list[str]:
+        return [g.name for g in self.grants]
+
+
+def _role(*roles: Role) -> Callable[[Principal, Any], bool]:
+    return lambda who, _obj: who.role in roles
+
+
+# --- the grants ---------------------------------------------------------------------------
+ANYONE = Grant("anyone", lambda _w, _o: True)
+AUTHENTICATED = Grant("any authenticated caller", lambda w, _o: w.authenticated)
+HIRING = Grant("hiring agency", _role(Role.HIRING_AGENCY))
+PARTNER = Grant("partner", _role(Role.PARTNER))
+AUDITOR = Grant("auditor", _role(Role.AUDITOR))
+ADMIN = Grant("admin", _role(Role.ADMIN))
+PUBLISHER = Grant("publisher", _role(Role.PUBLISHER))
+OFFICER = Grant("officer", _role(Role.OFFICER))
+
+# Conditions on the object. Every guarded object exposes ``officer_id`` (whose data it is) and,
+# where relevant, ``publisher_id`` (who published it) and ``publisher_ids`` (who has published
+# about the officer: the publishers whose jurisdiction it falls in).
+SELF = Grant("the officer themself",
+             lambda w, o: w.role is Role.OFFICER and w.officer_id is not None and w.officer_id == o.officer_id)
+OWN_JURISDICTION = Grant(
+    "publisher, own jurisdiction",
+    lambda w, o: w.role is Role.PUBLISHER and w.publisher_id is not None and w.publisher_id in o.publisher_ids,
+)
+OWN_RECORDS = Grant(
+    "publisher, own records",
+    lambda w, o: w.role is Role.PUBLISHER and w.publisher_id is not None and w.publisher_id == o.publisher_id,
+)
+HIRING_FINAL = Grant(
+    "hiring agency, FINAL with fair process attested",
+    lambda w, o: w.role is Role.HIRING_AGENCY and o.status == "FINAL" and bool(o.fair_process_attested),
+)
+NOBODY = Access(())
+
+# --- who may read what ----------------------------------------------------------------------
+IDENTITY = SELF | HIRING | OWN_JURISDICTION | AUDITOR          # names, aliases, certifications
+RECORD_READERS = SELF | HIRING_FINAL | OWN_RECORDS | AUDITOR    # record summary and narrative
+PUBLIC = Access((ANYONE,))
+
+ROWS: dict[str, Access] = {
+    "Officer": IDENTITY,
+    "Certification": IDENTITY,
+    "Employment": IDENTITY,
+    "MisconductRecord": RECORD_READERS,
+    "StatusChange": RECORD_READERS,
+    "QueryLogEntry": SELF | AUDITOR,
+    "Notification": Access((SELF,)),
+    "CertificationVerification": PARTNER | HIRING | AUDITOR | PUBLISHER,
+    "Agency": PUBLIC,
+    "Publisher": PUBLIC,
+    "PublisherKey": PUBLIC,
+}
+
+
+def _all(access: Access, *names: str) -> dict[str, Access]:
+    return dict.fromkeys(names, access)
+
+
+_RECORD_SUMMARY = ("id", "kind", "actionDate", "publisher", "reasonCategory", "status", "disputed",
+                   "subjectStatement", "state", "agency", "fairProcessAttested", "statusHistory", "updatedAt")
+
+FIELDS: dict[str, dict[str, Access]] = {
+    "Query": {
+        "officer": Access((AUTHENTICATED,)),
+        "officers": AUDITOR | PUBLISHER,
+        "searchOfficers": HIRING | AUDITOR | PUBLISHER,
+        "record": Access((AUTHENTICATED,)),
+        "verifyCertification": PARTNER | HIRING | AUDITOR | PUBLISHER,
+        "agency": PUBLIC,
+        "agencies": PUBLIC,
+        "publisher": PUBLIC,
+        "publishers": PUBLIC,
+        "me": PUBLIC,
+        "queryLog": Access((AUDITOR,)),
+        "_entities": PUBLIC,      # every entity is then checked by ROWS and FIELDS like any other path
+        "_service": Access((AUTHENTICATED,)),
+    },
+    "Mutation": {
+        "publishEvents": Access((PUBLISHER,)),
+        "addStatement": Access((OFFICER,)),
+        "openDispute": Access((OFFICER,)),
+        "registerAgency": Access((ADMIN,)),
+        "registerPublisher": Access((ADMIN,)),
+        "addPublisherKey": Access((ADMIN,)),
+        "revokePublisherKey": Access((ADMIN,)),
+    },
+    "_Service": {"sdl": Access((AUTHENTICATED,))},
+    "Viewer": _all(PUBLIC, "role", "subject", "officerId", "agencyOri", "publisherId", "partnerId"),
+    "Officer": {
+        "id": IDENTITY,
+        "names": IDENTITY,
+        "primaryName": IDENTITY,
+        "dateOfBirth": IDENTITY,
+        "certifications": IDENTITY,
+        "employment": IDENTITY,
+        "records": SELF | HIRING | OWN_JURISDICTION | AUDITOR,  # rows then filtered by RECORD_READERS
+        "queryLog": SELF | AUDITOR,
+        "notifications": Access((SELF,)),
+    },
+    "PersonName": _all(PUBLIC, "kind", "givenName", "middleName", "familyName", "suffix", "fullName"),
+    "Certification": _all(IDENTITY, "id", "state", "number", "kind", "status", "issuedOn", "expiresOn",
+                          "statusReason", "publisher", "updatedAt"),
+    "Employment": _all(IDENTITY, "id", "agency", "position", "startDate", "endDate", "separationReason",
+                       "publisher"),
+    "MisconductRecord": {
+        **_all(RECORD_READERS, *_RECORD_SUMMARY),
+        "narrative": RECORD_READERS,
+        "caseReference": RECORD_READERS,
+        "officer": RECORD_READERS,
+    },
+    "StatusChange": _all(RECORD_READERS, "fromStatus", "toStatus", "fairProcessAttested", "reason", "changedAt"),
+    "QueryLogEntry": _all(SELF | AUDITOR, "id", "actorRole", "actorSubject", "actorOrganization", "purpose",
+                          "returned", "queriedAt", "officerId"),
+    "Notification": _all(Access((SELF,)), "id", "kind", "message", "recordId", "createdAt"),
+    "CertificationVerification": _all(PARTNER | HIRING | AUDITOR | PUBLISHER, "state", "number", "kind",
+                                      "status", "expiresOn", "checkedAt"),
+    "OfficerMatch": _all(HIRING | AUDITOR | PUBLISHER, "officer", "score", "reasons", "strong"),
+    "Agency": _all(PUBLIC, "ori", "name", "state", "level"),
+    "Publisher": _all(PUBLIC, "id", "kind", "name", "state", "agencyOri", "keys"),
+    "PublisherKey": _all(PUBLIC, "kid", "publicJwk", "validFrom", "revokedAt"),
+    "PublishResult": _all(Access((PUBLISHER,)), "committed", "accepted", "duplicates", "rejected", "results"),
+    "EventResult": _all(Access((PUBLISHER,)), "index", "status", "eventType", "eventId", "entityId",
+                        "officerId", "logIndex", "code", "message"),
+    "PageInfo": _all(PUBLIC, "hasNextPage", "endCursor"),
+}
+
+# Connections and edges carry no data of their own: their nodes are checked by ROWS and FIELDS.
+for _node in ("Officer", "Certification", "Employment", "MisconductRecord", "QueryLogEntry", "Agency",
+              "Notification"):
+    FIELDS[f"{_node}Connection"] = _all(PUBLIC, "edges", "pageInfo", "totalCount")
+    FIELDS[f"{_node}Edge"] = _all(PUBLIC, "cursor", "node")
+
+# Reading any of these about an officer, as one of these roles, needs a declared purpose and is logged.
+DISCLOSED_TYPES = frozenset({"Officer", "Certification", "Employment", "MisconductRecord"})
+LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})
+
+
+def field_access(type_name: str, field_name: str) -> Access:
+    return FIELDS.get(type_name, {}).get(field_name, NOBODY)
+
+
+def row_visible(type_name: str, who: Principal, obj: Any) -> bool:
+    return ROWS.get(type_name, NOBODY).allows(who, obj)

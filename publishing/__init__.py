@@ -1,0 +1,1 @@
+"""Turning signed publisher events into registry state: validation, jurisdiction, lifecycle, apply."""

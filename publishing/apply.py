@@ -1,0 +1,390 @@
+"""Apply a batch of signed events atomically: verify, authorize, check idempotency, write, log.
+
+A batch is one transaction. Each event runs under a savepoint so every row gets a verdict,
+but if any event is rejected (or the batch is a dry run) nothing of the batch is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import rfc8785
+from pydantic import ValidationError
+
+from auth.principal import Principal, Role
+from ledger import log_store
+from publishing import jurisdiction, lifecycle, subjects
+from publishing.keys import import_public_jwk
+from publishing.payloads import (
+    EVENT_ADAPTER,
+    CertificationIssued,
+    CertificationStatusChanged,
+    EmploymentEnded,
+    EmploymentStarted,
+    Event,
+    RecordAffirmed,
+    RecordCorrected,
+    RecordPublished,
+    RecordStatusChanged,
+)
+from registry import ids
+from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryError
+from store import agencies, certifications, employment, notifications, publishers, records
+from store import events as event_store
+from store.models import CertificationRow, EmploymentRow, PublisherRow, RecordRow
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class SignatureRejected(RegistryError):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Submission:
+    jws: str
+    ssn: str | None = None  # write-only, never signed or logged: only its blind index is kept
+
+
+@dataclass
+class Outcome:
+    index: int
+    status: str  # ACCEPTED, DUPLICATE, REJECTED, NOT_APPLIED
+    event_type: str | None = None
+    event_id: str | None = None
+    entity_id: str | None = None
+    officer_id: str | None = None
+    log_index: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class BatchResult:
+    committed: bool
+    outcomes: list[Outcome]
+
+
+@dataclass(frozen=True)
+class Applied:
+    officer_id: str | None
+    entity_id: str
+
+
+class Publisher:
+    """One batch's worth of context: the caller, the SSN key and the connection."""
+
+    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes) -> None:
+        self.conn = conn
+        self.caller = caller
+        self.ssn_key = ssn_key
+
+    async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
+        if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
+            raise Forbidden("only a registered publisher may publish events")
+        outcomes: list[Outcome] = []
+        tx = self.conn.transaction()
+        await tx.start()
+        try:
+            for index, sub in enumerate(submissions):
+                outcomes.append(await self._one(index, sub))
+        except BaseException:
+            await tx.rollback()
+            raise
+        failed = any(o.status == "REJECTED" for o in outcomes)
+        if failed or dry_run:
+            await tx.rollback()
+            for o in outcomes:
+                if o.status == "ACCEPTED" and failed:
+                    o.status, o.log_index = "NOT_APPLIED", None
+                elif o.status == "ACCEPTED":
+                    o.log_index = None
+            return BatchResult(committed=False, outcomes=outcomes)
+        await tx.commit()
+        return BatchResult(committed=True, outcomes=outcomes)
+
+    async def _one(self, index: int, sub: Submission) -> Outcome:
+        sp = self.conn.transaction()
+        await sp.start()
+        try:
+            outcome = await self._apply(index, sub)
+        except RegistryError as err:
+            await sp.rollback()
+            return Outcome(index, "REJECTED", code=err.code, message=err.message)
+        except asyncpg.PostgresError as err:
+            await sp.rollback()
+            return Outcome(index, "REJECTED", code="BAD_USER_INPUT", message=_db_message(err))
+        await sp.commit()
+        return outcome
+
+    async def _apply(self, index: int, sub: Submission) -> Outcome:
+        from ledger import events as signing
+
+        kid = _unverified_kid(sub.jws)
+        key = await publishers.key_by_kid(self.conn, kid)
+        if key is None:
+            raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")
+
+        def resolve(wanted: str) -> Any:
+            if wanted != key.kid:
+                raise KeyError(wanted)
+            return import_public_jwk(key.public_jwk)
+
+        try:
+            verified = signing.verify_event(sub.jws, resolve)
+        except signing.EventSignatureError as err:
+            raise SignatureRejected(err.code, err.message) from err
+        event = _parse(verified.payload)
+        if event.publisher != key.publisher_id:
+            raise Forbidden(f"the event names publisher {event.publisher} but is signed with a key of "
+                            f"{key.publisher_id}")
+        if event.publisher != self.caller.publisher_id:
+            raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
+                            f"events of {event.publisher}")
+        now = datetime.now(UTC)
+        if event.issuedAt.tzinfo is None:
+            raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
+        if event.issuedAt > now + CLOCK_SKEW:
+            raise BadInput("issuedAt is in the future")
+        if event.issuedAt < key.valid_from:
+            raise SignatureRejected("KEY_NOT_YET_VALID", f"key {kid} was not valid yet when this event was signed")
+        if key.revoked_at is not None and (key.revoked_at <= now or event.issuedAt >= key.revoked_at):
+            raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
+
+        digest = _content_digest(verified.payload)
+        prior = await event_store.by_publisher_event(self.conn, event.publisher, event.eventId)
+        if prior is not None:
+            if prior.content_digest != digest:
+                raise Conflict(f"event {event.eventId} was already accepted with different content; "
+                               "use a new eventId for a new event")
+            return Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id, prior.officer_id,
+                           prior.log_index)
+
+        publisher = (await publishers.by_ids(self.conn, [event.publisher]))[0]
+        assert publisher is not None
+        [(log_index, _)] = await log_store.append_leaves(self.conn, [sub.jws.encode("ascii")])
+        event_pk = await event_store.insert(
+            self.conn, publisher_id=event.publisher, event_id=event.eventId, type_=event.type, kid=kid,
+            jws=sub.jws, payload=verified.payload, content_digest=digest, log_index=log_index,
+        )
+        applied = await self._dispatch(event, publisher, sub, event_pk)
+        await event_store.set_subject(self.conn, event_pk, applied.officer_id, applied.entity_id)
+        return Outcome(index, "ACCEPTED", event.type, event.eventId, applied.entity_id, applied.officer_id,
+                       log_index)
+
+    async def _dispatch(self, event: Event, pub: PublisherRow, sub: Submission, event_pk: int) -> Applied:
+        ssn_index = self._ssn_index(sub.ssn)
+        if sub.ssn is not None and not isinstance(event, CertificationIssued | EmploymentStarted | RecordPublished):
+            raise BadInput("an SSN may accompany only an event that identifies an officer")
+        match event:
+            case CertificationIssued():
+                return await self._certification_issued(event, pub, ssn_index)
+            case CertificationStatusChanged():
+                return await self._certification_status(event, pub)
+            case EmploymentStarted():
+                return await self._employment_started(event, pub, ssn_index)
+            case EmploymentEnded():
+                return await self._employment_ended(event, pub)
+            case RecordPublished():
+                return await self._record_published(event, pub, ssn_index, event_pk)
+            case RecordStatusChanged():
+                return await self._record_status(event, pub, event_pk)
+            case RecordCorrected():
+                return await self._record_corrected(event, pub, event_pk)
+            case RecordAffirmed():
+                return await self._record_affirmed(event, pub, event_pk)
+        raise BadInput("unsupported event type")  # pragma: no cover - the union is exhaustive
+
+    def _ssn_index(self, ssn: str | None) -> bytes | None:
+        if ssn is None:
+            return None
+        from identity.ssn import ssn_blind_index, validate_ssn
+
+        try:
+            digits = validate_ssn(ssn)
+        except ValueError as err:
+            raise BadInput(str(err)) from None
+        return ssn_blind_index(digits, self.ssn_key)
+
+    async def _certification_issued(self, ev: CertificationIssued, pub: PublisherRow, ssn: bytes | None) -> Applied:
+        _deny(jurisdiction.check_certification(pub, ev.state))
+        if await certifications.by_source(self.conn, pub.id, ev.sourceId) is not None:
+            raise Conflict(f"certification {ev.sourceId} already exists; change it with certification.status_changed")
+        if ev.expiresOn is not None and ev.expiresOn < ev.issuedOn:
+            raise BadInput("expiresOn is before issuedOn")
+        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number))
+        row = CertificationRow(ids.certification_id(), officer_id, pub.id, ev.sourceId, ev.state, ev.number,
+                               ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, datetime.now(UTC))
+        try:
+            await certifications.insert(self.conn, row)
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"{ev.state} certification number {ev.number} ({ev.kind}) is already registered") from None
+        return Applied(officer_id, row.id)
+
+    async def _certification_status(self, ev: CertificationStatusChanged, pub: PublisherRow) -> Applied:
+        cert = await certifications.by_source(self.conn, pub.id, ev.certificationSourceId)
+        if cert is None:
+            raise NotFound(f"you have no certification with sourceId {ev.certificationSourceId}")
+        await certifications.set_status(self.conn, cert.id, ev.status, ev.reason, ev.expiresOn)
+        return Applied(cert.officer_id, cert.id)
+
+    async def _employment_started(self, ev: EmploymentStarted, pub: PublisherRow, ssn: bytes | None) -> Applied:
+        agency = (await agencies.by_oris(self.conn, [ev.agencyOri]))[0]
+        if agency is None:
+            raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
+        _deny(jurisdiction.check_employment(pub, agency))
+        if await employment.by_source(self.conn, pub.id, ev.sourceId) is not None:
+            raise Conflict(f"employment {ev.sourceId} already exists; end it with employment.ended")
+        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn)
+        row = EmploymentRow(ids.employment_id(), officer_id, pub.id, ev.sourceId, ev.agencyOri, ev.position,
+                            ev.startDate, None, None)
+        await employment.insert(self.conn, row)
+        return Applied(officer_id, row.id)
+
+    async def _employment_ended(self, ev: EmploymentEnded, pub: PublisherRow) -> Applied:
+        job = await employment.by_source(self.conn, pub.id, ev.employmentSourceId)
+        if job is None:
+            raise NotFound(f"you have no employment with sourceId {ev.employmentSourceId}")
+        if job.end_date is not None:
+            raise Conflict(f"employment {ev.employmentSourceId} already ended on {job.end_date.isoformat()}")
+        if ev.endDate < job.start_date:
+            raise BadInput("endDate is before the employment's startDate")
+        await employment.end(self.conn, job.id, ev.endDate, ev.separationReason)
+        return Applied(job.officer_id, job.id)
+
+    async def _record_published(
+        self, ev: RecordPublished, pub: PublisherRow, ssn: bytes | None, event_pk: int
+    ) -> Applied:
+        agency = None
+        if ev.agencyOri is not None:
+            agency = (await agencies.by_oris(self.conn, [ev.agencyOri]))[0]
+            if agency is None:
+                raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
+        _deny(jurisdiction.check_record(pub, ev.kind, ev.state, agency))
+        if not lifecycle.initial_status_allowed(ev.status):
+            raise BadInput(f"a new record cannot start as {ev.status}")
+        if ev.fairProcessAttested and ev.status != "FINAL":
+            raise BadInput("fair process can be attested only when the record is FINAL")
+        if await records.by_source(self.conn, pub.id, ev.sourceId) is not None:
+            raise Conflict(f"record {ev.sourceId} already exists; amend it with record.corrected or "
+                           "record.status_changed")
+        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn)
+        now = datetime.now(UTC)
+        row = RecordRow(ids.record_id(), officer_id, pub.id, ev.sourceId, ev.kind, ev.state, ev.agencyOri,
+                        ev.reasonCategory, ev.actionDate, ev.narrative, ev.caseReference, ev.status,
+                        ev.fairProcessAttested, False, None, None, None, now, now)
+        await records.insert(self.conn, row)
+        await records.add_history(self.conn, row.id, None, ev.status, ev.fairProcessAttested, None, event_pk)
+        await notifications.add(self.conn, officer_id, row.id, "RECORD_PUBLISHED",
+                                f"{pub.name} published a {ev.kind} record about you (status {ev.status}).")
+        return Applied(officer_id, row.id)
+
+    async def _own_record(self, pub: PublisherRow, source_id: str) -> RecordRow:
+        rec = await records.by_source(self.conn, pub.id, source_id)
+        if rec is None:
+            raise NotFound(f"you have no record with sourceId {source_id}")
+        return rec
+
+    async def _record_status(self, ev: RecordStatusChanged, pub: PublisherRow, event_pk: int) -> Applied:
+        rec = await self._own_record(pub, ev.recordSourceId)
+        why_not = lifecycle.check_transition(rec.status, ev.status)
+        if why_not:
+            raise Conflict(why_not)
+        if ev.fairProcessAttested and ev.status != "FINAL":
+            raise BadInput("fair process can be attested only when the record is FINAL")
+        if ev.status == "EXPUNGED":
+            await records.expunge(self.conn, rec.id)
+            await records.add_history(self.conn, rec.id, rec.status, "EXPUNGED", False, None, event_pk)
+            await event_store.expunge_entity(self.conn, rec.id, keep_event_pk=event_pk)
+            await notifications.add(self.conn, rec.officer_id, rec.id, "RECORD_EXPUNGED",
+                                    f"{pub.name} expunged a record about you.")
+            return Applied(rec.officer_id, rec.id)
+        await records.set_status(self.conn, rec.id, ev.status, ev.fairProcessAttested)
+        await records.add_history(self.conn, rec.id, rec.status, ev.status, ev.fairProcessAttested, ev.reason,
+                                  event_pk)
+        await notifications.add(self.conn, rec.officer_id, rec.id, "RECORD_STATUS_CHANGED",
+                                f"{pub.name} changed a {rec.kind} record about you from {rec.status} to {ev.status}.")
+        return Applied(rec.officer_id, rec.id)
+
+    async def _record_corrected(self, ev: RecordCorrected, pub: PublisherRow, event_pk: int) -> Applied:
+        rec = await self._own_record(pub, ev.recordSourceId)
+        if rec.status == "EXPUNGED":
+            raise Conflict("an expunged record cannot be corrected")
+        changes = {
+            col: value for col, value in (
+                ("reason_category", ev.reasonCategory), ("action_date", ev.actionDate),
+                ("narrative", ev.narrative), ("case_reference", ev.caseReference),
+            ) if value is not None
+        }
+        if not changes and not ev.resolvesDispute:
+            raise BadInput("a correction must change at least one field or resolve a dispute")
+        await records.correct(self.conn, rec.id, changes)
+        if ev.resolvesDispute and not await records.resolve_dispute(self.conn, rec.id, "CORRECTED", ev.reason,
+                                                                    event_pk):
+            raise Conflict("the record has no open dispute to resolve")
+        await notifications.add(self.conn, rec.officer_id, rec.id, "RECORD_CORRECTED",
+                                f"{pub.name} corrected a {rec.kind} record about you: {ev.reason}")
+        return Applied(rec.officer_id, rec.id)
+
+    async def _record_affirmed(self, ev: RecordAffirmed, pub: PublisherRow, event_pk: int) -> Applied:
+        rec = await self._own_record(pub, ev.recordSourceId)
+        if not await records.resolve_dispute(self.conn, rec.id, "AFFIRMED", ev.reason, event_pk):
+            raise Conflict("the record has no open dispute to affirm")
+        await notifications.add(self.conn, rec.officer_id, rec.id, "DISPUTE_AFFIRMED",
+                                f"{pub.name} reviewed your dispute and affirmed the record: {ev.reason}")
+        return Applied(rec.officer_id, rec.id)
+
+
+def _deny(reason: str | None) -> None:
+    if reason is not None:
+        raise Forbidden(reason)
+
+
+def _parse(payload: dict[str, Any]) -> Event:
+    try:
+        return EVENT_ADAPTER.validate_python(payload)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors(include_url=False)[:5]:
+            where = ".".join(str(p) for p in e["loc"] if not str(p).startswith(("function-after", "tagged-union")))
+            problems.append(f"{where or 'event'}: {e['msg']}")
+        raise BadInput("the event is not valid: " + "; ".join(problems)) from None
+
+
+def _unverified_kid(jws: str) -> str:
+    """Read only the kid from the protected header, to find the key; nothing else is trusted yet."""
+    try:
+        header_b64 = jws.split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+        kid = header["kid"]
+    except Exception:
+        raise SignatureRejected("MALFORMED", "the event is not a compact JWS with a kid header") from None
+    if not isinstance(kid, str) or not kid:
+        raise SignatureRejected("MALFORMED", "the event's kid header must be a non-empty string")
+    if not jws.isascii():
+        raise SignatureRejected("MALFORMED", "a compact JWS is ASCII only")
+    return kid
+
+
+def _content_digest(payload: dict[str, Any]) -> bytes:
+    """What makes two submissions 'the same event': everything but the salt and signing time."""
+    body = {k: v for k, v in payload.items() if k not in ("salt", "issuedAt")}
+    return hashlib.sha256(rfc8785.dumps(body)).digest()
+
+
+def _db_message(err: asyncpg.PostgresError) -> str:
+    if isinstance(err, asyncpg.CheckViolationError | asyncpg.StringDataRightTruncationError):
+        return "a value is outside what the registry accepts (too long or badly formed)"
+    if isinstance(err, asyncpg.ForeignKeyViolationError):
+        return "the event refers to something the registry does not know"
+    if isinstance(err, asyncpg.UniqueViolationError):
+        return "the event conflicts with data already in the registry"
+    return "the event could not be stored"

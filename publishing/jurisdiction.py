@@ -1,0 +1,46 @@
+"""Who may publish what: a publisher writes only inside its own jurisdiction (SPEC: actors)."""
+
+from __future__ import annotations
+
+from store.models import AgencyRow, PublisherRow
+
+RECORD_KINDS_BY_PUBLISHER = {
+    "POST_BOARD": frozenset({"DECERTIFICATION", "SUSPENSION", "CRIMINAL_CONVICTION",
+                             "CIVIL_JUDGMENT_USE_OF_FORCE"}),
+    "AGENCY": frozenset({"TERMINATION", "RESIGNATION_UNDER_INVESTIGATION", "RETIREMENT_UNDER_INVESTIGATION",
+                         "SUSPENSION", "CRIMINAL_CONVICTION", "CIVIL_JUDGMENT_USE_OF_FORCE"}),
+    "CREDENTIALING_BODY": frozenset(),
+}
+
+
+def check_certification(publisher: PublisherRow, state: str) -> str | None:
+    if publisher.kind != "POST_BOARD":
+        return "only a state POST board publishes certifications"
+    if state != publisher.state:
+        return f"{publisher.name} publishes certifications for {publisher.state} only, not {state}"
+    return None
+
+
+def check_employment(publisher: PublisherRow, agency: AgencyRow) -> str | None:
+    if publisher.kind == "AGENCY":
+        if agency.ori != publisher.agency_ori:
+            return f"{publisher.name} publishes employment for its own agency {publisher.agency_ori} only"
+        return None
+    if publisher.kind == "POST_BOARD":
+        if agency.state != publisher.state:
+            return f"{publisher.name} publishes employment for agencies in {publisher.state} only"
+        return None
+    return "a credentialing body does not publish employment"
+
+
+def check_record(publisher: PublisherRow, kind: str, state: str, agency: AgencyRow | None) -> str | None:
+    if kind not in RECORD_KINDS_BY_PUBLISHER[publisher.kind]:
+        return f"a {publisher.kind.replace('_', ' ').lower()} does not publish {kind} records"
+    if publisher.kind == "POST_BOARD" and state != publisher.state:
+        return f"{publisher.name} publishes records for {publisher.state} only, not {state}"
+    if publisher.kind == "AGENCY":
+        if agency is None or agency.ori != publisher.agency_ori:
+            return f"{publisher.name} publishes records for its own agency {publisher.agency_ori} only"
+        if state != agency.state:
+            return f"the record's state {state} is not the agency's state {agency.state}"
+    return None

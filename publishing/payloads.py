@@ -1,0 +1,156 @@
+"""The JSON events publishers sign, as strict models: unknown fields and bad values are refused."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+
+Str200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+NameStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+State = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Ori = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{7}$")]
+CertKind = Literal["PEACE_OFFICER", "CORRECTIONS", "CRISIS_INTERVENTION_TRAINING", "DE_ESCALATION_TRAINING"]
+CertStatus = Literal["ACTIVE", "INACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "SURRENDERED"]
+Separation = Literal[
+    "RESIGNED", "RETIRED", "TERMINATED", "RESIGNED_UNDER_INVESTIGATION", "RETIRED_UNDER_INVESTIGATION",
+    "LAID_OFF", "TRANSFERRED", "DECEASED", "OTHER",
+]
+RecordKind = Literal[
+    "DECERTIFICATION", "TERMINATION", "CRIMINAL_CONVICTION", "CIVIL_JUDGMENT_USE_OF_FORCE",
+    "RESIGNATION_UNDER_INVESTIGATION", "RETIREMENT_UNDER_INVESTIGATION", "SUSPENSION",
+]
+Reason = Literal[
+    "DISHONESTY", "ABUSE_OF_POWER", "EXCESSIVE_FORCE", "SEXUAL_ASSAULT", "BIAS", "CRIMINAL_CONDUCT",
+    "LAW_ENFORCEMENT_GANG", "FAILURE_TO_COOPERATE", "FAILURE_TO_INTERVENE", "DOMESTIC_VIOLENCE",
+    "SUBSTANCE_ABUSE", "TRAINING_STANDARDS", "OTHER",
+]
+DueProcess = Literal[
+    "NOTICE_PENDING", "NOTICE_SERVED", "HEARING_PENDING", "APPEAL_PENDING", "FINAL",
+    "OVERTURNED", "RESCINDED", "EXPUNGED",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonName(_Strict):
+    givenName: NameStr
+    middleName: NameStr | None = None
+    familyName: NameStr
+    suffix: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+
+
+class Subject(_Strict):
+    """Who the event is about: a registry ID, or the identity the registry matches or registers."""
+
+    registryId: Str200 | None = None
+    name: PersonName | None = None
+    aliases: list[PersonName] = Field(default_factory=list, max_length=20)
+    formerNames: list[PersonName] = Field(default_factory=list, max_length=20)
+    dateOfBirth: date | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> Subject:
+        if self.registryId is None and (self.name is None or self.dateOfBirth is None):
+            raise ValueError("subject needs a registryId, or a name and a dateOfBirth")
+        if self.dateOfBirth is not None and not date(1900, 1, 1) <= self.dateOfBirth <= date.today():
+            raise ValueError("dateOfBirth must be between 1900-01-01 and today")
+        return self
+
+
+class _Event(_Strict):
+    eventId: Str200
+    publisher: Str200
+    issuedAt: datetime
+    salt: Annotated[str, StringConstraints(min_length=16, max_length=64)]
+
+
+class CertificationIssued(_Event):
+    type: Literal["certification.issued"]
+    sourceId: Str200
+    subject: Subject
+    state: State
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    kind: CertKind
+    status: CertStatus = "ACTIVE"
+    issuedOn: date
+    expiresOn: date | None = None
+
+
+class CertificationStatusChanged(_Event):
+    type: Literal["certification.status_changed"]
+    certificationSourceId: Str200
+    status: CertStatus
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    expiresOn: date | None = None
+
+
+class EmploymentStarted(_Event):
+    type: Literal["employment.started"]
+    sourceId: Str200
+    subject: Subject
+    agencyOri: Ori
+    position: Annotated[str, StringConstraints(max_length=100)] | None = None
+    startDate: date
+
+
+class EmploymentEnded(_Event):
+    type: Literal["employment.ended"]
+    employmentSourceId: Str200
+    endDate: date
+    separationReason: Separation
+
+
+class RecordPublished(_Event):
+    type: Literal["record.published"]
+    sourceId: Str200
+    subject: Subject
+    kind: RecordKind
+    state: State
+    agencyOri: Ori | None = None
+    reasonCategory: Reason
+    actionDate: date
+    narrative: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    caseReference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    status: DueProcess = "NOTICE_PENDING"
+    fairProcessAttested: bool = False
+
+
+class RecordStatusChanged(_Event):
+    type: Literal["record.status_changed"]
+    recordSourceId: Str200
+    status: DueProcess
+    fairProcessAttested: bool = False
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class RecordCorrected(_Event):
+    type: Literal["record.corrected"]
+    recordSourceId: Str200
+    reasonCategory: Reason | None = None
+    actionDate: date | None = None
+    narrative: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    caseReference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    resolvesDispute: bool = False
+
+
+class RecordAffirmed(_Event):
+    type: Literal["record.affirmed"]
+    recordSourceId: Str200
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+Event = Annotated[
+    CertificationIssued | CertificationStatusChanged | EmploymentStarted | EmploymentEnded
+    | RecordPublished | RecordStatusChanged | RecordCorrected | RecordAffirmed,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES = (
+    "certification.issued", "certification.status_changed", "employment.started", "employment.ended",
+    "record.published", "record.status_changed", "record.corrected", "record.affirmed",
+)

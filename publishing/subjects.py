@@ -1,0 +1,88 @@
+"""Resolve the officer an event is about: by registry ID, certification number or identity match.
+
+An event that names no registry ID is linked to an existing officer only on strong evidence
+(same state certification number, or an identity match the matcher calls strong); otherwise
+a new officer is registered. Weaker matches are left for review rather than merged.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import asyncpg
+
+from publishing.payloads import PersonName, Subject
+from registry import ids
+from registry.errors import Conflict, NotFound
+from store import officers
+from store.models import NameRow
+
+
+def normalized_name(name: PersonName | NameRow) -> str:
+    parts = [name.givenName, name.middleName or "", name.familyName] if isinstance(name, PersonName) else [
+        name.given_name, name.middle_name or "", name.family_name]
+    text = " ".join(p for p in parts if p)
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() or c.isspace() else " " for c in folded).split())
+
+
+def to_row(name: PersonName, kind: str) -> NameRow:
+    return NameRow(kind, name.givenName, name.middleName, name.familyName, name.suffix)
+
+
+async def resolve(
+    conn: asyncpg.Connection, subject: Subject, publisher_id: str, *, ssn_index: bytes | None,
+    cert: tuple[str, str] | None = None,
+) -> str:
+    """Return the officer ID for the subject, registering a new officer when none matches strongly."""
+    if subject.registryId is not None:
+        if not await officers.exists(conn, subject.registryId):
+            raise NotFound(f"no officer with registry ID {subject.registryId}")
+        officer_id = subject.registryId
+    else:
+        officer_id = await _match(conn, subject, ssn_index, cert) or await _register(
+            conn, subject, publisher_id, ssn_index
+        )
+    await _add_names(conn, officer_id, subject)
+    if ssn_index is not None:
+        existing = await officers.ssn_index(conn, officer_id)
+        if existing is not None and existing != ssn_index:
+            raise Conflict("the SSN given does not match the one on file for this officer")
+        await officers.set_ssn_index_if_missing(conn, officer_id, ssn_index)
+    return officer_id
+
+
+async def _match(
+    conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None
+) -> str | None:
+    from publishing import matching
+
+    return await matching.strong_match(conn, subject, ssn_index, cert)
+
+
+async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:
+    officer_id = ids.officer_id()
+    await officers.insert(
+        conn, officer_id=officer_id, date_of_birth=subject.dateOfBirth, ssn_blind_index=ssn_index,
+        created_by=publisher_id,
+    )
+    return officer_id
+
+
+async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject) -> None:
+    from publishing import matching
+
+    named = [(subject.name, "PRIMARY")] if subject.name else []
+    named += [(n, "ALIAS") for n in subject.aliases] + [(n, "FORMER") for n in subject.formerNames]
+    if not named:
+        return
+    existing = await officers.by_ids(conn, [officer_id])
+    has_primary = bool(existing[0] and any(n.kind == "PRIMARY" for n in existing[0].names))
+    for name, kind in named:
+        # A second publisher's spelling of the primary name is kept as an alias.
+        row_kind = "ALIAS" if kind == "PRIMARY" and has_primary else kind
+        await officers.add_name(conn, officer_id, row_kind, to_row(name, row_kind), normalized_name(name))
+    await officers.add_blocking_keys(
+        conn, officer_id, matching.keys_for_subject(subject)
+    )

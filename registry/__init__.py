@@ -1,0 +1,1 @@
+"""Runtime plumbing of the registry: configuration, database, migrations, CLI."""

@@ -1,0 +1,57 @@
+"""Connection pool on an external PostgreSQL (DATABASE_URL) or an embedded one (pgserver)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+Pool = asyncpg.Pool
+
+
+class EmbeddedPostgres:
+    """A private PostgreSQL server in ``data_dir/pgdata``, started on demand, stopped on close."""
+
+    def __init__(self, data_dir: Path, *, delete_on_close: bool = False) -> None:
+        self.pgdata = data_dir / "pgdata"
+        self._delete = delete_on_close
+        self._server: Any = None
+
+    def start(self) -> str:
+        import pgserver
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
+        uri: str = self._server.get_uri()
+        log.info("embedded PostgreSQL running in %s", self.pgdata)
+        return uri
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One atomic unit of work: everything inside commits together or not at all."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,75 @@
+"""Long-lived collaborators built once at start-up: keys, token verifier, log signer."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auth.tokens import TokenVerifier, TrustedIssuer
+from registry.config import Settings
+
+DEV_ISSUER = "https://dev-issuer.officer-registry.local"
+
+
+def _secret_file(path: Path, make: Any) -> bytes:
+    """Read a secret, creating it (0600) on first use; for development and single-node installs."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(make())
+    return path.read_bytes()
+
+
+def ssn_key(settings: Settings) -> bytes:
+    env = os.environ.get("REGISTRY_SSN_KEY")
+    if env:
+        key = bytes.fromhex(env)
+        if len(key) < 32:
+            raise ValueError("REGISTRY_SSN_KEY must be at least 32 bytes, hex-encoded")
+        return key
+    return _secret_file(settings.secrets_dir / "ssn-blind-index.key", lambda: secrets.token_bytes(32))
+
+
+def dev_issuer_paths(settings: Settings) -> tuple[Path, Path]:
+    return settings.secrets_dir / "dev-issuer.jwk", settings.secrets_dir / "dev-issuer.jwks.json"
+
+
+def ensure_dev_issuer(settings: Settings) -> Path:
+    """Create the local development token issuer (private key and public JWKS) if missing."""
+    from auth.dev_issuer import create_issuer_key, load_issuer_key, write_public_jwks
+
+    key_path, jwks_path = dev_issuer_paths(settings)
+    key = load_issuer_key(key_path) if key_path.exists() else create_issuer_key(key_path)
+    write_public_jwks(key, jwks_path)
+    return jwks_path
+
+
+def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:
+    issuers: list[TrustedIssuer] = []
+    if settings.issuers_file is not None:
+        for entry in json.loads(settings.issuers_file.read_text()):
+            issuers.append(TrustedIssuer(
+                issuer=entry["issuer"],
+                jwks_file=Path(entry["jwks_file"]) if entry.get("jwks_file") else None,
+                jwks_url=entry.get("jwks_url"),
+                audience=entry.get("audience", settings.audience),
+            ))
+    if settings.development:
+        issuers.append(TrustedIssuer(issuer=DEV_ISSUER, jwks_file=ensure_dev_issuer(settings), jwks_url=None,
+                                     audience=settings.audience))
+    return issuers
+
+
+@dataclass
+class Services:
+    ssn_key: bytes
+    verifier: TokenVerifier
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(trusted_issuers(settings)))

@@ -1,0 +1,1 @@
+"""Resolvers: thin functions from GraphQL arguments to the data-access layer."""

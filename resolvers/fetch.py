@@ -1,0 +1,89 @@
+"""The one data-access path per entity: root fields, nested fields and ``_entities`` all come here.
+
+Each function loads through the request's DataLoader and drops what the caller may not see,
+by the row rules of ``auth.policy``; resolvers never filter on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from auth import policy
+from auth.policy import Guard
+from store.models import CertificationRow, EmploymentRow, OfficerRow, QueryLogRow, RecordRow, StatusChangeRow
+from store.notifications import NotificationRow
+
+
+def officer_guard(row: OfficerRow) -> Guard:
+    return Guard(officer_id=row.id, publisher_ids=row.publisher_ids)
+
+
+def record_guard(row: RecordRow) -> Guard:
+    return Guard(officer_id=row.officer_id, publisher_id=row.publisher_id, status=row.status,
+                 fair_process_attested=row.fair_process_attested)
+
+
+def owned_guard(officer_id: str, publisher_id: str | None, publisher_ids: frozenset[str]) -> Guard:
+    return Guard(officer_id=officer_id, publisher_id=publisher_id, publisher_ids=publisher_ids)
+
+
+def _visible(ctx: Any, type_name: str, guard: Guard) -> bool:
+    return policy.row_visible(type_name, ctx.principal, guard)
+
+
+async def officer(ctx: Any, officer_id: str) -> OfficerRow | None:
+    row: OfficerRow | None = await ctx.loaders.officer.load(officer_id)
+    if row is None or not _visible(ctx, "Officer", officer_guard(row)):
+        return None
+    return row
+
+
+async def officers(ctx: Any, officer_ids: Iterable[str]) -> list[OfficerRow]:
+    rows: list[OfficerRow | None] = await ctx.loaders.officer.load_many(list(officer_ids))
+    return [r for r in rows if r is not None and _visible(ctx, "Officer", officer_guard(r))]
+
+
+async def record(ctx: Any, record_id: str) -> RecordRow | None:
+    row: RecordRow | None = await ctx.loaders.record.load(record_id)
+    if row is None or not _visible(ctx, "MisconductRecord", record_guard(row)):
+        return None
+    return row
+
+
+async def records_of(ctx: Any, officer: OfficerRow) -> list[RecordRow]:
+    rows: list[RecordRow] = await ctx.loaders.records.load(officer.id)
+    return [r for r in rows if _visible(ctx, "MisconductRecord", record_guard(r))]
+
+
+async def certifications_of(ctx: Any, officer: OfficerRow) -> list[CertificationRow]:
+    rows: list[CertificationRow] = await ctx.loaders.certifications.load(officer.id)
+    return [r for r in rows
+            if _visible(ctx, "Certification", owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids))]
+
+
+async def employment_of(ctx: Any, officer: OfficerRow) -> list[EmploymentRow]:
+    rows: list[EmploymentRow] = await ctx.loaders.employment.load(officer.id)
+    return [r for r in rows
+            if _visible(ctx, "Employment", owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids))]
+
+
+async def history_of(ctx: Any, rec: RecordRow) -> list[StatusChangeRow]:
+    if not _visible(ctx, "MisconductRecord", record_guard(rec)):
+        return []
+    rows: list[StatusChangeRow] = await ctx.loaders.history.load(rec.id)
+    return rows
+
+
+async def query_log_of(ctx: Any, officer_id: str) -> list[QueryLogRow]:
+    if not _visible(ctx, "QueryLogEntry", Guard(officer_id=officer_id)):
+        return []
+    rows: list[QueryLogRow] = await ctx.loaders.query_log.load(officer_id)
+    return rows
+
+
+async def notifications_of(ctx: Any, officer_id: str) -> list[NotificationRow]:
+    if not _visible(ctx, "Notification", Guard(officer_id=officer_id)):
+        return []
+    rows: list[NotificationRow] = await ctx.loaders.notifications.load(officer_id)
+    return rows

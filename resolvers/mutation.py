@@ -1,0 +1,180 @@
+"""Root mutation fields: signed publishing, subject rights, and registry administration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from auth.policy import Guard
+from publishing.apply import Publisher as BatchPublisher
+from publishing.apply import Submission
+from registry.errors import BadInput, Conflict, Forbidden, NotFound
+from resolvers import fetch
+from schema import enums
+from schema.types import Agency, EventResult, MisconductRecord, PublisherKey, PublishResult
+from schema.types import Publisher as PublisherType
+from store import agencies as agency_store
+from store import publishers as publisher_store
+from store import records as record_store
+from store.models import AgencyRow, PublisherRow
+
+MAX_BATCH = 1000
+_NO_GUARD = Guard(officer_id=None)
+
+
+@strawberry.input(description="One signed event: a compact JWS over the RFC 8785 JSON of the event. The optional "
+                              "SSN travels beside the signature, is never logged, and is kept only as a blind index.")
+class EventSubmission:
+    jws: str
+    ssn: str | None = None
+
+
+@strawberry.input
+class AgencyInput:
+    ori: str
+    name: str
+    state: str
+    level: enums.JurisdictionLevel
+
+
+@strawberry.input
+class PublisherInput:
+    id: str
+    kind: enums.PublisherKind
+    name: str
+    state: str | None = None
+    agency_ori: str | None = None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Publish a batch of signed events. The batch is atomic: if any event is "
+                                     "rejected, none is applied. dryRun validates without writing.")
+    async def publish_events(self, info: Info, events: list[EventSubmission],
+                             dry_run: bool = False) -> PublishResult:
+        ctx = info.context
+        if not events:
+            raise BadInput("send at least one event")
+        if len(events) > MAX_BATCH:
+            raise BadInput(f"a batch holds at most {MAX_BATCH} events; split it")
+        async with ctx.pool.acquire() as conn:
+            result = await BatchPublisher(conn, ctx.principal, ctx.services.ssn_key).run(
+                [Submission(e.jws, e.ssn) for e in events], dry_run=dry_run)
+        outcomes = result.outcomes
+        return PublishResult(
+            committed=result.committed,
+            accepted=sum(o.status == "ACCEPTED" for o in outcomes),
+            duplicates=sum(o.status == "DUPLICATE" for o in outcomes),
+            rejected=sum(o.status == "REJECTED" for o in outcomes),
+            results=[EventResult(index=o.index, status=enums.EventStatus(o.status), event_type=o.event_type,
+                                 event_id=o.event_id, entity_id=o.entity_id, officer_id=o.officer_id,
+                                 log_index=o.log_index, code=o.code, message=o.message, guard=_NO_GUARD)
+                     for o in outcomes],
+            guard=_NO_GUARD,
+        )
+
+    @strawberry.mutation(description="Attach (or, with null, withdraw) your statement to a record about you.")
+    async def add_statement(self, info: Info, record_id: strawberry.ID, text: str | None) -> MisconductRecord:
+        ctx = info.context
+        if text is not None:
+            text = text.strip()
+            if not text:
+                raise BadInput("the statement is empty; send null to withdraw it")
+            if len(text) > ctx.settings.statement_max_length:
+                raise BadInput(f"a statement may be at most {ctx.settings.statement_max_length} characters")
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            row = await _own_record_for_update(conn, ctx, str(record_id))
+            await record_store.set_statement(conn, row.id, text)
+        ctx.loaders.record.clear(row.id)
+        return await _reload(ctx, row.id)
+
+    @strawberry.mutation(description="Dispute a record about you; readers see it as disputed until the publisher "
+                                     "corrects or affirms it.")
+    async def open_dispute(self, info: Info, record_id: strawberry.ID, reason: str) -> MisconductRecord:
+        ctx = info.context
+        reason = reason.strip()
+        if not reason or len(reason) > 4000:
+            raise BadInput("give a reason of 1 to 4000 characters")
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            row = await _own_record_for_update(conn, ctx, str(record_id))
+            if not await record_store.open_dispute(conn, row.id, row.officer_id, reason):
+                raise Conflict("this record already has an open dispute")
+        ctx.loaders.record.clear(row.id)
+        return await _reload(ctx, row.id)
+
+    @strawberry.mutation
+    async def register_agency(self, info: Info, input: AgencyInput) -> Agency:  # noqa: A002
+        row = AgencyRow(input.ori.strip().upper(), input.name.strip(), input.state.strip().upper(), input.level.value)
+        try:
+            await agency_store.upsert_checked(info.context.pool, row)
+        except asyncpg.CheckViolationError:
+            raise BadInput("ORI must be 9 characters (2-letter state + 7 letters or digits), state 2 letters, "
+                           "name 1-300 characters") from None
+        return Agency.from_row(row)
+
+    @strawberry.mutation
+    async def register_publisher(self, info: Info, input: PublisherInput) -> PublisherType:  # noqa: A002
+        row = PublisherRow(input.id.strip(), input.kind.value, input.name.strip(),
+                           input.state.strip().upper() if input.state else None,
+                           input.agency_ori.strip().upper() if input.agency_ori else None)
+        try:
+            async with info.context.pool.acquire() as conn:
+                await publisher_store.insert(conn, row)
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"publisher {row.id} already exists") from None
+        except asyncpg.ForeignKeyViolationError:
+            raise NotFound(f"no agency with ORI {row.agency_ori}; register the agency first") from None
+        except asyncpg.CheckViolationError:
+            raise BadInput("publisher id must be lowercase letters, digits and dashes; a POST board needs a state "
+                           "and an agency publisher an agencyOri") from None
+        return PublisherType.from_row(row)
+
+    @strawberry.mutation(description="Register an Ed25519 public key (JWK with kid) for a publisher.")
+    async def add_publisher_key(self, info: Info, publisher_id: str, jwk: JSON,
+                                valid_from: datetime | None = None) -> PublisherKey:
+        from publishing.keys import checked_public_jwk
+
+        public, kid = checked_public_jwk(jwk)
+        async with info.context.pool.acquire() as conn:
+            if (await publisher_store.by_ids(conn, [publisher_id]))[0] is None:
+                raise NotFound(f"no publisher {publisher_id}")
+            try:
+                await publisher_store.add_key(conn, publisher_id, kid, public, valid_from)
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"a key with kid {kid} is already registered") from None
+            key = await publisher_store.key_by_kid(conn, kid)
+        assert key is not None
+        return PublisherKey.from_row(key)
+
+    @strawberry.mutation(description="Revoke a publisher key from a time on (default now); events signed after "
+                                     "it are refused.")
+    async def revoke_publisher_key(self, info: Info, kid: str, revoked_at: datetime | None = None) -> PublisherKey:
+        async with info.context.pool.acquire() as conn:
+            if not await publisher_store.revoke_key(conn, kid, revoked_at):
+                if await publisher_store.key_by_kid(conn, kid) is None:
+                    raise NotFound(f"no key with kid {kid}")
+                raise Conflict(f"key {kid} is already revoked")
+            key = await publisher_store.key_by_kid(conn, kid)
+        assert key is not None
+        return PublisherKey.from_row(key)
+
+
+async def _own_record_for_update(conn: asyncpg.Connection, ctx: object, record_id: str) -> record_store.RecordRow:
+    row = await record_store.for_update(conn, record_id)
+    who = ctx.principal  # type: ignore[attr-defined]
+    if row is None or row.officer_id != who.officer_id:
+        raise NotFound(f"you have no record {record_id}")
+    if row.status == "EXPUNGED":
+        raise Conflict("this record was expunged")
+    return row
+
+
+async def _reload(ctx: object, record_id: str) -> MisconductRecord:
+    row = await fetch.record(ctx, record_id)
+    if row is None:
+        raise Forbidden("the record is not visible to you")
+    return MisconductRecord.from_row(row)

@@ -1,0 +1,58 @@
+"""Candidate search: blocking keys find candidates, the identity scorer ranks them with reasons."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from publishing import matching
+from publishing.payloads import PersonName, Subject
+from registry.errors import BadInput
+from store import officers as officer_store
+
+__all__ = ["BadInput", "Match", "SearchQuery", "check_state", "find"]
+
+_STATE = re.compile(r"^[A-Za-z]{2}$")
+
+
+def check_state(state: str) -> None:
+    if not _STATE.match(state.strip()):
+        raise BadInput("state must be a two-letter postal code such as CA")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    given_name: str | None
+    middle_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+    state: str | None
+    certification_number: str | None
+
+
+@dataclass(frozen=True)
+class Match:
+    officer_id: str
+    score: float
+    reasons: list[str]
+    strong: bool
+
+
+async def find(ctx: Any, q: SearchQuery, *, limit: int) -> list[Match]:
+    by_cert = q.state is not None and q.certification_number is not None
+    by_name = q.given_name is not None and q.family_name is not None and q.date_of_birth is not None
+    if not by_cert and not by_name:
+        raise BadInput("search by givenName, familyName and dateOfBirth, or by state and certificationNumber")
+    found: dict[str, Match] = {}
+    if by_cert:
+        assert q.state is not None and q.certification_number is not None
+        check_state(q.state)
+        for oid in await officer_store.ids_by_certification(ctx.pool, q.state.upper(), q.certification_number.strip()):
+            found[oid] = Match(oid, 1.0, [f"certification {q.state.upper()} {q.certification_number} matches"], True)
+    if by_name:
+        subject = Subject(name=PersonName(givenName=q.given_name or "", middleName=q.middle_name,
+                                          familyName=q.family_name or ""), dateOfBirth=q.date_of_birth)
+        return await matching.rank(ctx.pool, subject, found, limit=limit)
+    return list(found.values())[:limit]

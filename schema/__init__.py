@@ -1,0 +1,34 @@
+"""The GraphQL schema: a federation v2 subgraph with the field policy applied to every resolver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.federation import Schema
+from strawberry.schema.config import StrawberryConfig
+
+from auth.enforce import FieldPolicy
+from registry.config import Settings
+from resolvers.mutation import Mutation
+from resolvers.query import Query
+from schema import limits
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    settings = settings or Settings()
+    exts: list[Any] = [FieldPolicy, *limits.extensions(settings)]
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=exts,
+        config=StrawberryConfig(disable_field_suggestions=True),
+        federation_version="2.11",
+    )
+
+
+def sdl() -> str:
+    return build_schema().as_str() + "\n"
+
+
+__all__ = ["build_schema", "sdl", "strawberry"]

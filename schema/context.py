@@ -1,0 +1,57 @@
+"""Per-request context: the caller, the pool, the request's DataLoaders and the disclosure log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from auth.principal import Principal
+from registry.config import Settings
+from schema.loaders import Loaders
+from store import querylog
+
+
+@dataclass
+class Disclosures:
+    """What this request showed about each officer, written to the query log when it ends."""
+
+    seen: dict[str, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+
+    def note(self, type_name: str, obj: Any) -> None:
+        guard = obj.guard
+        if guard.officer_id is None:
+            return
+        self.seen[guard.officer_id][type_name].add(str(obj.id))
+
+
+@dataclass
+class Context:
+    principal: Principal
+    pool: asyncpg.Pool
+    settings: Settings
+    loaders: Loaders
+    services: Any
+    purpose: str | None = None
+    disclosures: Disclosures = field(default_factory=Disclosures)
+    request: Any = None
+    response: Any = None
+
+    def declare_purpose(self, purpose: str | None) -> None:
+        if purpose is not None:
+            self.purpose = purpose
+
+    async def flush_disclosures(self) -> None:
+        if not self.disclosures.seen or self.purpose is None:
+            return
+        who = self.principal
+        org = who.agency_ori or who.partner_id or who.publisher_id
+        entries = [
+            (officer_id, who.role.value, who.subject, org, self.purpose,
+             {kind: sorted(ids) for kind, ids in sorted(kinds.items())})
+            for officer_id, kinds in self.disclosures.seen.items()
+        ]
+        self.disclosures.seen.clear()
+        await querylog.append_many(self.pool, entries)

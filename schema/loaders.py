@@ -1,0 +1,46 @@
+"""One DataLoader per access path, created per request so no cache outlives its caller."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import asyncpg
+from strawberry.dataloader import DataLoader
+
+from store import agencies, certifications, employment, notifications, officers, publishers, querylog, records
+from store.models import (
+    AgencyRow,
+    CertificationRow,
+    EmploymentRow,
+    OfficerRow,
+    PublisherRow,
+    QueryLogRow,
+    RecordRow,
+    StatusChangeRow,
+)
+from store.notifications import NotificationRow
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _loader(pool: asyncpg.Pool, fn: Callable[[Any, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    async def load(keys: list[K]) -> list[V]:
+        return await fn(pool, keys)
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.officer: DataLoader[str, OfficerRow | None] = _loader(pool, officers.by_ids)
+        self.certifications: DataLoader[str, list[CertificationRow]] = _loader(pool, certifications.by_officer_ids)
+        self.employment: DataLoader[str, list[EmploymentRow]] = _loader(pool, employment.by_officer_ids)
+        self.records: DataLoader[str, list[RecordRow]] = _loader(pool, records.by_officer_ids)
+        self.record: DataLoader[str, RecordRow | None] = _loader(pool, records.by_ids)
+        self.history: DataLoader[str, list[StatusChangeRow]] = _loader(pool, records.history_by_record_ids)
+        self.agency: DataLoader[str, AgencyRow | None] = _loader(pool, agencies.by_oris)
+        self.publisher: DataLoader[str, PublisherRow | None] = _loader(pool, publishers.by_ids)
+        self.query_log: DataLoader[str, list[QueryLogRow]] = _loader(pool, querylog.by_officer_ids)
+        self.notifications: DataLoader[str, list[NotificationRow]] = _loader(pool, notifications.by_officer_ids)

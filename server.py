@@ -1,0 +1,153 @@
+"""The ASGI application: GraphQL at /graphql, health and readiness probes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from auth.principal import ANONYMOUS, Principal
+from auth.tokens import AuthError
+from registry import database, migrate
+from registry.config import Settings
+from registry.services import Services
+from schema import build_schema
+from schema.context import Context
+from schema.enums import QueryPurpose
+from schema.loaders import Loaders
+
+log = logging.getLogger("registry.server")
+PURPOSE_HEADER = "registry-purpose"
+
+
+class State:
+    """What the app holds for its lifetime: settings, services and the pool."""
+
+    def __init__(self, settings: Settings, services: Services, pool: asyncpg.Pool | None) -> None:
+        self.settings = settings
+        self.services = services
+        self.pool = pool
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status)
+
+
+class Authenticate:
+    """Turn the bearer token into a Principal before GraphQL runs; a bad token is a 401, never anonymous."""
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        principal: Principal = ANONYMOUS
+        auth = headers.get("authorization")
+        if auth is not None:
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                await _error(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")(scope, receive, send)
+                return
+            try:
+                principal = await self.state.services.verifier.verify(token.strip())
+            except AuthError as err:
+                await _error(401, "UNAUTHENTICATED", err.message)(scope, receive, send)
+                return
+        purpose = headers.get(PURPOSE_HEADER)
+        if purpose is not None and purpose not in QueryPurpose._value2member_map_:
+            allowed = ", ".join(QueryPurpose._value2member_map_)
+            await _error(400, "BAD_USER_INPUT", f"Registry-Purpose must be one of {allowed}")(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        scope["state"]["principal"] = principal
+        scope["state"]["purpose"] = purpose
+        await self.app(scope, receive, send)
+
+
+class RegistryGraphQL(GraphQL[Context, None]):
+    def __init__(self, state: State, **kwargs: Any) -> None:
+        super().__init__(build_schema(state.settings), **kwargs)
+        self.state = state
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        assert self.state.pool is not None, "the database pool is not ready"
+        return Context(
+            principal=request.state.principal,
+            pool=self.state.pool,
+            settings=self.state.settings,
+            loaders=Loaders(self.state.pool),
+            services=self.state.services,
+            purpose=request.state.purpose,
+            request=request,
+            response=response,
+        )
+
+
+def create_app(
+    settings: Settings | None = None, *, pool: asyncpg.Pool | None = None, services: Services | None = None,
+    database_url: str | None = None,
+) -> Starlette:
+    """Build the app. Pass ``pool`` to share one (tests); otherwise it connects at start-up."""
+    settings = settings or Settings.from_env()
+    state = State(settings, services or Services.build(settings), pool)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        owned = None
+        if state.pool is None:
+            dsn = database_url or settings.database_url
+            if dsn is None:
+                raise RuntimeError("no database: set DATABASE_URL or start through `registry serve`")
+            owned = state.pool = await database.create_pool(dsn)
+        try:
+            yield
+        finally:
+            if owned is not None:
+                await owned.close()
+
+    graphql = RegistryGraphQL(
+        state,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,
+        subscription_protocols=(),
+    )
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            assert state.pool is not None
+            async with state.pool.acquire() as conn:
+                todo = await migrate.pending(conn)
+        except Exception as err:  # any failure means "not ready"; say why without internals
+            log.warning("readiness check failed: %s", err)
+            return JSONResponse({"status": "unavailable", "reason": "database unreachable or not migrated"},
+                                status_code=503)
+        if todo:
+            return JSONResponse({"status": "unavailable", "reason": "migrations pending",
+                                 "pending": [m.name for m in todo]}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", Authenticate(graphql, state), methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.registry = state
+    return app

@@ -1,0 +1,51 @@
+"""Employment history: which agency employed an officer, when, and how it ended."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import asyncpg
+
+from store.models import EmploymentRow, row_to
+
+_COLS = ", ".join(EmploymentRow.__dataclass_fields__)
+
+
+async def by_officer_ids(
+    conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
+) -> list[list[EmploymentRow]]:
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM employment WHERE officer_id = ANY($1::text[])"
+        " ORDER BY officer_id, start_date DESC, id",
+        list(officer_ids),
+    )
+    grouped: dict[str, list[EmploymentRow]] = defaultdict(list)
+    for r in rows:
+        grouped[r["officer_id"]].append(row_to(EmploymentRow, r))
+    return [grouped.get(i, []) for i in officer_ids]
+
+
+async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str) -> EmploymentRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLS} FROM employment WHERE publisher_id = $1 AND source_id = $2 FOR UPDATE",
+        publisher_id, source_id,
+    )
+    return None if row is None else row_to(EmploymentRow, row)
+
+
+async def insert(conn: asyncpg.Connection, row: EmploymentRow) -> None:
+    await conn.execute(
+        """INSERT INTO employment (id, officer_id, publisher_id, source_id, agency_ori, position,
+                                   start_date, end_date, separation_reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        row.id, row.officer_id, row.publisher_id, row.source_id, row.agency_ori, row.position,
+        row.start_date, row.end_date, row.separation_reason,
+    )
+
+
+async def end(conn: asyncpg.Connection, employment_id: str, end_date: object, reason: str) -> None:
+    await conn.execute(
+        "UPDATE employment SET end_date = $2, separation_reason = $3 WHERE id = $1",
+        employment_id, end_date, reason,
+    )

@@ -1,0 +1,77 @@
+"""Accepted publisher events: the signed bytes each log leaf commits to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from store.models import row_to
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    publisher_id: str
+    event_id: str
+    type: str
+    kid: str
+    jws: str | None
+    payload: dict[str, Any] | None
+    content_digest: bytes
+    officer_id: str | None
+    entity_id: str | None
+    log_index: int
+    accepted_at: datetime
+    expunged_at: datetime | None
+
+
+_COLS = ", ".join(EventRow.__dataclass_fields__)
+
+
+async def by_publisher_event(conn: asyncpg.Connection, publisher_id: str, event_id: str) -> EventRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLS} FROM events WHERE publisher_id = $1 AND event_id = $2", publisher_id, event_id
+    )
+    return None if row is None else row_to(EventRow, row)
+
+
+async def insert(
+    conn: asyncpg.Connection, *, publisher_id: str, event_id: str, type_: str, kid: str, jws: str,
+    payload: dict[str, Any], content_digest: bytes, log_index: int,
+) -> int:
+    new_id: int = await conn.fetchval(
+        """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
+        publisher_id, event_id, type_, kid, jws, payload, content_digest, log_index,
+    )
+    return new_id
+
+
+async def set_subject(conn: asyncpg.Connection, event_pk: int, officer_id: str | None, entity_id: str | None) -> None:
+    await conn.execute(
+        "UPDATE events SET officer_id = $2, entity_id = $3 WHERE id = $1", event_pk, officer_id, entity_id
+    )
+
+
+async def by_entity_ids(conn: asyncpg.Connection | asyncpg.Pool, entity_ids: list[str]) -> list[EventRow]:
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM events WHERE entity_id = ANY($1::text[]) ORDER BY log_index", entity_ids
+    )
+    return [row_to(EventRow, r) for r in rows]
+
+
+async def expunge_entity(conn: asyncpg.Connection, entity_id: str, keep_event_pk: int) -> int:
+    """Drop the content of every event about an entity; the log leaves (hashes) stay."""
+    result: str = await conn.execute(
+        """UPDATE events SET jws = NULL, payload = NULL, expunged_at = now()
+           WHERE entity_id = $1 AND id <> $2 AND expunged_at IS NULL""",
+        entity_id, keep_event_pk,
+    )
+    return int(result.split()[-1])
+
+
+async def all_for_audit(conn: asyncpg.Connection | asyncpg.Pool) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT id, log_index, jws, expunged_at FROM events ORDER BY log_index"))

@@ -1,0 +1,124 @@
+"""Plain rows as the rest of the code sees them; the policy reads these, never SQL results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class NameRow:
+    kind: str
+    given_name: str
+    middle_name: str | None
+    family_name: str
+    suffix: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerRow:
+    id: str
+    date_of_birth: date | None
+    names: tuple[NameRow, ...]
+    # Publishers that have published anything about this officer: their "jurisdiction" over it.
+    publisher_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationRow:
+    id: str
+    officer_id: str
+    publisher_id: str
+    source_id: str
+    state: str
+    number: str
+    kind: str
+    status: str
+    issued_on: date
+    expires_on: date | None
+    status_reason: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EmploymentRow:
+    id: str
+    officer_id: str
+    publisher_id: str
+    source_id: str
+    agency_ori: str
+    position: str | None
+    start_date: date
+    end_date: date | None
+    separation_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    id: str
+    officer_id: str
+    publisher_id: str
+    source_id: str
+    kind: str
+    state: str
+    agency_ori: str | None
+    reason_category: str | None
+    action_date: date | None
+    narrative: str | None
+    case_reference: str | None
+    status: str
+    fair_process_attested: bool
+    disputed: bool
+    subject_statement: str | None
+    statement_at: datetime | None
+    expunged_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChangeRow:
+    id: int
+    record_id: str
+    from_status: str | None
+    to_status: str
+    fair_process_attested: bool
+    reason: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRow:
+    ori: str
+    name: str
+    state: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherRow:
+    id: str
+    kind: str
+    name: str
+    state: str | None
+    agency_ori: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLogRow:
+    id: int
+    officer_id: str
+    actor_role: str
+    actor_subject: str
+    actor_org: str | None
+    purpose: str
+    returned: dict[str, Any]
+    queried_at: datetime
+
+
+def row_to(cls: type[Any], row: asyncpg.Record) -> Any:
+    """Build a dataclass from a record, taking only the columns the dataclass declares."""
+    return cls(**{name: row[name] for name in cls.__dataclass_fields__})

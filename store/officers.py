@@ -1,0 +1,118 @@
+"""Officers and their names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from store.models import NameRow, OfficerRow
+
+_SELECT = """
+SELECT o.id, o.date_of_birth,
+       coalesce((SELECT json_agg(json_build_object(
+                  'kind', n.kind, 'given_name', n.given_name, 'middle_name', n.middle_name,
+                  'family_name', n.family_name, 'suffix', n.suffix) ORDER BY n.kind, n.id)
+                 FROM officer_names n WHERE n.officer_id = o.id), '[]') AS names,
+       ARRAY(SELECT publisher_id FROM certifications c WHERE c.officer_id = o.id
+             UNION SELECT publisher_id FROM employment e WHERE e.officer_id = o.id
+             UNION SELECT publisher_id FROM misconduct_records r WHERE r.officer_id = o.id) AS publisher_ids
+FROM officers o
+"""
+
+
+def _officer(row: asyncpg.Record) -> OfficerRow:
+    names = tuple(NameRow(**n) for n in row["names"])
+    return OfficerRow(row["id"], row["date_of_birth"], names, frozenset(row["publisher_ids"]))
+
+
+async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[OfficerRow | None]:
+    rows = await conn.fetch(_SELECT + " WHERE o.id = ANY($1::text[])", list(ids))
+    found = {r["id"]: _officer(r) for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def page(
+    conn: asyncpg.Connection | asyncpg.Pool, *, after: str | None, limit: int, publisher_id: str | None
+) -> list[OfficerRow]:
+    """Keyset page of officers, optionally only those a publisher has published about."""
+    where = ["($1::text IS NULL OR o.id > $1)"]
+    if publisher_id is not None:
+        where.append(
+            "(EXISTS (SELECT 1 FROM certifications c WHERE c.officer_id = o.id AND c.publisher_id = $3)"
+            " OR EXISTS (SELECT 1 FROM employment e WHERE e.officer_id = o.id AND e.publisher_id = $3)"
+            " OR EXISTS (SELECT 1 FROM misconduct_records r WHERE r.officer_id = o.id AND r.publisher_id = $3))"
+        )
+    sql = _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.id LIMIT $2"
+    args: list[object] = [after, limit]
+    if publisher_id is not None:
+        args.append(publisher_id)
+    return [_officer(r) for r in await conn.fetch(sql, *args)]
+
+
+async def ids_by_certification(
+    conn: asyncpg.Connection | asyncpg.Pool, state: str, number: str
+) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT officer_id FROM certifications WHERE state = $1 AND upper(number) = upper($2)",
+        state, number,
+    )
+    return [r["officer_id"] for r in rows]
+
+
+async def insert(
+    conn: asyncpg.Connection, *, officer_id: str, date_of_birth: object, ssn_blind_index: bytes | None,
+    created_by: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO officers (id, date_of_birth, ssn_blind_index, created_by) VALUES ($1, $2, $3, $4)",
+        officer_id, date_of_birth, ssn_blind_index, created_by,
+    )
+
+
+async def set_ssn_index_if_missing(conn: asyncpg.Connection, officer_id: str, index: bytes) -> None:
+    await conn.execute(
+        "UPDATE officers SET ssn_blind_index = $2 WHERE id = $1 AND ssn_blind_index IS NULL",
+        officer_id, index,
+    )
+
+
+async def ssn_index(conn: asyncpg.Connection, officer_id: str) -> bytes | None:
+    value: bytes | None = await conn.fetchval(
+        "SELECT ssn_blind_index FROM officers WHERE id = $1", officer_id
+    )
+    return value
+
+
+async def add_name(
+    conn: asyncpg.Connection, officer_id: str, kind: str, name: NameRow, normalized: str
+) -> None:
+    await conn.execute(
+        """INSERT INTO officer_names (officer_id, kind, given_name, middle_name, family_name, suffix, normalized)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (officer_id, kind, normalized) DO NOTHING""",
+        officer_id, kind, name.given_name, name.middle_name, name.family_name, name.suffix, normalized,
+    )
+
+
+async def add_blocking_keys(conn: asyncpg.Connection, officer_id: str, keys: Sequence[str]) -> None:
+    await conn.execute(
+        """INSERT INTO officer_blocking_keys (key, officer_id)
+           SELECT k, $1 FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING""",
+        officer_id, list(keys),
+    )
+
+
+async def ids_by_blocking_keys(
+    conn: asyncpg.Connection | asyncpg.Pool, keys: Sequence[str], limit: int = 500
+) -> list[str]:
+    """Candidate officers sharing any blocking key, those sharing most keys first."""
+    rows = await conn.fetch(
+        """SELECT officer_id FROM officer_blocking_keys WHERE key = ANY($1::text[])
+           GROUP BY officer_id ORDER BY count(*) DESC, officer_id LIMIT $2""",
+        list(keys), limit,
+    )
+    return [r["officer_id"] for r in rows]
+
+
+async def exists(conn: asyncpg.Connection, officer_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM officers WHERE id = $1)", officer_id))

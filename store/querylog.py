@@ -1,0 +1,43 @@
+"""The disclosure log: who read an officer's history, when, why, and what they got."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from store.models import QueryLogRow, row_to
+
+_COLS = "id, officer_id, actor_role, actor_subject, actor_org, purpose, returned, queried_at"
+
+
+async def append_many(conn: asyncpg.Connection | asyncpg.Pool, entries: Sequence[tuple[Any, ...]]) -> None:
+    """entries: (officer_id, role, subject, org, purpose, returned-dict)."""
+    await conn.executemany(
+        """INSERT INTO query_log (officer_id, actor_role, actor_subject, actor_org, purpose, returned)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        entries,
+    )
+
+
+async def by_officer_ids(
+    conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
+) -> list[list[QueryLogRow]]:
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM query_log WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id DESC",
+        list(officer_ids),
+    )
+    grouped: dict[str, list[QueryLogRow]] = defaultdict(list)
+    for r in rows:
+        grouped[r["officer_id"]].append(row_to(QueryLogRow, r))
+    return [grouped.get(i, []) for i in officer_ids]
+
+
+async def page(conn: asyncpg.Connection | asyncpg.Pool, *, after: int | None, limit: int) -> list[QueryLogRow]:
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM query_log WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+        after, limit,
+    )
+    return [row_to(QueryLogRow, r) for r in rows]

@@ -1,0 +1,159 @@
+"""Misconduct records, their due-process history and disputes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from store.models import RecordRow, StatusChangeRow, row_to
+
+__all__ = ["RecordRow"]
+
+_COLS = ", ".join(RecordRow.__dataclass_fields__)
+
+
+async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[RecordRow | None]:
+    rows = await conn.fetch(f"SELECT {_COLS} FROM misconduct_records WHERE id = ANY($1::text[])", list(ids))
+    found = {r["id"]: row_to(RecordRow, r) for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def by_officer_ids(
+    conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
+) -> list[list[RecordRow]]:
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM misconduct_records WHERE officer_id = ANY($1::text[])"
+        " ORDER BY officer_id, action_date DESC NULLS LAST, id",
+        list(officer_ids),
+    )
+    grouped: dict[str, list[RecordRow]] = defaultdict(list)
+    for r in rows:
+        grouped[r["officer_id"]].append(row_to(RecordRow, r))
+    return [grouped.get(i, []) for i in officer_ids]
+
+
+async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str) -> RecordRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLS} FROM misconduct_records WHERE publisher_id = $1 AND source_id = $2 FOR UPDATE",
+        publisher_id, source_id,
+    )
+    return None if row is None else row_to(RecordRow, row)
+
+
+async def for_update(conn: asyncpg.Connection, record_id: str) -> RecordRow | None:
+    row = await conn.fetchrow(f"SELECT {_COLS} FROM misconduct_records WHERE id = $1 FOR UPDATE", record_id)
+    return None if row is None else row_to(RecordRow, row)
+
+
+async def history_by_record_ids(
+    conn: asyncpg.Connection | asyncpg.Pool, record_ids: Sequence[str]
+) -> list[list[StatusChangeRow]]:
+    rows = await conn.fetch(
+        """SELECT id, record_id, from_status, to_status, fair_process_attested, reason, changed_at
+           FROM record_status_history WHERE record_id = ANY($1::text[]) ORDER BY record_id, id""",
+        list(record_ids),
+    )
+    grouped: dict[str, list[StatusChangeRow]] = defaultdict(list)
+    for r in rows:
+        grouped[r["record_id"]].append(row_to(StatusChangeRow, r))
+    return [grouped.get(i, []) for i in record_ids]
+
+
+async def insert(conn: asyncpg.Connection, row: RecordRow) -> None:
+    await conn.execute(
+        """INSERT INTO misconduct_records (id, officer_id, publisher_id, source_id, kind, state, agency_ori,
+               reason_category, action_date, narrative, case_reference, status, fair_process_attested)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
+        row.id, row.officer_id, row.publisher_id, row.source_id, row.kind, row.state, row.agency_ori,
+        row.reason_category, row.action_date, row.narrative, row.case_reference, row.status,
+        row.fair_process_attested,
+    )
+
+
+async def add_history(
+    conn: asyncpg.Connection, record_id: str, from_status: str | None, to_status: str, attested: bool,
+    reason: str | None, event_id: int | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO record_status_history (record_id, from_status, to_status, fair_process_attested,
+                                              reason, event_id)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        record_id, from_status, to_status, attested, reason, event_id,
+    )
+
+
+async def set_status(conn: asyncpg.Connection, record_id: str, status: str, attested: bool) -> None:
+    await conn.execute(
+        "UPDATE misconduct_records SET status = $2, fair_process_attested = $3, updated_at = now() WHERE id = $1",
+        record_id, status, attested,
+    )
+
+
+_CORRECTABLE = ("reason_category", "action_date", "narrative", "case_reference")
+
+
+async def correct(conn: asyncpg.Connection, record_id: str, changes: dict[str, Any]) -> None:
+    cols = [c for c in _CORRECTABLE if c in changes]
+    if not cols:
+        return
+    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
+    await conn.execute(
+        f"UPDATE misconduct_records SET {sets}, updated_at = now() WHERE id = $1",  # noqa: S608 - fixed names
+        record_id, *[changes[c] for c in cols],
+    )
+
+
+async def expunge(conn: asyncpg.Connection, record_id: str) -> None:
+    """Remove all content; only the identity and the log's hash commitment remain."""
+    await conn.execute(
+        """UPDATE misconduct_records SET status = 'EXPUNGED', narrative = NULL, case_reference = NULL,
+               subject_statement = NULL, statement_at = NULL, reason_category = NULL, action_date = NULL,
+               disputed = false, expunged_at = now(), updated_at = now() WHERE id = $1""",
+        record_id,
+    )
+    await conn.execute("UPDATE record_status_history SET reason = NULL WHERE record_id = $1", record_id)
+    await conn.execute(
+        "UPDATE record_disputes SET reason = '[expunged]', resolution_reason = NULL WHERE record_id = $1",
+        record_id,
+    )
+
+
+async def set_statement(conn: asyncpg.Connection, record_id: str, text: str | None) -> None:
+    await conn.execute(
+        "UPDATE misconduct_records SET subject_statement = $2, statement_at = now(), updated_at = now()"
+        " WHERE id = $1",
+        record_id, text,
+    )
+
+
+async def open_dispute(conn: asyncpg.Connection, record_id: str, officer_id: str, reason: str) -> bool:
+    """Returns False when a dispute is already open."""
+    inserted = await conn.fetchval(
+        """INSERT INTO record_disputes (record_id, officer_id, reason) VALUES ($1, $2, $3)
+           ON CONFLICT (record_id) WHERE resolved_at IS NULL DO NOTHING RETURNING id""",
+        record_id, officer_id, reason,
+    )
+    if inserted is None:
+        return False
+    await conn.execute(
+        "UPDATE misconduct_records SET disputed = true, updated_at = now() WHERE id = $1", record_id
+    )
+    return True
+
+
+async def resolve_dispute(
+    conn: asyncpg.Connection, record_id: str, resolution: str, reason: str, event_id: int
+) -> bool:
+    done = await conn.fetchval(
+        """UPDATE record_disputes SET resolution = $2, resolution_reason = $3, resolved_at = now(),
+                  resolved_event_id = $4
+           WHERE record_id = $1 AND resolved_at IS NULL RETURNING id""",
+        record_id, resolution, reason, event_id,
+    )
+    await conn.execute(
+        "UPDATE misconduct_records SET disputed = false, updated_at = now() WHERE id = $1", record_id
+    )
+    return done is not None

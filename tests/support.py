@@ -1,0 +1,165 @@
+"""A test world: real tokens from a test issuer, real publisher keys, HTTP through the ASGI app."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from joserfc.jwk import OKPKey
+
+from auth.dev_issuer import create_issuer_key, mint_token, write_public_jwks
+from auth.tokens import TokenVerifier, TrustedIssuer
+from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
+from registry.config import Settings
+from registry.services import Services
+from server import create_app
+
+ISSUER = "https://idp.test"
+AUDIENCE = "officer-registry"
+
+AGENCIES = [
+    ("CA0010000", "Sunnyvale Department of Public Safety", "CA", "LOCAL"),
+    ("CA0190000", "Los Angeles County Sheriff", "CA", "LOCAL"),
+    ("TX2270000", "Austin Police Department", "TX", "LOCAL"),
+    ("WA0170000", "Seattle Police Department", "WA", "LOCAL"),
+]
+PUBLISHERS = [
+    ("ca-post", "POST_BOARD", "California Commission on POST", "CA", None),
+    ("tx-tcole", "POST_BOARD", "Texas Commission on Law Enforcement", "TX", None),
+    ("sunnyvale-dps", "AGENCY", "Sunnyvale DPS", None, "CA0010000"),
+    ("austin-pd", "AGENCY", "Austin Police Department", None, "TX2270000"),
+]
+
+
+class World:
+    def __init__(self, pool: asyncpg.Pool, tmp: Path, **settings: Any) -> None:
+        self.pool = pool
+        self.issuer_key = create_issuer_key(tmp / "issuer.jwk")
+        write_public_jwks(self.issuer_key, tmp / "jwks.json")
+        verifier = TokenVerifier([TrustedIssuer(ISSUER, tmp / "jwks.json", None, AUDIENCE)])
+        self.settings = Settings(data_dir=tmp, audience=AUDIENCE, **settings)
+        self.services = Services(ssn_key=b"k" * 32, verifier=verifier)
+        self.app = create_app(self.settings, pool=pool, services=self.services)
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://registry")
+        self.keys: dict[str, tuple[OKPKey, str]] = {}
+
+    def token(self, role: str, **bindings: Any) -> str:
+        return mint_token(self.issuer_key, issuer=ISSUER, audience=AUDIENCE, subject=f"{role}-user", role=role,
+                          **bindings)
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None,
+                  token: str | None = None, headers: dict[str, str] | None = None, **bindings: Any) -> dict[str, Any]:
+        if as_ is not None:
+            token = self.token(as_, **bindings)
+        resp = await self.post(query, variables, token=token, headers=headers)
+        assert resp.status_code in (200, 400, 401), resp.text
+        body: dict[str, Any] = resp.json()
+        return body
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        body = await self.gql(query, variables, **kw)
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def setup(self) -> None:
+        """Register the agencies, publishers and one signing key each, through the admin API."""
+        for ori, name, state, level in AGENCIES:
+            await self.ok("mutation($i: AgencyInput!) { registerAgency(input: $i) { ori } }",
+                          {"i": {"ori": ori, "name": name, "state": state, "level": level}}, as_="admin")
+        for pid, kind, name, state, ori in PUBLISHERS:
+            await self.ok("mutation($i: PublisherInput!) { registerPublisher(input: $i) { id } }",
+                          {"i": {"id": pid, "kind": kind, "name": name, "state": state, "agencyOri": ori}},
+                          as_="admin")
+            await self.add_key(pid)
+
+    async def add_key(self, publisher_id: str, valid_from: datetime | None = None) -> str:
+        kid = f"{publisher_id}-{secrets.token_hex(4)}"
+        key = generate_ed25519_jwk(kid)
+        await self.ok("mutation($p: String!, $j: JSON!, $v: DateTime) { addPublisherKey(publisherId: $p, jwk: $j,"
+                      " validFrom: $v) { kid } }",
+                      {"p": publisher_id, "j": public_jwk_dict(key),
+                       "v": valid_from.isoformat() if valid_from else None}, as_="admin")
+        self.keys[publisher_id] = (key, kid)
+        return kid
+
+    def sign(self, publisher_id: str, payload: dict[str, Any]) -> str:
+        key, kid = self.keys[publisher_id]
+        return sign_event(payload, key, kid)
+
+    async def publish(self, publisher_id: str, *payloads: dict[str, Any], ssn: str | None = None,
+                      dry_run: bool = False, as_publisher: str | None = None) -> dict[str, Any]:
+        subs = [{"jws": self.sign(publisher_id, p), "ssn": ssn} for p in payloads]
+        body = await self.gql(PUBLISH, {"e": subs, "d": dry_run}, as_="publisher",
+                              publisher_id=as_publisher or publisher_id)
+        assert not body.get("errors"), body.get("errors")
+        result: dict[str, Any] = body["data"]["publishEvents"]
+        return result
+
+    async def publish_ok(self, publisher_id: str, *payloads: dict[str, Any], ssn: str | None = None) -> list[dict[str, Any]]:
+        result = await self.publish(publisher_id, *payloads, ssn=ssn)
+        assert result["committed"], result
+        rows: list[dict[str, Any]] = result["results"]
+        return rows
+
+
+PUBLISH = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(events: $e, dryRun: $d) {
+  committed accepted duplicates rejected
+  results { index status eventType eventId entityId officerId logIndex code message } } }"""
+
+
+def _base(kind: str, publisher: str, event_id: str | None) -> dict[str, Any]:
+    return {"type": kind, "publisher": publisher, "eventId": event_id or secrets.token_hex(6),
+            "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+
+
+def subject(given: str = "John", family: str = "Doe", dob: str = "1985-04-12", **extra: Any) -> dict[str, Any]:
+    return {"name": {"givenName": given, "familyName": family, **extra.pop("name_extra", {})},
+            "dateOfBirth": dob, **extra}
+
+
+def cert_issued(publisher: str = "ca-post", number: str = "100001", state: str = "CA", *,
+                subj: dict[str, Any] | None = None, source: str | None = None, event_id: str | None = None,
+                kind: str = "PEACE_OFFICER", status: str = "ACTIVE") -> dict[str, Any]:
+    return {**_base("certification.issued", publisher, event_id), "sourceId": source or f"cert-{number}",
+            "subject": subj or subject(), "state": state, "number": number, "kind": kind, "status": status,
+            "issuedOn": "2010-06-01"}
+
+
+def record_published(publisher: str = "ca-post", source: str = "rec-1", *, subj: dict[str, Any] | None = None,
+                     kind: str = "DECERTIFICATION", state: str = "CA", status: str = "NOTICE_PENDING",
+                     attested: bool = False, agency: str | None = None, event_id: str | None = None,
+                     narrative: str = "Falsified reports in three cases.") -> dict[str, Any]:
+    ev = {**_base("record.published", publisher, event_id), "sourceId": source, "subject": subj or subject(),
+          "kind": kind, "state": state, "reasonCategory": "DISHONESTY", "actionDate": "2021-03-04",
+          "narrative": narrative, "caseReference": "CASE-2021-77", "status": status,
+          "fairProcessAttested": attested}
+    if agency:
+        ev["agencyOri"] = agency
+    return ev
+
+
+def status_changed(publisher: str = "ca-post", source: str = "rec-1", status: str = "FINAL", *,
+                   attested: bool = False, reason: str | None = None) -> dict[str, Any]:
+    ev = {**_base("record.status_changed", publisher, None), "recordSourceId": source, "status": status,
+          "fairProcessAttested": attested}
+    if reason:
+        ev["reason"] = reason
+    return ev
+
+
+def employment_started(publisher: str = "sunnyvale-dps", source: str = "emp-1", ori: str = "CA0010000", *,
+                       subj: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**_base("employment.started", publisher, None), "sourceId": source, "subject": subj or subject(),
+            "agencyOri": ori, "position": "Patrol Officer", "startDate": "2012-01-09"}
