@@ -154,7 +154,7 @@ class Publisher:
             raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
         if event.issuedAt > now + CLOCK_SKEW:
             raise BadInput("issuedAt is in the future")
-        if event.issuedAt < key.valid_from:
+        if event.issuedAt < key.valid_from - CLOCK_SKEW:
             raise SignatureRejected("KEY_NOT_YET_VALID", f"key {kid} was not valid yet when this event was signed")
         if key.revoked_at is not None and (key.revoked_at <= now or event.issuedAt >= key.revoked_at):
             raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")

@@ -19,6 +19,7 @@ from registry.services import Services
 from server import create_app
 
 ISSUER = "https://idp.test"
+KEYS_VALID_FROM = datetime(2015, 1, 1, tzinfo=UTC)
 AUDIENCE = "officer-registry"
 
 AGENCIES = [
@@ -90,7 +91,7 @@ class World:
         await self.ok("mutation($p: String!, $j: JSON!, $v: DateTime) { addPublisherKey(publisherId: $p, jwk: $j,"
                       " validFrom: $v) { kid } }",
                       {"p": publisher_id, "j": public_jwk_dict(key),
-                       "v": valid_from.isoformat() if valid_from else None}, as_="admin")
+                       "v": (valid_from or KEYS_VALID_FROM).isoformat()}, as_="admin")
         self.keys[publisher_id] = (key, kid)
         return kid
 

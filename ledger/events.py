@@ -1,0 +1,242 @@
+"""Publisher event signatures: compact JWS (RFC 7515) with Ed25519 over RFC 8785 JSON.
+
+The JWS payload bytes *are* the canonical JSON of the event, so the bytes a publisher
+signed, the bytes the registry stores and the bytes the log commits to are one and the
+same; anyone can re-derive them. Verification is deliberately narrow: an explicit
+algorithm allow-list ("Ed25519", legacy "EdDSA"), a fixed header shape, keys resolved
+only by ``kid`` from the registry (never from the token), canonical base64url and JSON.
+The random ``salt`` keeps low-entropy events (a name, a date, a status) from being
+guessed from their hash, which the log publishes forever (even after expungement).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from joserfc import jws
+from joserfc.errors import JoseError, SecurityWarning
+from joserfc.jwk import OKPKey
+
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "EVENT_TYP",
+    "SALT_BYTES",
+    "SIGNING_ALGORITHM",
+    "EventSignatureError",
+    "VerifiedEvent",
+    "canonical_bytes",
+    "content_digest",
+    "generate_ed25519_jwk",
+    "new_salt",
+    "public_jwk_dict",
+    "sign_event",
+    "verify_event",
+]
+
+#: The algorithm we sign with (RFC 9864 fully-specified name).
+SIGNING_ALGORITHM = "Ed25519"
+#: Accepted on verification: RFC 9864 "Ed25519" and RFC 8037's polymorphic "EdDSA",
+#: the latter only with an Ed25519 key. Nothing else: no "none", no HMAC, RSA or ECDSA.
+ALLOWED_ALGORITHMS = frozenset({"Ed25519", "EdDSA"})
+#: Explicit type (RFC 8725 section 3.11), so no other JWS a publisher signs can pass as an event.
+EVENT_TYP = "registry-event+jws"
+#: Bytes of randomness in a salt.
+SALT_BYTES = 16
+#: Protected header members we understand; anything else (crit, b64, jwk, jku, x5u...) is refused.
+_HEADER_KEYS = frozenset({"alg", "kid", "typ"})
+#: joserfc's own limits (header 512, payload 128000, signature 1024), plus two dots.
+_MAX_COMPACT = 512 + 128_000 + 1024 + 2
+_B64URL_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class EventSignatureError(Exception):
+    """An event was refused; ``code`` is stable for API clients, ``message`` is for people.
+
+    Codes: MALFORMED, UNSUPPORTED_ALGORITHM, WRONG_TYPE, UNKNOWN_KEY, UNSUPPORTED_KEY,
+    BAD_SIGNATURE, NON_CANONICAL, MISSING_SALT.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class VerifiedEvent:
+    """An event whose signature, shape and canonical form have been checked."""
+
+    payload: dict[str, Any]
+    payload_bytes: bytes
+    kid: str
+    alg: str
+    protected_header: dict[str, Any]
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """RFC 8785 (JCS) serialisation; raises ``ValueError`` for values JCS cannot represent."""
+    return rfc8785.dumps(obj)
+
+
+def new_salt() -> str:
+    """base64url (unpadded) of 16 random bytes."""
+    return _b64url_encode(secrets.token_bytes(SALT_BYTES))
+
+
+def content_digest(payload: Mapping[str, Any]) -> bytes:
+    """SHA-256 of the canonical payload without its salt: equal for re-sent copies of one event."""
+    return hashlib.sha256(canonical_bytes({k: v for k, v in payload.items() if k != "salt"})).digest()
+
+
+def generate_ed25519_jwk(kid: str) -> OKPKey:
+    """A new Ed25519 private JWK with the given ``kid``."""
+    return OKPKey.generate_key("Ed25519", parameters={"kid": kid})
+
+
+def public_jwk_dict(key: OKPKey) -> dict[str, Any]:
+    """The public JWK (kty, crv, x, kid) as a dict: what a publisher registers."""
+    return dict(key.as_dict(private=False))
+
+
+def _b64url_encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(segment: str) -> bytes:
+    """Unpadded base64url that re-encodes to itself (no padding, no stray bits)."""
+    if not set(segment) <= _B64URL_ALPHABET:
+        raise ValueError("not base64url")
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except binascii.Error as exc:
+        raise ValueError("not base64url") from exc
+    if _b64url_encode(raw) != segment:
+        raise ValueError("non-canonical base64url")
+    return raw
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate member {key!r}")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise EventSignatureError("MALFORMED", f"{what} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise EventSignatureError("MALFORMED", f"{what} must be a JSON object")
+    return value
+
+
+def _check_salt(payload: Mapping[str, Any]) -> None:
+    salt = payload.get("salt")
+    if salt is None:
+        raise EventSignatureError("MISSING_SALT", "payload has no salt")
+    try:
+        ok = isinstance(salt, str) and len(_b64url_decode(salt)) >= SALT_BYTES
+    except ValueError:
+        ok = False
+    if not ok:
+        raise EventSignatureError("MISSING_SALT", f"salt must be base64url of at least {SALT_BYTES} bytes")
+
+
+def _is_ed25519(key: object, *, private: bool) -> bool:
+    return isinstance(key, OKPKey) and key.curve_name == "Ed25519" and (key.is_private or not private)
+
+
+def sign_event(payload: Mapping[str, Any], private_jwk: OKPKey, kid: str) -> str:
+    """Sign ``payload`` (adding a fresh salt if it has none) as a compact JWS.
+
+    Header ``{"alg":"Ed25519","kid":kid,"typ":"registry-event+jws"}``; the payload is the
+    RFC 8785 canonical JSON of the (salted) object.
+    """
+    if not isinstance(payload, Mapping):
+        raise TypeError("payload must be a JSON object")
+    if not isinstance(kid, str) or not kid:
+        raise ValueError("kid must be a non-empty string")
+    if not _is_ed25519(private_jwk, private=True):
+        raise ValueError("private_jwk must be an Ed25519 private OKPKey")
+    body = dict(payload)
+    if "salt" not in body:
+        body["salt"] = new_salt()
+    _check_salt(body)
+    header = {"alg": SIGNING_ALGORITHM, "kid": kid, "typ": EVENT_TYP}
+    return jws.serialize_compact(header, canonical_bytes(body), private_jwk, algorithms=[SIGNING_ALGORITHM])
+
+
+def verify_event(compact: str, resolve_key: Callable[[str], OKPKey]) -> VerifiedEvent:
+    """Check a publisher's compact JWS and return its payload; raise ``EventSignatureError``.
+
+    Order: shape and header (MALFORMED, UNSUPPORTED_ALGORITHM, WRONG_TYPE), key by ``kid``
+    (``resolve_key`` raising ``KeyError`` gives UNKNOWN_KEY), signature, then the payload
+    (NON_CANONICAL, MISSING_SALT) -- so payload errors are reported only for authentic data.
+    """
+    if not isinstance(compact, str) or not compact.isascii() or len(compact) > _MAX_COMPACT:
+        raise EventSignatureError("MALFORMED", "event must be an ASCII compact JWS of reasonable size")
+    parts = compact.split(".")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise EventSignatureError("MALFORMED", "compact JWS must have a header, a payload and a signature")
+    try:
+        header_raw, payload_bytes, signature = (_b64url_decode(p) for p in parts)
+    except ValueError as exc:
+        raise EventSignatureError("MALFORMED", f"compact JWS part is {exc}") from exc
+
+    header = _json_object(header_raw, "protected header")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
+        raise EventSignatureError("UNSUPPORTED_ALGORITHM", f"algorithm {alg!r} is not accepted")
+    unknown = set(header) - _HEADER_KEYS
+    if unknown:
+        raise EventSignatureError("MALFORMED", f"unsupported header members {sorted(unknown)}")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise EventSignatureError("MALFORMED", "header has no kid")
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower().removeprefix("application/") != EVENT_TYP:
+        raise EventSignatureError("WRONG_TYPE", f"typ must be {EVENT_TYP!r}")
+    try:
+        key = resolve_key(kid)
+    except KeyError as exc:
+        raise EventSignatureError("UNKNOWN_KEY", f"no usable key {kid!r}") from exc
+    if not _is_ed25519(key, private=False):
+        raise EventSignatureError("UNSUPPORTED_KEY", f"key {kid!r} is not an Ed25519 OKP key")
+    if len(signature) != 64:
+        raise EventSignatureError("BAD_SIGNATURE", "an Ed25519 signature is 64 bytes")
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SecurityWarning)  # "EdDSA" is deprecated, still accepted
+            jws.deserialize_compact(compact, key, algorithms=[alg])
+    except JoseError as exc:
+        raise EventSignatureError("BAD_SIGNATURE", "signature does not verify") from exc
+
+    payload = _json_object(payload_bytes, "payload")
+    try:
+        canonical = canonical_bytes(payload)
+    except ValueError as exc:
+        raise EventSignatureError("NON_CANONICAL", f"payload cannot be canonicalised: {exc}") from exc
+    if canonical != payload_bytes:
+        raise EventSignatureError("NON_CANONICAL", "payload bytes are not RFC 8785 canonical JSON")
+    _check_salt(payload)
+    return VerifiedEvent(payload, payload_bytes, kid, alg, header)

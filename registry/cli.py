@@ -1,0 +1,193 @@
+"""The ``registry`` command: serve, migrate, load demo data, mint development tokens, export the SDL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import asyncpg
+
+from registry import database, migrate
+from registry.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL if set, else the embedded server in the data directory for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    embedded = database.EmbeddedPostgres(settings.data_dir)
+    print(f"starting embedded PostgreSQL in {embedded.pgdata}", file=sys.stderr)
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
+@contextlib.asynccontextmanager
+async def connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await database.asyncpg.connect(dsn)
+    try:
+        await database._init_connection(conn)
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def _migrate(dsn: str) -> list[str]:
+    async with connected(dsn) as conn:
+        return await migrate.migrate(conn)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    with database_url(settings) as dsn:
+        try:
+            applied = asyncio.run(_migrate(dsn))
+        except migrate.MigrationError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from registry import demo
+
+    with database_url(settings) as dsn:
+        asyncio.run(_migrate(dsn))
+        summary = asyncio.run(demo.load(dsn, settings))
+    print(summary)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if args.demo or args.dev:
+        settings = replace(settings, development=True, graphiql=True)
+    with database_url(settings) as dsn:
+        try:
+            applied = asyncio.run(_migrate(dsn))
+        except migrate.MigrationError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        if applied:
+            print("applied migrations: " + ", ".join(applied), file=sys.stderr)
+        if args.demo:
+            from registry import demo
+
+            print(asyncio.run(demo.load(dsn, settings)), file=sys.stderr)
+        if settings.development:
+            _print_dev_tokens(settings)
+        from server import create_app
+
+        app = create_app(settings, database_url=dsn)
+        print(f"GraphQL API on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _print_dev_tokens(settings: Settings) -> None:
+    from registry import demo
+
+    print("\ndevelopment tokens (valid 12 h):", file=sys.stderr)
+    for role, bindings in demo.DEMO_ROLES.items():
+        print(f"  {role:<19} {dev_token(settings, role, bindings, 12 * 3600)}", file=sys.stderr)
+    print("", file=sys.stderr)
+
+
+def dev_token(settings: Settings, role: str, bindings: dict[str, str], ttl: int) -> str:
+    from auth.dev_issuer import load_issuer_key, mint_token
+    from registry.services import DEV_ISSUER, dev_issuer_paths, ensure_dev_issuer
+
+    ensure_dev_issuer(settings)
+    key = load_issuer_key(dev_issuer_paths(settings)[0])
+    return mint_token(key, issuer=DEV_ISSUER, audience=settings.audience, subject=f"dev-{role}", role=role,
+                      ttl_seconds=ttl, **bindings)
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    bindings = {k: v for k, v in (("officer_id", args.officer_id), ("agency_ori", args.agency_ori),
+                                  ("publisher_id", args.publisher_id), ("partner_id", args.partner_id)) if v}
+    print(dev_token(settings, args.role, bindings, args.ttl))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from schema import sdl
+
+    text = sdl()
+    target = ROOT / "schema.graphql"
+    if args.check:
+        if not target.exists() or target.read_text() != text:
+            print("schema.graphql is out of date: run `registry schema`", file=sys.stderr)
+            return 1
+        print("schema.graphql is up to date")
+        return 0
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="registry",
+        description="Officer certification registry. Uses DATABASE_URL if set, otherwise an embedded "
+                    "PostgreSQL kept in REGISTRY_DATA_DIR (default: your user data directory).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="apply migrations and serve the GraphQL API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--demo", action="store_true", help="load the demo data set (implies --dev)")
+    p.add_argument("--dev", action="store_true",
+                   help="development mode: GraphiQL, unmasked errors, a local token issuer, tokens printed")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load the demo data set (idempotent)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("token", help="mint a development token from the local issuer")
+    p.add_argument("--role", required=True, choices=["officer", "hiring_agency", "partner", "publisher",
+                                                     "credentialing_body", "auditor", "admin"])
+    p.add_argument("--officer-id")
+    p.add_argument("--agency-ori")
+    p.add_argument("--publisher-id")
+    p.add_argument("--partner-id")
+    p.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
+    p.add_argument("--check", action="store_true", help="fail if schema.graphql differs from the code")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        code: int = args.func(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Publisher event JWS: round trips and every refusal, including alg=none and key confusion."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from joserfc import jws
+from joserfc.errors import SecurityWarning
+from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
+
+from ledger.events import (
+    EVENT_TYP,
+    EventSignatureError,
+    canonical_bytes,
+    content_digest,
+    generate_ed25519_jwk,
+    new_salt,
+    public_jwk_dict,
+    sign_event,
+    verify_event,
+)
+
+KID = "post-board-tx/2025-01"
+PAYLOAD: dict[str, Any] = {"type": "DECERTIFICATION", "officer": "OFC-1", "effective": "2025-03-01", "n": 3}
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64json(obj: Any) -> str:
+    return b64(json.dumps(obj, separators=(",", ":")).encode())
+
+
+@pytest.fixture(scope="module")
+def key() -> OKPKey:
+    return generate_ed25519_jwk(KID)
+
+
+def resolver(*keys: OKPKey) -> Callable[[str], OKPKey]:
+    table = {k.kid: OKPKey.import_key(public_jwk_dict(k)) for k in keys}
+
+    def resolve(kid: str) -> OKPKey:
+        return table[kid]  # KeyError for unknown kids
+
+    return resolve
+
+
+def raw_sign(header: dict[str, Any], payload: bytes, key: Any, alg: str) -> str:
+    """Sign arbitrary bytes with joserfc directly, bypassing sign_event's normalisation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return jws.serialize_compact(header, payload, key, algorithms=[alg])
+
+
+def header(alg: str = "Ed25519", **extra: Any) -> dict[str, Any]:
+    return {"alg": alg, "kid": KID, "typ": EVENT_TYP, **extra}
+
+
+def salted(**extra: Any) -> dict[str, Any]:
+    return {**PAYLOAD, "salt": new_salt(), **extra}
+
+
+def refused(compact: str, resolve: Callable[[str], OKPKey]) -> str:
+    with pytest.raises(EventSignatureError) as info:
+        verify_event(compact, resolve)
+    return info.value.code
+
+
+# --- round trips -------------------------------------------------------------------
+
+
+def test_round_trip_ed25519(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    event = verify_event(token, resolver(key))
+    assert event.alg == "Ed25519"
+    assert event.kid == KID
+    assert event.protected_header == {"alg": "Ed25519", "kid": KID, "typ": EVENT_TYP}
+    assert {k: v for k, v in event.payload.items() if k != "salt"} == PAYLOAD
+    assert len(base64.urlsafe_b64decode(event.payload["salt"] + "==")) == 16
+    assert event.payload_bytes == canonical_bytes(event.payload)
+    # The middle part of the token is exactly the canonical JSON, base64url-encoded.
+    assert token.split(".")[1] == b64(event.payload_bytes)
+    assert "salt" not in PAYLOAD  # the caller's dict is not modified
+
+
+def test_round_trip_legacy_eddsa(key: OKPKey) -> None:
+    payload = canonical_bytes(salted())
+    token = raw_sign(header("EdDSA"), payload, key, "EdDSA")
+    event = verify_event(token, resolver(key))
+    assert event.alg == "EdDSA"
+    assert event.payload_bytes == payload
+
+
+def test_existing_salt_kept_and_digest_ignores_it(key: OKPKey) -> None:
+    salt = new_salt()
+    one = verify_event(sign_event({**PAYLOAD, "salt": salt}, key, KID), resolver(key))
+    assert one.payload["salt"] == salt
+    two = verify_event(sign_event(PAYLOAD, key, KID), resolver(key))
+    assert one.payload_bytes != two.payload_bytes
+    assert content_digest(one.payload) == content_digest(two.payload) == content_digest(PAYLOAD)
+    assert content_digest(PAYLOAD) == hashlib.sha256(canonical_bytes(PAYLOAD)).digest()
+
+
+def test_canonical_bytes_rfc8785() -> None:
+    assert canonical_bytes({"b": 1, "a": [1.0, "\u00e9", None, True, 1e21]}) == (
+        b'{"a":[1,"\xc3\xa9",null,true,1e+21],"b":1}'
+    )
+
+
+def test_public_jwk_dict_has_no_private_part(key: OKPKey) -> None:
+    d = public_jwk_dict(key)
+    assert d["kty"] == "OKP" and d["crv"] == "Ed25519" and d["kid"] == KID
+    assert "d" not in d
+
+
+def test_sign_event_rejects_bad_inputs(key: OKPKey) -> None:
+    with pytest.raises(EventSignatureError) as info:
+        sign_event({**PAYLOAD, "salt": "short"}, key, KID)
+    assert info.value.code == "MISSING_SALT"
+    with pytest.raises(ValueError):
+        sign_event(PAYLOAD, OKPKey.import_key(public_jwk_dict(key)), KID)  # public key only
+    with pytest.raises(ValueError):
+        sign_event(PAYLOAD, key, "")
+    with pytest.raises(ValueError):
+        sign_event({"n": 2**60}, key, KID)  # outside JCS's integer domain
+
+
+# --- algorithm allow-list and key confusion ------------------------------------------
+
+
+def test_alg_none_refused(key: OKPKey) -> None:
+    payload = b64(canonical_bytes(salted()))
+    unsigned = f"{b64json(header('none'))}.{payload}."
+    assert refused(unsigned, resolver(key)) == "UNSUPPORTED_ALGORITHM"
+    real = sign_event(PAYLOAD, key, KID)
+    # Same payload, real signature, header swapped to "none".
+    assert refused(f"{b64json(header('none'))}.{payload}.{real.split('.')[2]}", resolver(key)) == (
+        "UNSUPPORTED_ALGORITHM"
+    )
+
+
+def test_hs256_key_confusion_refused(key: OKPKey) -> None:
+    # The classic attack: HMAC the token with the *public* key as the secret, hoping the
+    # verifier feeds its Ed25519 key bytes into HMAC.
+    public = public_jwk_dict(key)
+    payload = b64(canonical_bytes(salted()))
+    for secret in (base64.urlsafe_b64decode(public["x"] + "="), json.dumps(public).encode()):
+        signing_input = f"{b64json(header('HS256'))}.{payload}"
+        mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+        assert refused(f"{signing_input}.{b64(mac)}", resolver(key)) == "UNSUPPORTED_ALGORITHM"
+    # Also when made by joserfc with an oct key holding the public key bytes.
+    oct_key = OctKey.import_key(base64.urlsafe_b64decode(public["x"] + "="))
+    token = raw_sign(header("HS256"), canonical_bytes(salted()), oct_key, "HS256")
+    assert refused(token, resolver(key)) == "UNSUPPORTED_ALGORITHM"
+
+
+def test_resolver_returning_non_ed25519_key_refused(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    oct_key = OctKey.import_key(b"0" * 32)
+    assert refused(token, lambda kid: oct_key) == "UNSUPPORTED_KEY"  # type: ignore[arg-type,return-value]
+    # Legacy "EdDSA" also names Ed448: only Ed25519 keys are accepted.
+    ed448 = OKPKey.generate_key("Ed448", parameters={"kid": KID})
+    token448 = raw_sign(header("EdDSA"), canonical_bytes(salted()), ed448, "EdDSA")
+    assert refused(token448, resolver(ed448)) == "UNSUPPORTED_KEY"
+
+
+@pytest.mark.parametrize(("alg", "make_key"), [("RS256", lambda: RSAKey.generate_key(2048)), ("ES256", None)])
+def test_other_asymmetric_algorithms_refused(key: OKPKey, alg: str, make_key: Any) -> None:
+    other = make_key() if make_key else ECKey.generate_key("P-256")
+    token = raw_sign(header(alg), canonical_bytes(salted()), other, alg)
+    assert refused(token, resolver(key)) == "UNSUPPORTED_ALGORITHM"
+
+
+# --- keys and signatures ---------------------------------------------------------------
+
+
+def test_unknown_kid(key: OKPKey) -> None:
+    assert refused(sign_event(PAYLOAD, key, "not-registered"), resolver(key)) == "UNKNOWN_KEY"
+
+
+def test_bad_signatures(key: OKPKey) -> None:
+    impostor = generate_ed25519_jwk(KID)
+    assert refused(sign_event(PAYLOAD, impostor, KID), resolver(key)) == "BAD_SIGNATURE"
+
+    token = sign_event(PAYLOAD, key, KID)
+    h, p, s = token.split(".")
+    other_payload = b64(canonical_bytes(salted(officer="OFC-2")))
+    assert refused(f"{h}.{other_payload}.{s}", resolver(key)) == "BAD_SIGNATURE"
+    sig = bytearray(base64.urlsafe_b64decode(s + "=="))
+    sig[10] ^= 1
+    assert refused(f"{h}.{p}.{b64(bytes(sig))}", resolver(key)) == "BAD_SIGNATURE"
+    assert refused(f"{h}.{p}.{b64(bytes(sig[:32]))}", resolver(key)) == "BAD_SIGNATURE"
+    # A different (still valid) header breaks the signature too.
+    assert refused(f"{b64json(header(typ=EVENT_TYP.upper()))}.{p}.{s}", resolver(key)) == "BAD_SIGNATURE"
+
+
+# --- payload ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"salt":"AAAAAAAAAAAAAAAAAAAAAA", "type":"X"}',  # whitespace
+        b'{"type":"X","salt":"AAAAAAAAAAAAAAAAAAAAAA"}',  # member order
+        b'{"n":1.0,"salt":"AAAAAAAAAAAAAAAAAAAAAA"}',  # number form
+        b'{"s":"\\u00e9","salt":"AAAAAAAAAAAAAAAAAAAAAA"}',  # escaped non-ASCII
+        b'{"n":9007199254740993,"salt":"AAAAAAAAAAAAAAAAAAAAAA"}',  # beyond JCS integers
+        b'{"salt":"AAAAAAAAAAAAAAAAAAAAAA"}\n',  # trailing newline
+    ],
+)
+def test_non_canonical_payload(key: OKPKey, payload: bytes) -> None:
+    assert refused(raw_sign(header(), payload, key, "Ed25519"), resolver(key)) == "NON_CANONICAL"
+
+
+@pytest.mark.parametrize(
+    "salt", [None, "", "AAAA", 12345, "!!!!!!!!!!!!!!!!!!!!!!", "AAAAAAAAAAAAAAAAAAAAAA=="]
+)
+def test_missing_or_weak_salt(key: OKPKey, salt: Any) -> None:
+    body = dict(PAYLOAD) if salt is None else {**PAYLOAD, "salt": salt}
+    token = raw_sign(header(), canonical_bytes(body), key, "Ed25519")
+    assert refused(token, resolver(key)) == "MISSING_SALT"
+
+
+@pytest.mark.parametrize("payload", [b"[1,2]", b'"text"', b"not json", b'{"a":1,"a":2}', b'{"a":NaN}'])
+def test_payload_not_an_object(key: OKPKey, payload: bytes) -> None:
+    assert refused(raw_sign(header(), payload, key, "Ed25519"), resolver(key)) == "MALFORMED"
+
+
+# --- framing and header ----------------------------------------------------------------
+
+
+def test_malformed_framing(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    h, p, s = token.split(".")
+    for bad in (
+        "",
+        "abc",
+        f"{h}.{p}",
+        f"{h}.{p}.{s}.x",
+        f".{p}.{s}",
+        f"{h}..{s}",
+        f"{h}.{p}.{s}=",  # padding
+        f"{h}=.{p}.{s}",
+        f"{h}.{p}+.{s}",  # not base64url
+        f"{h}.{p}.{s}\u00e9",  # not ASCII
+        f"{b64(b'not json')}.{p}.{s}",
+        f"{b64(b'{}')}.{p}.{s}",  # no alg
+    ):
+        code = refused(bad, resolver(key))
+        assert code in {"MALFORMED", "UNSUPPORTED_ALGORITHM"}, bad
+
+
+def test_non_canonical_base64url_signature(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    h, p, s = token.split(".")
+    # 64 bytes -> 86 chars with 4 unused low bits in the last char; set one of them.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet[alphabet.index(s[-1]) ^ 1]
+    assert refused(f"{h}.{p}.{s[:-1]}{last}", resolver(key)) == "MALFORMED"
+
+
+@pytest.mark.parametrize(
+    ("hdr", "code"),
+    [
+        ({"alg": "Ed25519", "typ": EVENT_TYP}, "MALFORMED"),  # no kid
+        ({"alg": "Ed25519", "kid": "", "typ": EVENT_TYP}, "MALFORMED"),
+        ({"alg": "Ed25519", "kid": 7, "typ": EVENT_TYP}, "MALFORMED"),
+        ({"alg": "Ed25519", "kid": KID}, "WRONG_TYPE"),
+        ({"alg": "Ed25519", "kid": KID, "typ": "JWT"}, "WRONG_TYPE"),
+        ({**header(), "crit": ["b64"], "b64": False}, "MALFORMED"),
+        ({**header(), "jwk": {"kty": "OKP"}}, "MALFORMED"),
+        ({**header(), "jku": "https://attacker.example/keys"}, "MALFORMED"),
+        ({"alg": "ed25519", "kid": KID, "typ": EVENT_TYP}, "UNSUPPORTED_ALGORITHM"),
+        ({"alg": ["Ed25519"], "kid": KID, "typ": EVENT_TYP}, "UNSUPPORTED_ALGORITHM"),
+    ],
+)
+def test_header_refusals(key: OKPKey, hdr: dict[str, Any], code: str) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    _, p, s = token.split(".")
+    assert refused(f"{b64json(hdr)}.{p}.{s}", resolver(key)) == code
+
+
+def test_duplicate_header_member_refused(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    _, p, s = token.split(".")
+    dup = b64(f'{{"alg":"none","alg":"Ed25519","kid":"{KID}","typ":"{EVENT_TYP}"}}'.encode())
+    assert refused(f"{dup}.{p}.{s}", resolver(key)) == "MALFORMED"
+
+
+def test_typ_with_media_type_prefix_accepted(key: OKPKey) -> None:
+    token = raw_sign(header(typ="application/" + EVENT_TYP), canonical_bytes(salted()), key, "Ed25519")
+    assert verify_event(token, resolver(key)).kid == KID
+
+
+def test_error_carries_code_and_message() -> None:
+    err = EventSignatureError("BAD_SIGNATURE", "nope")
+    assert (err.code, err.message, str(err)) == ("BAD_SIGNATURE", "nope", "BAD_SIGNATURE: nope")

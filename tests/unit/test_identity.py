@@ -1,0 +1,520 @@
+"""Identity matching: normalization, nicknames, blocking keys, scoring and SSN handling."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from identity import (
+    Candidate,
+    InvalidSSNError,
+    NameParts,
+    Query,
+    are_nickname_related,
+    blocking_keys,
+    explain_nickname,
+    given_name_variants,
+    normalize_token,
+    query_keys,
+    rank,
+    score,
+    split_surname,
+    ssn_blind_index,
+    strip_suffix,
+    validate_ssn,
+)
+from identity.phonetic import MAX_STORED_GIVEN_CODES, MAX_SURNAME_FORMS
+
+DOB = date(1985, 3, 12)
+KEY = b"k" * 32
+
+
+def N(given: str, family: str, middle: str = "", suffix: str = "") -> NameParts:
+    return NameParts(given=given, family=family, middle=middle, suffix=suffix)
+
+
+# --- normalization -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("O'Brien", "obrien"),
+    ("O\u2019Brien", "obrien"),  # typographic apostrophe
+    ("O\u00b4Brien", "obrien"),  # acute accent typed as an apostrophe
+    ("McDonald", "mcdonald"),
+    ("José", "jose"),
+    ("MÜLLER", "muller"),
+    ("Øster", "oster"),
+    ("Straße", "strasse"),
+    ("Łukasz", "lukasz"),
+    ("  Garcia--Lopez ", "garcia lopez"),
+    ("St. John", "st john"),
+    ("J.R.", "jr"),
+    ("Anne-Marie", "anne marie"),
+    ("", ""),
+    ("---", ""),
+])
+def test_normalize_token(raw: str, expected: str) -> None:
+    assert normalize_token(raw) == expected
+
+
+@pytest.mark.parametrize(("family", "expected"), [
+    ("Smith", ["smith"]),
+    ("Garcia-Lopez", ["garcia", "lopez", "garcialopez"]),
+    ("Garcia Lopez", ["garcia", "lopez", "garcialopez"]),
+    ("de la Cruz", ["cruz", "delacruz"]),
+    ("DelaCruz", ["delacruz"]),
+    ("Van Der Berg", ["berg", "vanderberg"]),
+    ("O'Brien", ["obrien"]),
+    ("Mac Donald", ["macdonald"]),  # an attaching prefix is not a part of its own
+    ("Le", ["le"]),  # a particle-looking surname is kept when it is all there is
+    ("", []),
+])
+def test_split_surname(family: str, expected: list[str]) -> None:
+    assert split_surname(family) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Smith, Jr.", ("Smith", "jr")),
+    ("Smith Jr", ("Smith", "jr")),
+    ("Smith Junior", ("Smith", "jr")),
+    ("John Smith III", ("John Smith", "iii")),
+    ("Smith 3rd", ("Smith", "iii")),
+    ("Smith Sr.", ("Smith", "sr")),
+    ("Smith IV", ("Smith", "iv")),
+    ("Smith Jr. III", ("Smith", "iii")),
+    ("Smith", ("Smith", "")),
+    ("Jr", ("Jr", "")),  # a lone word is a name, not a suffix
+    ("Smith I", ("Smith I", "")),  # a trailing I is more likely an initial
+])
+def test_strip_suffix(raw: str, expected: tuple[str, str]) -> None:
+    assert strip_suffix(raw) == expected
+
+
+def test_name_parts_normalized_moves_suffix_out_of_surname() -> None:
+    assert N("Zoë", "Smith-Jr", "Anne-Marie").normalized() == N("zoe", "smith", "anne marie", "jr")
+    assert N("John", "Smith, Jr.").normalized() == N("john", "smith", "", "jr")
+    assert N("John", "Smith", suffix="3rd").normalized().suffix == "iii"
+
+
+def test_name_parts_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        NameParts("John", "Smith")  # type: ignore[call-arg]
+
+
+# --- nicknames -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("nick", "formal"), [
+    ("bill", "william"), ("bob", "robert"), ("liz", "elizabeth"), ("kate", "katherine"),
+    ("Mike", "Michael"), ("Jack", "John"), ("Chris", "Christopher"),
+])
+def test_given_name_variants_link_both_ways(nick: str, formal: str) -> None:
+    assert formal.lower() in given_name_variants(nick)
+    assert nick.lower() in given_name_variants(formal)
+    assert are_nickname_related(nick, formal)
+    assert are_nickname_related(formal, nick)
+
+
+def test_given_name_variants_include_the_name_and_are_cached() -> None:
+    assert "william" in given_name_variants("William")
+    assert given_name_variants("") == frozenset()
+    assert given_name_variants("Zxqv") == frozenset({"zxqv"})
+    assert given_name_variants("Bill") is given_name_variants("Bill")
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Bill", "Will"),  # both short for William
+    ("Beth", "Liz"),  # both short for Elizabeth
+    ("Kate", "Catherine"),  # the table lists Katherine only
+])
+def test_nickname_siblings_and_spellings_are_related(a: str, b: str) -> None:
+    assert are_nickname_related(a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("William", "Robert"),  # the table links both to "Bill"; they are still different names
+    ("Michael", "Daniel"),
+    ("John", "Joan"),
+    ("James", "John"),
+    ("John", "John"),  # the same name is not a nickname
+])
+def test_unrelated_given_names(a: str, b: str) -> None:
+    assert not are_nickname_related(a, b)
+
+
+def test_explain_nickname_reads_well() -> None:
+    assert explain_nickname("Bill", "William") == "given name 'Bill' is a nickname of 'William'"
+    assert explain_nickname("William", "Bill") == "given name 'Bill' is a nickname of 'William'"
+    assert explain_nickname("Beth", "Liz") == "given names 'Beth' and 'Liz' are both short for 'Elizabeth'"
+    assert explain_nickname("Michael", "Daniel") is None
+
+
+# --- blocking keys -------------------------------------------------------------------------------
+
+def _meet(
+    stored: list[NameParts], stored_dob: date | None, searched: NameParts, dob: date | None
+) -> set[str]:
+    return blocking_keys(stored, stored_dob) & query_keys(searched, dob)
+
+
+@pytest.mark.parametrize(("stored", "stored_dob", "searched", "dob"), [
+    pytest.param([N("William", "Johnson")], DOB, N("William", "Jonson"), DOB, id="surname typo (phonetic)"),
+    pytest.param([N("William", "Smith")], DOB, N("William", "Smiht"), DOB, id="surname transposition"),
+    pytest.param([N("William", "Smith")], DOB, N("William", "Kmith"), DOB, id="surname first-letter typo"),
+    pytest.param([N("William", "Smith")], DOB, N("Bill", "Smith"), DOB, id="nickname searched"),
+    pytest.param([N("Bill", "Smith")], DOB, N("William", "Smith"), DOB, id="nickname stored"),
+    pytest.param([N("Bill", "Jones")], DOB, N("Will", "Smith"), DOB, id="sibling nicknames and new surname"),
+    pytest.param([N("Kate", "Jones")], DOB, N("Catherine", "Smith"), DOB, id="nickname of other spelling"),
+    pytest.param([N("Jane", "Doe"), N("Jane", "Smith")], DOB, N("Jane", "Smith"), date(1985, 12, 3),
+                 id="married name with alias, swapped dob"),
+    pytest.param([N("Jane", "Doe")], DOB, N("Jane", "Smith"), DOB, id="married name without alias"),
+    pytest.param([N("Ana", "Garcia-Lopez")], DOB, N("Ana", "Garcia"), DOB, id="hyphenated, first part"),
+    pytest.param([N("Ana", "Garcia-Lopez")], DOB, N("Ana", "Lopez"), DOB, id="hyphenated, second part"),
+    pytest.param([N("Ana", "Garcia-Lopez")], DOB, N("Ana", "GarciaLopez"), DOB,
+                 id="hyphenated, run together"),
+    pytest.param([N("Juan", "de la Cruz")], DOB, N("Juan", "Delacruz"), DOB, id="compound, run together"),
+    pytest.param([N("Juan", "de la Cruz")], DOB, N("Juan", "Cruz"), DOB, id="compound, particles dropped"),
+    pytest.param([N("Jane", "Smith")], DOB, N("Jane", "Smith"), date(1985, 12, 3), id="day/month swapped"),
+    pytest.param([N("Jane", "Smith")], DOB, N("Jane", "Smith"), date(1986, 3, 12), id="year digit typo"),
+    pytest.param([N("Jane", "Smith")], DOB, N("Jane", "Smith"), date(1985, 3, 13), id="day digit typo"),
+    pytest.param([N("Jane", "Smith")], DOB, N("Jane", "Smith"), date(1985, 8, 12), id="month digit typo"),
+    pytest.param([N("William", "Smith")], DOB, N("Bill", "Smith"), date(1958, 3, 12),
+                 id="nickname and year typo"),
+    pytest.param([N("Jane", "Smith", "Anne")], DOB, N("Jane", "Smith"), DOB, id="middle name missing"),
+    pytest.param([N("José", "Muñoz")], DOB, N("Jose", "Munoz"), DOB, id="diacritics"),
+    pytest.param([N("John", "Smith Jr.")], DOB, N("John", "Smith"), DOB, id="suffix in surname"),
+    pytest.param([N("John", "Smith", suffix="Jr")], DOB, N("John", "Smith"), DOB, id="suffix field"),
+    pytest.param([N("John", "Smith")], None, N("John", "Smith"), DOB, id="no dob on file"),
+    pytest.param([N("John", "Smith")], DOB, N("John", "Smith"), None, id="no dob searched"),
+])
+def test_blocking_keys_meet_despite_noise(
+    stored: list[NameParts], stored_dob: date | None, searched: NameParts, dob: date | None
+) -> None:
+    assert _meet(stored, stored_dob, searched, dob)
+
+
+def test_swapped_day_month_gives_identical_date_keys() -> None:
+    a = blocking_keys(N("Jane", "Smith"), date(1985, 3, 12))
+    b = blocking_keys(N("Jane", "Smith"), date(1985, 12, 3))
+    assert a == b
+
+
+def test_birth_year_only_search_meets_the_surname_year_key() -> None:
+    assert blocking_keys(N("Jane", "Smith"), DOB) & query_keys(N("Janet", "Smith"), None, birth_year=1985)
+
+
+def test_different_people_share_no_keys() -> None:
+    assert not _meet([N("William", "Smith")], DOB, N("Maria", "Nguyen"), date(1990, 7, 1))
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    (N("John", "Smith"), 10),
+    (N("Michael", "Nguyen"), 4),
+    (N("Jose", "Munoz"), 4),
+])
+def test_typical_key_counts(name: NameParts, expected: int) -> None:
+    assert len(blocking_keys(name, DOB)) == expected
+
+
+@pytest.mark.parametrize("name", [
+    N("Chris", "Garcia-Lopez"), N("Kay", "Garcia Lopez de la Cruz"), N("Elizabeth", "Van Der Berg"),
+    N("Al", "Al-Hassan bin Rashid"), N("Ann", "Smith-Jones-Brown-Green"),
+])
+def test_worst_case_key_count_is_bounded(name: NameParts) -> None:
+    bound = 2 * MAX_SURNAME_FORMS + MAX_STORED_GIVEN_CODES * (1 + MAX_SURNAME_FORMS)
+    assert bound <= 24
+    assert len(blocking_keys(name, DOB)) <= bound
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+TRUE = Candidate(
+    officer_id="OFF-TRUE",
+    names=[N("William", "Smith", "James"), N("William", "Brown")],
+    dob=DOB,
+    cert_numbers={("CA", "12345")},
+    agency_oris={"CA0190000"},
+    ssn_index=ssn_blind_index("219-45-6789", KEY),
+)
+
+
+def test_exact_full_name_with_middle_and_dob_is_strong() -> None:
+    m = score(Query([N("William", "Smith", "J.")], DOB), TRUE)
+    assert m.strong and m.score > 0.99
+    assert "date of birth matches" in m.reasons
+    assert "middle initial matches" in m.reasons
+    assert m.officer_id == "OFF-TRUE"
+
+
+def test_exact_name_without_middle_is_not_strong() -> None:
+    """Two John Smiths born on one day exist nationally; a middle initial is required."""
+    m = score(Query([N("William", "Smith")], DOB), TRUE)
+    assert not m.strong and m.score > 0.95
+
+
+def test_nickname_reason() -> None:
+    m = score(Query([N("Bill", "Smith")], DOB), TRUE)
+    assert "given name 'Bill' is a nickname of 'William'" in m.reasons
+    assert m.score > 0.95
+
+
+def test_former_name_reason() -> None:
+    m = score(Query([N("William", "Brown")], DOB), TRUE)
+    assert "surname matches former name 'Brown'" in m.reasons
+    assert m.score > 0.95
+
+
+def test_married_name_not_on_file_still_ranks_as_possible() -> None:
+    m = score(Query([N("William", "Jones")], DOB), TRUE)
+    assert 0.5 < m.score < 0.95 and not m.strong
+    assert "surname 'Jones' differs from 'Smith'" in m.conflicts
+
+
+def test_hyphenated_surname_part() -> None:
+    c = Candidate("OFF-2", [N("Ana", "Garcia-Lopez")], DOB)
+    m = score(Query([N("Ana", "Garcia")], DOB), c)
+    assert "surname 'Garcia' matches part of 'Garcia-Lopez'" in m.reasons
+    assert m.score > 0.95
+
+
+def test_surname_typo_and_diacritics() -> None:
+    c = Candidate("OFF-3", [N("José", "Muñoz")], DOB)
+    assert "surname matches" in score(Query([N("Jose", "Munoz")], DOB), c).reasons
+    m = score(Query([N("Jose", "Munos")], DOB), c)
+    assert "surname 'Munos' is similar to 'Muñoz'" in m.reasons and m.score > 0.9
+
+
+@pytest.mark.parametrize(("dob", "reason"), [
+    (date(1985, 12, 3), "date of birth matches with day and month swapped"),
+    (date(1985, 3, 13), "date of birth differs in one digit or two adjacent digits (likely typo)"),
+    (date(1958, 3, 12), "date of birth differs in one digit or two adjacent digits (likely typo)"),
+])
+def test_dob_noise(dob: date, reason: str) -> None:
+    m = score(Query([N("William", "Smith")], dob), TRUE)
+    assert reason in m.reasons and m.score > 0.9 and not m.strong
+
+
+def test_birth_year_only() -> None:
+    assert "birth year matches" in score(Query([N("William", "Smith")], birth_year=1985), TRUE).reasons
+    assert "birth year differs" in score(Query([N("William", "Smith")], birth_year=1990), TRUE).conflicts
+
+
+def test_certification_number_and_dob_is_strong() -> None:
+    m = score(Query([N("Will", "Smith")], DOB, cert_number="12345", state="ca"), TRUE)
+    assert "certification CA 12345 matches" in m.reasons and m.strong
+
+
+def test_certification_number_without_dob_is_not_strong() -> None:
+    m = score(Query([N("Will", "Smith")], None, cert_number="12345", state="CA"), TRUE)
+    assert not m.strong and m.score > 0.95
+
+
+def test_certification_near_and_other() -> None:
+    near = score(Query([N("William", "Smith")], DOB, cert_number="12354", state="CA"), TRUE)
+    assert "certification CA 12354 nearly matches (one character differs)" in near.reasons
+    other = score(Query([N("William", "Smith")], DOB, cert_number="99999", state="CA"), TRUE)
+    assert "holds a different CA certification number" in other.conflicts
+
+
+def test_ssn_match_with_compatible_name_is_strong() -> None:
+    q = Query([N("Bill", "Brown")], date(1985, 12, 3), ssn_index=ssn_blind_index("219456789", KEY))
+    m = score(q, TRUE)
+    assert m.strong and "Social Security number matches" in m.reasons
+
+
+def test_ssn_match_with_a_contradicting_given_name_is_not_strong() -> None:
+    q = Query([N("Michael", "Smith")], DOB, ssn_index=ssn_blind_index("219-45-6789", KEY))
+    m = score(q, TRUE)
+    assert not m.strong and "given name 'Michael' differs from 'William'" in m.conflicts
+
+
+def test_certification_number_without_state() -> None:
+    m = score(Query([N("William", "Smith")], DOB, cert_number="12-345"), TRUE)
+    assert "certification number 12-345 matches (CA)" in m.reasons and not m.strong
+
+
+def test_ssn_mismatch_is_strongly_negative_and_never_strong() -> None:
+    other_ssn = ssn_blind_index("219-45-6788", KEY)
+    m = score(Query([N("William", "Smith", "James")], DOB, ssn_index=other_ssn), TRUE)
+    assert not m.strong and m.score < 0.05
+    assert "Social Security number differs" in m.conflicts
+    # With a matching certification too it may be an SSN typo: left for a person to review.
+    q = Query([N("William", "Smith", "James")], DOB, cert_number="12345", state="CA", ssn_index=other_ssn)
+    m = score(q, TRUE)
+    assert not m.strong and "Social Security number differs" in m.conflicts
+
+
+def test_twins_are_not_merged() -> None:
+    """Same surname, same DOB, different given names that are not nickname-related."""
+    true_match = score(Query([N("William", "Smith", "James")], DOB), TRUE)
+    for twin_name in ("Michael", "Robert", "Joan"):
+        twin = score(Query([N(twin_name, "Smith", "James")], DOB), TRUE)
+        assert not twin.strong
+        assert twin.score < 0.5
+        assert true_match.score - twin.score > 0.5
+        assert f"given name '{twin_name}' differs from 'William'" in twin.conflicts
+
+
+def test_common_name_with_different_dob_scores_low() -> None:
+    a = Candidate("OFF-A", [N("John", "Smith", "Paul")], date(1980, 1, 15))
+    m = score(Query([N("John", "Smith", "Paul")], date(1992, 6, 30)), a)
+    assert m.score < 0.05 and not m.strong
+    assert "date of birth differs" in m.conflicts
+
+
+def test_father_and_son() -> None:
+    sr = Candidate("OFF-SR", [N("John", "Smith", "Paul", "Sr")], date(1960, 4, 2))
+    jr = score(Query([N("John", "Smith Jr.", "Paul")], date(1988, 9, 14)), sr)
+    assert jr.score < 0.01
+    same_day = score(Query([N("John", "Smith Jr.", "Paul")], date(1960, 4, 2)), sr)
+    assert not same_day.strong and "suffix 'Jr' differs from 'Sr'" in same_day.conflicts
+
+
+def test_agencies_add_evidence() -> None:
+    q = Query([N("William", "Smith")], DOB, agency_oris={"ca0190000"})
+    m = score(q, TRUE)
+    assert "previously employed at agency ORI CA0190000" in m.reasons
+    assert m.score > score(Query([N("William", "Smith")], DOB), TRUE).score
+
+
+def test_goes_by_middle_name() -> None:
+    c = Candidate("OFF-4", [N("J.", "Smith", "Robert")], DOB)
+    m = score(Query([N("Robert", "Smith")], DOB), c)
+    assert m.score > 0.9
+    c2 = Candidate("OFF-5", [N("James", "Smith", "Robert")], DOB)
+    m2 = score(Query([N("Robert", "Smith")], DOB), c2)
+    assert "given name 'Robert' matches middle name 'Robert'" in m2.reasons
+
+
+def test_rank_puts_the_true_match_first() -> None:
+    twin = Candidate("OFF-TWIN", [N("Michael", "Smith", "James")], DOB)
+    namesake = Candidate("OFF-NAMESAKE", [N("William", "Smith", "James")], date(1971, 8, 20))
+    ranked = rank(Query([N("Bill", "Smith")], DOB), [namesake, twin, TRUE])
+    assert [m.officer_id for m in ranked] == ["OFF-TRUE", "OFF-TWIN", "OFF-NAMESAKE"]
+
+
+# --- SSN -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", ["219-45-6789", "219456789", " 219 45 6789 ", "219-456789"])
+def test_validate_ssn_accepts_usual_shapes(raw: str) -> None:
+    assert validate_ssn(raw) == "219456789"
+
+
+@pytest.mark.parametrize(("raw", "fragment"), [
+    ("21945678", "9 digits"),
+    ("2194567890", "9 digits"),
+    ("219-45-678x", "9 digits"),
+    ("21-945-6789", "9 digits"),
+    ("\u0662\u0661\u0669456789", "9 digits"),  # non-ASCII digits
+    ("000-45-6789", "first three digits"),
+    ("666-45-6789", "first three digits"),
+    ("900-45-6789", "first three digits"),
+    ("999-45-6789", "first three digits"),
+    ("219-00-6789", "middle two digits"),
+    ("219-45-0000", "last four digits"),
+    ("123-45-6789", "sample"),
+    ("078-05-1120", "sample"),
+    ("219-09-9999", "sample"),
+    ("111-11-1111", "placeholder"),
+])
+def test_validate_ssn_rejects_with_a_readable_message_without_the_number(raw: str, fragment: str) -> None:
+    with pytest.raises(InvalidSSNError, match=fragment) as err:
+        validate_ssn(raw)
+    assert isinstance(err.value, ValueError)
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    assert digits not in str(err.value)
+
+
+def test_blind_index_is_format_independent_and_keyed() -> None:
+    a = ssn_blind_index("219-45-6789", KEY)
+    assert a == ssn_blind_index("219456789", KEY) == ssn_blind_index(" 219 45 6789", KEY)
+    assert len(a) == 32
+    assert a != ssn_blind_index("219-45-6789", b"j" * 32)
+    assert a != ssn_blind_index("219-45-6788", KEY)
+    assert b"219456789" not in a and "219456789" not in a.hex()
+
+
+def test_blind_index_refuses_short_keys_and_bad_numbers() -> None:
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        ssn_blind_index("219-45-6789", b"short")
+    with pytest.raises(InvalidSSNError):
+        ssn_blind_index("000-45-6789", os.urandom(32))
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+_REAL_GIVEN = ["William", "Bill", "Robert", "Bob", "Elizabeth", "Liz", "Kate", "Katherine", "Michael",
+               "Daniel", "John", "Jon", "Joan", "José", "Ana", "J.", ""]
+_REAL_FAMILY = ["Smith", "Smyth", "Garcia-Lopez", "Garcia", "de la Cruz", "O'Brien", "Muñoz", "Le",
+                "Smith Jr.", "Van Der Berg", ""]
+_text = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFéüñøłßÇ'-. ", max_size=16)
+_given = st.one_of(st.sampled_from(_REAL_GIVEN), _text)
+_family = st.one_of(st.sampled_from(_REAL_FAMILY), _text)
+_middle = st.one_of(st.sampled_from(["", "James", "J", "Anne Marie", "Robert"]), _text)
+_suffix = st.sampled_from(["", "Jr", "Sr", "III"])
+_names = st.builds(NameParts, given=_given, family=_family, middle=_middle, suffix=_suffix)
+_dates = st.one_of(st.none(), st.dates(min_value=date(1930, 1, 1), max_value=date(2010, 12, 31)))
+_ssn_idx = st.one_of(st.none(), st.sampled_from([b"\x01" * 32, b"\x02" * 32]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(qn=st.lists(_names, min_size=0, max_size=3), cn=st.lists(_names, min_size=0, max_size=3),
+       qd=_dates, cd=_dates, qs=_ssn_idx, cs=_ssn_idx,
+       cert=st.one_of(st.none(), st.sampled_from(["12345", "12354", "A-1"])),
+       year=st.none() | st.integers(1900, 2020))
+def test_score_is_a_probability(
+    qn: list[NameParts], cn: list[NameParts], qd: date | None, cd: date | None, qs: bytes | None,
+    cs: bytes | None, cert: str | None, year: int | None,
+) -> None:
+    q = Query(qn, qd, cert_number=cert, state="CA", ssn_index=qs, birth_year=year)
+    c = Candidate("X", cn, cd, cert_numbers={("CA", "12345")}, ssn_index=cs)
+    m = score(q, c)
+    assert 0.0 <= m.score <= 1.0
+    assert not (m.strong and "Social Security number differs" in m.conflicts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=_names, b=_names, da=_dates, db=_dates, sa=_ssn_idx, sb=_ssn_idx)
+def test_score_is_symmetric_for_single_names(
+    a: NameParts, b: NameParts, da: date | None, db: date | None, sa: bytes | None, sb: bytes | None
+) -> None:
+    ab = score(Query([a], da, ssn_index=sa), Candidate("B", [b], db, ssn_index=sb))
+    ba = score(Query([b], db, ssn_index=sb), Candidate("A", [a], da, ssn_index=sa))
+    assert ab.score == pytest.approx(ba.score)
+    assert ab.strong == ba.strong
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=_names, d=st.dates(min_value=date(1930, 1, 1), max_value=date(2010, 12, 31)))
+def test_a_person_matches_themselves(a: NameParts, d: date) -> None:
+    n = a.normalized()
+    assume(n.given and n.family)
+    m = score(Query([a], d), Candidate("A", [a], d))
+    assert m.score > 0.99 and not m.conflicts
+    assert blocking_keys(a, d) & query_keys(a, d)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=_names, b=_names, d=_dates)
+def test_a_matching_ssn_never_lowers_the_score(a: NameParts, b: NameParts, d: date | None) -> None:
+    without = score(Query([a], d), Candidate("B", [b], d))
+    with_ssn = score(Query([a], d, ssn_index=b"\x01" * 32), Candidate("B", [b], d, ssn_index=b"\x01" * 32))
+    assert with_ssn.score >= without.score
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=_names, d=_dates)
+def test_normalization_is_idempotent_and_keys_bounded(a: NameParts, d: date | None) -> None:
+    n = a.normalized()
+    assert n.normalized() == n
+    assert normalize_token(n.family) == n.family
+    bound = 2 * MAX_SURNAME_FORMS + MAX_STORED_GIVEN_CODES * (1 + MAX_SURNAME_FORMS)
+    assert len(blocking_keys(a, d)) <= bound
+
+
+@given(st.text())
+def test_normalize_token_accepts_any_text(s: str) -> None:
+    out = normalize_token(s)
+    assert out == out.strip() and "  " not in out and out == out.casefold()
