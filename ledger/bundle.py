@@ -235,15 +235,11 @@ def _check_consistency(
 ) -> CheckResult:
     if previous_checkpoint is None:
         return CheckResult(CHECK_CONSISTENCY, "skipped", "no previous checkpoint given")
-    prev_result, prev = _check_checkpoint(
-        previous_checkpoint, verifier, verifier_error, origin, "previous checkpoint"
-    )
+    prev_result, prev = _check_checkpoint(previous_checkpoint, verifier, verifier_error, origin, "previous checkpoint")
     if prev is None:
         return CheckResult(CHECK_CONSISTENCY, "failed", prev_result.reason)
     if cp is None:
-        return CheckResult(
-            CHECK_CONSISTENCY, "failed", "cannot check: the bundle's checkpoint did not verify"
-        )
+        return CheckResult(CHECK_CONSISTENCY, "failed", "cannot check: the bundle's checkpoint did not verify")
     if prev.size > cp.size:
         return CheckResult(
             CHECK_CONSISTENCY, "failed", f"previous checkpoint (size {prev.size}) is larger than {cp.size}"
@@ -294,13 +290,9 @@ def verify_bundle(
     keys_doc = trusted_publisher_keys if trusted_publisher_keys is not None else bundle.get("publisher_keys")
     publisher, event = _check_publisher(bundle, keys_doc)
     leaf = _check_leaf(bundle)
-    checkpoint, cp = _check_checkpoint(
-        bundle.get("checkpoint"), verifier, verifier_error, origin, "checkpoint"
-    )
+    checkpoint, cp = _check_checkpoint(bundle.get("checkpoint"), verifier, verifier_error, origin, "checkpoint")
     inclusion = _check_inclusion(bundle, cp)
-    consistency = _check_consistency(
-        cp, previous_checkpoint, consistency_proof, verifier, verifier_error, origin
-    )
+    consistency = _check_consistency(cp, previous_checkpoint, consistency_proof, verifier, verifier_error, origin)
     return BundleReport((publisher, leaf, inclusion, checkpoint, consistency), event, cp)
 
 

@@ -220,9 +220,7 @@ def open_note(note: str, verifiers: NoteVerifier | Sequence[NoteVerifier]) -> st
         verifiers = [verifiers]
     known: dict[tuple[str, int], NoteVerifier] = {}
     for v in verifiers:
-        if (v.name, v.key_id) in known and known[(v.name, v.key_id)].verifier_key_string() != (
-            v.verifier_key_string()
-        ):
+        if (v.name, v.key_id) in known and known[(v.name, v.key_id)].verifier_key_string() != (v.verifier_key_string()):
             raise CheckpointError(f"ambiguous key {v.name}+{v.key_id:08x}")
         known[(v.name, v.key_id)] = v
 

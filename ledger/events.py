@@ -139,9 +139,7 @@ def _reject_constant(name: str) -> Any:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise EventSignatureError("MALFORMED", f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):

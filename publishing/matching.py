@@ -1,26 +1,61 @@
-"""Identity matching for publishing and search; the scoring lives in the identity package."""
+"""Identity matching for publishing and search, on the identity package's keys and scorer.
+
+Blocking keys are stored at write time; a lookup finds candidates sharing any key, and the
+scorer ranks them with reasons. Publishing links to an existing officer only when exactly one
+candidate is a *strong* match; anything weaker registers a new officer rather than merging.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
-from publishing.payloads import Subject
-from store import officers
+import identity
+from identity.normalize import NameParts
+from publishing.payloads import PersonName, Subject
+from store import certifications, officers
+from store.models import NameRow, OfficerRow
+
+CANDIDATE_LIMIT = 300
+
+
+def _parts(name: PersonName | NameRow) -> NameParts:
+    if isinstance(name, PersonName):
+        return NameParts(given=name.givenName, middle=name.middleName or "", family=name.familyName,
+                         suffix=name.suffix or "")
+    return NameParts(given=name.given_name, middle=name.middle_name or "", family=name.family_name,
+                     suffix=name.suffix or "")
+
+
+def subject_names(subject: Subject) -> list[NameParts]:
+    names = ([subject.name] if subject.name else []) + list(subject.aliases) + list(subject.formerNames)
+    return [_parts(n) for n in names]
 
 
 def keys_for_subject(subject: Subject) -> list[str]:
-    from publishing.subjects import normalized_name
+    names = subject_names(subject)
+    return sorted(identity.blocking_keys(names, subject.dateOfBirth)) if names else []
 
-    keys: list[str] = []
-    names = ([subject.name] if subject.name else []) + list(subject.aliases) + list(subject.formerNames)
-    for name in names:
-        norm = normalized_name(name)
-        keys.append("n:" + norm)
-        if subject.dateOfBirth is not None:
-            keys.append(f"nd:{norm}:{subject.dateOfBirth.isoformat()}")
-    return keys
+
+async def _candidates(conn: Any, rows: Sequence[OfficerRow | None]) -> list[identity.Candidate]:
+    present = [r for r in rows if r is not None]
+    certs = await certifications.by_officer_ids(conn, [r.id for r in present])
+    out = []
+    for row, cs in zip(present, certs, strict=True):
+        primary_first = sorted(row.names, key=lambda n: n.kind != "PRIMARY")
+        out.append(identity.Candidate(
+            officer_id=row.id, names=[_parts(n) for n in primary_first], dob=row.date_of_birth,
+            cert_numbers=frozenset((c.state, c.number.upper()) for c in cs)))
+    return out
+
+
+async def _ranked(conn: Any, query: identity.Query, dob_keys_from: Subject, seed: Sequence[str]) -> list[identity.Match]:
+    keys = sorted(identity.query_keys(list(query.names), dob_keys_from.dateOfBirth))
+    ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT)
+    rows = await officers.by_ids(conn, list(dict.fromkeys([*seed, *ids])))
+    return identity.rank(query, await _candidates(conn, rows))
 
 
 async def strong_match(
@@ -31,38 +66,23 @@ async def strong_match(
         found = await officers.ids_by_certification(conn, *cert)
         if len(found) == 1:
             return found[0]
-    if subject.name is None or subject.dateOfBirth is None:
+    names = subject_names(subject)
+    if not names:
         return None
-    keys = [k for k in keys_for_subject(subject) if k.startswith("nd:")]
-    found = await officers.ids_by_blocking_keys(conn, keys, limit=2)
-    return found[0] if len(found) == 1 else None
+    query = identity.Query(names=names, dob=subject.dateOfBirth, ssn_index=ssn_index,
+                           state=cert[0] if cert else None, cert_number=cert[1] if cert else None)
+    strong = [m for m in await _ranked(conn, query, subject, []) if m.strong]
+    return strong[0].officer_id if len(strong) == 1 else None
 
 
-async def rank(pool: Any, subject: Subject, seeded: dict[str, Any], *, limit: int) -> list[Any]:
-    """Candidates sharing a blocking key with the subject, best first, with reasons."""
+async def rank(pool: Any, subject: Subject, seeded: dict[str, Any], *, limit: int,
+               state: str | None = None, cert_number: str | None = None) -> list[Any]:
+    """Search candidates for a person, best first, each with a score and the reasons."""
     from resolvers.search import Match
 
-    keys = keys_for_subject(subject)
-    ids = await officers.ids_by_blocking_keys(pool, keys, limit=200)
-    rows = await officers.by_ids(pool, list(dict.fromkeys([*seeded, *ids])))
-    out: dict[str, Match] = dict(seeded)
-    from publishing.subjects import normalized_name
-
-    wanted = normalized_name(subject.name) if subject.name else ""
-    for row in rows:
-        if row is None:
-            continue
-        reasons: list[str] = list(out[row.id].reasons) if row.id in out else []
-        score = 0.0
-        names = {normalized_name(n) for n in row.names}
-        if wanted in names:
-            score += 0.6
-            reasons.append("full name matches")
-        if subject.dateOfBirth is not None and row.date_of_birth == subject.dateOfBirth:
-            score += 0.4
-            reasons.append("date of birth matches")
-        prior = out.get(row.id)
-        if prior is not None:
-            score = max(score, prior.score)
-        out[row.id] = Match(row.id, round(min(score, 1.0), 4), reasons, score >= 1.0)
-    return sorted(out.values(), key=lambda m: (-m.score, m.officer_id))[:limit]
+    query = identity.Query(names=subject_names(subject), dob=subject.dateOfBirth, state=state,
+                           cert_number=cert_number)
+    ranked = await _ranked(pool, query, subject, list(seeded))
+    out = [Match(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)
+           for m in ranked]
+    return out[:limit]

@@ -7,10 +7,9 @@ a new officer is registered. Weaker matches are left for review rather than merg
 
 from __future__ import annotations
 
-import unicodedata
-
 import asyncpg
 
+from identity import normalize_token
 from publishing.payloads import PersonName, Subject
 from registry import ids
 from registry.errors import Conflict, NotFound
@@ -19,12 +18,10 @@ from store.models import NameRow
 
 
 def normalized_name(name: PersonName | NameRow) -> str:
+    """The comparable form of a full name (case, accents and punctuation folded)."""
     parts = [name.givenName, name.middleName or "", name.familyName] if isinstance(name, PersonName) else [
         name.given_name, name.middle_name or "", name.family_name]
-    text = " ".join(p for p in parts if p)
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    return " ".join("".join(c if c.isalnum() or c.isspace() else " " for c in folded).split())
+    return normalize_token(" ".join(p for p in parts if p))
 
 
 def to_row(name: PersonName, kind: str) -> NameRow:
@@ -83,6 +80,8 @@ async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject
         # A second publisher's spelling of the primary name is kept as an alias.
         row_kind = "ALIAS" if kind == "PRIMARY" and has_primary else kind
         await officers.add_name(conn, officer_id, row_kind, to_row(name, row_kind), normalized_name(name))
-    await officers.add_blocking_keys(
-        conn, officer_id, matching.keys_for_subject(subject)
-    )
+    dob = subject.dateOfBirth
+    if dob is None and existing[0] is not None:
+        dob = existing[0].date_of_birth
+    await officers.add_blocking_keys(conn, officer_id, matching.keys_for_subject(subject.model_copy(
+        update={"dateOfBirth": dob})))

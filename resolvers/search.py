@@ -54,5 +54,6 @@ async def find(ctx: Any, q: SearchQuery, *, limit: int) -> list[Match]:
     if by_name:
         subject = Subject(name=PersonName(givenName=q.given_name or "", middleName=q.middle_name,
                                           familyName=q.family_name or ""), dateOfBirth=q.date_of_birth)
-        return await matching.rank(ctx.pool, subject, found, limit=limit)
+        return await matching.rank(ctx.pool, subject, found, limit=limit,
+                                   state=q.state.upper() if q.state else None, cert_number=q.certification_number)
     return list(found.values())[:limit]

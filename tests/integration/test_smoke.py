@@ -7,7 +7,8 @@ async def test_publish_and_read_back(world: World) -> None:
     rows = await world.publish_ok("ca-post", cert_issued())
     assert rows[0]["status"] == "ACCEPTED"
     officer_id = rows[0]["officerId"]
-    await world.publish_ok("ca-post", record_published(), status_changed(status="FINAL", attested=True))
+    await world.publish_ok("ca-post", record_published(subj={"registryId": officer_id}),
+                           status_changed(status="FINAL", attested=True))
     data = await world.ok(
         """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) {
              id primaryName { fullName } dateOfBirth

@@ -152,9 +152,7 @@ def test_checkpoint_round_trip() -> None:
     signer = NoteSigner.generate(ORIGIN)
     cp = Checkpoint(ORIGIN, 7, leaf_hash(b"x"), ("ext one",))
     note = sign_checkpoint(cp, signer)
-    assert note.startswith(
-        f"{ORIGIN}\n7\n{base64.b64encode(cp.root_hash).decode()}\next one\n\n\u2014 {ORIGIN} "
-    )
+    assert note.startswith(f"{ORIGIN}\n7\n{base64.b64encode(cp.root_hash).decode()}\next one\n\n\u2014 {ORIGIN} ")
     verifier = NoteVerifier.from_vkey(signer.verifier_key_string())
     assert open_checkpoint(note, verifier, ORIGIN) == cp
     empty = Checkpoint(ORIGIN, 0, EMPTY_ROOT)

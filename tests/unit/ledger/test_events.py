@@ -220,9 +220,7 @@ def test_non_canonical_payload(key: OKPKey, payload: bytes) -> None:
     assert refused(raw_sign(header(), payload, key, "Ed25519"), resolver(key)) == "NON_CANONICAL"
 
 
-@pytest.mark.parametrize(
-    "salt", [None, "", "AAAA", 12345, "!!!!!!!!!!!!!!!!!!!!!!", "AAAAAAAAAAAAAAAAAAAAAA=="]
-)
+@pytest.mark.parametrize("salt", [None, "", "AAAA", 12345, "!!!!!!!!!!!!!!!!!!!!!!", "AAAAAAAAAAAAAAAAAAAAAA=="])
 def test_missing_or_weak_salt(key: OKPKey, salt: Any) -> None:
     body = dict(PAYLOAD) if salt is None else {**PAYLOAD, "salt": salt}
     token = raw_sign(header(), canonical_bytes(body), key, "Ed25519")
@@ -303,3 +301,25 @@ def test_typ_with_media_type_prefix_accepted(key: OKPKey) -> None:
 def test_error_carries_code_and_message() -> None:
     err = EventSignatureError("BAD_SIGNATURE", "nope")
     assert (err.code, err.message, str(err)) == ("BAD_SIGNATURE", "nope", "BAD_SIGNATURE: nope")
+
+
+# --- RFC 8037 Appendix A.4: the published Ed25519 JWS ------------------------------------
+
+RFC8037_JWK: dict[str, Any] = {
+    "kty": "OKP",
+    "crv": "Ed25519",
+    "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+}
+RFC8037_JWS = (
+    "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
+    "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+)
+
+
+def test_rfc8037_vector() -> None:
+    rfc_key = OKPKey.import_key(RFC8037_JWK)
+    # The library stack we sign with reproduces the RFC's bytes exactly.
+    assert raw_sign({"alg": "EdDSA"}, b"Example of Ed25519 signing", rfc_key, "EdDSA") == RFC8037_JWS
+    # ...but the RFC's token is not an event: no kid, no typ, payload not JSON.
+    assert refused(RFC8037_JWS, lambda kid: rfc_key) == "MALFORMED"
