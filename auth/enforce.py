@@ -28,9 +28,9 @@ class FieldPolicy(SchemaExtension):
         self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any
     ) -> Any:
         field_name = info.field_name
-        if field_name.startswith("__"):
-            return _next(root, info, *args, **kwargs)
         type_name = info.parent_type.name
+        if field_name.startswith("__") or type_name.startswith("__"):  # introspection: gated by IntrospectionGate
+            return _next(root, info, *args, **kwargs)
         ctx = info.context
         who: Principal = ctx.principal
         guard = getattr(root, "guard", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.federation import Schema
 from strawberry.schema.config import StrawberryConfig
 
@@ -15,10 +16,18 @@ from resolvers.query import Query
 from schema import limits
 
 
+class RegistrySchema(Schema):
+    """Logs only unexpected errors; refusals and client mistakes are answers, not incidents."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            limits.log_if_unexpected(error)
+
+
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
     exts: list[Any] = [FieldPolicy, *limits.extensions(settings)]
-    return Schema(
+    return RegistrySchema(
         query=Query,
         mutation=Mutation,
         extensions=exts,

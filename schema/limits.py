@@ -30,12 +30,14 @@ class IntrospectionGate(SchemaExtension):
 
 
 def _unexpected(error: GraphQLError) -> bool:
-    """Mask anything that is not a deliberate client-facing error; log it for operators."""
+    """Anything that is not a deliberate client-facing error (those are GraphQLErrors with a code)."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return False
-    log.error("unexpected error at %s", error.path, exc_info=original)
-    return True
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def log_if_unexpected(error: GraphQLError) -> None:
+    if _unexpected(error):
+        log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
