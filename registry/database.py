@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, on_query: Callable[[Any], None] | None = None
+) -> asyncpg.Pool:
+    """``on_query`` sees every statement sent (used to prove query counts stay constant)."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if on_query is not None:
+            conn.add_query_logger(on_query)
+
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init)
     assert pool is not None
     return pool
 

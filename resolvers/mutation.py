@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from auth.policy import Guard
+from ledger.checkpointer import try_publish_checkpoint
 from publishing.apply import Publisher as BatchPublisher
 from publishing.apply import Submission
 from registry.errors import BadInput, Conflict, Forbidden, NotFound
@@ -64,6 +65,8 @@ class Mutation:
         async with ctx.pool.acquire() as conn:
             result = await BatchPublisher(conn, ctx.principal, ctx.services.ssn_key).run(
                 [Submission(e.jws, e.ssn) for e in events], dry_run=dry_run)
+        if result.committed:
+            await try_publish_checkpoint(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin)
         outcomes = result.outcomes
         return PublishResult(
             committed=result.committed,
@@ -89,7 +92,7 @@ class Mutation:
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await _own_record_for_update(conn, ctx, str(record_id))
             await record_store.set_statement(conn, row.id, text)
-        ctx.loaders.record.clear(row.id)
+        ctx.fresh_loaders()
         return await _reload(ctx, row.id)
 
     @strawberry.mutation(description="Dispute a record about you; readers see it as disputed until the publisher "
@@ -103,7 +106,7 @@ class Mutation:
             row = await _own_record_for_update(conn, ctx, str(record_id))
             if not await record_store.open_dispute(conn, row.id, row.officer_id, reason):
                 raise Conflict("this record already has an open dispute")
-        ctx.loaders.record.clear(row.id)
+        ctx.fresh_loaders()
         return await _reload(ctx, row.id)
 
     @strawberry.mutation

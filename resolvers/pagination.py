@@ -20,9 +20,12 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        decoded = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadInput("the cursor is not one this API issued") from None
+    if not decoded:
+        raise BadInput("the cursor is not one this API issued")
+    return decoded
 
 
 def check_first(first: int, max_page_size: int) -> int:

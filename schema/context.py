@@ -39,6 +39,10 @@ class Context:
     request: Any = None
     response: Any = None
 
+    def fresh_loaders(self) -> None:
+        """After a write, later reads in the same request must not see cached rows."""
+        self.loaders = Loaders(self.pool)
+
     def declare_purpose(self, purpose: str | None) -> None:
         if purpose is not None:
             self.purpose = purpose
