@@ -25,7 +25,7 @@ def forbidden(type_name: str, field_name: str) -> GraphQLError:
 
 class FieldPolicy(SchemaExtension):
     def resolve(
-        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any
+        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
     ) -> Any:
         field_name = info.field_name
         type_name = info.parent_type.name
@@ -45,7 +45,7 @@ class FieldPolicy(SchemaExtension):
             ctx.disclosures.note(type_name, root)
         return _next(root, info, *args, **kwargs)
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context.context
         if ctx is not None and hasattr(ctx, "flush_disclosures"):

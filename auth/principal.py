@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     PUBLIC = "public"
     OFFICER = "officer"
     HIRING_AGENCY = "hiring_agency"

@@ -23,10 +23,12 @@ CANDIDATE_LIMIT = 300
 
 def _parts(name: PersonName | NameRow) -> NameParts:
     if isinstance(name, PersonName):
-        return NameParts(given=name.givenName, middle=name.middleName or "", family=name.familyName,
-                         suffix=name.suffix or "")
-    return NameParts(given=name.given_name, middle=name.middle_name or "", family=name.family_name,
-                     suffix=name.suffix or "")
+        return NameParts(
+            given=name.givenName, middle=name.middleName or "", family=name.familyName, suffix=name.suffix or ""
+        )
+    return NameParts(
+        given=name.given_name, middle=name.middle_name or "", family=name.family_name, suffix=name.suffix or ""
+    )
 
 
 def subject_names(subject: Subject) -> list[NameParts]:
@@ -45,13 +47,20 @@ async def _candidates(conn: Any, rows: Sequence[OfficerRow | None]) -> list[iden
     out = []
     for row, cs in zip(present, certs, strict=True):
         primary_first = sorted(row.names, key=lambda n: n.kind != "PRIMARY")
-        out.append(identity.Candidate(
-            officer_id=row.id, names=[_parts(n) for n in primary_first], dob=row.date_of_birth,
-            cert_numbers=frozenset((c.state, c.number.upper()) for c in cs)))
+        out.append(
+            identity.Candidate(
+                officer_id=row.id,
+                names=[_parts(n) for n in primary_first],
+                dob=row.date_of_birth,
+                cert_numbers=frozenset((c.state, c.number.upper()) for c in cs),
+            )
+        )
     return out
 
 
-async def _ranked(conn: Any, query: identity.Query, dob_keys_from: Subject, seed: Sequence[str]) -> list[identity.Match]:
+async def _ranked(
+    conn: Any, query: identity.Query, dob_keys_from: Subject, seed: Sequence[str]
+) -> list[identity.Match]:
     keys = sorted(identity.query_keys(list(query.names), dob_keys_from.dateOfBirth))
     ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT)
     rows = await officers.by_ids(conn, list(dict.fromkeys([*seed, *ids])))
@@ -69,20 +78,33 @@ async def strong_match(
     names = subject_names(subject)
     if not names:
         return None
-    query = identity.Query(names=names, dob=subject.dateOfBirth, ssn_index=ssn_index,
-                           state=cert[0] if cert else None, cert_number=cert[1] if cert else None)
+    query = identity.Query(
+        names=names,
+        dob=subject.dateOfBirth,
+        ssn_index=ssn_index,
+        state=cert[0] if cert else None,
+        cert_number=cert[1] if cert else None,
+    )
     strong = [m for m in await _ranked(conn, query, subject, []) if m.strong]
     return strong[0].officer_id if len(strong) == 1 else None
 
 
-async def rank(pool: Any, subject: Subject, seeded: dict[str, Any], *, limit: int,
-               state: str | None = None, cert_number: str | None = None) -> list[Any]:
+async def rank(
+    pool: Any,
+    subject: Subject,
+    seeded: dict[str, Any],
+    *,
+    limit: int,
+    state: str | None = None,
+    cert_number: str | None = None,
+) -> list[Any]:
     """Search candidates for a person, best first, each with a score and the reasons."""
     from resolvers.search import Match
 
-    query = identity.Query(names=subject_names(subject), dob=subject.dateOfBirth, state=state,
-                           cert_number=cert_number)
+    query = identity.Query(names=subject_names(subject), dob=subject.dateOfBirth, state=state, cert_number=cert_number)
     ranked = await _ranked(pool, query, subject, list(seeded))
-    out = [Match(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)
-           for m in ranked]
+    out = [
+        Match(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)
+        for m in ranked
+    ]
     return out[:limit]

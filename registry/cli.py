@@ -36,7 +36,7 @@ def database_url(settings: Settings) -> Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await database.asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn)
     try:
         await database._init_connection(conn)
         yield conn
@@ -107,13 +107,15 @@ def _print_dev_tokens(settings: Settings) -> None:
 
 
 def dev_token(settings: Settings, role: str, bindings: dict[str, str], ttl: int) -> str:
+    """A token from the local development issuer (trusted only in development mode)."""
     from auth.dev_issuer import load_issuer_key, mint_token
     from registry.services import DEV_ISSUER, dev_issuer_paths, ensure_dev_issuer
 
     ensure_dev_issuer(settings)
     key = load_issuer_key(dev_issuer_paths(settings)[0])
     return mint_token(key, issuer=DEV_ISSUER, audience=settings.audience, subject=f"dev-{role}", role=role,
-                      ttl_seconds=ttl, **bindings)
+                      ttl_seconds=ttl, officer_id=bindings.get("officer_id"), agency_ori=bindings.get("agency_ori"),
+                      publisher_id=bindings.get("publisher_id"), partner_id=bindings.get("partner_id"))
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,10 +25,11 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import pgserver
+        import pgserver  # type: ignore[attr-defined,unused-ignore]
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
+        self._server = pgserver.get_server(  # type: ignore[attr-defined,unused-ignore]
+            self.pgdata, cleanup_mode="delete" if self._delete else "stop")
         uri: str = self._server.get_uri()
         log.info("embedded PostgreSQL running in %s", self.pgdata)
         return uri

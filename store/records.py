@@ -21,9 +21,7 @@ async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) ->
     return [found.get(i) for i in ids]
 
 
-async def by_officer_ids(
-    conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
-) -> list[list[RecordRow]]:
+async def by_officer_ids(conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]) -> list[list[RecordRow]]:
     rows = await conn.fetch(
         f"SELECT {_COLS} FROM misconduct_records WHERE officer_id = ANY($1::text[])"
         " ORDER BY officer_id, action_date DESC NULLS LAST, id",
@@ -38,7 +36,8 @@ async def by_officer_ids(
 async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str) -> RecordRow | None:
     row = await conn.fetchrow(
         f"SELECT {_COLS} FROM misconduct_records WHERE publisher_id = $1 AND source_id = $2 FOR UPDATE",
-        publisher_id, source_id,
+        publisher_id,
+        source_id,
     )
     return None if row is None else row_to(RecordRow, row)
 
@@ -67,28 +66,50 @@ async def insert(conn: asyncpg.Connection, row: RecordRow) -> None:
         """INSERT INTO misconduct_records (id, officer_id, publisher_id, source_id, kind, state, agency_ori,
                reason_category, action_date, narrative, case_reference, status, fair_process_attested)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
-        row.id, row.officer_id, row.publisher_id, row.source_id, row.kind, row.state, row.agency_ori,
-        row.reason_category, row.action_date, row.narrative, row.case_reference, row.status,
+        row.id,
+        row.officer_id,
+        row.publisher_id,
+        row.source_id,
+        row.kind,
+        row.state,
+        row.agency_ori,
+        row.reason_category,
+        row.action_date,
+        row.narrative,
+        row.case_reference,
+        row.status,
         row.fair_process_attested,
     )
 
 
 async def add_history(
-    conn: asyncpg.Connection, record_id: str, from_status: str | None, to_status: str, attested: bool,
-    reason: str | None, event_id: int | None,
+    conn: asyncpg.Connection,
+    record_id: str,
+    from_status: str | None,
+    to_status: str,
+    attested: bool,
+    reason: str | None,
+    event_id: int | None,
 ) -> None:
     await conn.execute(
         """INSERT INTO record_status_history (record_id, from_status, to_status, fair_process_attested,
                                               reason, event_id)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        record_id, from_status, to_status, attested, reason, event_id,
+        record_id,
+        from_status,
+        to_status,
+        attested,
+        reason,
+        event_id,
     )
 
 
 async def set_status(conn: asyncpg.Connection, record_id: str, status: str, attested: bool) -> None:
     await conn.execute(
         "UPDATE misconduct_records SET status = $2, fair_process_attested = $3, updated_at = now() WHERE id = $1",
-        record_id, status, attested,
+        record_id,
+        status,
+        attested,
     )
 
 
@@ -101,8 +122,9 @@ async def correct(conn: asyncpg.Connection, record_id: str, changes: dict[str, A
         return
     sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
     await conn.execute(
-        f"UPDATE misconduct_records SET {sets}, updated_at = now() WHERE id = $1",  # noqa: S608 - fixed names
-        record_id, *[changes[c] for c in cols],
+        f"UPDATE misconduct_records SET {sets}, updated_at = now() WHERE id = $1",
+        record_id,
+        *[changes[c] for c in cols],
     )
 
 
@@ -123,9 +145,9 @@ async def expunge(conn: asyncpg.Connection, record_id: str) -> None:
 
 async def set_statement(conn: asyncpg.Connection, record_id: str, text: str | None) -> None:
     await conn.execute(
-        "UPDATE misconduct_records SET subject_statement = $2, statement_at = now(), updated_at = now()"
-        " WHERE id = $1",
-        record_id, text,
+        "UPDATE misconduct_records SET subject_statement = $2, statement_at = now(), updated_at = now() WHERE id = $1",
+        record_id,
+        text,
     )
 
 
@@ -134,13 +156,13 @@ async def open_dispute(conn: asyncpg.Connection, record_id: str, officer_id: str
     inserted = await conn.fetchval(
         """INSERT INTO record_disputes (record_id, officer_id, reason) VALUES ($1, $2, $3)
            ON CONFLICT (record_id) WHERE resolved_at IS NULL DO NOTHING RETURNING id""",
-        record_id, officer_id, reason,
+        record_id,
+        officer_id,
+        reason,
     )
     if inserted is None:
         return False
-    await conn.execute(
-        "UPDATE misconduct_records SET disputed = true, updated_at = now() WHERE id = $1", record_id
-    )
+    await conn.execute("UPDATE misconduct_records SET disputed = true, updated_at = now() WHERE id = $1", record_id)
     return True
 
 
@@ -151,9 +173,10 @@ async def resolve_dispute(
         """UPDATE record_disputes SET resolution = $2, resolution_reason = $3, resolved_at = now(),
                   resolved_event_id = $4
            WHERE record_id = $1 AND resolved_at IS NULL RETURNING id""",
-        record_id, resolution, reason, event_id,
+        record_id,
+        resolution,
+        reason,
+        event_id,
     )
-    await conn.execute(
-        "UPDATE misconduct_records SET disputed = false, updated_at = now() WHERE id = $1", record_id
-    )
+    await conn.execute("UPDATE misconduct_records SET disputed = false, updated_at = now() WHERE id = $1", record_id)
     return done is not None

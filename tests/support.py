@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,18 +50,33 @@ class World:
         self.keys: dict[str, tuple[OKPKey, str]] = {}
 
     def token(self, role: str, **bindings: Any) -> str:
-        return mint_token(self.issuer_key, issuer=ISSUER, audience=AUDIENCE, subject=f"{role}-user", role=role,
-                          **bindings)
+        return mint_token(
+            self.issuer_key, issuer=ISSUER, audience=AUDIENCE, subject=f"{role}-user", role=role, **bindings
+        )
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"Bearer {token}"
         return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None,
-                  token: str | None = None, headers: dict[str, str] | None = None, **bindings: Any) -> dict[str, Any]:
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str | None = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **bindings: Any,
+    ) -> dict[str, Any]:
         if as_ is not None:
             token = self.token(as_, **bindings)
         resp = await self.post(query, variables, token=token, headers=headers)
@@ -77,21 +93,28 @@ class World:
     async def setup(self) -> None:
         """Register the agencies, publishers and one signing key each, through the admin API."""
         for ori, name, state, level in AGENCIES:
-            await self.ok("mutation($i: AgencyInput!) { registerAgency(input: $i) { ori } }",
-                          {"i": {"ori": ori, "name": name, "state": state, "level": level}}, as_="admin")
-        for pid, kind, name, state, ori in PUBLISHERS:
-            await self.ok("mutation($i: PublisherInput!) { registerPublisher(input: $i) { id } }",
-                          {"i": {"id": pid, "kind": kind, "name": name, "state": state, "agencyOri": ori}},
-                          as_="admin")
+            await self.ok(
+                "mutation($i: AgencyInput!) { registerAgency(input: $i) { ori } }",
+                {"i": {"ori": ori, "name": name, "state": state, "level": level}},
+                as_="admin",
+            )
+        for pid, kind, name, pub_state, agency_ori in PUBLISHERS:
+            await self.ok(
+                "mutation($i: PublisherInput!) { registerPublisher(input: $i) { id } }",
+                {"i": {"id": pid, "kind": kind, "name": name, "state": pub_state, "agencyOri": agency_ori}},
+                as_="admin",
+            )
             await self.add_key(pid)
 
     async def add_key(self, publisher_id: str, valid_from: datetime | None = None) -> str:
         kid = f"{publisher_id}-{secrets.token_hex(4)}"
         key = generate_ed25519_jwk(kid)
-        await self.ok("mutation($p: String!, $j: JSON!, $v: DateTime) { addPublisherKey(publisherId: $p, jwk: $j,"
-                      " validFrom: $v) { kid } }",
-                      {"p": publisher_id, "j": public_jwk_dict(key),
-                       "v": (valid_from or KEYS_VALID_FROM).isoformat()}, as_="admin")
+        await self.ok(
+            "mutation($p: String!, $j: JSON!, $v: DateTime) { addPublisherKey(publisherId: $p, jwk: $j,"
+            " validFrom: $v) { kid } }",
+            {"p": publisher_id, "j": public_jwk_dict(key), "v": (valid_from or KEYS_VALID_FROM).isoformat()},
+            as_="admin",
+        )
         self.keys[publisher_id] = (key, kid)
         return kid
 
@@ -99,16 +122,25 @@ class World:
         key, kid = self.keys[publisher_id]
         return sign_event(payload, key, kid)
 
-    async def publish(self, publisher_id: str, *payloads: dict[str, Any], ssn: str | None = None,
-                      dry_run: bool = False, as_publisher: str | None = None) -> dict[str, Any]:
+    async def publish(
+        self,
+        publisher_id: str,
+        *payloads: dict[str, Any],
+        ssn: str | None = None,
+        dry_run: bool = False,
+        as_publisher: str | None = None,
+    ) -> dict[str, Any]:
         subs = [{"jws": self.sign(publisher_id, p), "ssn": ssn} for p in payloads]
-        body = await self.gql(PUBLISH, {"e": subs, "d": dry_run}, as_="publisher",
-                              publisher_id=as_publisher or publisher_id)
+        body = await self.gql(
+            PUBLISH, {"e": subs, "d": dry_run}, as_="publisher", publisher_id=as_publisher or publisher_id
+        )
         assert not body.get("errors"), body.get("errors")
         result: dict[str, Any] = body["data"]["publishEvents"]
         return result
 
-    async def publish_ok(self, publisher_id: str, *payloads: dict[str, Any], ssn: str | None = None) -> list[dict[str, Any]]:
+    async def publish_ok(
+        self, publisher_id: str, *payloads: dict[str, Any], ssn: str | None = None
+    ) -> list[dict[str, Any]]:
         result = await self.publish(publisher_id, *payloads, ssn=ssn)
         assert result["committed"], result
         rows: list[dict[str, Any]] = result["results"]
@@ -121,46 +153,107 @@ PUBLISH = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(eve
 
 
 def _base(kind: str, publisher: str, event_id: str | None) -> dict[str, Any]:
-    return {"type": kind, "publisher": publisher, "eventId": event_id or secrets.token_hex(6),
-            "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+    return {
+        "type": kind,
+        "publisher": publisher,
+        "eventId": event_id or secrets.token_hex(6),
+        "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
 
 
 def subject(given: str = "John", family: str = "Doe", dob: str = "1985-04-12", **extra: Any) -> dict[str, Any]:
-    return {"name": {"givenName": given, "familyName": family, **extra.pop("name_extra", {})},
-            "dateOfBirth": dob, **extra}
+    return {
+        "name": {"givenName": given, "familyName": family, **extra.pop("name_extra", {})},
+        "dateOfBirth": dob,
+        **extra,
+    }
 
 
-def cert_issued(publisher: str = "ca-post", number: str = "100001", state: str = "CA", *,
-                subj: dict[str, Any] | None = None, source: str | None = None, event_id: str | None = None,
-                kind: str = "PEACE_OFFICER", status: str = "ACTIVE") -> dict[str, Any]:
-    return {**_base("certification.issued", publisher, event_id), "sourceId": source or f"cert-{number}",
-            "subject": subj or subject(), "state": state, "number": number, "kind": kind, "status": status,
-            "issuedOn": "2010-06-01"}
+def cert_issued(
+    publisher: str = "ca-post",
+    number: str = "100001",
+    state: str = "CA",
+    *,
+    subj: dict[str, Any] | None = None,
+    source: str | None = None,
+    event_id: str | None = None,
+    kind: str = "PEACE_OFFICER",
+    status: str = "ACTIVE",
+) -> dict[str, Any]:
+    return {
+        **_base("certification.issued", publisher, event_id),
+        "sourceId": source or f"cert-{number}",
+        "subject": subj or subject(),
+        "state": state,
+        "number": number,
+        "kind": kind,
+        "status": status,
+        "issuedOn": "2010-06-01",
+    }
 
 
-def record_published(publisher: str = "ca-post", source: str = "rec-1", *, subj: dict[str, Any] | None = None,
-                     kind: str = "DECERTIFICATION", state: str = "CA", status: str = "NOTICE_PENDING",
-                     attested: bool = False, agency: str | None = None, event_id: str | None = None,
-                     narrative: str = "Falsified reports in three cases.") -> dict[str, Any]:
-    ev = {**_base("record.published", publisher, event_id), "sourceId": source, "subject": subj or subject(),
-          "kind": kind, "state": state, "reasonCategory": "DISHONESTY", "actionDate": "2021-03-04",
-          "narrative": narrative, "caseReference": "CASE-2021-77", "status": status,
-          "fairProcessAttested": attested}
+def record_published(
+    publisher: str = "ca-post",
+    source: str = "rec-1",
+    *,
+    subj: dict[str, Any] | None = None,
+    kind: str = "DECERTIFICATION",
+    state: str = "CA",
+    status: str = "NOTICE_PENDING",
+    attested: bool = False,
+    agency: str | None = None,
+    event_id: str | None = None,
+    narrative: str = "Falsified reports in three cases.",
+) -> dict[str, Any]:
+    ev = {
+        **_base("record.published", publisher, event_id),
+        "sourceId": source,
+        "subject": subj or subject(),
+        "kind": kind,
+        "state": state,
+        "reasonCategory": "DISHONESTY",
+        "actionDate": "2021-03-04",
+        "narrative": narrative,
+        "caseReference": "CASE-2021-77",
+        "status": status,
+        "fairProcessAttested": attested,
+    }
     if agency:
         ev["agencyOri"] = agency
     return ev
 
 
-def status_changed(publisher: str = "ca-post", source: str = "rec-1", status: str = "FINAL", *,
-                   attested: bool = False, reason: str | None = None) -> dict[str, Any]:
-    ev = {**_base("record.status_changed", publisher, None), "recordSourceId": source, "status": status,
-          "fairProcessAttested": attested}
+def status_changed(
+    publisher: str = "ca-post",
+    source: str = "rec-1",
+    status: str = "FINAL",
+    *,
+    attested: bool = False,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    ev = {
+        **_base("record.status_changed", publisher, None),
+        "recordSourceId": source,
+        "status": status,
+        "fairProcessAttested": attested,
+    }
     if reason:
         ev["reason"] = reason
     return ev
 
 
-def employment_started(publisher: str = "sunnyvale-dps", source: str = "emp-1", ori: str = "CA0010000", *,
-                       subj: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {**_base("employment.started", publisher, None), "sourceId": source, "subject": subj or subject(),
-            "agencyOri": ori, "position": "Patrol Officer", "startDate": "2012-01-09"}
+def employment_started(
+    publisher: str = "sunnyvale-dps",
+    source: str = "emp-1",
+    ori: str = "CA0010000",
+    *,
+    subj: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        **_base("employment.started", publisher, None),
+        "sourceId": source,
+        "subject": subj or subject(),
+        "agencyOri": ori,
+        "position": "Patrol Officer",
+        "startDate": "2012-01-09",
+    }

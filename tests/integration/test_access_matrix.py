@@ -15,7 +15,6 @@ import asyncpg
 import pytest
 
 from tests.conftest import DOMAIN_TABLES
-
 from tests.support import World, cert_issued, employment_started, record_published, status_changed, subject
 
 HEADERS = {"Registry-Purpose": "OVERSIGHT_AUDIT"}
@@ -69,31 +68,55 @@ async def world(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 async def scene(world: World) -> dict[str, str]:
-    o = (await world.publish_ok("ca-post", cert_issued(number="O-1", subj=subject("Olivia", "Ortega", "1984-02-03"))))[0]
+    o = (await world.publish_ok("ca-post", cert_issued(number="O-1", subj=subject("Olivia", "Ortega", "1984-02-03"))))[
+        0
+    ]
     oid = o["officerId"]
     ref = {"registryId": oid}
-    p = (await world.publish_ok("tx-tcole", cert_issued(publisher="tx-tcole", state="TX", number="P-1",
-                                                        subj=subject("Peter", "Park", "1970-12-12"))))[0]
+    p = (
+        await world.publish_ok(
+            "tx-tcole",
+            cert_issued(publisher="tx-tcole", state="TX", number="P-1", subj=subject("Peter", "Park", "1970-12-12")),
+        )
+    )[0]
     ids = {"O": oid, "P": p["officerId"]}
     await world.publish_ok("sunnyvale-dps", employment_started(subj=ref))
     steps = [
         ("ca-post", "final", record_published(source="final", subj=ref, status="FINAL", attested=True)),
         ("ca-post", "pending", record_published(source="pending", subj=ref)),
-        ("sunnyvale-dps", "final-unattested", record_published(
-            publisher="sunnyvale-dps", source="final-unattested", subj=ref, kind="TERMINATION",
-            agency="CA0010000", status="FINAL", attested=False)),
-        ("sunnyvale-dps", "agency-final", record_published(
-            publisher="sunnyvale-dps", source="agency-final", subj=ref, kind="TERMINATION", agency="CA0010000")),
+        (
+            "sunnyvale-dps",
+            "final-unattested",
+            record_published(
+                publisher="sunnyvale-dps",
+                source="final-unattested",
+                subj=ref,
+                kind="TERMINATION",
+                agency="CA0010000",
+                status="FINAL",
+                attested=False,
+            ),
+        ),
+        (
+            "sunnyvale-dps",
+            "agency-final",
+            record_published(
+                publisher="sunnyvale-dps", source="agency-final", subj=ref, kind="TERMINATION", agency="CA0010000"
+            ),
+        ),
     ]
     for pub, label, event in steps:
         ids[label] = (await world.publish_ok(pub, event))[0]["entityId"]
     await world.publish_ok("ca-post", status_changed(source="pending", status="HEARING_PENDING"))
-    await world.publish_ok("sunnyvale-dps", status_changed(publisher="sunnyvale-dps", source="agency-final",
-                                                           status="FINAL", attested=True))
+    await world.publish_ok(
+        "sunnyvale-dps", status_changed(publisher="sunnyvale-dps", source="agency-final", status="FINAL", attested=True)
+    )
     return ids
 
 
-async def ask(world: World, caller: Caller, ids: dict[str, str], query: str, variables: dict[str, Any]) -> dict[str, Any]:
+async def ask(
+    world: World, caller: Caller, ids: dict[str, str], query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
     token = None
     if caller.role is not None:
         bindings = {k: ids.get(v[1:], v) if v.startswith("@") else v for k, v in caller.bindings}
@@ -128,8 +151,9 @@ def check_officer(body: dict[str, Any], officer: dict[str, Any] | None, caller: 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
 async def test_root_officer(world: World, scene: dict[str, str], caller: Caller) -> None:
-    body = await ask(world, caller, scene, "query($id: ID!) { officer(id: $id) { " + OFFICER_FIELDS + " } }",
-                     {"id": scene["O"]})
+    body = await ask(
+        world, caller, scene, "query($id: ID!) { officer(id: $id) { " + OFFICER_FIELDS + " } }", {"id": scene["O"]}
+    )
     check_officer(body, (body.get("data") or {}).get("officer"), caller, scene)
     if caller.role is None:
         assert errors_at(body) == [(("officer",), "FORBIDDEN")]
@@ -139,9 +163,13 @@ async def test_root_officer(world: World, scene: dict[str, str], caller: Caller)
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
 async def test_entities_officer(world: World, scene: dict[str, str], caller: Caller) -> None:
-    body = await ask(world, caller, scene,
-                     "query($r: [_Any!]!) { _entities(representations: $r) { ... on Officer { " + OFFICER_FIELDS
-                     + " } } }", {"r": [{"__typename": "Officer", "id": scene["O"]}]})
+    body = await ask(
+        world,
+        caller,
+        scene,
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Officer { " + OFFICER_FIELDS + " } } }",
+        {"r": [{"__typename": "Officer", "id": scene["O"]}]},
+    )
     check_officer(body, body["data"]["_entities"][0], caller, scene)
 
 
@@ -151,13 +179,18 @@ async def test_entities_officer(world: World, scene: dict[str, str], caller: Cal
 async def test_record_paths(world: World, scene: dict[str, str], caller: Caller, label: str, path: str) -> None:
     fields = "id kind status narrative caseReference disputed subjectStatement officer { id }"
     if path == "root":
-        body = await ask(world, caller, scene, "query($id: ID!) { record(id: $id) { " + fields + " } }",
-                         {"id": scene[label]})
+        body = await ask(
+            world, caller, scene, "query($id: ID!) { record(id: $id) { " + fields + " } }", {"id": scene[label]}
+        )
         record = (body.get("data") or {}).get("record")
     else:
-        body = await ask(world, caller, scene, "query($r: [_Any!]!) { _entities(representations: $r) { "
-                         "... on MisconductRecord { " + fields + " } } }",
-                         {"r": [{"__typename": "MisconductRecord", "id": scene[label]}]})
+        body = await ask(
+            world,
+            caller,
+            scene,
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on MisconductRecord { " + fields + " } } }",
+            {"r": [{"__typename": "MisconductRecord", "id": scene[label]}]},
+        )
         record = body["data"]["_entities"][0]
     if label in SEES_RECORDS.get(caller.name, set()):
         assert record is not None and record["narrative"] == "Falsified reports in three cases.", body
@@ -170,12 +203,22 @@ async def test_record_paths(world: World, scene: dict[str, str], caller: Caller,
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
 async def test_query_log_visibility(world: World, scene: dict[str, str], caller: Caller) -> None:
     hiring = world.token("hiring_agency", agency_ori="WA0170000")
-    await world.gql("query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { names { fullName } } }",
-                    {"id": scene["O"]}, token=hiring)
-    body = await ask(world, caller, scene, "query($id: ID!) { officer(id: $id) { id queryLog { totalCount "
-                     "edges { node { actorRole purpose returned } } } } }", {"id": scene["O"]})
+    await world.gql(
+        "query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { names { fullName } } }",
+        {"id": scene["O"]},
+        token=hiring,
+    )
+    body = await ask(
+        world,
+        caller,
+        scene,
+        "query($id: ID!) { officer(id: $id) { id queryLog { totalCount "
+        "edges { node { actorRole purpose returned } } } } }",
+        {"id": scene["O"]},
+    )
     officer = body["data"]["officer"] if body.get("data") else None
     if caller.name in SEES_QUERY_LOG:
+        assert officer is not None
         log = officer["queryLog"]
         assert log["totalCount"] >= 1
         assert any(e["node"]["actorRole"] == "hiring_agency" for e in log["edges"])
@@ -185,27 +228,38 @@ async def test_query_log_visibility(world: World, scene: dict[str, str], caller:
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
-async def test_listing_and_search_show_only_visible_officers(world: World, scene: dict[str, str], caller: Caller) -> None:
+async def test_listing_and_search_show_only_visible_officers(
+    world: World, scene: dict[str, str], caller: Caller
+) -> None:
     listing = await ask(world, caller, scene, "{ officers(first: 50) { edges { node { id } } } }", {})
-    found = await ask(world, caller, scene, 'query { searchOfficers(input: {givenName: "Olivia", familyName: "Ortega", '
-                      'dateOfBirth: "1984-02-03"}) { officer { id names { fullName } } } }', {})
+    found = await ask(
+        world,
+        caller,
+        scene,
+        'query { searchOfficers(input: {givenName: "Olivia", familyName: "Ortega", '
+        'dateOfBirth: "1984-02-03"}) { officer { id names { fullName } } } }',
+        {},
+    )
     for body, key in ((listing, "officers"), (found, "searchOfficers")):
         data = body.get("data")
         if data is None or data.get(key) is None:
             assert errors_at(body) and errors_at(body)[0][1] == "FORBIDDEN", body
             continue
         items = data[key]["edges"] if key == "officers" else data[key]
-        visible = {(i["node"] if key == "officers" else i)["id"] if key == "officers" else i["officer"]["id"]
-                   for i in items}
+        visible = {
+            (i["node"] if key == "officers" else i)["id"] if key == "officers" else i["officer"]["id"] for i in items
+        }
         if scene["O"] in visible:
             assert caller.name in SEES_IDENTITY, (caller.name, key)
         assert scene["P"] not in visible or caller.name in {"auditor", "post-tx"}, (caller.name, key)
 
 
 async def test_logged_roles_must_declare_a_purpose(world: World, scene: dict[str, str]) -> None:
-    for role, bindings in [("hiring_agency", {"agency_ori": "WA0170000"}), ("auditor", {})]:
-        body = await world.gql("query($id: ID!) { officer(id: $id) { names { fullName } } }", {"id": scene["O"]},
-                               as_=role, **bindings)
+    callers: list[tuple[str, dict[str, Any]]] = [("hiring_agency", {"agency_ori": "WA0170000"}), ("auditor", {})]
+    for role, bindings in callers:
+        body = await world.gql(
+            "query($id: ID!) { officer(id: $id) { names { fullName } } }", {"id": scene["O"]}, as_=role, **bindings
+        )
         assert body["data"]["officer"] in (None, {"names": None})
         assert body["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
     bad = await world.post("{ me { role } }", headers={"Registry-Purpose": "CURIOSITY"})
@@ -213,12 +267,20 @@ async def test_logged_roles_must_declare_a_purpose(world: World, scene: dict[str
 
 
 async def test_query_log_records_who_what_why_and_cannot_be_altered(world: World, scene: dict[str, str]) -> None:
-    await world.ok("query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { "
-                   "records { edges { node { id } } } } }", {"id": scene["O"]},
-                   as_="hiring_agency", agency_ori="WA0170000")
-    data = await world.ok("query($id: ID!) { officer(id: $id) { queryLog { edges { node { actorRole "
-                          "actorOrganization purpose returned } } } } }", {"id": scene["O"]},
-                          as_="officer", officer_id=scene["O"])
+    await world.ok(
+        "query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { "
+        "records { edges { node { id } } } } }",
+        {"id": scene["O"]},
+        as_="hiring_agency",
+        agency_ori="WA0170000",
+    )
+    data = await world.ok(
+        "query($id: ID!) { officer(id: $id) { queryLog { edges { node { actorRole "
+        "actorOrganization purpose returned } } } } }",
+        {"id": scene["O"]},
+        as_="officer",
+        officer_id=scene["O"],
+    )
     entry = data["officer"]["queryLog"]["edges"][0]["node"]
     assert entry["actorRole"] == "hiring_agency" and entry["actorOrganization"] == "WA0170000"
     assert entry["purpose"] == "PRE_EMPLOYMENT_BACKGROUND_CHECK"

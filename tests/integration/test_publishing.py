@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import pytest
 
@@ -17,9 +19,18 @@ from tests.support import (
 
 async def counts(pool: asyncpg.Pool) -> dict[str, int]:
     async with pool.acquire() as conn:
-        return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in
-                ("officers", "certifications", "misconduct_records", "events", "log_nodes", "employment",
-                 "officer_names")}
+        return {
+            t: await conn.fetchval(f"SELECT count(*) FROM {t}")
+            for t in (
+                "officers",
+                "certifications",
+                "misconduct_records",
+                "events",
+                "log_nodes",
+                "employment",
+                "officer_names",
+            )
+        }
 
 
 async def test_duplicate_submission_is_not_duplicated(world: World) -> None:
@@ -61,17 +72,24 @@ async def test_dry_run_validates_without_writing(world: World) -> None:
     assert await counts(world.pool) == before
 
 
-@pytest.mark.parametrize(("publisher", "event", "why"), [
-    ("ca-post", cert_issued(state="TX"), "CA only"),
-    ("sunnyvale-dps", cert_issued(publisher="sunnyvale-dps"), "only a state POST board"),
-    ("sunnyvale-dps", employment_started(ori="TX2270000"), "own agency"),
-    ("ca-post", record_published(kind="TERMINATION"), "does not publish TERMINATION"),
-    ("ca-post", record_published(state="TX"), "CA only"),
-    ("sunnyvale-dps", record_published(publisher="sunnyvale-dps", kind="TERMINATION", agency="CA0190000"),
-     "own agency"),
-])
-async def test_publisher_writes_only_in_its_jurisdiction(world: World, publisher: str, event: dict[str, object],
-                                                       why: str) -> None:
+@pytest.mark.parametrize(
+    ("publisher", "event", "why"),
+    [
+        ("ca-post", cert_issued(state="TX"), "CA only"),
+        ("sunnyvale-dps", cert_issued(publisher="sunnyvale-dps"), "only a state POST board"),
+        ("sunnyvale-dps", employment_started(ori="TX2270000"), "own agency"),
+        ("ca-post", record_published(kind="TERMINATION"), "does not publish TERMINATION"),
+        ("ca-post", record_published(state="TX"), "CA only"),
+        (
+            "sunnyvale-dps",
+            record_published(publisher="sunnyvale-dps", kind="TERMINATION", agency="CA0190000"),
+            "own agency",
+        ),
+    ],
+)
+async def test_publisher_writes_only_in_its_jurisdiction(
+    world: World, publisher: str, event: dict[str, object], why: str
+) -> None:
     event = {**event, "publisher": publisher}
     result = await world.publish(publisher, event)
     assert result["results"][0]["code"] == "FORBIDDEN", result
@@ -91,10 +109,20 @@ async def test_event_naming_another_publisher_is_refused(world: World) -> None:
 
 async def test_non_publishers_cannot_publish(world: World) -> None:
     jws = world.sign("ca-post", cert_issued())
-    for role, bindings in [("hiring_agency", {"agency_ori": "CA0010000"}), ("admin", {}), ("auditor", {}),
-                           ("officer", {"officer_id": "OFC-X"}), (None, {})]:
-        body = await world.gql("mutation($e: [EventSubmission!]!) { publishEvents(events: $e) { committed } }",
-                               {"e": [{"jws": jws}]}, as_=role, **bindings)
+    callers: list[tuple[str | None, dict[str, Any]]] = [
+        ("hiring_agency", {"agency_ori": "CA0010000"}),
+        ("admin", {}),
+        ("auditor", {}),
+        ("officer", {"officer_id": "OFC-X"}),
+        (None, {}),
+    ]
+    for role, bindings in callers:
+        body = await world.gql(
+            "mutation($e: [EventSubmission!]!) { publishEvents(events: $e) { committed } }",
+            {"e": [{"jws": jws}]},
+            as_=role,
+            **bindings,
+        )
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", (role, body)
         assert body["data"] is None
 
@@ -105,15 +133,18 @@ async def test_amending_only_own_records(world: World) -> None:
     assert result["results"][0]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize(("path", "error"), [
-    (["NOTICE_PENDING", "NOTICE_SERVED", "HEARING_PENDING", "APPEAL_PENDING", "FINAL"], None),
-    (["NOTICE_PENDING", "FINAL"], None),
-    (["NOTICE_PENDING", "FINAL", "OVERTURNED", "EXPUNGED"], None),
-    (["NOTICE_PENDING", "HEARING_PENDING", "NOTICE_SERVED"], "can move only to"),
-    (["NOTICE_PENDING", "RESCINDED", "FINAL"], "can move only to EXPUNGED"),
-    (["NOTICE_PENDING", "EXPUNGED", "FINAL"], "can no longer change"),
-    (["NOTICE_PENDING", "NOTICE_PENDING"], "already NOTICE_PENDING"),
-])
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        (["NOTICE_PENDING", "NOTICE_SERVED", "HEARING_PENDING", "APPEAL_PENDING", "FINAL"], None),
+        (["NOTICE_PENDING", "FINAL"], None),
+        (["NOTICE_PENDING", "FINAL", "OVERTURNED", "EXPUNGED"], None),
+        (["NOTICE_PENDING", "HEARING_PENDING", "NOTICE_SERVED"], "can move only to"),
+        (["NOTICE_PENDING", "RESCINDED", "FINAL"], "can move only to EXPUNGED"),
+        (["NOTICE_PENDING", "EXPUNGED", "FINAL"], "can no longer change"),
+        (["NOTICE_PENDING", "NOTICE_PENDING"], "already NOTICE_PENDING"),
+    ],
+)
 async def test_due_process_lifecycle(world: World, path: list[str], error: str | None) -> None:
     await world.publish_ok("ca-post", record_published(status=path[0]))
     for i, status in enumerate(path[1:], start=1):
@@ -132,16 +163,19 @@ async def test_fair_process_attested_only_when_final(world: World) -> None:
     assert result["results"][0]["code"] == "BAD_USER_INPUT"
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda e: e.pop("subject"),
-    lambda e: e.update(number=""),
-    lambda e: e.update(state="California"),
-    lambda e: e.update(issuedOn="not-a-date"),
-    lambda e: e.update(extra="field"),
-    lambda e: e.update(type="certification.teleported"),
-    lambda e: e["subject"].update(dateOfBirth="2150-01-01"),
-    lambda e: e["subject"]["name"].update(givenName="x" * 500),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda e: e.pop("subject"),
+        lambda e: e.update(number=""),
+        lambda e: e.update(state="California"),
+        lambda e: e.update(issuedOn="not-a-date"),
+        lambda e: e.update(extra="field"),
+        lambda e: e.update(type="certification.teleported"),
+        lambda e: e["subject"].update(dateOfBirth="2150-01-01"),
+        lambda e: e["subject"]["name"].update(givenName="x" * 500),
+    ],
+)
 async def test_invalid_events_are_clear_client_errors(world: World, mutate: object) -> None:
     event = cert_issued()
     mutate(event)  # type: ignore[operator]
@@ -167,8 +201,11 @@ async def test_ssn_is_write_only_and_never_stored_in_clear(world: World) -> None
 async def test_same_cert_number_links_to_same_officer(world: World) -> None:
     first = await world.publish_ok("ca-post", cert_issued(number="777", kind="PEACE_OFFICER"))
     second = await world.publish_ok(
-        "ca-post", cert_issued(number="777", kind="DE_ESCALATION_TRAINING", subj=subject("Johnny", "Doe"),
-                               source="cert-777-deesc"))
+        "ca-post",
+        cert_issued(
+            number="777", kind="DE_ESCALATION_TRAINING", subj=subject("Johnny", "Doe"), source="cert-777-deesc"
+        ),
+    )
     assert first[0]["officerId"] == second[0]["officerId"]
 
 
@@ -176,10 +213,13 @@ async def test_bad_signature_and_unknown_key_are_refused(world: World) -> None:
     jws = world.sign("ca-post", cert_issued())
     head, payload, sig = jws.split(".")
     tampered = f"{head}.{payload[:-4]}AAAA.{sig}"
-    for token, code in [(tampered, {"BAD_SIGNATURE", "MALFORMED", "NON_CANONICAL"}),
-                        ("not-a-jws", {"MALFORMED"})]:
-        body = await world.gql("mutation($e: [EventSubmission!]!) { publishEvents(events: $e) { results { code } } }",
-                               {"e": [{"jws": token}]}, as_="publisher", publisher_id="ca-post")
+    for token, code in [(tampered, {"BAD_SIGNATURE", "MALFORMED", "NON_CANONICAL"}), ("not-a-jws", {"MALFORMED"})]:
+        body = await world.gql(
+            "mutation($e: [EventSubmission!]!) { publishEvents(events: $e) { results { code } } }",
+            {"e": [{"jws": token}]},
+            as_="publisher",
+            publisher_id="ca-post",
+        )
         assert body["data"]["publishEvents"]["results"][0]["code"] in code
 
 
