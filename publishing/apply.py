@@ -295,7 +295,8 @@ class Publisher:
 
     async def _record_status(self, ev: RecordStatusChanged, pub: PublisherRow, event_pk: int) -> Applied:
         rec = await self._own_record(pub, ev.recordSourceId)
-        why_not = lifecycle.check_transition(rec.status, ev.status)
+        attesting = rec.status == ev.status == "FINAL" and ev.fairProcessAttested and not rec.fair_process_attested
+        why_not = None if attesting else lifecycle.check_transition(rec.status, ev.status)
         if why_not:
             raise Conflict(why_not)
         if ev.fairProcessAttested and ev.status != "FINAL":

@@ -38,6 +38,8 @@ def check_record(publisher: PublisherRow, kind: str, state: str, agency: AgencyR
         return f"a {publisher.kind.replace('_', ' ').lower()} does not publish {kind} records"
     if publisher.kind == "POST_BOARD" and state != publisher.state:
         return f"{publisher.name} publishes records for {publisher.state} only, not {state}"
+    if publisher.kind == "POST_BOARD" and agency is not None and agency.state != publisher.state:
+        return f"{publisher.name} may name agencies in {publisher.state} only, not {agency.ori}"
     if publisher.kind == "AGENCY":
         if agency is None or agency.ori != publisher.agency_ori:
             return f"{publisher.name} publishes records for its own agency {publisher.agency_ori} only"

@@ -67,6 +67,23 @@ async def _ranked(
     return identity.rank(query, await _candidates(conn, rows))
 
 
+async def check_consistent(conn: Any, officer_id: str, subject: Subject, conflict: str) -> None:
+    """Refuse to attach an event to an officer whose identity it contradicts."""
+    from registry.errors import Conflict
+
+    row = (await officers.by_ids(conn, [officer_id]))[0]
+    if row is None:
+        return
+    if subject.dateOfBirth is not None and row.date_of_birth is not None and subject.dateOfBirth != row.date_of_birth:
+        raise Conflict(f"{conflict}: the date of birth differs from the one on file")
+    names = subject_names(subject)
+    if names and row.names:
+        candidate = (await _candidates(conn, [row]))[0]
+        verdict = identity.score(identity.Query(names=names, dob=subject.dateOfBirth), candidate)
+        if any("given name" in c or "surname" in c for c in verdict.conflicts) and verdict.score < 0.5:
+            raise Conflict(f"{conflict}: the name does not match the one on file")
+
+
 async def strong_match(
     conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None
 ) -> str | None:
@@ -74,6 +91,8 @@ async def strong_match(
     if cert is not None:
         found = await officers.ids_by_certification(conn, *cert)
         if len(found) == 1:
+            await check_consistent(conn, found[0], subject,
+                                   f"{cert[0]} certification number {cert[1]} belongs to a different person")
             return found[0]
     names = subject_names(subject)
     if not names:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncpg
 
 from identity import normalize_token
+from publishing import matching
 from publishing.payloads import PersonName, Subject
 from registry import ids
 from registry.errors import Conflict, NotFound
@@ -37,6 +38,8 @@ async def resolve(
         if not await officers.exists(conn, subject.registryId):
             raise NotFound(f"no officer with registry ID {subject.registryId}")
         officer_id = subject.registryId
+        await matching.check_consistent(conn, officer_id, subject,
+                                        f"the event names officer {officer_id}")
     else:
         officer_id = await _match(conn, subject, ssn_index, cert) or await _register(
             conn, subject, publisher_id, ssn_index
@@ -53,8 +56,6 @@ async def resolve(
 async def _match(
     conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None
 ) -> str | None:
-    from publishing import matching
-
     return await matching.strong_match(conn, subject, ssn_index, cert)
 
 
@@ -68,15 +69,16 @@ async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: st
 
 
 async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject) -> None:
-    from publishing import matching
-
     named = [(subject.name, "PRIMARY")] if subject.name else []
     named += [(n, "ALIAS") for n in subject.aliases] + [(n, "FORMER") for n in subject.formerNames]
     if not named:
         return
     existing = await officers.by_ids(conn, [officer_id])
     has_primary = bool(existing[0] and any(n.kind == "PRIMARY" for n in existing[0].names))
+    on_file = {normalized_name(n) for n in existing[0].names} if existing[0] else set()
     for name, kind in named:
+        if normalized_name(name) in on_file:
+            continue
         # A second publisher's spelling of the primary name is kept as an alias.
         row_kind = "ALIAS" if kind == "PRIMARY" and has_primary else kind
         await officers.add_name(conn, officer_id, row_kind, to_row(name, row_kind), normalized_name(name))

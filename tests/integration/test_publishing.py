@@ -228,3 +228,39 @@ async def test_revoked_key_is_refused(world: World) -> None:
     await world.ok("mutation($k: String!) { revokePublisherKey(kid: $k) { revokedAt } }", {"k": kid}, as_="admin")
     result = await world.publish("ca-post", cert_issued())
     assert result["results"][0]["code"] == "KEY_REVOKED"
+
+
+async def test_certification_number_of_another_person_is_a_conflict(world: World) -> None:
+    await world.publish_ok("ca-post", cert_issued(number="900", kind="PEACE_OFFICER"))
+    other = cert_issued(number="900", kind="CORRECTIONS", source="c-900-b",
+                        subj=subject("Maria", "Santos", "1991-11-11"))
+    result = await world.publish("ca-post", other)
+    assert result["results"][0]["code"] == "CONFLICT"
+    assert "different person" in result["results"][0]["message"]
+
+
+async def test_registry_id_with_contradicting_birth_date_is_a_conflict(world: World) -> None:
+    oid = (await world.publish_ok("ca-post", cert_issued()))[0]["officerId"]
+    wrong = {"registryId": oid, "dateOfBirth": "1999-09-09"}
+    result = await world.publish("ca-post", record_published(subj=wrong))
+    assert result["results"][0]["code"] == "CONFLICT"
+
+
+async def test_fair_process_can_be_attested_after_final(world: World) -> None:
+    await world.publish_ok("ca-post", record_published(status="FINAL"))
+    await world.publish_ok("ca-post", status_changed(status="FINAL", attested=True))
+    again = await world.publish("ca-post", status_changed(status="FINAL", attested=True))
+    assert again["results"][0]["code"] == "CONFLICT"
+
+
+async def test_board_may_not_name_an_agency_of_another_state(world: World) -> None:
+    result = await world.publish("ca-post", record_published(agency="TX2270000"))
+    assert result["results"][0]["code"] == "FORBIDDEN"
+
+
+async def test_same_spelling_from_a_second_publisher_is_not_an_alias(world: World) -> None:
+    oid = (await world.publish_ok("ca-post", cert_issued()))[0]["officerId"]
+    await world.publish_ok("sunnyvale-dps", employment_started(subj={"registryId": oid, **subject()}))
+    async with world.pool.acquire() as conn:
+        kinds = await conn.fetch("SELECT kind FROM officer_names WHERE officer_id = $1", oid)
+    assert [k["kind"] for k in kinds] == ["PRIMARY"]
