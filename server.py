@@ -1,8 +1,11 @@
-"""The ASGI application: GraphQL at /graphql, health and readiness probes."""
+"""The ASGI application: GraphQL at /graphql, the log's checkpoint and key, health and readiness probes."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,13 +13,14 @@ from typing import Any
 import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from auth.principal import ANONYMOUS, Principal
 from auth.tokens import AuthError
+from ledger import checkpointer
 from registry import database, migrate
 from registry.config import Settings
 from registry.services import Services
@@ -39,8 +43,9 @@ class State:
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
-                        status_code=status)
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
 
 
 class Authenticate:
@@ -60,7 +65,9 @@ class Authenticate:
         if auth is not None:
             scheme, _, token = auth.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                await _error(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")(scope, receive, send)
+                await _error(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")(
+                    scope, receive, send
+                )
                 return
             try:
                 principal = await self.state.services.verifier.verify(token.strip())
@@ -98,7 +105,10 @@ class RegistryGraphQL(GraphQL[Context, None]):
 
 
 def create_app(
-    settings: Settings | None = None, *, pool: asyncpg.Pool | None = None, services: Services | None = None,
+    settings: Settings | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    services: Services | None = None,
     database_url: str | None = None,
 ) -> Starlette:
     """Build the app. Pass ``pool`` to share one (tests); otherwise it connects at start-up."""
@@ -114,8 +124,23 @@ def create_app(
                 raise RuntimeError("no database: set DATABASE_URL or start through `registry serve`")
             owned = state.pool = await database.create_pool(dsn)
         try:
+            every = float(os.environ.get("REGISTRY_CHECKPOINT_SECONDS", "10"))  # 0 turns the timer off
+        except ValueError:
+            raise RuntimeError("REGISTRY_CHECKPOINT_SECONDS must be a number of seconds (0 = off)") from None
+        timer = (
+            asyncio.create_task(
+                checkpointer.run_timer(state.pool, state.services.log_signer, settings.log_origin, every)
+            )
+            if every > 0
+            else None
+        )
+        try:
             yield
         finally:
+            if timer is not None:
+                timer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timer
             if owned is not None:
                 await owned.close()
 
@@ -136,14 +161,29 @@ def create_app(
                 todo = await migrate.pending(conn)
         except Exception as err:  # any failure means "not ready"; say why without internals
             log.warning("readiness check failed: %s", err)
-            return JSONResponse({"status": "unavailable", "reason": "database unreachable or not migrated"},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "reason": "database unreachable or not migrated"}, status_code=503
+            )
         if todo:
-            return JSONResponse({"status": "unavailable", "reason": "migrations pending",
-                                 "pending": [m.name for m in todo]}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "reason": "migrations pending", "pending": [m.name for m in todo]},
+                status_code=503,
+            )
         return JSONResponse({"status": "ready"})
 
+    async def checkpoint(_request: Request) -> Response:
+        assert state.pool is not None
+        latest = await checkpointer.latest(state.pool)
+        if latest is None:
+            return PlainTextResponse("no checkpoint has been signed yet\n", status_code=404)
+        return PlainTextResponse(latest.note, headers={"Cache-Control": "no-cache"})
+
+    async def log_key(_request: Request) -> Response:
+        return PlainTextResponse(state.services.log_signer.verifier_key_string())
+
     routes = [
+        Route("/checkpoint", checkpoint),
+        Route("/.well-known/registry-log-key", log_key),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", Authenticate(graphql, state), methods=["GET", "POST"]),

@@ -132,6 +132,9 @@ FIELDS: dict[str, dict[str, Access]] = {
         "publisher": PUBLIC,
         "publishers": PUBLIC,
         "me": PUBLIC,
+        "checkpoint": PUBLIC,
+        "consistencyProof": PUBLIC,
+        "registryLogKey": PUBLIC,
         "queryLog": Access((AUDITOR,)),
         "_entities": PUBLIC,      # every entity is then checked by ROWS and FIELDS like any other path
         "_service": Access((AUTHENTICATED,)),
@@ -168,6 +171,9 @@ FIELDS: dict[str, dict[str, Access]] = {
         "narrative": RECORD_READERS,
         "caseReference": RECORD_READERS,
         "officer": RECORD_READERS,
+        "events": RECORD_READERS,
+        "proof": RECORD_READERS,
+        "bundle": RECORD_READERS,
     },
     "StatusChange": _all(RECORD_READERS, "fromStatus", "toStatus", "fairProcessAttested", "reason", "changedAt"),
     "QueryLogEntry": _all(SELF | AUDITOR, "id", "actorRole", "actorSubject", "actorOrganization", "purpose",
@@ -183,6 +189,10 @@ FIELDS: dict[str, dict[str, Access]] = {
     "EventResult": _all(Access((PUBLISHER,)), "index", "status", "eventType", "eventId", "entityId",
                         "officerId", "logIndex", "code", "message"),
     "PageInfo": _all(PUBLIC, "hasNextPage", "endCursor"),
+    # Reached only through a record the caller may read, or carrying hashes and signatures only.
+    "SignedEvent": _all(PUBLIC, "jws", "logIndex", "acceptedAt", "type", "expunged"),
+    "LogProof": _all(PUBLIC, "logIndex", "leafHash", "treeSize", "inclusionProof", "checkpoint"),
+    "ConsistencyProof": _all(PUBLIC, "oldSize", "newSize", "proof", "oldRoot", "newRoot"),
 }
 
 # Connections and edges carry no data of their own: their nodes are checked by ROWS and FIELDS.

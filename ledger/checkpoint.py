@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 __all__ = [
     "ALG_ED25519",
@@ -181,6 +181,12 @@ class NoteSigner:
 
     def verifier_key_string(self) -> str:
         return self._verifier.verifier_key_string()
+
+    def signer_key_string(self) -> str:
+        """The secret ``PRIVATE+KEY+name+hex8+base64(0x01 || seed)`` form that ``from_skey`` reads back."""
+        seed = self._private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        key = base64.b64encode(bytes([ALG_ED25519]) + seed).decode("ascii")
+        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{key}"
 
     def sign(self, text: bytes) -> bytes:
         """Raw Ed25519 signature of the note text (deterministic, RFC 8032)."""

@@ -1,32 +1,25 @@
 """The Merkle log in PostgreSQL: appends in the caller's transaction, proofs from stored nodes.
 
 Each append writes the leaf and every perfect subtree it completes (amortised two rows), so any
-proof needs only O(log n) stored nodes, read in one query.
+proof needs only O(log n) stored nodes, read in one query. The hashing and index arithmetic are
+``ledger.merkle``'s; this module only moves rows.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 import asyncpg
 
-_LEAF = b"\x00"
-_NODE = b"\x01"
+from ledger.merkle import CompactRange, NodeID, leaf_hash, range_nodes
 
-
-def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(_LEAF + data).digest()
-
-
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(_NODE + left + right).digest()
+__all__ = ["append_leaves", "fetch_nodes", "leaf_hash", "lock_size", "size"]
 
 
 async def lock_size(conn: asyncpg.Connection) -> int:
     """Take the log's append lock for this transaction and return its current size."""
-    size: int = await conn.fetchval("SELECT size FROM log_state WHERE id FOR UPDATE")
-    return size
+    value: int = await conn.fetchval("SELECT size FROM log_state WHERE id FOR UPDATE")
+    return value
 
 
 async def append_leaves(conn: asyncpg.Connection, leaves: Sequence[bytes]) -> list[tuple[int, bytes]]:
@@ -35,64 +28,52 @@ async def append_leaves(conn: asyncpg.Connection, leaves: Sequence[bytes]) -> li
     The caller must run this in a transaction: the size row lock serialises appenders, so two
     concurrent publishers can neither fork the log nor leave a gap, and a rollback removes it all.
     """
-    size = await lock_size(conn)
-    rows: list[tuple[int, int, bytes]] = []
+    if not conn.is_in_transaction():
+        raise RuntimeError("append_leaves must run inside the transaction that stores what the leaves commit to")
+    start = await lock_size(conn)
+    if not leaves:
+        return []
+    # The right edge (one perfect subtree per set bit of the size) is all a new leaf can merge with.
+    edge = range_nodes(0, start)
+    stored = await fetch_nodes(conn, edge)
+    missing = [node for node in edge if node not in stored]
+    if missing:
+        raise RuntimeError(f"log_nodes lacks right-edge nodes {missing} of a log of size {start}: run `registry audit`")
+    compact = CompactRange(start, [stored[node] for node in edge])
+    levels: list[int] = []
+    indexes: list[int] = []
+    hashes: list[bytes] = []
     out: list[tuple[int, bytes]] = []
-    # Right-edge perfect subtrees that new leaves may complete, fetched once.
-    pending: dict[tuple[int, int], bytes] = {}
-    needed = _right_edge(size)
-    if needed:
-        got = await conn.fetch(
-            "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN "
-            "(SELECT * FROM unnest($1::smallint[], $2::bigint[]))",
-            [lv for lv, _ in needed], [ix for _, ix in needed],
-        )
-        pending = {(r["level"], r["idx"]): bytes(r["hash"]) for r in got}
     for data in leaves:
-        index = size
-        h = leaf_hash(data)
-        out.append((index, h))
-        level, idx, current = 0, index, h
-        pending[(0, index)] = h
-        rows.append((0, index, h))
-        while idx % 2 == 1:
-            left = pending[(level, idx - 1)]
-            current = _node(left, current)
-            level, idx = level + 1, idx // 2
-            pending[(level, idx)] = current
-            rows.append((level, idx, current))
-        size += 1
-    await conn.executemany("INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)", rows)
-    await conn.execute("UPDATE log_state SET size = $1 WHERE id", size)
+        created = compact.append(leaf_hash(data))
+        out.append((created[0][1], created[0][2]))
+        for level, idx, h in created:
+            levels.append(level)
+            indexes.append(idx)
+            hashes.append(h)
+    # One statement for the whole batch: unnest is several times faster than executemany.
+    await conn.execute(
+        "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])",
+        levels, indexes, hashes,
+    )
+    await conn.execute("UPDATE log_state SET size = $1 WHERE id", compact.size)
     return out
 
 
-def _right_edge(size: int) -> list[tuple[int, int]]:
-    """The perfect subtrees covering [0, size): the ones a new leaf may be merged into."""
-    nodes: list[tuple[int, int]] = []
-    start = 0
-    for level in range(63, -1, -1):
-        width = 1 << level
-        if size - start >= width:
-            nodes.append((level, start >> level))
-            start += width
-    return nodes
-
-
 async def size(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """The number of leaves committed so far."""
     value: int = await conn.fetchval("SELECT size FROM log_state WHERE id")
     return value
 
 
-async def fetch_nodes(
-    conn: asyncpg.Connection | asyncpg.Pool, wanted: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], bytes]:
-    wanted = list(dict.fromkeys(wanted))
-    if not wanted:
+async def fetch_nodes(conn: asyncpg.Connection | asyncpg.Pool, wanted: Iterable[NodeID]) -> dict[NodeID, bytes]:
+    """The stored hashes of the requested perfect subtrees, in one query; absent nodes are left out."""
+    ids = list(dict.fromkeys(wanted))
+    if not ids:
         return {}
     rows = await conn.fetch(
         "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN "
         "(SELECT * FROM unnest($1::smallint[], $2::bigint[]))",
-        [lv for lv, _ in wanted], [ix for _, ix in wanted],
+        [lv for lv, _ in ids], [ix for _, ix in ids],
     )
     return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}

@@ -8,13 +8,14 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
 
-from registry import database, migrate
+from registry import cli_ledger, database, migrate
 from registry.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,11 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     p.add_argument("--check", action="store_true", help="fail if schema.graphql differs from the code")
     p.set_defaults(func=cmd_schema)
+    cli_ledger.add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's socket dir falls back to /tmp
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     try:

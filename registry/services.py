@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from auth.tokens import TokenVerifier, TrustedIssuer
+from ledger.checkpoint import NoteSigner
+from ledger.keys import DEFAULT_FILE, load_or_create_log_signer
 from registry.config import Settings
 
 DEV_ISSUER = "https://dev-issuer.officer-registry.local"
@@ -65,11 +67,19 @@ def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:
     return issuers
 
 
+def log_signer(settings: Settings) -> NoteSigner:
+    """The checkpoint key, named after the log's origin (REGISTRY_LOG_SIGNER_KEY or a 0600 file)."""
+    return load_or_create_log_signer(settings.secrets_dir / DEFAULT_FILE, settings.log_origin)
+
+
 @dataclass
 class Services:
     ssn_key: bytes
     verifier: TokenVerifier
+    # Tests get a throwaway key; a server always builds the configured one.
+    log_signer: NoteSigner = field(default_factory=lambda: NoteSigner.generate(Settings.log_origin))
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(trusted_issuers(settings)))
+        return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(trusted_issuers(settings)),
+                   log_signer=log_signer(settings))

@@ -110,7 +110,7 @@ class Mutation:
         return await _reload(ctx, row.id)
 
     @strawberry.mutation
-    async def register_agency(self, info: Info, input: AgencyInput) -> Agency:  # noqa: A002
+    async def register_agency(self, info: Info, input: AgencyInput) -> Agency:
         row = AgencyRow(input.ori.strip().upper(), input.name.strip(), input.state.strip().upper(), input.level.value)
         try:
             await agency_store.upsert_checked(info.context.pool, row)
@@ -120,7 +120,7 @@ class Mutation:
         return Agency.from_row(row)
 
     @strawberry.mutation
-    async def register_publisher(self, info: Info, input: PublisherInput) -> PublisherType:  # noqa: A002
+    async def register_publisher(self, info: Info, input: PublisherInput) -> PublisherType:
         row = PublisherRow(input.id.strip(), input.kind.value, input.name.strip(),
                            input.state.strip().upper() if input.state else None,
                            input.agency_ori.strip().upper() if input.agency_ori else None)

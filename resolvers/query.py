@@ -8,10 +8,13 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from auth import policy
 from auth.policy import Guard
 from resolvers import fetch, search
+from resolvers import ledger as ledger_resolvers
 from resolvers.pagination import check_first, decode_cursor, encode_cursor
 from schema import enums
+from schema.ledger_types import ConsistencyProof
 from schema.types import (
     Agency,
     CertificationVerification,
@@ -52,7 +55,7 @@ class OfficerSearchInput:
 @strawberry.type
 class Query:
     @strawberry.field(description="An officer by registry ID; null when absent or not visible to you.")
-    async def officer(self, info: Info, id: strawberry.ID,  # noqa: A002
+    async def officer(self, info: Info, id: strawberry.ID,
                       purpose: PurposeArg = None) -> Officer | None:
         info.context.declare_purpose(purpose.value if purpose else None)
         row = await fetch.officer(info.context, str(id))
@@ -69,7 +72,7 @@ class Query:
                                         publisher_id=ctx.principal.publisher_id if ctx.principal.publisher_id
                                         and ctx.principal.role.value == "publisher" else None)
         more = len(rows) > first
-        visible = [r for r in rows[:first] if fetch.policy.row_visible("Officer", ctx.principal,
+        visible = [r for r in rows[:first] if policy.row_visible("Officer", ctx.principal,
                                                                        fetch.officer_guard(r))]
         edges = [Edge(cursor=encode_cursor(r.id), node=Officer.from_row(r)) for r in visible]
         end = encode_cursor(rows[first - 1].id) if more and first else (edges[-1].cursor if edges else None)
@@ -77,7 +80,7 @@ class Query:
                           total_count=len(edges))
 
     @strawberry.field(description="Ranked candidates for a person, with the reasons each matched.")
-    async def search_officers(self, info: Info, input: OfficerSearchInput,  # noqa: A002
+    async def search_officers(self, info: Info, input: OfficerSearchInput,
                               purpose: PurposeArg = None, first: int = 10) -> list[OfficerMatch]:
         ctx = info.context
         ctx.declare_purpose(purpose.value if purpose else None)
@@ -92,7 +95,7 @@ class Query:
                 for m in matches if m.officer_id in rows]
 
     @strawberry.field(description="A misconduct record by ID; null when absent or not visible to you.")
-    async def record(self, info: Info, id: strawberry.ID,  # noqa: A002
+    async def record(self, info: Info, id: strawberry.ID,
                      purpose: PurposeArg = None) -> MisconductRecord | None:
         info.context.declare_purpose(purpose.value if purpose else None)
         row = await fetch.record(info.context, str(id))
@@ -126,7 +129,7 @@ class Query:
                           total_count=len(edges))
 
     @strawberry.field
-    async def publisher(self, info: Info, id: strawberry.ID) -> Publisher | None:  # noqa: A002
+    async def publisher(self, info: Info, id: strawberry.ID) -> Publisher | None:
         return await load_publisher(info, str(id))
 
     @strawberry.field
@@ -147,6 +150,18 @@ class Query:
         return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
                                                           end_cursor=edges[-1].cursor if edges else None),
                           total_count=len(edges))
+
+    @strawberry.field(description="The latest signed checkpoint of the transparency log (C2SP signed note).")
+    async def checkpoint(self, info: Info) -> str | None:
+        return await ledger_resolvers.latest_checkpoint(info)
+
+    @strawberry.field(description="RFC 9162 consistency proof between two tree sizes, with both roots.")
+    async def consistency_proof(self, info: Info, old_size: int, new_size: int) -> ConsistencyProof | None:
+        return await ledger_resolvers.consistency_proof(info, old_size, new_size)
+
+    @strawberry.field(description="The registry's checkpoint verifier key (name+keyid+base64, as Go's sumdb/note).")
+    def registry_log_key(self, info: Info) -> str:
+        return ledger_resolvers.registry_log_key(info)
 
     @strawberry.field(description="Who the API thinks you are.")
     def me(self, info: Info) -> Viewer:

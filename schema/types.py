@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,8 +11,10 @@ from strawberry.types import Info
 
 from auth.policy import Guard
 from resolvers import fetch
+from resolvers import ledger as ledger_resolvers
 from resolvers.pagination import check_first, encode_cursor, window
 from schema import enums
+from schema.ledger_types import LogProof, SignedEvent
 from store.models import (
     AgencyRow,
     CertificationRow,
@@ -111,7 +113,7 @@ class PublisherKey:
 
     @classmethod
     def from_row(cls, row: PublisherKeyRow) -> PublisherKey:
-        return cls(kid=row.kid, public_jwk=row.public_jwk, valid_from=row.valid_from, revoked_at=row.revoked_at,
+        return cls(kid=row.kid, public_jwk=cast(JSON, row.public_jwk), valid_from=row.valid_from, revoked_at=row.revoked_at,
                    guard=Guard(officer_id=None))
 
 
@@ -136,7 +138,7 @@ class Publisher:
                    agency_ori=row.agency_ori, guard=Guard(officer_id=None))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Publisher | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Publisher | None:
         return await load_publisher(info, str(id))
 
 
@@ -249,6 +251,18 @@ class MisconductRecord:
         row = await fetch.officer(info.context, self.row.officer_id)
         return None if row is None else Officer.from_row(row)
 
+    @strawberry.field(description="The signed events about this record, in log order.")
+    async def events(self, info: Info) -> list[SignedEvent] | None:
+        return await ledger_resolvers.record_events(info, self.row)
+
+    @strawberry.field(description="Inclusion proof of the record's latest event against the latest checkpoint.")
+    async def proof(self, info: Info) -> LogProof | None:
+        return await ledger_resolvers.record_proof(info, self.row)
+
+    @strawberry.field(description="Offline-verification bundle of the latest event (docs/ledger-formats.md).")
+    async def bundle(self, info: Info) -> JSON | None:
+        return await ledger_resolvers.record_bundle(info, self.row)
+
     @classmethod
     def from_row(cls, row: RecordRow) -> MisconductRecord:
         def enum(e: Any, v: str | None) -> Any:
@@ -262,7 +276,7 @@ class MisconductRecord:
                    guard=fetch.record_guard(row))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> MisconductRecord | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> MisconductRecord | None:
         row = await fetch.record(info.context, str(id))
         return None if row is None else cls.from_row(row)
 
@@ -283,7 +297,7 @@ class QueryLogEntry:
     def from_row(cls, row: QueryLogRow) -> QueryLogEntry:
         return cls(id=strawberry.ID(str(row.id)), officer_id=row.officer_id, actor_role=row.actor_role,
                    actor_subject=row.actor_subject, actor_organization=row.actor_org,
-                   purpose=enums.QueryPurpose(row.purpose), returned=row.returned, queried_at=row.queried_at,
+                   purpose=enums.QueryPurpose(row.purpose), returned=cast(JSON, row.returned), queried_at=row.queried_at,
                    guard=Guard(officer_id=row.officer_id))
 
 
@@ -364,7 +378,7 @@ class Officer:
         return cls(id=strawberry.ID(row.id), row=row, guard=fetch.officer_guard(row))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Officer | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Officer | None:
         row = await fetch.officer(info.context, str(id))
         return None if row is None else cls.from_row(row)
 

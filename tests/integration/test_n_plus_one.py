@@ -13,7 +13,6 @@ from server import create_app
 from tests.support import World, cert_issued, record_published, subject
 
 
-
 def ours(statement: str) -> bool:
     """Not asyncpg's own traffic: connection reset on release, and per-connection type introspection."""
     s = statement.strip()

@@ -1,0 +1,359 @@
+"""Tamper audit: recompute the log from what the database stores and name every row that disagrees.
+
+The log is redundant on purpose: each event's JWS hashes to its leaf, every stored interior node
+is the hash of its children, and each checkpoint signs a root over all of it. The audit reads one
+consistent snapshot, recomputes the tree level by level from the stored leaves, and compares:
+
+- ``events`` with the leaves (content changed, row inserted or removed, payload edited);
+- stored interior nodes with their recomputation (changed, missing or inserted nodes);
+- ``log_state.size`` with the number of leaves;
+- every checkpoint with the recomputed root at its size, and its signature with the registry key.
+
+When an event and its leaf disagree, the stored parent node (or, for the last leaf, the signed
+checkpoint) says which of the two rows was edited. Expunged events keep only their leaf: that is
+expected and counted, not reported. Memory is O(n) bytes (32 per leaf), not O(n) Python objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
+from ledger.merkle import EMPTY_ROOT, HASH_SIZE, NodeID, leaf_hash, node_hash, range_nodes
+
+__all__ = ["AuditReport", "Finding", "audit"]
+
+_PREFETCH = 5000
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement: a stable ``code``, the table and row it names, and what is wrong."""
+
+    code: str
+    table: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.table}[{self.where}]: {self.message}"
+
+
+@dataclass
+class AuditReport:
+    log_size: int = 0
+    leaves: int = 0
+    events: int = 0
+    expunged: int = 0
+    nodes_checked: int = 0
+    checkpoints_checked: int = 0
+    latest_checkpoint: int | None = None
+    signatures_checked: bool = False
+    root: bytes = EMPTY_ROOT
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "log_size": self.log_size, "leaves": self.leaves, "events": self.events,
+            "expunged": self.expunged, "nodes_checked": self.nodes_checked,
+            "checkpoints_checked": self.checkpoints_checked, "latest_checkpoint": self.latest_checkpoint,
+            "signatures_checked": self.signatures_checked, "root": self.root.hex(),
+            "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
+                         for f in self.findings],
+        }
+
+
+class _Level:
+    """One level of the recomputed tree: ``count`` hashes packed in a bytearray, and which are known."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.hashes = bytearray(HASH_SIZE * count)
+        self.known = bytearray(count)
+
+    def get(self, i: int) -> bytes | None:
+        return bytes(self.hashes[HASH_SIZE * i : HASH_SIZE * (i + 1)]) if self.known[i] else None
+
+    def set(self, i: int, h: bytes) -> None:
+        self.hashes[HASH_SIZE * i : HASH_SIZE * (i + 1)] = h
+        self.known[i] = 1
+
+    def parents(self) -> _Level:
+        up = _Level(self.count // 2)
+        for j in range(up.count):
+            left, right = self.get(2 * j), self.get(2 * j + 1)
+            if left is not None and right is not None:
+                up.set(j, node_hash(left, right))
+        return up
+
+
+@dataclass
+class _Mismatch:
+    """An event whose JWS does not hash to the stored leaf at its index."""
+
+    event_id: int
+    index: int
+    event_leaf: bytes
+    stored_leaf: bytes
+
+
+class _Auditor:
+    def __init__(self, conn: asyncpg.Connection, verifier: NoteVerifier | None, origin: str | None) -> None:
+        self.conn = conn
+        self.verifier = verifier
+        self.origin = origin
+        self.report = AuditReport()
+
+    def find(self, code: str, table: str, where: str, message: str) -> None:
+        self.report.findings.append(Finding(code, table, where, message))
+
+    async def run(self) -> AuditReport:
+        size: int = await self.conn.fetchval("SELECT size FROM log_state WHERE id")
+        self.report.log_size = size
+        checkpoints = await self.conn.fetch("SELECT size, root_hash, note FROM checkpoints ORDER BY size")
+        # The right-edge nodes of every checkpointed size (and the current one), kept by level as computed.
+        sizes = {size, *(cp["size"] for cp in checkpoints if 0 < cp["size"] <= size)}
+        wanted: dict[int, list[int]] = defaultdict(list)
+        for node_level, idx in {node for s in sizes for node in range_nodes(0, s)}:
+            wanted[node_level].append(idx)
+
+        leaves = await self._leaves(size)
+        mismatches = await self._events(size, leaves)
+        edge = await self._tree(size, leaves, mismatches, wanted)
+        unexplained = {m.index: m for m in mismatches}
+        self._checkpoints(checkpoints, size, edge, unexplained)
+        for m in unexplained.values():
+            self.find("EVENT_LEAF_MISMATCH", "events", f"id={m.event_id} log_index={m.index}",
+                      f"the JWS hashes to {m.event_leaf.hex()} but the stored leaf is {m.stored_leaf.hex()}; no "
+                      "stored parent or signed checkpoint covers it yet to tell which row was edited")
+        root = _root(size, edge)
+        if root is not None:
+            self.report.root = root
+        return self.report
+
+    async def _leaves(self, size: int) -> _Level:
+        leaves = _Level(size)
+        count = 0
+        async for r in self.conn.cursor("SELECT idx, hash FROM log_nodes WHERE level = 0 ORDER BY idx",
+                                        prefetch=_PREFETCH):
+            count += 1
+            idx, h = r["idx"], bytes(r["hash"])
+            if idx >= size:
+                self.find("UNEXPECTED_NODE", "log_nodes", f"level=0 idx={idx}",
+                          f"a leaf beyond the log's size {size}: inserted behind the API")
+                continue
+            leaves.set(idx, h)
+        self.report.leaves = count
+        if count != size:
+            self.find("SIZE_MISMATCH", "log_state", f"size={size}",
+                      f"log_state.size is {size} but log_nodes holds {count} leaves")
+        for i in _zeros(leaves.known):
+            self.find("LEAF_MISSING", "log_nodes", f"level=0 idx={i}", "no leaf stored for an index below the size")
+        return leaves
+
+    async def _events(self, size: int, leaves: _Level) -> list[_Mismatch]:
+        has_event = bytearray(size)
+        mismatches: list[_Mismatch] = []
+        async for r in self.conn.cursor(
+            "SELECT id, log_index, jws, payload, expunged_at FROM events ORDER BY log_index, id", prefetch=_PREFETCH
+        ):
+            self.report.events += 1
+            event_id, index, jws = r["id"], r["log_index"], r["jws"]
+            where = f"id={event_id} log_index={index}"
+            stored = leaves.get(index) if 0 <= index < size else None
+            if stored is None:
+                self.find("EVENT_WITHOUT_LEAF", "events", where,
+                          "no leaf at this log index: the row was inserted behind the API (or its leaf removed)")
+                continue
+            if has_event[index]:
+                self.find("DUPLICATE_LOG_INDEX", "events", where, "another events row claims the same leaf")
+                continue
+            has_event[index] = 1
+            if jws is None:
+                if r["expunged_at"] is None:
+                    self.find("CONTENT_REMOVED", "events", where, "the JWS is gone but the event was never expunged")
+                elif r["payload"] is not None:
+                    self.find("PAYLOAD_MISMATCH", "events", where, "an expunged event still has a payload")
+                else:
+                    self.report.expunged += 1
+                continue
+            if r["expunged_at"] is not None:
+                self.find("EXPUNGED_CONTENT_PRESENT", "events", where,
+                          "the event was expunged but its content is back in the row")
+            computed = leaf_hash(jws.encode("utf-8"))
+            if computed != stored:
+                mismatches.append(_Mismatch(event_id, index, computed, stored))
+            elif not _payload_matches(jws, r["payload"]):
+                self.find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
+        for i in _zeros(has_event):
+            if leaves.known[i]:
+                self.find("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={i}",
+                          "no events row for this leaf: the event row was deleted behind the API")
+        return mismatches
+
+    async def _tree(self, size: int, leaves: _Level, mismatches: list[_Mismatch],
+                    wanted: dict[int, list[int]]) -> dict[NodeID, bytes]:
+        """Recompute every level from the leaves, compare with the stored nodes, keep the ``wanted`` ones."""
+        edge: dict[NodeID, bytes] = {}
+        if size < 2:
+            self._keep(0, leaves, wanted, edge)
+        below, level = leaves, 1
+        while size >> level:
+            computed = below.parents()
+            stored = await self._stored_level(level, computed.count)
+            if level == 1:  # leaves first: a corrected leaf must be used for everything above it
+                self._classify(leaves, computed, stored, mismatches)
+                self._keep(0, leaves, wanted, edge)
+            for j in range(computed.count):
+                want, got = computed.get(j), stored.get(j)
+                if got is None:
+                    self.find("NODE_MISSING", "log_nodes", f"level={level} idx={j}",
+                              "a perfect subtree of the log has no stored node")
+                elif want is not None:
+                    self.report.nodes_checked += 1
+                    if want != got:
+                        self.find("NODE_CHANGED", "log_nodes", f"level={level} idx={j}",
+                                  f"stored {got.hex()}, recomputed from the leaves {want.hex()}")
+            self._keep(level, computed, wanted, edge)
+            below, level = computed, level + 1
+        for r in await self.conn.fetch("SELECT level, idx FROM log_nodes WHERE level >= $1 ORDER BY level, idx",
+                                       level):
+            self.find("UNEXPECTED_NODE", "log_nodes", f"level={r['level']} idx={r['idx']}",
+                      f"not a perfect subtree of a log of size {size}: inserted behind the API")
+        return edge
+
+    async def _stored_level(self, level: int, count: int) -> _Level:
+        stored = _Level(count)
+        async for r in self.conn.cursor("SELECT idx, hash FROM log_nodes WHERE level = $1 ORDER BY idx", level,
+                                        prefetch=_PREFETCH):
+            if r["idx"] >= count:
+                self.find("UNEXPECTED_NODE", "log_nodes", f"level={level} idx={r['idx']}",
+                          "a node beyond the log's size: inserted behind the API")
+            else:
+                stored.set(r["idx"], bytes(r["hash"]))
+        return stored
+
+    def _classify(self, leaves: _Level, parents: _Level, stored: _Level, mismatches: list[_Mismatch]) -> None:
+        """Decide, from the stored parent, whether the events row or the leaf row was edited."""
+        for m in list(mismatches):
+            p = m.index >> 1
+            if p >= parents.count or (stored_parent := stored.get(p)) is None:
+                continue  # the last leaf of an odd tree: only a checkpoint can tell
+            sibling = leaves.get(m.index ^ 1)
+            if sibling is None:
+                continue
+            pair = (m.event_leaf, sibling) if m.index % 2 == 0 else (sibling, m.event_leaf)
+            where = f"id={m.event_id} log_index={m.index}"
+            if stored_parent == parents.get(p):
+                self.find("EVENT_CHANGED", "events", where,
+                          "the JWS no longer hashes to the leaf the log committed to: the row was edited")
+            elif stored_parent == node_hash(*pair):
+                self.find("LEAF_CHANGED", "log_nodes", f"level=0 idx={m.index}",
+                          f"the leaf was edited: events row {m.event_id} and the stored parent agree on "
+                          f"{m.event_leaf.hex()}")
+                leaves.set(m.index, m.event_leaf)  # recompute the ancestors from the true leaf
+                parents.set(p, stored_parent)
+            else:
+                continue
+            mismatches.remove(m)
+
+    def _keep(self, level: int, nodes: _Level, wanted: dict[int, list[int]], edge: dict[NodeID, bytes]) -> None:
+        for idx in wanted.get(level, ()):
+            if idx < nodes.count and (h := nodes.get(idx)) is not None:
+                edge[(level, idx)] = h
+
+    def _checkpoints(self, rows: Iterable[asyncpg.Record], size: int, edge: dict[NodeID, bytes],
+                     unexplained: dict[int, _Mismatch]) -> None:
+        self.report.signatures_checked = self.verifier is not None and self.origin is not None
+        for r in rows:
+            self.report.checkpoints_checked += 1
+            self.report.latest_checkpoint = r["size"]
+            where = f"size={r['size']}"
+            try:
+                if self.verifier is not None and self.origin is not None:
+                    cp = open_checkpoint(r["note"], self.verifier, self.origin)
+                else:
+                    cp = parse_checkpoint(r["note"][: r["note"].rfind("\n\n") + 1])
+            except CheckpointError as exc:
+                self.find("CHECKPOINT_SIGNATURE", "checkpoints", where, f"the note does not verify: {exc}")
+                continue
+            if cp.size != r["size"] or cp.root_hash != bytes(r["root_hash"]):
+                self.find("CHECKPOINT_ROW_CHANGED", "checkpoints", where,
+                          f"the row says size {r['size']} root {bytes(r['root_hash']).hex()}, its signed note says "
+                          f"size {cp.size} root {cp.root_hash.hex()}")
+            if cp.size > size:
+                self.find("CHECKPOINT_BEYOND_LOG", "checkpoints", where,
+                          f"signed at size {cp.size} but the log has only {size} entries: entries were removed")
+                continue
+            root = _root(cp.size, edge)
+            if root is None:
+                continue
+            last = unexplained.pop(cp.size - 1, None)
+            if last is not None and root == cp.root_hash:
+                self.find("EVENT_CHANGED", "events", f"id={last.event_id} log_index={last.index}",
+                          "the JWS no longer hashes to the leaf the signed checkpoint covers: the row was edited")
+            elif last is not None and _root(cp.size, {**edge, (0, last.index): last.event_leaf}) == cp.root_hash:
+                self.find("LEAF_CHANGED", "log_nodes", f"level=0 idx={last.index}",
+                          f"the leaf was edited: events row {last.event_id} and the signed checkpoint agree")
+            elif root != cp.root_hash:
+                if last is not None:
+                    unexplained[last.index] = last
+                self.find("CHECKPOINT_ROOT_MISMATCH", "checkpoints", where,
+                          f"signed root {cp.root_hash.hex()}, recomputed from the stored leaves {root.hex()}")
+
+
+def _zeros(flags: bytearray) -> Iterable[int]:
+    i = flags.find(0)
+    while i >= 0:
+        yield i
+        i = flags.find(0, i + 1)
+
+
+def _root(size: int, edge: dict[NodeID, bytes]) -> bytes | None:
+    if size == 0:
+        return EMPTY_ROOT
+    hashes = [edge.get(node) for node in range_nodes(0, size)]
+    if any(h is None for h in hashes):
+        return None
+    acc = hashes[-1]
+    for h in reversed(hashes[:-1]):
+        acc = node_hash(h, acc)  # type: ignore[arg-type]
+    return acc
+
+
+def _payload_matches(jws: str, payload: Any) -> bool:
+    parts = jws.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        signed = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        stored = json.loads(payload) if isinstance(payload, str) else payload
+    except (binascii.Error, ValueError):
+        return False
+    return bool(signed == stored)
+
+
+async def audit(conn: asyncpg.Connection, *, verifier: NoteVerifier | None = None,
+                origin: str | None = None) -> AuditReport:
+    """Recompute the log in one read-only snapshot and report every disagreement.
+
+    With ``verifier`` and ``origin`` the checkpoints' signatures are checked too; without, only
+    their contents (``signatures_checked`` says which).
+    """
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        return await _Auditor(conn, verifier, origin).run()

@@ -1,0 +1,122 @@
+"""Signing tree heads: a checkpoint after each publish batch and on a timer.
+
+Before signing a larger tree the checkpointer proves it consistent with the last checkpoint it
+signed, from the stored nodes: if someone rewrote history in the database, the registry refuses
+to put its signature on the forked tree (and the audit says where). Ed25519 is deterministic, so
+two processes checkpointing the same size produce byte-identical notes; the first insert wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+import asyncpg
+
+from ledger import log_store, proofs
+from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
+from ledger.merkle import ProofError, verify_consistency
+
+__all__ = ["CheckpointRefused", "StoredCheckpoint", "at_size", "latest", "publish_checkpoint",
+           "run_timer", "try_publish_checkpoint"]
+
+log = logging.getLogger(__name__)
+Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
+
+
+class CheckpointRefused(RuntimeError):
+    """The current tree does not extend the last signed checkpoint; nothing was signed."""
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    size: int
+    root_hash: bytes
+    note: str
+    created_at: datetime
+
+
+_SELECT = "SELECT size, root_hash, note, created_at FROM checkpoints"
+
+
+def _row(r: asyncpg.Record | None) -> StoredCheckpoint | None:
+    if r is None:
+        return None
+    return StoredCheckpoint(r["size"], bytes(r["root_hash"]), r["note"], r["created_at"])
+
+
+async def latest(conn: Conn) -> StoredCheckpoint | None:
+    """The largest signed checkpoint, or None before the first."""
+    return _row(await conn.fetchrow(_SELECT + " ORDER BY size DESC LIMIT 1"))
+
+
+async def at_size(conn: Conn, size: int) -> StoredCheckpoint | None:
+    """The checkpoint signed at exactly ``size``, if one was."""
+    return _row(await conn.fetchrow(_SELECT + " WHERE size = $1", size))
+
+
+async def _publish(conn: asyncpg.Connection, signer: NoteSigner, origin: str) -> str:
+    size = await log_store.size(conn)
+    last = await latest(conn)
+    if last is not None and last.size >= size:
+        return last.note
+    if last is None:
+        root = await proofs.root_at(conn, size)
+    else:
+        step = await proofs.consistency_with_roots(conn, last.size, size)
+        try:
+            verify_consistency(last.size, size, step.proof, last.root_hash, step.new_root)
+            if step.old_root != last.root_hash:
+                raise ProofError("stored nodes give another root for the last checkpoint's size")
+        except ProofError as exc:
+            raise CheckpointRefused(f"the log at size {size} does not extend the checkpoint at size {last.size} "
+                                    f"({exc}); refusing to sign: run `registry audit`") from exc
+        root = step.new_root
+    note = sign_checkpoint(Checkpoint(origin, size, root), signer)
+    stored = await conn.fetchval(
+        "INSERT INTO checkpoints (size, root_hash, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING"
+        " RETURNING note",
+        size, root, note,
+    )
+    if stored is None:  # a concurrent checkpointer signed this size first
+        again = await at_size(conn, size)
+        assert again is not None
+        return again.note
+    return note
+
+
+async def publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str) -> str:
+    """Sign and store the current tree head if it is newer than the last checkpoint; return the latest note."""
+    if isinstance(pool_or_conn, asyncpg.Pool):
+        async with pool_or_conn.acquire() as conn:
+            return await _publish(conn, signer, origin)
+    return await _publish(pool_or_conn, signer, origin)
+
+
+async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str) -> str | None:
+    """``publish_checkpoint`` for after a committed batch: a failure is logged, not the publisher's problem.
+
+    The events are already committed; the timer (or the next batch) signs them later.
+    """
+    try:
+        return await publish_checkpoint(pool_or_conn, signer, origin)
+    except (asyncpg.PostgresError, OSError, CheckpointRefused, proofs.LogIntegrityError) as exc:
+        log.error("checkpoint after publish failed: %s", exc)
+        return None
+
+
+async def run_timer(pool: asyncpg.Pool, signer: NoteSigner, origin: str, every_seconds: float) -> None:
+    """Checkpoint every ``every_seconds`` until cancelled; errors are logged and retried next tick."""
+    if every_seconds <= 0:
+        raise ValueError("every_seconds must be positive")
+    while True:
+        try:
+            await publish_checkpoint(pool, signer, origin)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep the server's timer alive through a database outage
+            log.exception("periodic checkpoint failed")
+        await asyncio.sleep(every_seconds)

@@ -1,0 +1,441 @@
+"""``registry keygen | sign | publish | verify | audit``: the ledger from a publisher's or auditor's desk.
+
+A board can create its key, sign and bulk-upload events without writing crypto code; anyone can
+verify a record bundle offline; an operator can audit the log in the database. Exit codes: 0 all
+good, 1 something did not verify / was not accepted / the audit found tampering, 2 bad input
+(missing file, bad JSON, unusable key) -- reported as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+
+from ledger.checkpoint import CheckpointError, NoteVerifier
+from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
+from registry.config import Settings
+
+__all__ = ["RowReport", "add_commands", "publish_events"]
+
+MAX_BATCH = 1000  # the API's limit per publishEvents call
+PUBLISH_MUTATION = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(events: $e, dryRun: $d) {
+  committed results { index status eventId entityId logIndex code message } } }"""
+
+
+class CliError(Exception):
+    """A problem with the command's input: printed as one line, exit code 2."""
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{what} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {what} {path}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{what} {path} is not valid JSON: {exc}") from None
+
+
+def _load_private_key(path: str) -> OKPKey:
+    doc = _read_json(path, "key file")
+    if not isinstance(doc, dict) or "d" not in doc:
+        raise CliError(f"{path} is not a private JWK (create one with `registry keygen`)")
+    try:
+        key = OKPKey.import_key(doc)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise CliError(f"{path} is not a usable JWK: {exc}") from None
+    if key.curve_name != "Ed25519" or not key.is_private:
+        raise CliError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def _kid(key: OKPKey, given: str | None, path: str) -> str:
+    kid = given or key.kid
+    if not kid:
+        raise CliError(f"{path} has no kid; pass --kid (the kid registered for this key)")
+    return kid
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _sign(event: Any, key: OKPKey, kid: str) -> str:
+    """Sign one event, adding ``issuedAt`` (now) if absent; ``sign_event`` adds the salt."""
+    if not isinstance(event, dict):
+        raise CliError("an event must be a JSON object")
+    body = dict(event)
+    body.setdefault("issuedAt", _now())
+    try:
+        return sign_event(body, key, kid)
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"cannot sign the event: {exc}") from None
+
+
+def _verifier(value: str) -> NoteVerifier:
+    text = Path(value).read_text(encoding="ascii").strip() if os.path.isfile(value) else value.strip()
+    try:
+        return NoteVerifier.from_vkey(text)
+    except CheckpointError as exc:
+        raise CliError(f"--log-key is not a verifier key (name+keyid+base64): {exc}") from None
+
+
+def _fail(err: Exception) -> int:
+    print(f"error: {err}", file=sys.stderr)
+    return 2
+
+
+# --------------------------------------------------------------------------------------------
+# keygen and sign
+
+
+def cmd_keygen(args: argparse.Namespace, _settings: Settings) -> int:
+    kid = args.kid or f"{args.publisher}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"
+    key = generate_ed25519_jwk(kid)
+    out = Path(args.out)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if args.force else os.O_EXCL)
+    try:
+        fd = os.open(out, flags, 0o600)
+    except FileExistsError:
+        return _fail(CliError(f"{out} exists; refusing to overwrite a private key (use --force)"))
+    except OSError as exc:
+        return _fail(CliError(f"cannot create {out}: {exc}"))
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(key.as_dict(private=True), f)
+        f.write("\n")
+    print(json.dumps(public_jwk_dict(key)))
+    print(f"private key written to {out} (keep it secret); register the public JWK above for publisher "
+          f"{args.publisher} (admin: addPublisherKey)", file=sys.stderr)
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace, _settings: Settings) -> int:
+    try:
+        key = _load_private_key(args.key)
+        kid = _kid(key, args.kid, args.key)
+        print(_sign(_read_json(args.event, "event file"), key, kid))
+    except CliError as exc:
+        return _fail(exc)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# publish
+
+
+@dataclass
+class RowReport:
+    """What happened to one line of the input file."""
+
+    line: int
+    event_id: str | None
+    status: str  # ACCEPTED, DUPLICATE, REJECTED, NOT_APPLIED, FAILED
+    log_index: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ACCEPTED", "DUPLICATE")
+
+
+@dataclass(frozen=True)
+class _Item:
+    line: int
+    event_id: str | None
+    jws: str
+    ssn: str | None
+
+
+def _read_ndjson(path: str, key: OKPKey, kid: str) -> list[_Item]:
+    """Parse and sign every line first, so a bad line stops the upload before anything is sent.
+
+    A line is an unsigned event object, or ``{"event": {...}, "ssn": "..."}`` when an SSN (never
+    signed, never logged) accompanies it.
+    """
+    try:
+        lines = (sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")).splitlines()
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    items: list[_Item] = []
+    problems: list[str] = []
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {number}: not valid JSON: {exc}")
+            continue
+        event, ssn = (obj.get("event"), obj.get("ssn")) if isinstance(obj, dict) and "event" in obj else (obj, None)
+        if not isinstance(event, dict):
+            problems.append(f"line {number}: an event must be a JSON object")
+            continue
+        if ssn is not None and not isinstance(ssn, str):
+            problems.append(f"line {number}: ssn must be a string")
+            continue
+        try:
+            items.append(_Item(number, event.get("eventId"), _sign(event, key, kid), ssn))
+        except CliError as exc:
+            problems.append(f"line {number}: {exc}")
+    if problems:
+        raise CliError(f"{path} has {len(problems)} bad line(s), nothing was sent:\n  " + "\n  ".join(problems))
+    if not items:
+        raise CliError(f"{path} holds no events")
+    return items
+
+
+def _graphql_url(url: str) -> str:
+    return url if url.rstrip("/").endswith("/graphql") else url.rstrip("/") + "/graphql"
+
+
+async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence[_Item],
+                dry_run: bool) -> list[RowReport]:
+    variables = {"e": [{"jws": i.jws, "ssn": i.ssn} for i in batch], "d": dry_run}
+    try:
+        resp = await client.post(url, json={"query": PUBLISH_MUTATION, "variables": variables},
+                                 headers={"Authorization": f"Bearer {token}"})
+        body = resp.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return [RowReport(i.line, i.event_id, "FAILED", code="NETWORK", message=str(exc) or type(exc).__name__)
+                for i in batch]
+    errors = body.get("errors") if isinstance(body, dict) else None
+    data = (body.get("data") or {}).get("publishEvents") if isinstance(body, dict) else None
+    if errors or not data:
+        first = (errors or [{}])[0]
+        code = (first.get("extensions") or {}).get("code", f"HTTP_{resp.status_code}")
+        return [RowReport(i.line, i.event_id, "FAILED", code=code, message=first.get("message", resp.text[:200]))
+                for i in batch]
+    out = []
+    for item, result in zip(batch, data["results"], strict=True):
+        message = result.get("message")
+        if result["status"] == "NOT_APPLIED":
+            message = "not applied: another event in its batch was rejected (the batch is atomic)"
+        out.append(RowReport(item.line, result.get("eventId") or item.event_id, result["status"],
+                             result.get("logIndex"), result.get("code"), message))
+    return out
+
+
+async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_size: int, dry_run: bool,
+                         transport: httpx.AsyncBaseTransport | None = None, progress: bool = True) -> list[RowReport]:
+    """Upload signed events in batches (each atomic on the server) and report every row."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    reports: list[RowReport] = []
+    columns = (TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    async with httpx.AsyncClient(transport=transport, timeout=120) as client:
+        with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
+            task = bar.add_task("publish", total=len(items))
+            for start in range(0, len(items), batch_size):
+                batch = items[start : start + batch_size]
+                reports.extend(await _send(client, _graphql_url(url), token, batch, dry_run))
+                bar.advance(task, len(batch))
+    return reports
+
+
+def _print_reports(reports: Sequence[RowReport], dry_run: bool) -> None:
+    for r in reports:
+        where = f"log {r.log_index}" if r.log_index is not None else ""
+        why = f"{r.code}: {r.message}" if r.code else (r.message or "")
+        print(f"line {r.line:>6}  {r.event_id or '-':<24} {r.status:<11} {where:<12} {why}".rstrip())
+    counts = {s: sum(r.status == s for r in reports) for s in ("ACCEPTED", "DUPLICATE", "REJECTED",
+                                                                 "NOT_APPLIED", "FAILED")}
+    summary = ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in counts.items() if n)
+    print(f"{'dry run: ' if dry_run else ''}{summary}")
+
+
+def cmd_publish(args: argparse.Namespace, _settings: Settings) -> int:
+    token = args.token or os.environ.get("REGISTRY_TOKEN")
+    try:
+        if not token:
+            raise CliError("give a publisher token with --token or REGISTRY_TOKEN")
+        if not 1 <= args.batch_size <= MAX_BATCH:
+            raise CliError(f"--batch-size must be between 1 and {MAX_BATCH}")
+        key = _load_private_key(args.key)
+        items = _read_ndjson(args.file, key, _kid(key, args.kid, args.key))
+    except CliError as exc:
+        return _fail(exc)
+    reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
+                                         dry_run=args.dry_run, progress=not args.quiet))
+    _print_reports(reports, args.dry_run)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+# --------------------------------------------------------------------------------------------
+# verify
+
+
+def _bundles(doc: Any) -> list[dict[str, Any]]:
+    """The bundle itself, or the bundles inside a saved GraphQL response ({"data": {"record": {"bundle": ...}}})."""
+    if isinstance(doc, dict):
+        if "event" in doc and "checkpoint" in doc:
+            return [doc]
+        return [b for v in doc.values() for b in _bundles(v)]
+    if isinstance(doc, list):
+        return [b for v in doc for b in _bundles(v)]
+    return []
+
+
+def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
+    from ledger.bundle import verify_bundle
+
+    try:
+        found = _bundles(_read_json(args.bundle, "bundle"))
+        if len(found) != 1:
+            raise CliError(f"{args.bundle} is not a record bundle (an object with event, checkpoint, ...)" if not found
+                           else f"{args.bundle} holds {len(found)} bundles; save the one to verify")
+        bundle = found[0]
+        verifier = _verifier(args.log_key)
+        previous = None
+        if args.previous_checkpoint:
+            try:
+                previous = Path(args.previous_checkpoint).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise CliError(f"cannot read {args.previous_checkpoint}: {exc}") from None
+        proof: list[str] | None = None
+        if args.consistency_proof:
+            doc = _read_json(args.consistency_proof, "consistency proof")
+            doc = doc.get("proof") if isinstance(doc, dict) else doc
+            if not isinstance(doc, list) or not all(isinstance(h, str) for h in doc):
+                raise CliError("the consistency proof must be a JSON list of hex hashes (or {\"proof\": [...]})")
+            proof = doc
+    except CliError as exc:
+        return _fail(exc)
+    report = verify_bundle(bundle, verifier.verifier_key_string(), args.origin or verifier.name,
+                           previous_checkpoint=previous, consistency_proof=proof)
+    for check in report.checks:
+        print(f"{check.status:<8} {check.name:<20} {check.reason}")
+    print("bundle verifies" if report.ok else "bundle does NOT verify")
+    return 0 if report.ok else 1
+
+
+# --------------------------------------------------------------------------------------------
+# audit
+
+
+async def _audit(dsn: str, verifier: NoteVerifier | None, origin: str) -> Any:
+    from ledger.audit import audit
+    from registry.cli import connected
+
+    async with connected(dsn) as conn:
+        return await audit(conn, verifier=verifier, origin=origin if verifier else None)
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from ledger.keys import DEFAULT_FILE, LogKeyError, load_log_verifier
+    from registry.cli import database_url
+
+    origin = args.origin or settings.log_origin
+    try:
+        verifier = (_verifier(args.log_key) if args.log_key
+                    else load_log_verifier(settings.secrets_dir / DEFAULT_FILE, origin))
+    except (CliError, LogKeyError) as exc:
+        return _fail(exc)
+    with database_url(settings) as dsn:
+        try:
+            report = asyncio.run(_audit(dsn, verifier, origin))
+        except asyncpg.UndefinedTableError:
+            return _fail(CliError("the database has no ledger tables: run `registry migrate` first"))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            return _fail(CliError(f"cannot audit the database: {exc}"))
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0 if report.ok else 1
+    for finding in report.findings:
+        print(finding)
+    print(f"log size {report.log_size}, {report.leaves} leaves, {report.events} events ({report.expunged} expunged), "
+          f"{report.nodes_checked} interior nodes, {report.checkpoints_checked} checkpoints"
+          f"{'' if report.latest_checkpoint is None else f' (latest at size {report.latest_checkpoint})'}; "
+          f"checkpoint signatures {'checked' if report.signatures_checked else 'NOT checked (no log key)'}")
+    print("audit clean" if report.ok else f"audit found {len(report.findings)} problem(s)")
+    return 0 if report.ok else 1
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ledger commands on ``registry``'s sub-command parser."""
+    p = sub.add_parser("keygen", help="create a publisher's Ed25519 signing key (private JWK file)",
+                       description="Write a new Ed25519 private JWK (mode 0600) and print its public JWK, which an "
+                                   "admin registers for the publisher (addPublisherKey).")
+    p.add_argument("--publisher", required=True, help="publisher ID the key is for (used in the default kid)")
+    p.add_argument("--out", required=True, help="file to write the private JWK to (refuses to overwrite)")
+    p.add_argument("--kid", help="key ID (default: <publisher>-<date>-<random>)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("sign", help="sign one event (JSON file) and print its compact JWS",
+                       description="Sign an event as a compact JWS (Ed25519 over RFC 8785 JSON). Adds a random salt "
+                                   "and issuedAt (now) when missing.")
+    p.add_argument("event", help="event JSON file ('-' for stdin)")
+    p.add_argument("--key", required=True, help="private JWK file (from `registry keygen`)")
+    p.add_argument("--kid", help="registered key ID (default: the kid in the key file)")
+    p.set_defaults(func=cmd_sign)
+
+    p = sub.add_parser("publish", help="sign and upload a file of events in batches",
+                       description="Sign every event of an NDJSON file (one unsigned event object per line, or "
+                                   '{"event": {...}, "ssn": "..."}) and upload them with publishEvents. Every line is '
+                                   "checked before anything is sent. Each batch is atomic: one rejected event leaves "
+                                   "its whole batch unapplied. Re-running is safe: already accepted events come back "
+                                   "as duplicates. Exit 0 only if every event was accepted or a duplicate.")
+    p.add_argument("file", help="NDJSON file of unsigned events ('-' for stdin)")
+    p.add_argument("--key", required=True, help="private JWK file (from `registry keygen`)")
+    p.add_argument("--kid", help="registered key ID (default: the kid in the key file)")
+    p.add_argument("--url", required=True, help="registry URL, e.g. https://registry.example (/graphql is added)")
+    p.add_argument("--token", help="publisher bearer token (default: $REGISTRY_TOKEN)")
+    p.add_argument("--batch-size", type=int, default=500, help=f"events per request, 1-{MAX_BATCH} (default 500)")
+    p.add_argument("--dry-run", action="store_true", help="validate on the server without writing anything")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("verify", help="verify a record bundle offline",
+                       description="Check a record bundle (record { bundle } from the API) with public keys only: "
+                                   "the publisher's signature, the leaf hash, inclusion in the checkpoint, the "
+                                   "checkpoint's signature and, given an older checkpoint and a consistency proof, "
+                                   "that the log only grew. Exit 1 if any check fails.")
+    p.add_argument("bundle", help="bundle JSON file, or a saved GraphQL response holding one ('-' for stdin)")
+    p.add_argument("--log-key", required=True,
+                   help="the registry's verifier key (name+keyid+base64, from /.well-known/registry-log-key) or a "
+                        "file holding it")
+    p.add_argument("--origin", help="the log's origin line (default: the key's name)")
+    p.add_argument("--previous-checkpoint", help="a checkpoint note you saw before (file)")
+    p.add_argument("--consistency-proof",
+                   help="JSON file: the proof from --previous-checkpoint's size to the bundle's (consistencyProof)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("audit", help="recompute the transparency log from the database and report tampering",
+                       description="Recompute the Merkle log from the stored events and nodes and name every row "
+                                   "changed, removed or inserted behind the API; check every checkpoint against the "
+                                   "recomputed tree and the registry key. Uses DATABASE_URL or the embedded "
+                                   "database. Exit 1 if anything is found.")
+    p.add_argument("--log-key", help="verifier key to check checkpoint signatures with (default: the registry's own "
+                                     "key from REGISTRY_LOG_SIGNER_KEY or the data directory)")
+    p.add_argument("--origin", help="the log's origin (default: REGISTRY_LOG_ORIGIN)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_audit)
