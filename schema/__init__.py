@@ -8,12 +8,19 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.federation import Schema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from auth.enforce import FieldPolicy
 from registry.config import Settings
-from resolvers.mutation import Mutation
-from resolvers.query import Query
+from resolvers.mutation import Mutation as CoreMutation
+from resolvers.query import Query as CoreQuery
 from schema import limits
+
+# Each feature contributes its own root fields in its own module; they are merged here.
+QUERIES: tuple[type, ...] = (CoreQuery,)
+MUTATIONS: tuple[type, ...] = (CoreMutation,)
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
 
 
 class RegistrySchema(Schema):

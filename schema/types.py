@@ -55,9 +55,11 @@ def connect(items: list[Any], key: Any, first: int, after: str | None, info: Inf
     first = check_first(first, info.context.settings.max_page_size)
     page, more = window(items, key, first, after)
     edges = [Edge(cursor=encode_cursor(key(n)), node=n) for n in page]
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                      end_cursor=edges[-1].cursor if edges else None),
-                      total_count=len(items))
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        total_count=len(items),
+    )
 
 
 @strawberry.type
@@ -74,8 +76,13 @@ class PersonName:
 
     @classmethod
     def from_row(cls, row: NameRow) -> PersonName:
-        return cls(kind=enums.NameKind(row.kind), given_name=row.given_name, middle_name=row.middle_name,
-                   family_name=row.family_name, suffix=row.suffix)
+        return cls(
+            kind=enums.NameKind(row.kind),
+            given_name=row.given_name,
+            middle_name=row.middle_name,
+            family_name=row.family_name,
+            suffix=row.suffix,
+        )
 
 
 @strawberry.federation.type(keys=["ori"], description="A law-enforcement agency, by its ORI code.")
@@ -88,8 +95,13 @@ class Agency:
 
     @classmethod
     def from_row(cls, row: AgencyRow) -> Agency:
-        return cls(ori=strawberry.ID(row.ori), name=row.name, state=row.state,
-                   level=enums.JurisdictionLevel(row.level), guard=Guard(officer_id=None))
+        return cls(
+            ori=strawberry.ID(row.ori),
+            name=row.name,
+            state=row.state,
+            level=enums.JurisdictionLevel(row.level),
+            guard=Guard(officer_id=None),
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, ori: strawberry.ID) -> Agency | None:
@@ -113,8 +125,13 @@ class PublisherKey:
 
     @classmethod
     def from_row(cls, row: PublisherKeyRow) -> PublisherKey:
-        return cls(kid=row.kid, public_jwk=cast(JSON, row.public_jwk), valid_from=row.valid_from, revoked_at=row.revoked_at,
-                   guard=Guard(officer_id=None))
+        return cls(
+            kid=row.kid,
+            public_jwk=cast(JSON, row.public_jwk),
+            valid_from=row.valid_from,
+            revoked_at=row.revoked_at,
+            guard=Guard(officer_id=None),
+        )
 
 
 @strawberry.federation.type(keys=["id"], description="A POST board, agency or credentialing body that signs events.")
@@ -134,8 +151,14 @@ class Publisher:
 
     @classmethod
     def from_row(cls, row: PublisherRow) -> Publisher:
-        return cls(id=strawberry.ID(row.id), kind=enums.PublisherKind(row.kind), name=row.name, state=row.state,
-                   agency_ori=row.agency_ori, guard=Guard(officer_id=None))
+        return cls(
+            id=strawberry.ID(row.id),
+            kind=enums.PublisherKind(row.kind),
+            name=row.name,
+            state=row.state,
+            agency_ori=row.agency_ori,
+            guard=Guard(officer_id=None),
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Publisher | None:
@@ -167,10 +190,19 @@ class Certification:
 
     @classmethod
     def from_row(cls, row: CertificationRow, guard: Guard) -> Certification:
-        return cls(id=strawberry.ID(row.id), state=row.state, number=row.number,
-                   kind=enums.CertificationKind(row.kind), status=enums.CertificationStatus(row.status),
-                   issued_on=row.issued_on, expires_on=row.expires_on, status_reason=row.status_reason,
-                   updated_at=row.updated_at, row=row, guard=guard)
+        return cls(
+            id=strawberry.ID(row.id),
+            state=row.state,
+            number=row.number,
+            kind=enums.CertificationKind(row.kind),
+            status=enums.CertificationStatus(row.status),
+            issued_on=row.issued_on,
+            expires_on=row.expires_on,
+            status_reason=row.status_reason,
+            updated_at=row.updated_at,
+            row=row,
+            guard=guard,
+        )
 
 
 @strawberry.type(description="A period of employment at an agency.")
@@ -194,8 +226,15 @@ class Employment:
     @classmethod
     def from_row(cls, row: EmploymentRow, guard: Guard) -> Employment:
         reason = enums.SeparationReason(row.separation_reason) if row.separation_reason else None
-        return cls(id=strawberry.ID(row.id), position=row.position, start_date=row.start_date,
-                   end_date=row.end_date, separation_reason=reason, row=row, guard=guard)
+        return cls(
+            id=strawberry.ID(row.id),
+            position=row.position,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            separation_reason=reason,
+            row=row,
+            guard=guard,
+        )
 
 
 @strawberry.type(description="One due-process step of a record.")
@@ -209,14 +248,19 @@ class StatusChange:
 
     @classmethod
     def from_row(cls, row: StatusChangeRow, guard: Guard) -> StatusChange:
-        return cls(from_status=enums.DueProcessStatus(row.from_status) if row.from_status else None,
-                   to_status=enums.DueProcessStatus(row.to_status),
-                   fair_process_attested=row.fair_process_attested, reason=row.reason,
-                   changed_at=row.changed_at, guard=guard)
+        return cls(
+            from_status=enums.DueProcessStatus(row.from_status) if row.from_status else None,
+            to_status=enums.DueProcessStatus(row.to_status),
+            fair_process_attested=row.fair_process_attested,
+            reason=row.reason,
+            changed_at=row.changed_at,
+            guard=guard,
+        )
 
 
-@strawberry.federation.type(keys=["id"], description="A misconduct instance of EO 13929 Sec. 3(b), with its "
-                                                       "due-process status.")
+@strawberry.federation.type(
+    keys=["id"], description="A misconduct instance of EO 13929 Sec. 3(b), with its due-process status."
+)
 class MisconductRecord:
     id: strawberry.ID
     kind: enums.RecordKind | None
@@ -227,7 +271,8 @@ class MisconductRecord:
     fair_process_attested: bool | None
     disputed: bool | None
     subject_statement: str | None = strawberry.field(
-        description="The officer's own statement, shown with the record to everyone who may see it.")
+        description="The officer's own statement, shown with the record to everyone who may see it."
+    )
     narrative: str | None
     case_reference: str | None
     updated_at: datetime | None
@@ -268,12 +313,22 @@ class MisconductRecord:
         def enum(e: Any, v: str | None) -> Any:
             return None if v is None else e(v)
 
-        return cls(id=strawberry.ID(row.id), kind=enums.RecordKind(row.kind), state=row.state,
-                   reason_category=enum(enums.ReasonCategory, row.reason_category), action_date=row.action_date,
-                   status=enums.DueProcessStatus(row.status), fair_process_attested=row.fair_process_attested,
-                   disputed=row.disputed, subject_statement=row.subject_statement, narrative=row.narrative,
-                   case_reference=row.case_reference, updated_at=row.updated_at, row=row,
-                   guard=fetch.record_guard(row))
+        return cls(
+            id=strawberry.ID(row.id),
+            kind=enums.RecordKind(row.kind),
+            state=row.state,
+            reason_category=enum(enums.ReasonCategory, row.reason_category),
+            action_date=row.action_date,
+            status=enums.DueProcessStatus(row.status),
+            fair_process_attested=row.fair_process_attested,
+            disputed=row.disputed,
+            subject_statement=row.subject_statement,
+            narrative=row.narrative,
+            case_reference=row.case_reference,
+            updated_at=row.updated_at,
+            row=row,
+            guard=fetch.record_guard(row),
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> MisconductRecord | None:
@@ -295,10 +350,17 @@ class QueryLogEntry:
 
     @classmethod
     def from_row(cls, row: QueryLogRow) -> QueryLogEntry:
-        return cls(id=strawberry.ID(str(row.id)), officer_id=row.officer_id, actor_role=row.actor_role,
-                   actor_subject=row.actor_subject, actor_organization=row.actor_org,
-                   purpose=enums.QueryPurpose(row.purpose), returned=cast(JSON, row.returned), queried_at=row.queried_at,
-                   guard=Guard(officer_id=row.officer_id))
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            officer_id=row.officer_id,
+            actor_role=row.actor_role,
+            actor_subject=row.actor_subject,
+            actor_organization=row.actor_org,
+            purpose=enums.QueryPurpose(row.purpose),
+            returned=cast(JSON, row.returned),
+            queried_at=row.queried_at,
+            guard=Guard(officer_id=row.officer_id),
+        )
 
 
 @strawberry.type
@@ -312,8 +374,14 @@ class Notification:
 
     @classmethod
     def from_row(cls, row: NotificationRow) -> Notification:
-        return cls(id=strawberry.ID(str(row.id)), kind=row.kind, message=row.message, record_id=row.record_id,
-                   created_at=row.created_at, guard=Guard(officer_id=row.officer_id))
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            message=row.message,
+            record_id=row.record_id,
+            created_at=row.created_at,
+            guard=Guard(officer_id=row.officer_id),
+        )
 
 
 First = Annotated[int, strawberry.argument(description="Page size (at most the configured maximum).")]
@@ -339,37 +407,48 @@ class Officer:
         return self.row.date_of_birth
 
     @strawberry.field
-    async def certifications(self, info: Info, first: First = 20, after: str | None = None
-                             ) -> Connection[Certification] | None:
+    async def certifications(
+        self, info: Info, first: First = 20, after: str | None = None
+    ) -> Connection[Certification] | None:
         rows = await fetch.certifications_of(info.context, self.row)
-        items = [Certification.from_row(r, fetch.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
-                 for r in rows]
+        items = [
+            Certification.from_row(r, fetch.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
+            for r in rows
+        ]
         return connect(items, lambda c: str(c.id), first, after, info)
 
     @strawberry.field
-    async def employment(self, info: Info, first: First = 20, after: str | None = None
-                         ) -> Connection[Employment] | None:
+    async def employment(
+        self, info: Info, first: First = 20, after: str | None = None
+    ) -> Connection[Employment] | None:
         rows = await fetch.employment_of(info.context, self.row)
-        items = [Employment.from_row(r, fetch.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
-                 for r in rows]
+        items = [
+            Employment.from_row(r, fetch.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
+            for r in rows
+        ]
         return connect(items, lambda e: str(e.id), first, after, info)
 
-    @strawberry.field(description="Records the caller may see: hiring agencies see FINAL records with fair "
-                                  "process attested; publishers their own; the officer and auditors all.")
-    async def records(self, info: Info, first: First = 20, after: str | None = None
-                      ) -> Connection[MisconductRecord] | None:
+    @strawberry.field(
+        description="Records the caller may see: hiring agencies see FINAL records with fair "
+        "process attested; publishers their own; the officer and auditors all."
+    )
+    async def records(
+        self, info: Info, first: First = 20, after: str | None = None
+    ) -> Connection[MisconductRecord] | None:
         items = [MisconductRecord.from_row(r) for r in await fetch.records_of(info.context, self.row)]
         return connect(items, lambda r: str(r.id), first, after, info)
 
     @strawberry.field(description="Who read this officer's history, when and why (the officer and auditors).")
-    async def query_log(self, info: Info, first: First = 20, after: str | None = None
-                        ) -> Connection[QueryLogEntry] | None:
+    async def query_log(
+        self, info: Info, first: First = 20, after: str | None = None
+    ) -> Connection[QueryLogEntry] | None:
         items = [QueryLogEntry.from_row(r) for r in await fetch.query_log_of(info.context, self.row.id)]
         return connect(items, lambda e: str(e.id), first, after, info)
 
     @strawberry.field(description="Notices to the officer about records and changes (the officer only).")
-    async def notifications(self, info: Info, first: First = 20, after: str | None = None
-                            ) -> Connection[Notification] | None:
+    async def notifications(
+        self, info: Info, first: First = 20, after: str | None = None
+    ) -> Connection[Notification] | None:
         items = [Notification.from_row(r) for r in await fetch.notifications_of(info.context, self.row.id)]
         return connect(items, lambda n: str(n.id), first, after, info)
 
