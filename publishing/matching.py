@@ -85,9 +85,15 @@ async def check_consistent(conn: Any, officer_id: str, subject: Subject, conflic
 
 
 async def strong_match(
-    conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None
+    conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None,
+    publisher_id: str | None = None,
 ) -> str | None:
-    """The one existing officer this subject certainly is, else None."""
+    """The one existing officer this subject certainly is, else None.
+
+    Strong means: the same certification number, or exactly one candidate the scorer calls strong, or
+    (within the publisher's own jurisdiction, where it already published about the person) exactly
+    one candidate with the same full name and date of birth and no contradiction.
+    """
     if cert is not None:
         found = await officers.ids_by_certification(conn, *cert)
         if len(found) == 1:
@@ -104,8 +110,27 @@ async def strong_match(
         state=cert[0] if cert else None,
         cert_number=cert[1] if cert else None,
     )
-    strong = [m for m in await _ranked(conn, query, subject, []) if m.strong]
-    return strong[0].officer_id if len(strong) == 1 else None
+    ranked = await _ranked(conn, query, subject, [])
+    strong = [m for m in ranked if m.strong]
+    if len(strong) == 1:
+        return strong[0].officer_id
+    if strong or publisher_id is None or subject.dateOfBirth is None:
+        return None
+    return await _known_to_publisher(conn, subject, ranked, publisher_id)
+
+
+async def _known_to_publisher(
+    conn: Any, subject: Subject, ranked: list[identity.Match], publisher_id: str
+) -> str | None:
+    from publishing.subjects import normalized_name
+
+    assert subject.name is not None
+    wanted = normalized_name(subject.name)
+    clean = [m.officer_id for m in ranked if not m.conflicts]
+    rows = [r for r in await officers.by_ids(conn, clean) if r is not None]
+    exact = [r.id for r in rows if r.date_of_birth == subject.dateOfBirth and publisher_id in r.publisher_ids
+             and wanted in {normalized_name(n) for n in r.names}]
+    return exact[0] if len(exact) == 1 else None
 
 
 async def rank(

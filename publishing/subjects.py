@@ -41,7 +41,7 @@ async def resolve(
         await matching.check_consistent(conn, officer_id, subject,
                                         f"the event names officer {officer_id}")
     else:
-        officer_id = await _match(conn, subject, ssn_index, cert) or await _register(
+        officer_id = await matching.strong_match(conn, subject, ssn_index, cert, publisher_id) or await _register(
             conn, subject, publisher_id, ssn_index
         )
     await _add_names(conn, officer_id, subject)
@@ -51,12 +51,6 @@ async def resolve(
             raise Conflict("the SSN given does not match the one on file for this officer")
         await officers.set_ssn_index_if_missing(conn, officer_id, ssn_index)
     return officer_id
-
-
-async def _match(
-    conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None
-) -> str | None:
-    return await matching.strong_match(conn, subject, ssn_index, cert)
 
 
 async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:

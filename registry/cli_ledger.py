@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,44 +167,85 @@ class _Item:
     ssn: str | None
 
 
-def _read_ndjson(path: str, key: OKPKey, kid: str) -> list[_Item]:
-    """Parse and sign every line first, so a bad line stops the upload before anything is sent.
+def _read_events(path: str, key: OKPKey, kid: str, *, fmt: str, publisher: str | None) -> list[_Item]:
+    """Parse, check and sign every row first, so a bad row stops the upload before anything is sent.
 
-    A line is an unsigned event object, or ``{"event": {...}, "ssn": "..."}`` when an SSN (never
-    signed, never logged) accompanies it.
+    NDJSON: a line is an unsigned event object, or ``{"event": {...}, "ssn": "..."}`` when an SSN
+    (never signed, never logged) accompanies it. CSV: the column mapping of publishing/csv_rows.py.
     """
     try:
-        lines = (sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")).splitlines()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {path}: {exc}") from None
+    if fmt == "auto":
+        fmt = "csv" if path.lower().endswith(".csv") else "ndjson"
+    rows = _csv_rows(text, publisher) if fmt == "csv" else _ndjson_rows(text)
     items: list[_Item] = []
     problems: list[str] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
+    for row in rows:
+        if isinstance(row, str):
+            problems.append(row)
             continue
+        number, event, ssn = row
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {number}: not valid JSON: {exc}")
-            continue
-        event, ssn = (obj.get("event"), obj.get("ssn")) if isinstance(obj, dict) and "event" in obj else (obj, None)
-        if not isinstance(event, dict):
-            problems.append(f"line {number}: an event must be a JSON object")
-            continue
-        if ssn is not None and not isinstance(ssn, str):
-            problems.append(f"line {number}: ssn must be a string")
-            continue
-        try:
-            items.append(_Item(number, event.get("eventId"), _sign(event, key, kid), ssn))
+            jws = _sign(event, key, kid)
+            _check_event(jws)
+            items.append(_Item(number, event.get("eventId"), jws, ssn))
         except CliError as exc:
             problems.append(f"line {number}: {exc}")
     if problems:
-        raise CliError(f"{path} has {len(problems)} bad line(s), nothing was sent:\n  " + "\n  ".join(problems))
+        raise CliError(f"{path} has {len(problems)} bad row(s), nothing was sent:\n  " + "\n  ".join(problems))
     if not items:
         raise CliError(f"{path} holds no events")
     return items
+
+
+def _ndjson_rows(text: str) -> Iterator[str | tuple[int, dict[str, Any], str | None]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield f"line {number}: not valid JSON: {exc}"
+            continue
+        event, ssn = (obj.get("event"), obj.get("ssn")) if isinstance(obj, dict) and "event" in obj else (obj, None)
+        if not isinstance(event, dict):
+            yield f"line {number}: an event must be a JSON object"
+        elif ssn is not None and not isinstance(ssn, str):
+            yield f"line {number}: ssn must be a string"
+        else:
+            yield number, event, ssn
+
+
+def _csv_rows(text: str, publisher: str | None) -> Iterator[str | tuple[int, dict[str, Any], str | None]]:
+    from publishing.csv_rows import CsvRowError, read_csv
+
+    for row in read_csv(text, default_publisher=publisher):
+        yield str(row) if isinstance(row, CsvRowError) else (row.line, row.event, row.ssn)
+
+
+def _check_event(jws: str) -> None:
+    """Validate the signed payload with the server's own event models, to report bad rows before upload."""
+    from pydantic import ValidationError
+
+    from publishing.payloads import EVENT_ADAPTER
+
+    payload = json.loads(_b64url(jws.split(".")[1]))
+    try:
+        EVENT_ADAPTER.validate_python(payload)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"] if "tagged-union" not in str(p) and "function-" not in str(p))
+        raise CliError(f"{where or 'event'}: {first['msg']}") from None
+
+
+def _b64url(segment: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _graphql_url(url: str) -> str:
@@ -275,7 +316,8 @@ def cmd_publish(args: argparse.Namespace, _settings: Settings) -> int:
         if not 1 <= args.batch_size <= MAX_BATCH:
             raise CliError(f"--batch-size must be between 1 and {MAX_BATCH}")
         key = _load_private_key(args.key)
-        items = _read_ndjson(args.file, key, _kid(key, args.kid, args.key))
+        items = _read_events(args.file, key, _kid(key, args.kid, args.key), fmt=args.format,
+                             publisher=args.publisher)
     except CliError as exc:
         return _fail(exc)
     reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
@@ -404,7 +446,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                    "checked before anything is sent. Each batch is atomic: one rejected event leaves "
                                    "its whole batch unapplied. Re-running is safe: already accepted events come back "
                                    "as duplicates. Exit 0 only if every event was accepted or a duplicate.")
-    p.add_argument("file", help="NDJSON file of unsigned events ('-' for stdin)")
+    p.add_argument("file", help="NDJSON or CSV file of unsigned events ('-' for stdin)")
+    p.add_argument("--format", choices=["auto", "ndjson", "csv"], default="auto",
+                   help="file format (default: csv for a .csv file, else ndjson)")
+    p.add_argument("--publisher", help="publisher ID for CSV rows without a publisher column")
     p.add_argument("--key", required=True, help="private JWK file (from `registry keygen`)")
     p.add_argument("--kid", help="registered key ID (default: the kid in the key file)")
     p.add_argument("--url", required=True, help="registry URL, e.g. https://registry.example (/graphql is added)")

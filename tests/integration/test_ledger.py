@@ -33,6 +33,7 @@ RECORD = """query($id: ID!) { record(id: $id, purpose: OVERSIGHT_AUDIT) { id nar
 
 # --- an independent verifier, written from RFC 9162, C2SP signed-note and RFC 7515/8037 only -----------
 
+
 def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
@@ -93,6 +94,7 @@ def verify_independently(bundle: dict[str, Any], vkey: str, origin: str) -> None
 
 # --- helpers --------------------------------------------------------------------------------------------
 
+
 def vkey(world: World) -> str:
     return world.services.log_signer.verifier_key_string()
 
@@ -110,26 +112,44 @@ async def fetch_record(world: World, record_id: str) -> dict[str, Any]:
 async def populate(world: World) -> dict[str, str]:
     """Nine leaves over three batches (three checkpoints): certifications, two records, a status change."""
     people = [("Ann", "Lee"), ("Ben", "Moss"), ("Cara", "Nunez"), ("Dale", "Ortiz")]
-    await world.publish_ok("ca-post", *[cert_issued(number=f"30000{i}", subj=subject(given, family))
-                                        for i, (given, family) in enumerate(people)])
-    rec = await world.publish_ok("ca-post", record_published(source="rec-1"), record_published(
-        source="rec-2", subj=subject("Bob", "Stone", "1979-02-03"), narrative="Struck a handcuffed man."))
-    await world.publish_ok("ca-post", status_changed(source="rec-1", status="FINAL", attested=True),
-                           cert_issued(number="300009", subj=subject("Cy", "Ray")),
-                           cert_issued(number="300010", subj=subject("Di", "Fox")))
+    await world.publish_ok(
+        "ca-post",
+        *[cert_issued(number=f"30000{i}", subj=subject(given, family)) for i, (given, family) in enumerate(people)],
+    )
+    rec = await world.publish_ok(
+        "ca-post",
+        record_published(source="rec-1"),
+        record_published(
+            source="rec-2", subj=subject("Bob", "Stone", "1979-02-03"), narrative="Struck a handcuffed man."
+        ),
+    )
+    await world.publish_ok(
+        "ca-post",
+        status_changed(source="rec-1", status="FINAL", attested=True),
+        cert_issued(number="300009", subj=subject("Cy", "Ray")),
+        cert_issued(number="300010", subj=subject("Di", "Fox")),
+    )
     return {"rec1": rec[0]["entityId"], "rec2": rec[1]["entityId"]}
 
 
 async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "registry.cli", *args, cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "registry.cli",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 
 
 # --- records verify offline -----------------------------------------------------------------------------
+
 
 async def test_record_bundle_from_graphql_verifies_offline_two_ways(world: World) -> None:
     ids = await populate(world)
@@ -153,16 +173,25 @@ async def test_record_bundle_from_graphql_verifies_offline_two_ways(world: World
     assert proof["checkpoint"] == bundle["checkpoint"] and proof["leafHash"] == bundle["leaf_hash"]
     cp = open_checkpoint(proof["checkpoint"], NoteVerifier.from_vkey(vkey(world)), origin(world))
     assert cp.size == proof["treeSize"] == 9
-    verify_inclusion(bytes.fromhex(proof["leafHash"]), proof["logIndex"], cp.size,
-                     [bytes.fromhex(h) for h in proof["inclusionProof"]], cp.root_hash)
+    verify_inclusion(
+        bytes.fromhex(proof["leafHash"]),
+        proof["logIndex"],
+        cp.size,
+        [bytes.fromhex(h) for h in proof["inclusionProof"]],
+        cp.root_hash,
+    )
 
 
 async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
     anonymous = await world.ok("{ checkpoint registryLogKey }")
     assert anonymous["checkpoint"] is None and anonymous["registryLogKey"] == vkey(world)
 
-    await world.publish_ok("ca-post", cert_issued(number="1"), cert_issued(number="2", subj=subject("Al", "Bo")),
-                           cert_issued(number="3", subj=subject("Ed", "Fa")))
+    await world.publish_ok(
+        "ca-post",
+        cert_issued(number="1"),
+        cert_issued(number="2", subj=subject("Al", "Bo")),
+        cert_issued(number="3", subj=subject("Ed", "Fa")),
+    )
     old_note = (await world.ok("{ checkpoint }"))["checkpoint"]
     ids = await populate(world)
     new_note = (await world.ok("{ checkpoint }"))["checkpoint"]
@@ -170,8 +199,10 @@ async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
     old, new = open_checkpoint(old_note, verifier, origin(world)), open_checkpoint(new_note, verifier, origin(world))
     assert (old.size, new.size) == (3, 12)
 
-    q = ("query($a: Int!, $b: Int!) { consistencyProof(oldSize: $a, newSize: $b) "
-         "{ oldSize newSize proof oldRoot newRoot } }")
+    q = (
+        "query($a: Int!, $b: Int!) { consistencyProof(oldSize: $a, newSize: $b) "
+        "{ oldSize newSize proof oldRoot newRoot } }"
+    )
     c = (await world.ok(q, {"a": old.size, "b": new.size}))["consistencyProof"]
     assert (c["oldRoot"], c["newRoot"]) == (old.root_hash.hex(), new.root_hash.hex())
     verify_consistency(old.size, new.size, [bytes.fromhex(h) for h in c["proof"]], old.root_hash, new.root_hash)
@@ -181,8 +212,9 @@ async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
     assert [r["size"] for r in stored] == [3, 7, 9, 12]
     for a, b in itertools.pairwise(stored):
         c = (await world.ok(q, {"a": a["size"], "b": b["size"]}))["consistencyProof"]
-        verify_consistency(a["size"], b["size"], [bytes.fromhex(h) for h in c["proof"]], bytes(a["root_hash"]),
-                           bytes(b["root_hash"]))
+        verify_consistency(
+            a["size"], b["size"], [bytes.fromhex(h) for h in c["proof"]], bytes(a["root_hash"]), bytes(b["root_hash"])
+        )
 
     # the record bundle plus the older checkpoint and the consistency proof: all five checks pass
     bundle = (await fetch_record(world, ids["rec2"]))["bundle"]
@@ -204,12 +236,17 @@ async def test_record_proof_fields_follow_the_record_policy(world: World) -> Non
     assert hidden["data"]["record"] is None
     seen = await world.ok(q, {"id": ids["rec1"]}, as_="hiring_agency", agency_ori="CA0010000")
     assert seen["record"]["bundle"]["event"] and seen["record"]["proof"]["logIndex"] >= 0
-    other = await world.gql(q.replace("PRE_EMPLOYMENT_BACKGROUND_CHECK", "OVERSIGHT_AUDIT"), {"id": ids["rec1"]},
-                            as_="publisher", publisher_id="tx-tcole")
+    other = await world.gql(
+        q.replace("PRE_EMPLOYMENT_BACKGROUND_CHECK", "OVERSIGHT_AUDIT"),
+        {"id": ids["rec1"]},
+        as_="publisher",
+        publisher_id="tx-tcole",
+    )
     assert other["data"]["record"] is None
 
 
 # --- HTTP endpoints -------------------------------------------------------------------------------------
+
 
 async def test_checkpoint_endpoint_serves_a_note_the_published_key_opens(world: World) -> None:
     missing = await world.http.get("/checkpoint")
@@ -230,13 +267,15 @@ async def test_checkpoint_endpoint_serves_a_note_the_published_key_opens(world: 
 GIVEN = ["Alan", "Brent", "Carla", "Dmitri", "Elena"]
 FAMILY = ["Hughes", "Ingram", "Jarvis", "Kowalski", "Lindqvist", "Moreno", "Nakamura", "Okafor"]
 
+
 async def test_parallel_publishers_never_fork_gap_or_duplicate(world: World) -> None:
     def batch(publisher: str, k: int) -> tuple[str, list[dict[str, Any]]]:
         people = [subject(GIVEN[i], FAMILY[k], f"19{60 + k}-0{1 + i}-1{i}") for i in range(5)]
         if publisher in ("ca-post", "tx-tcole"):
             state = "CA" if publisher == "ca-post" else "TX"
-            return publisher, [cert_issued(publisher, f"{k}{i}77", state, subj=p, source=f"c-{k}-{i}")
-                               for i, p in enumerate(people)]
+            return publisher, [
+                cert_issued(publisher, f"{k}{i}77", state, subj=p, source=f"c-{k}-{i}") for i, p in enumerate(people)
+            ]
         ori = "CA0010000" if publisher == "sunnyvale-dps" else "TX2270000"
         return publisher, [employment_started(publisher, f"e-{k}-{i}", ori, subj=p) for i, p in enumerate(people)]
 
@@ -256,6 +295,7 @@ async def test_parallel_publishers_never_fork_gap_or_duplicate(world: World) -> 
 
 
 # --- tamper audit ---------------------------------------------------------------------------------------
+
 
 async def _audit(world: World) -> Any:
     async with world.pool.acquire() as conn:
@@ -283,20 +323,21 @@ async def test_audit_names_an_edited_event(world: World) -> None:
     await world.pool.execute("UPDATE events SET jws = $1 WHERE log_index = 2", forged)
     report = await _audit(world)
     assert [(f.code, f.table, f.where) for f in report.findings] == [
-        ("EVENT_CHANGED", "events", f"id={target} log_index=2")]
+        ("EVENT_CHANGED", "events", f"id={target} log_index=2")
+    ]
 
 
 async def test_audit_names_edited_payloads_and_expunged_content(world: World) -> None:
     await populate(world)
-    await world.pool.execute("UPDATE events SET payload = payload || '{\"narrative\": \"nothing\"}' "
-                             "WHERE log_index = 4")
+    await world.pool.execute('UPDATE events SET payload = payload || \'{"narrative": "nothing"}\' WHERE log_index = 4')
     await world.pool.execute("UPDATE events SET jws = NULL, payload = NULL WHERE log_index = 6")
     await world.pool.execute("UPDATE events SET expunged_at = now() WHERE log_index = 7")  # content kept
     report = await _audit(world)
     assert [(f.code, f.where) for f in report.findings] == [
         ("PAYLOAD_MISMATCH", f"id={await _event_id(world, 4)} log_index=4"),
         ("CONTENT_REMOVED", f"id={await _event_id(world, 6)} log_index=6"),
-        ("EXPUNGED_CONTENT_PRESENT", f"id={await _event_id(world, 7)} log_index=7")]
+        ("EXPUNGED_CONTENT_PRESENT", f"id={await _event_id(world, 7)} log_index=7"),
+    ]
 
 
 async def test_audit_names_an_edited_interior_node(world: World) -> None:
@@ -325,7 +366,8 @@ async def test_audit_names_a_deleted_event_row(world: World) -> None:
     await world.pool.execute("DELETE FROM events WHERE log_index = 3")
     report = await _audit(world)
     assert [(f.code, f.table, f.where) for f in report.findings] == [
-        ("LEAF_WITHOUT_EVENT", "log_nodes", "level=0 idx=3")]
+        ("LEAF_WITHOUT_EVENT", "log_nodes", "level=0 idx=3")
+    ]
 
 
 async def test_audit_names_an_inserted_leaf_and_an_inserted_event(world: World) -> None:
@@ -334,7 +376,8 @@ async def test_audit_names_an_inserted_leaf_and_an_inserted_event(world: World) 
     await world.pool.execute(
         """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
            SELECT publisher_id, 'forged', type, kid, jws, payload, content_digest, 10
-           FROM events WHERE log_index = 0""")
+           FROM events WHERE log_index = 0"""
+    )
     forged = await world.pool.fetchval("SELECT id FROM events WHERE event_id = 'forged'")
     report = await _audit(world)
     found = [(f.code, f.table, f.where) for f in report.findings]
@@ -361,7 +404,8 @@ async def test_audit_names_an_edited_checkpoint(world: World) -> None:
     await world.pool.execute("UPDATE checkpoints SET root_hash = $1 WHERE size = 9", sha256(b"forged"))
     report = await _audit(world)
     assert [(f.code, f.table, f.where) for f in report.findings] == [
-        ("CHECKPOINT_ROW_CHANGED", "checkpoints", "size=9")]
+        ("CHECKPOINT_ROW_CHANGED", "checkpoints", "size=9")
+    ]
 
     # rewriting the note's root too breaks its signature
     forged_root = base64.b64encode(sha256(b"forged")).decode()
@@ -378,8 +422,7 @@ async def test_audit_catches_a_checkpoint_signed_over_another_tree(world: World)
 
     await populate(world)
     note = sign_checkpoint(Checkpoint(origin(world), 9, sha256(b"fork")), world.services.log_signer)
-    await world.pool.execute("UPDATE checkpoints SET note = $1, root_hash = $2 WHERE size = 9", note,
-                             sha256(b"fork"))
+    await world.pool.execute("UPDATE checkpoints SET note = $1, root_hash = $2 WHERE size = 9", note, sha256(b"fork"))
     report = await _audit(world)
     assert [(f.code, f.where) for f in report.findings] == [("CHECKPOINT_ROOT_MISMATCH", "size=9")]
 
@@ -397,8 +440,11 @@ async def test_checkpointer_refuses_to_sign_a_rewritten_history(world: World) ->
 
 async def test_registry_audit_cli(world: World, database_url: str, tmp_path: Path) -> None:
     await populate(world)
-    env = {"DATABASE_URL": database_url, "REGISTRY_DATA_DIR": str(tmp_path),
-           "REGISTRY_LOG_SIGNER_KEY": world.services.log_signer.signer_key_string()}
+    env = {
+        "DATABASE_URL": database_url,
+        "REGISTRY_DATA_DIR": str(tmp_path),
+        "REGISTRY_LOG_SIGNER_KEY": world.services.log_signer.signer_key_string(),
+    }
     code, out, err = await run_cli("audit", env=env)
     assert code == 0, out + err
     assert "audit clean" in out and "checkpoint signatures checked" in out
@@ -410,24 +456,29 @@ async def test_registry_audit_cli(world: World, database_url: str, tmp_path: Pat
 
 # --- expungement ----------------------------------------------------------------------------------------
 
+
 async def test_expungement_keeps_the_leaf_and_every_other_proof(world: World) -> None:
     ids = await populate(world)
     before = await fetch_record(world, ids["rec2"])
     old_note = before["bundle"]["checkpoint"]
-    rec1_events = await world.pool.fetch("SELECT id, log_index FROM events WHERE entity_id = $1 ORDER BY log_index",
-                                         ids["rec1"])
+    rec1_events = await world.pool.fetch(
+        "SELECT id, log_index FROM events WHERE entity_id = $1 ORDER BY log_index", ids["rec1"]
+    )
     assert len(rec1_events) == 2
 
     await world.publish_ok("ca-post", status_changed(source="rec-1", status="EXPUNGED"))
     rows = await world.pool.fetch(
-        "SELECT jws, payload, expunged_at FROM events WHERE entity_id = $1 ORDER BY log_index", ids["rec1"])
+        "SELECT jws, payload, expunged_at FROM events WHERE entity_id = $1 ORDER BY log_index", ids["rec1"]
+    )
     assert [(r["jws"] is None, r["payload"] is None, r["expunged_at"] is not None) for r in rows] == [
-        (True, True, True), (True, True, True), (False, False, False)]
+        (True, True, True),
+        (True, True, True),
+        (False, False, False),
+    ]
 
     record = await fetch_record(world, ids["rec1"])
     assert record["narrative"] is None
-    assert [(e["expunged"], e["jws"] is None) for e in record["events"]] == [(True, True), (True, True),
-                                                                              (False, False)]
+    assert [(e["expunged"], e["jws"] is None) for e in record["events"]] == [(True, True), (True, True), (False, False)]
     assert "handcuffed" not in json.dumps(record) and "Falsified" not in json.dumps(record)
     # the expunging event itself is signed and provable
     assert verify_bundle(record["bundle"], vkey(world), origin(world)).ok
@@ -454,6 +505,7 @@ async def test_expungement_keeps_the_leaf_and_every_other_proof(world: World) ->
 
 # --- the offline verifier CLI ---------------------------------------------------------------------------
 
+
 async def test_registry_verify_cli_passes_then_fails_after_tampering(world: World, tmp_path: Path) -> None:
     ids = await populate(world)
     old_note = (await world.ok("{ checkpoint }"))["checkpoint"]
@@ -465,14 +517,27 @@ async def test_registry_verify_cli_passes_then_fails_after_tampering(world: Worl
     (tmp_path / "consistency.json").write_text(json.dumps(c))
     (tmp_path / "log.key").write_text(vkey(world) + "\n")
 
-    code, out, err = await run_cli("verify", str(tmp_path / "bundle.json"), "--log-key", vkey(world),
-                                   "--origin", origin(world), "--previous-checkpoint", str(tmp_path / "old.note"),
-                                   "--consistency-proof", str(tmp_path / "consistency.json"))
+    code, out, err = await run_cli(
+        "verify",
+        str(tmp_path / "bundle.json"),
+        "--log-key",
+        vkey(world),
+        "--origin",
+        origin(world),
+        "--previous-checkpoint",
+        str(tmp_path / "old.note"),
+        "--consistency-proof",
+        str(tmp_path / "consistency.json"),
+    )
     assert code == 0, out + err
     lines = out.splitlines()
     assert [line.split()[:2] for line in lines[:5]] == [
-        ["ok", "publisher_signature"], ["ok", "leaf_hash"], ["ok", "inclusion"], ["ok", "checkpoint_signature"],
-        ["ok", "consistency"]]
+        ["ok", "publisher_signature"],
+        ["ok", "leaf_hash"],
+        ["ok", "inclusion"],
+        ["ok", "checkpoint_signature"],
+        ["ok", "consistency"],
+    ]
     assert lines[-1] == "bundle verifies"
 
     tampered = dict(bundle, log_index=bundle["log_index"] - 1)
@@ -488,6 +553,7 @@ async def test_registry_verify_cli_passes_then_fails_after_tampering(world: Worl
 
 # --- publishing from a file -----------------------------------------------------------------------------
 
+
 async def test_registry_publish_signs_uploads_and_reports_each_row(world: World, tmp_path: Path) -> None:
     import httpx
 
@@ -502,34 +568,53 @@ async def test_registry_publish_signs_uploads_and_reports_each_row(world: World,
     token = world.token("publisher", publisher_id="ca-post")
     transport = httpx.ASGITransport(app=world.app)
 
-    items = cli_ledger._read_ndjson(str(path), key, kid)
-    reports = await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=2,
-                                              dry_run=False, transport=transport, progress=False)
+    items = cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None)
+    reports = await cli_ledger.publish_events(
+        items, url="http://registry", token=token, batch_size=2, dry_run=False, transport=transport, progress=False
+    )
     assert [(r.line, r.event_id, r.status) for r in reports] == [(i + 1, f"nd-{i}", "ACCEPTED") for i in range(5)]
     assert sorted(r.log_index for r in reports if r.log_index is not None) == list(range(5))
     assert (await checkpointer.latest(world.pool)).size == 5  # type: ignore[union-attr]
 
-    again = await cli_ledger.publish_events(cli_ledger._read_ndjson(str(path), key, kid), url="http://registry/graphql",
-                                            token=token, batch_size=500, dry_run=False, transport=transport,
-                                            progress=False)
+    again = await cli_ledger.publish_events(
+        cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None),
+        url="http://registry/graphql",
+        token=token,
+        batch_size=500,
+        dry_run=False,
+        transport=transport,
+        progress=False,
+    )
     assert {r.status for r in again} == {"DUPLICATE"}
 
     bad = [cert_issued(number="77", subj=subject("Ok", "Row")), cert_issued(number="78", state="TX")]
     path.write_text("\n".join(json.dumps(e) for e in bad))
-    reports = await cli_ledger.publish_events(cli_ledger._read_ndjson(str(path), key, kid), url="http://registry",
-                                              token=token, batch_size=10, dry_run=False, transport=transport,
-                                              progress=False)
+    reports = await cli_ledger.publish_events(
+        cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None),
+        url="http://registry",
+        token=token,
+        batch_size=10,
+        dry_run=False,
+        transport=transport,
+        progress=False,
+    )
     assert [(r.status, r.code) for r in reports] == [("NOT_APPLIED", None), ("REJECTED", "FORBIDDEN")]
     assert "atomic" in (reports[0].message or "") and "CA only" in (reports[1].message or "")
 
-    denied = await cli_ledger.publish_events(cli_ledger._read_ndjson(str(path), key, kid), url="http://registry",
-                                             token=world.token("auditor"), batch_size=10, dry_run=False,
-                                             transport=transport, progress=False)
+    denied = await cli_ledger.publish_events(
+        cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None),
+        url="http://registry",
+        token=world.token("auditor"),
+        batch_size=10,
+        dry_run=False,
+        transport=transport,
+        progress=False,
+    )
     assert {(r.status, r.code) for r in denied} == {("FAILED", "FORBIDDEN")}
 
     path.write_text(json.dumps(events[0]) + "\n{not json\n[1]\n")
-    with pytest.raises(cli_ledger.CliError, match="2 bad line") as err:
-        cli_ledger._read_ndjson(str(path), key, kid)
+    with pytest.raises(cli_ledger.CliError, match="2 bad row") as err:
+        cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None)
     assert "line 2" in str(err.value) and "line 3" in str(err.value)
 
 
@@ -542,6 +627,7 @@ async def test_append_outside_a_transaction_is_refused(pool: asyncpg.Pool, clean
 
 
 # --- the server's checkpoint timer ----------------------------------------------------------------------
+
 
 async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
     pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

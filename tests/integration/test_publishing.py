@@ -264,3 +264,11 @@ async def test_same_spelling_from_a_second_publisher_is_not_an_alias(world: Worl
     async with world.pool.acquire() as conn:
         kinds = await conn.fetch("SELECT kind FROM officer_names WHERE officer_id = $1", oid)
     assert [k["kind"] for k in kinds] == ["PRIMARY"]
+
+
+async def test_exact_name_and_birth_date_link_only_inside_the_publishers_jurisdiction(world: World) -> None:
+    oid = (await world.publish_ok("ca-post", cert_issued()))[0]["officerId"]
+    same_board = await world.publish_ok("ca-post", record_published(source="r-same"))
+    assert same_board[0]["officerId"] == oid
+    other = await world.publish_ok("austin-pd", employment_started(publisher="austin-pd", ori="TX2270000"))
+    assert other[0]["officerId"] != oid, "a stranger's name and birth date alone must not merge across publishers"
