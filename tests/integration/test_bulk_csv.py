@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (CSV fixtures are one row per line)
 """Bulk publishing from CSV: the documented column mapping, local validation, per-row report."""
 
 from __future__ import annotations
