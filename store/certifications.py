@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import asyncpg
 
-from store.models import CertificationRow, row_to
+from store.models import CertificationRow, fetch_grouped, row_to
 
 _COLS = ", ".join(CertificationRow.__dataclass_fields__)
 
@@ -15,14 +14,10 @@ _COLS = ", ".join(CertificationRow.__dataclass_fields__)
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[CertificationRow]]:
-    rows = await conn.fetch(
-        f"SELECT {_COLS} FROM certifications WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id",
-        list(officer_ids),
+    return await fetch_grouped(
+        conn, CertificationRow,
+        f"SELECT {_COLS} FROM certifications WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id", officer_ids,
     )
-    grouped: dict[str, list[CertificationRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["officer_id"]].append(row_to(CertificationRow, r))
-    return [grouped.get(i, []) for i in officer_ids]
 
 
 async def by_number(

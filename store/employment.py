@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import asyncpg
 
-from store.models import EmploymentRow, row_to
+from store.models import EmploymentRow, fetch_grouped, row_to
 
 _COLS = ", ".join(EmploymentRow.__dataclass_fields__)
 
@@ -15,15 +14,11 @@ _COLS = ", ".join(EmploymentRow.__dataclass_fields__)
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[EmploymentRow]]:
-    rows = await conn.fetch(
-        f"SELECT {_COLS} FROM employment WHERE officer_id = ANY($1::text[])"
-        " ORDER BY officer_id, start_date DESC, id",
-        list(officer_ids),
+    return await fetch_grouped(
+        conn, EmploymentRow,
+        f"SELECT {_COLS} FROM employment WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, start_date DESC, id",
+        officer_ids,
     )
-    grouped: dict[str, list[EmploymentRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["officer_id"]].append(row_to(EmploymentRow, r))
-    return [grouped.get(i, []) for i in officer_ids]
 
 
 async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str) -> EmploymentRow | None:

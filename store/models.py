@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -122,3 +124,13 @@ class QueryLogRow:
 def row_to(cls: type[Any], row: asyncpg.Record) -> Any:
     """Build a dataclass from a record, taking only the columns the dataclass declares."""
     return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+async def fetch_grouped(
+    conn: asyncpg.Connection | asyncpg.Pool, cls: type[Any], sql: str, keys: Sequence[Any], key: str = "officer_id"
+) -> list[list[Any]]:
+    """Run ``sql`` with ``$1 = keys`` and return one list of ``cls`` rows per key, in key order (DataLoader shape)."""
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for r in await conn.fetch(sql, list(keys)):
+        grouped[r[key]].append(row_to(cls, r))
+    return [grouped.get(k, []) for k in keys]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
-from store.models import row_to
+from store.models import fetch_grouped
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +31,9 @@ async def add(conn: asyncpg.Connection, officer_id: str, record_id: str | None, 
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[NotificationRow]]:
-    rows = await conn.fetch(
+    return await fetch_grouped(
+        conn, NotificationRow,
         "SELECT id, officer_id, record_id, kind, message, created_at FROM notifications"
         " WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id DESC",
-        list(officer_ids),
+        officer_ids,
     )
-    grouped: dict[str, list[NotificationRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["officer_id"]].append(row_to(NotificationRow, r))
-    return [grouped.get(i, []) for i in officer_ids]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
-from store.models import QueryLogRow, row_to
+from store.models import QueryLogRow, fetch_grouped, row_to
 
 _COLS = "id, officer_id, actor_role, actor_subject, actor_org, purpose, returned, queried_at"
 
@@ -25,14 +24,10 @@ async def append_many(conn: asyncpg.Connection | asyncpg.Pool, entries: Sequence
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[QueryLogRow]]:
-    rows = await conn.fetch(
-        f"SELECT {_COLS} FROM query_log WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id DESC",
-        list(officer_ids),
+    return await fetch_grouped(
+        conn, QueryLogRow,
+        f"SELECT {_COLS} FROM query_log WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id DESC", officer_ids,
     )
-    grouped: dict[str, list[QueryLogRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["officer_id"]].append(row_to(QueryLogRow, r))
-    return [grouped.get(i, []) for i in officer_ids]
 
 
 async def page(conn: asyncpg.Connection | asyncpg.Pool, *, after: int | None, limit: int) -> list[QueryLogRow]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
-from store.models import RecordRow, StatusChangeRow, row_to
+from store.models import RecordRow, StatusChangeRow, fetch_grouped, row_to
 
 __all__ = ["RecordRow"]
 
@@ -21,16 +20,15 @@ async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) ->
     return [found.get(i) for i in ids]
 
 
-async def by_officer_ids(conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]) -> list[list[RecordRow]]:
-    rows = await conn.fetch(
+async def by_officer_ids(
+    conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
+) -> list[list[RecordRow]]:
+    return await fetch_grouped(
+        conn, RecordRow,
         f"SELECT {_COLS} FROM misconduct_records WHERE officer_id = ANY($1::text[])"
         " ORDER BY officer_id, action_date DESC NULLS LAST, id",
-        list(officer_ids),
+        officer_ids,
     )
-    grouped: dict[str, list[RecordRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["officer_id"]].append(row_to(RecordRow, r))
-    return [grouped.get(i, []) for i in officer_ids]
 
 
 async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str) -> RecordRow | None:
@@ -50,15 +48,12 @@ async def for_update(conn: asyncpg.Connection, record_id: str) -> RecordRow | No
 async def history_by_record_ids(
     conn: asyncpg.Connection | asyncpg.Pool, record_ids: Sequence[str]
 ) -> list[list[StatusChangeRow]]:
-    rows = await conn.fetch(
+    return await fetch_grouped(
+        conn, StatusChangeRow,
         """SELECT id, record_id, from_status, to_status, fair_process_attested, reason, changed_at
            FROM record_status_history WHERE record_id = ANY($1::text[]) ORDER BY record_id, id""",
-        list(record_ids),
+        record_ids, key="record_id",
     )
-    grouped: dict[str, list[StatusChangeRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["record_id"]].append(row_to(StatusChangeRow, r))
-    return [grouped.get(i, []) for i in record_ids]
 
 
 async def insert(conn: asyncpg.Connection, row: RecordRow) -> None:
