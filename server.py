@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -14,16 +15,19 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from auth.principal import ANONYMOUS, Principal
 from auth.tokens import AuthError
 from ledger import checkpointer
-from registry import database, migrate
+from monitoring import delivery, ws_auth
+from registry import attestation, database, migrate
 from registry.config import Settings
 from registry.services import Services
+from resolvers import public_http
 from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
@@ -31,6 +35,7 @@ from schema.loaders import Loaders
 
 log = logging.getLogger("registry.server")
 PURPOSE_HEADER = "registry-purpose"
+SUBGRAPH_SECRET_HEADER = "registry-subgraph-secret"  # noqa: S105 (a header name, not a secret)
 
 
 class State:
@@ -60,6 +65,12 @@ class Authenticate:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        secret = self.state.settings.subgraph_secret
+        if secret is not None and isinstance(self.app, RegistryGraphQL) and not hmac.compare_digest(
+            headers.get(SUBGRAPH_SECRET_HEADER, "").encode(), secret.encode()
+        ):  # the subgraph answers only its router (docs/federation.md); checked before any token
+            await _error(403, "FORBIDDEN", "this subgraph answers only its router")(scope, receive, send)
+            return
         principal: Principal = ANONYMOUS
         auth = headers.get("authorization")
         if auth is not None:
@@ -103,6 +114,10 @@ class RegistryGraphQL(GraphQL[Context, None]):
             response=response,
         )
 
+    async def on_ws_connect(self, context: Context) -> Any:
+        """graphql-transport-ws connection_init: authenticate (token in the payload or the upgrade header)."""
+        return await ws_auth.authenticate_connection(context, self.state.services.verifier)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -134,9 +149,16 @@ def create_app(
             if every > 0
             else None
         )
+        worker = (asyncio.create_task(delivery.Worker(state.pool, state.services.webhook_signer,
+                                                      settings.monitoring).run())
+                  if settings.monitoring.worker else None)  # webhook delivery from the outbox
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             if timer is not None:
                 timer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -148,7 +170,8 @@ def create_app(
         state,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,
-        subscription_protocols=(),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=10,
     )
 
     async def healthz(_request: Request) -> Response:
@@ -181,12 +204,25 @@ def create_app(
     async def log_key(_request: Request) -> Response:
         return PlainTextResponse(state.services.log_signer.verifier_key_string())
 
+    async def webhook_key(_request: Request) -> Response:
+        signer = state.services.webhook_signer
+        return JSONResponse({"publicKey": signer.public_string(), "kid": signer.kid, "jwk": signer.public_jwk()},
+                            headers={"Cache-Control": "public, max-age=300"})
+
+    async def attestation_jwks(_request: Request) -> Response:
+        return JSONResponse(attestation.jwks(state.services.attestation_key),
+                            headers={"Cache-Control": "public, max-age=300"})
+
     routes = [
         Route("/checkpoint", checkpoint),
         Route("/.well-known/registry-log-key", log_key),
+        Route("/.well-known/jwks.json", attestation_jwks),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *public_http.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
         Route("/graphql", Authenticate(graphql, state), methods=["GET", "POST"]),
+        Route("/.well-known/webhook-key", webhook_key),
+        WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.registry = state

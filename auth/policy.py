@@ -73,6 +73,7 @@ AUDITOR = Grant("auditor", _role(Role.AUDITOR))
 ADMIN = Grant("admin", _role(Role.ADMIN))
 PUBLISHER = Grant("publisher", _role(Role.PUBLISHER))
 OFFICER = Grant("officer", _role(Role.OFFICER))
+CREDENTIALING = Grant("credentialing body", _role(Role.CREDENTIALING_BODY))
 
 # Conditions on the object. Every guarded object exposes ``officer_id`` (whose data it is) and,
 # where relevant, ``publisher_id`` (who published it) and ``publisher_ids`` (who has published
@@ -91,12 +92,23 @@ HIRING_FINAL = Grant(
     "hiring agency, FINAL with fair process attested",
     lambda w, o: w.role is Role.HIRING_AGENCY and o.status == "FINAL" and bool(o.fair_process_attested),
 )
+ENROLLEE = Grant(
+    "the monitoring enrollee itself (its ORI or partner ID)",
+    lambda w, o: (w.role is Role.HIRING_AGENCY and w.agency_ori is not None and o.owner_kind == "AGENCY"
+                  and o.owner_id == w.agency_ori)
+    or (w.role is Role.PARTNER and w.partner_id is not None and o.owner_kind == "PARTNER"
+        and o.owner_id == w.partner_id),
+)
 NOBODY = Access(())
 
 # --- who may read what ----------------------------------------------------------------------
 IDENTITY = SELF | HIRING | OWN_JURISDICTION | AUDITOR          # names, aliases, certifications
 RECORD_READERS = SELF | HIRING_FINAL | OWN_RECORDS | AUDITOR    # record summary and narrative
 PUBLIC = Access((ANYONE,))
+# Who may submit signed events. What each may submit is decided per event (publishing/jurisdiction.py): a
+# credentialing body its agency credentials; an auditor, acting for the Attorney General, only certification
+# decisions signed with the certifying authority's key (publishing/accreditation.admit).
+SUBMITTERS = PUBLISHER | CREDENTIALING | AUDITOR
 
 ROWS: dict[str, Access] = {
     "Officer": IDENTITY,
@@ -107,9 +119,13 @@ ROWS: dict[str, Access] = {
     "QueryLogEntry": SELF | AUDITOR,
     "Notification": Access((SELF,)),
     "CertificationVerification": PARTNER | HIRING | AUDITOR | PUBLISHER,
+    "CredentialAttestation": PARTNER | HIRING | AUDITOR | PUBLISHER | SELF,  # status by number; officers own
     "Agency": PUBLIC,
     "Publisher": PUBLIC,
     "PublisherKey": PUBLIC,
+    # continuous monitoring: an enrollee sees only its own enrollments, notices, endpoints, deliveries
+    **dict.fromkeys(("Enrollment", "MonitoringNotice", "WebhookEndpoint", "WebhookEndpointRegistration",
+                     "WebhookDelivery", "WebhookAttempt", "RosterReport", "RosterRow"), Access((ENROLLEE,))),
 }
 
 
@@ -127,6 +143,7 @@ FIELDS: dict[str, dict[str, Access]] = {
         "searchOfficers": HIRING | AUDITOR | PUBLISHER,
         "record": Access((AUTHENTICATED,)),
         "verifyCertification": PARTNER | HIRING | AUDITOR | PUBLISHER,
+        "verifyCredential": PARTNER | HIRING | AUDITOR | PUBLISHER | OFFICER,  # rows: CredentialAttestation
         "agency": PUBLIC,
         "agencies": PUBLIC,
         "publisher": PUBLIC,
@@ -140,7 +157,7 @@ FIELDS: dict[str, dict[str, Access]] = {
         "_service": Access((AUTHENTICATED,)),
     },
     "Mutation": {
-        "publishEvents": Access((PUBLISHER,)),
+        "publishEvents": SUBMITTERS,
         "addStatement": Access((OFFICER,)),
         "openDispute": Access((OFFICER,)),
         "registerAgency": Access((ADMIN,)),
@@ -163,7 +180,7 @@ FIELDS: dict[str, dict[str, Access]] = {
     },
     "PersonName": _all(PUBLIC, "kind", "givenName", "middleName", "familyName", "suffix", "fullName"),
     "Certification": _all(IDENTITY, "id", "state", "number", "kind", "status", "issuedOn", "expiresOn",
-                          "statusReason", "publisher", "updatedAt"),
+                          "statusReason", "publisher", "updatedAt", "attestation"),
     "Employment": _all(IDENTITY, "id", "agency", "position", "startDate", "endDate", "separationReason",
                        "publisher"),
     "MisconductRecord": {
@@ -179,14 +196,16 @@ FIELDS: dict[str, dict[str, Access]] = {
     "QueryLogEntry": _all(SELF | AUDITOR, "id", "actorRole", "actorSubject", "actorOrganization", "purpose",
                           "returned", "queriedAt", "officerId"),
     "Notification": _all(Access((SELF,)), "id", "kind", "message", "recordId", "createdAt"),
+    "CredentialAttestation": _all(PARTNER | HIRING | AUDITOR | PUBLISHER | SELF, "state", "number", "kind",
+                                  "status", "expiresOn", "checkedAt", "validUntil", "kid", "jws", "sdJwt"),
     "CertificationVerification": _all(PARTNER | HIRING | AUDITOR | PUBLISHER, "state", "number", "kind",
                                       "status", "expiresOn", "checkedAt"),
     "OfficerMatch": _all(HIRING | AUDITOR | PUBLISHER, "officer", "score", "reasons", "strong"),
     "Agency": _all(PUBLIC, "ori", "name", "state", "level"),
     "Publisher": _all(PUBLIC, "id", "kind", "name", "state", "agencyOri", "keys"),
     "PublisherKey": _all(PUBLIC, "kid", "publicJwk", "validFrom", "revokedAt"),
-    "PublishResult": _all(Access((PUBLISHER,)), "committed", "accepted", "duplicates", "rejected", "results"),
-    "EventResult": _all(Access((PUBLISHER,)), "index", "status", "eventType", "eventId", "entityId",
+    "PublishResult": _all(SUBMITTERS, "committed", "accepted", "duplicates", "rejected", "results"),
+    "EventResult": _all(SUBMITTERS, "index", "status", "eventType", "eventId", "entityId",
                         "officerId", "logIndex", "code", "message"),
     "PageInfo": _all(PUBLIC, "hasNextPage", "endCursor"),
     # Reached only through a record the caller may read, or carrying hashes and signatures only.
@@ -200,6 +219,69 @@ for _node in ("Officer", "Certification", "Employment", "MisconductRecord", "Que
               "Notification"):
     FIELDS[f"{_node}Connection"] = _all(PUBLIC, "edges", "pageInfo", "totalCount")
     FIELDS[f"{_node}Edge"] = _all(PUBLIC, "cursor", "node")
+
+# Continuous monitoring (hiring agencies and partners). Every row is the caller's own (ENROLLEE); what a
+# notice *contains* is decided by the rows above, asked for the enrollee (monitoring/payloads.py).
+MONITORS = HIRING | PARTNER
+_OWN = Access((ENROLLEE,))
+FIELDS["Query"].update({
+    **_all(MONITORS, "enrollments", "monitoringNotices", "webhookEndpoints", "webhookDeliveries", "deadLetters",
+           "webhookDelivery"),
+    "webhookSigningKey": PUBLIC,
+})
+FIELDS["Mutation"].update({
+    **_all(MONITORS, "enrollOfficer", "removeEnrollment", "registerWebhookEndpoint", "removeWebhookEndpoint",
+           "sendTestWebhook", "replayDeadLetter", "replayDeadLetters"),
+    "enrollRoster": Access((HIRING,)),
+})
+FIELDS["Subscription"] = {"monitoringNotices": MONITORS}
+FIELDS.update({
+    "Enrollment": _all(_OWN, "id", "officerId", "createdAt", "createdBy"),
+    "MonitoringNotice": _all(_OWN, "id", "cursor", "type", "officerId", "enrollmentId", "occurredAt", "data"),
+    "WebhookEndpoint": _all(_OWN, "id", "url", "scheme", "description", "createdAt", "disabledAt",
+                            "disabledReason"),
+    "WebhookEndpointRegistration": _all(_OWN, "endpoint", "secret", "publicKey"),
+    "WebhookDelivery": _all(_OWN, "id", "webhookId", "endpointId", "eventType", "state", "attempts",
+                            "nextAttemptAt", "lastStatusCode", "lastError", "createdAt", "deliveredAt", "deadAt",
+                            "attemptLog"),
+    "WebhookAttempt": _all(_OWN, "attempt", "worker", "startedAt", "finishedAt", "statusCode", "error", "retryAt"),
+    "RosterReport": _all(_OWN, "enrolled", "alreadyEnrolled", "notEnrolled", "rows"),
+    "RosterRow": _all(_OWN, "line", "status", "officerId", "enrollmentId", "reason"),
+    "WebhookSigningKey": _all(PUBLIC, "publicKey", "jwk", "kid"),
+})
+for _node in ("Enrollment", "MonitoringNotice", "WebhookDelivery"):
+    FIELDS[f"{_node}Connection"] = _all(PUBLIC, "edges", "pageInfo", "totalCount")
+    FIELDS[f"{_node}Edge"] = _all(PUBLIC, "cursor", "node")
+
+# EO 13929 Sec. 2 and 3(c)-(d) (resolvers/accreditation.py). Accreditation, eligibility and the aggregated
+# statistics are public; how an agency's Sec. 3(b) information was submitted (how many records, or which
+# publisher attested nothing to report) and who submitted a certification decision are for auditors only.
+FIELDS["Query"].update({
+    **_all(PUBLIC, "credentialingBodies", "credentialingBody", "agencyCredentials", "grantEligibility",
+           "publicStatistics"),
+    "grantEligibilityReport": Access((AUDITOR,)),  # also guards /reports/grant-eligibility.csv
+})
+FIELDS.update({
+    "CredentialingBody": _all(PUBLIC, "id", "name", "status", "standardsVersion", "history", "publisher"),
+    "CredentialingBodyDecision": {
+        **_all(PUBLIC, "status", "standardsVersion", "effectiveOn", "validUntil", "reason", "certifyingAuthority",
+               "recordedAt", "logIndex"),
+        "submittedBy": Access((AUDITOR,)),
+    },
+    "AgencyCredential": _all(PUBLIC, "id", "agencyOri", "agency", "body", "status", "statusDate", "expiresOn",
+                             "policyAdheresToLaw", "chokeholdsProhibitedExceptWhereDeadlyForceAllowed",
+                             "topicsReviewed", "standardsVersion", "updatedAt", "history"),
+    "AgencyCredentialChange": _all(PUBLIC, "status", "statusDate", "expiresOn", "policyAdheresToLaw",
+                                   "chokeholdsProhibitedExceptWhereDeadlyForceAllowed", "topicsReviewed",
+                                   "standardsVersion", "reason", "recordedAt", "logIndex"),
+    "GrantEligibility": {
+        **_all(PUBLIC, "ori", "year", "periodStart", "periodEnd", "eligible", "credentialRequirementMet",
+               "submissionRequirementMet", "reasons", "agency", "qualifyingCredential"),
+        **_all(Access((AUDITOR,)), "recordsSubmitted", "nothingToReportAttestedBy"),
+    },
+    "PublicStatistics": _all(PUBLIC, "basis", "minimumCellSize", "generatedAt", "cells"),
+    "StatisticsCell": _all(PUBLIC, "state", "year", "kind", "reasonCategory", "count", "suppressed"),
+})
 
 # Reading any of these about an officer, as one of these roles, needs a declared purpose and is logged.
 DISCLOSED_TYPES = frozenset({"Officer", "Certification", "Employment", "MisconductRecord"})

@@ -17,9 +17,10 @@ import asyncpg
 import rfc8785
 from pydantic import ValidationError
 
+import monitoring
 from auth.principal import Principal, Role
 from ledger import log_store
-from publishing import jurisdiction, lifecycle, subjects
+from publishing import accreditation, jurisdiction, lifecycle, subjects
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -89,7 +90,8 @@ class Publisher:
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
-            raise Forbidden("only a registered publisher may publish events")
+            # credentialing bodies, and auditors acting for the Attorney General (EO 13929 Sec. 2), or refused
+            await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
         outcomes: list[Outcome] = []
         tx = self.conn.transaction()
         await tx.start()
@@ -146,7 +148,7 @@ class Publisher:
         if event.publisher != key.publisher_id:
             raise Forbidden(f"the event names publisher {event.publisher} but is signed with a key of "
                             f"{key.publisher_id}")
-        if event.publisher != self.caller.publisher_id:
+        if event.publisher != self.caller.publisher_id and self.caller.role is not Role.AUDITOR:  # see run()
             raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
                             f"events of {event.publisher}")
         now = datetime.now(UTC)
@@ -201,6 +203,8 @@ class Publisher:
                 return await self._record_corrected(event, pub, event_pk)
             case RecordAffirmed():
                 return await self._record_affirmed(event, pub, event_pk)
+            case _ if isinstance(event, accreditation.EVENTS):  # EO 13929 Sec. 2 and 3(d)
+                return Applied(None, await accreditation.apply(self.conn, self.caller, event, pub, event_pk))
         raise BadInput("unsupported event type")  # pragma: no cover - the union is exhaustive
 
     def _ssn_index(self, ssn: str | None) -> bytes | None:
@@ -227,6 +231,7 @@ class Publisher:
             await certifications.insert(self.conn, row)
         except asyncpg.UniqueViolationError:
             raise Conflict(f"{ev.state} certification number {ev.number} ({ev.kind}) is already registered") from None
+        await monitoring.on_certification(self.conn, officer_id, row.id, None, ev.type)
         return Applied(officer_id, row.id)
 
     async def _certification_status(self, ev: CertificationStatusChanged, pub: PublisherRow) -> Applied:
@@ -234,6 +239,7 @@ class Publisher:
         if cert is None:
             raise NotFound(f"you have no certification with sourceId {ev.certificationSourceId}")
         await certifications.set_status(self.conn, cert.id, ev.status, ev.reason, ev.expiresOn)
+        await monitoring.on_certification(self.conn, cert.officer_id, cert.id, cert, ev.type)
         return Applied(cert.officer_id, cert.id)
 
     async def _employment_started(self, ev: EmploymentStarted, pub: PublisherRow, ssn: bytes | None) -> Applied:
@@ -285,6 +291,7 @@ class Publisher:
         await records.add_history(self.conn, row.id, None, ev.status, ev.fairProcessAttested, None, event_pk)
         await notifications.add(self.conn, officer_id, row.id, "RECORD_PUBLISHED",
                                 f"{pub.name} published a {ev.kind} record about you (status {ev.status}).")
+        await monitoring.on_record(self.conn, officer_id, row.id, None, ev.type)
         return Applied(officer_id, row.id)
 
     async def _own_record(self, pub: PublisherRow, source_id: str) -> RecordRow:
@@ -307,12 +314,14 @@ class Publisher:
             await event_store.expunge_entity(self.conn, rec.id, keep_event_pk=event_pk)
             await notifications.add(self.conn, rec.officer_id, rec.id, "RECORD_EXPUNGED",
                                     f"{pub.name} expunged a record about you.")
+            await monitoring.on_record(self.conn, rec.officer_id, rec.id, rec, ev.type)
             return Applied(rec.officer_id, rec.id)
         await records.set_status(self.conn, rec.id, ev.status, ev.fairProcessAttested)
         await records.add_history(self.conn, rec.id, rec.status, ev.status, ev.fairProcessAttested, ev.reason,
                                   event_pk)
         await notifications.add(self.conn, rec.officer_id, rec.id, "RECORD_STATUS_CHANGED",
                                 f"{pub.name} changed a {rec.kind} record about you from {rec.status} to {ev.status}.")
+        await monitoring.on_record(self.conn, rec.officer_id, rec.id, rec, ev.type)
         return Applied(rec.officer_id, rec.id)
 
     async def _record_corrected(self, ev: RecordCorrected, pub: PublisherRow, event_pk: int) -> Applied:
@@ -333,6 +342,7 @@ class Publisher:
             raise Conflict("the record has no open dispute to resolve")
         await notifications.add(self.conn, rec.officer_id, rec.id, "RECORD_CORRECTED",
                                 f"{pub.name} corrected a {rec.kind} record about you: {ev.reason}")
+        await monitoring.on_record(self.conn, rec.officer_id, rec.id, rec, ev.type)
         return Applied(rec.officer_id, rec.id)
 
     async def _record_affirmed(self, ev: RecordAffirmed, pub: PublisherRow, event_pk: int) -> Applied:
@@ -341,6 +351,7 @@ class Publisher:
             raise Conflict("the record has no open dispute to affirm")
         await notifications.add(self.conn, rec.officer_id, rec.id, "DISPUTE_AFFIRMED",
                                 f"{pub.name} reviewed your dispute and affirmed the record: {ev.reason}")
+        await monitoring.on_record(self.conn, rec.officer_id, rec.id, rec, ev.type)
         return Applied(rec.officer_id, rec.id)
 
 

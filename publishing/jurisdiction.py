@@ -10,6 +10,7 @@ RECORD_KINDS_BY_PUBLISHER = {
     "AGENCY": frozenset({"TERMINATION", "RESIGNATION_UNDER_INVESTIGATION", "RETIREMENT_UNDER_INVESTIGATION",
                          "SUSPENSION", "CRIMINAL_CONVICTION", "CIVIL_JUDGMENT_USE_OF_FORCE"}),
     "CREDENTIALING_BODY": frozenset(),
+    "CERTIFYING_AUTHORITY": frozenset(),
 }
 
 
@@ -46,3 +47,31 @@ def check_record(publisher: PublisherRow, kind: str, state: str, agency: AgencyR
         if state != agency.state:
             return f"the record's state {state} is not the agency's state {agency.state}"
     return None
+
+
+# --- EO 13929 Sec. 2 and 3(d) (publishing/accreditation.py) ----------------------------------------------
+
+def check_body_decision(publisher: PublisherRow, submitted_by_auditor: bool) -> str | None:
+    """The Attorney General's certification decisions: signed with a certifying authority's key and
+    submitted by an auditor (who acts for the Attorney General)."""
+    if publisher.kind != "CERTIFYING_AUTHORITY":
+        return "only the Attorney General's certifying authority certifies, suspends or withdraws credentialing bodies"
+    if not submitted_by_auditor:
+        return "certification decisions are submitted by an auditor acting for the Attorney General"
+    return None
+
+
+def check_agency_credential(publisher: PublisherRow) -> str | None:
+    if publisher.kind != "CREDENTIALING_BODY":
+        return "only a credentialing body publishes agency credentials"
+    return None
+
+
+def check_reporting(publisher: PublisherRow, agency: AgencyRow) -> str | None:
+    """A "nothing to report" attestation comes from the agency itself or from its state's POST board."""
+    if publisher.kind == "AGENCY" and agency.ori == publisher.agency_ori:
+        return None
+    if publisher.kind == "POST_BOARD" and agency.state == publisher.state:
+        return None
+    return (f"{publisher.name} may not attest for {agency.ori}: only the agency's own publisher or its state's "
+            "POST board may")

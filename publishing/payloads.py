@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, TypeAdapter, model_validator
 
 Str200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 NameStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -144,13 +144,105 @@ class RecordAffirmed(_Event):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
+# --- EO 13929 Sec. 2 and 3(d): credentialing bodies, agency credentials, reporting attestations --------
+# Handled by publishing/accreditation.py; who may publish them is in publishing/jurisdiction.py.
+StandardsVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+PublisherId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+AgencyCredentialStatus = Literal["APPLIED", "IN_PROCESS", "GRANTED", "EXPIRED", "REVOKED"]
+AccreditationTopic = Literal["DE_ESCALATION_TRAINING", "EARLY_WARNING_SYSTEMS", "COMMUNITY_ENGAGEMENT"]
+
+
+class CredentialingBodyCertified(_Event):
+    """The Attorney General certifies (or re-certifies) a credentialing body against a standards version."""
+
+    type: Literal["credentialing_body.certified"]
+    bodyId: PublisherId
+    standardsVersion: StandardsVersion
+    effectiveOn: date
+    validUntil: date | None = None
+    reason: Note | None = None
+
+
+class CredentialingBodySuspended(_Event):
+    type: Literal["credentialing_body.suspended"]
+    bodyId: PublisherId
+    effectiveOn: date
+    reason: Note
+
+
+class CredentialingBodyWithdrawn(_Event):
+    type: Literal["credentialing_body.withdrawn"]
+    bodyId: PublisherId
+    effectiveOn: date
+    reason: Note
+
+
+class UseOfForceConfirmations(_Strict):
+    """Sec. 2(c): (i) the agency's use-of-force policies adhere to applicable law; (ii) they prohibit
+    chokeholds except where the use of deadly force is allowed by law. Strict booleans: only true is true."""
+
+    policyAdheresToLaw: StrictBool
+    chokeholdsProhibitedExceptWhereDeadlyForceAllowed: StrictBool
+
+
+class _CredentialState(_Event):
+    statusDate: date
+    expiresOn: date | None = None
+    confirmations: UseOfForceConfirmations | None = None
+    topicsReviewed: list[AccreditationTopic] | None = Field(default=None, max_length=3)
+    reason: Note | None = None
+
+    @model_validator(mode="after")
+    def _distinct_topics(self) -> _CredentialState:
+        if self.topicsReviewed is not None and len(set(self.topicsReviewed)) != len(self.topicsReviewed):
+            raise ValueError("topicsReviewed lists a topic twice")
+        return self
+
+
+class AgencyCredentialPublished(_CredentialState):
+    """A certified credentialing body publishes an agency's credential (Sec. 2(b)-(c))."""
+
+    type: Literal["agency_credential.published"]
+    sourceId: Str200
+    agencyOri: Ori
+    status: AgencyCredentialStatus
+
+
+class AgencyCredentialStatusChanged(_CredentialState):
+    """A new status of a credential; omitted confirmations and topics keep their previous values."""
+
+    type: Literal["agency_credential.status_changed"]
+    credentialSourceId: Str200
+    status: AgencyCredentialStatus
+
+
+class NothingToReport(_Event):
+    """Sec. 3(d): the agency had no Sec. 3(b) instance to report for a calendar year."""
+
+    type: Literal["reporting.nothing_to_report"]
+    agencyOri: Ori
+    reportingYear: Annotated[int, Field(ge=1900, le=9999)]
+    statement: Note | None = None
+
+
+ACCREDITATION_EVENTS = (
+    CredentialingBodyCertified, CredentialingBodySuspended, CredentialingBodyWithdrawn,
+    AgencyCredentialPublished, AgencyCredentialStatusChanged, NothingToReport,
+)
+
+
 Event = Annotated[
     CertificationIssued | CertificationStatusChanged | EmploymentStarted | EmploymentEnded
-    | RecordPublished | RecordStatusChanged | RecordCorrected | RecordAffirmed,
+    | RecordPublished | RecordStatusChanged | RecordCorrected | RecordAffirmed
+    | CredentialingBodyCertified | CredentialingBodySuspended | CredentialingBodyWithdrawn
+    | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 EVENT_TYPES = (
     "certification.issued", "certification.status_changed", "employment.started", "employment.ended",
     "record.published", "record.status_changed", "record.corrected", "record.affirmed",
+    "credentialing_body.certified", "credentialing_body.suspended", "credentialing_body.withdrawn",
+    "agency_credential.published", "agency_credential.status_changed", "reporting.nothing_to_report",
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
-from registry import cli_ledger, database, migrate
+from registry import cli_ledger, cli_monitoring, cli_partner, database, migrate
 from registry.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if schema.graphql differs from the code")
     p.set_defaults(func=cmd_schema)
     cli_ledger.add_commands(sub)
+    cli_partner.add_commands(sub)
+    cli_monitoring.add_commands(sub)
     return parser
 
 

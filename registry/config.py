@@ -8,6 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
+from monitoring.config import MonitoringConfig
+
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("REGISTRY_DATA_DIR") or platformdirs.user_data_dir("officer-registry"))
@@ -31,6 +33,11 @@ class Settings:
     audience: str = "officer-registry"
     log_origin: str = "officer-registry.example/log"
     statement_max_length: int = 4000
+    stats_min_cell: int = 11  # public statistics: counts below this are suppressed (EO 13929 Sec. 3(c))
+    attestation_issuer: str = "https://officer-registry.example"  # the `iss` of credential attestations
+    # If set, /graphql answers only requests carrying it in Registry-Subgraph-Secret (from the router).
+    subgraph_secret: str | None = field(default=None, repr=False)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)  # webhooks and notices
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +58,10 @@ class Settings:
             issuers_file=Path(issuers) if issuers else None,
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),
+            stats_min_cell=int(env.get("REGISTRY_STATS_MIN_CELL", "11")),
+            attestation_issuer=env.get("REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
+            subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,
+            monitoring=MonitoringConfig.from_env(dev),
         )
 
     @property

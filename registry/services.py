@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from joserfc.jwk import OKPKey
+
 from auth.tokens import TokenVerifier, TrustedIssuer
 from ledger.checkpoint import NoteSigner
 from ledger.keys import DEFAULT_FILE, load_or_create_log_signer
+from monitoring import signing as webhook_signing
+from registry import attestation
 from registry.config import Settings
 
 DEV_ISSUER = "https://dev-issuer.officer-registry.local"
@@ -78,8 +82,14 @@ class Services:
     verifier: TokenVerifier
     # Tests get a throwaway key; a server always builds the configured one.
     log_signer: NoteSigner = field(default_factory=lambda: NoteSigner.generate(Settings.log_origin))
+    # Signs credential attestations (verifyCredential); its public half is /.well-known/jwks.json.
+    attestation_key: OKPKey = field(default_factory=attestation.new_key)
+    # Signs webhooks (Standard Webhooks v1a); its public half is /.well-known/webhook-key.
+    webhook_signer: webhook_signing.WebhookSigner = field(default_factory=webhook_signing.WebhookSigner.generate)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(trusted_issuers(settings)),
-                   log_signer=log_signer(settings))
+                   log_signer=log_signer(settings),
+                   attestation_key=attestation.load_or_create_key(settings.secrets_dir / attestation.DEFAULT_FILE),
+                   webhook_signer=webhook_signing.load_or_create(settings.secrets_dir))

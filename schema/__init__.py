@@ -12,13 +12,16 @@ from strawberry.tools import merge_types
 
 from auth.enforce import FieldPolicy
 from registry.config import Settings
+from resolvers.accreditation import AccreditationQuery
+from resolvers.monitoring import MonitoringMutation, MonitoringQuery, Subscription
 from resolvers.mutation import Mutation as CoreMutation
+from resolvers.partner import PartnerQuery
 from resolvers.query import Query as CoreQuery
 from schema import limits
 
 # Each feature contributes its own root fields in its own module; they are merged here.
-QUERIES: tuple[type, ...] = (CoreQuery,)
-MUTATIONS: tuple[type, ...] = (CoreMutation,)
+QUERIES: tuple[type, ...] = (CoreQuery, PartnerQuery, MonitoringQuery, AccreditationQuery)
+MUTATIONS: tuple[type, ...] = (CoreMutation, MonitoringMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 
@@ -37,6 +40,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return RegistrySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=exts,
         config=StrawberryConfig(disable_field_suggestions=True),
         federation_version="2.11",

@@ -38,6 +38,7 @@ class Context:
     disclosures: Disclosures = field(default_factory=Disclosures)
     request: Any = None
     response: Any = None
+    connection_params: Any = None  # graphql-transport-ws connection_init payload (set by strawberry)
 
     def fresh_loaders(self) -> None:
         """After a write, later reads in the same request must not see cached rows."""

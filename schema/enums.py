@@ -21,6 +21,7 @@ class PublisherKind(Enum):
     POST_BOARD = "POST_BOARD"
     AGENCY = "AGENCY"
     CREDENTIALING_BODY = "CREDENTIALING_BODY"
+    CERTIFYING_AUTHORITY = "CERTIFYING_AUTHORITY"  # the Attorney General's office (EO 13929 Sec. 2(a))
 
 
 @strawberry.enum

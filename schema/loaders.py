@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from store import accreditation as credentials_store
 from store import agencies, certifications, employment, notifications, officers, publishers, querylog, records
+from store.accreditation import BodyDecisionRow, CredentialChangeRow, CredentialRow
 from store.models import (
     AgencyRow,
     CertificationRow,
@@ -44,3 +46,10 @@ class Loaders:
         self.publisher: DataLoader[str, PublisherRow | None] = _loader(pool, publishers.by_ids)
         self.query_log: DataLoader[str, list[QueryLogRow]] = _loader(pool, querylog.by_officer_ids)
         self.notifications: DataLoader[str, list[NotificationRow]] = _loader(pool, notifications.by_officer_ids)
+        # EO 13929 Sec. 2: credentialing bodies' decisions and agency credentials
+        self.body_decisions: DataLoader[str, list[BodyDecisionRow]] = _loader(
+            pool, credentials_store.decisions_by_body_ids)
+        self.agency_credential: DataLoader[str, CredentialRow | None] = _loader(
+            pool, credentials_store.credentials_by_ids)
+        self.credential_history: DataLoader[str, list[CredentialChangeRow]] = _loader(
+            pool, credentials_store.history_by_credential_ids)

@@ -15,6 +15,7 @@ from resolvers import ledger as ledger_resolvers
 from resolvers.pagination import check_first, encode_cursor, window
 from schema import enums
 from schema.ledger_types import LogProof, SignedEvent
+from schema.partner_types import CredentialAttestation
 from store.models import (
     AgencyRow,
     CertificationRow,
@@ -187,6 +188,12 @@ class Certification:
     @strawberry.field
     async def publisher(self, info: Info) -> Publisher | None:
         return await load_publisher(info, self.row.publisher_id)
+
+    @strawberry.field(description="A signed, 10-minute attestation of this certification's status (with officerId).")
+    def attestation(self, info: Info) -> CredentialAttestation | None:
+        from resolvers.partner import attest_certification
+
+        return attest_certification(info.context, self.row, self.guard)
 
     @classmethod
     def from_row(cls, row: CertificationRow, guard: Guard) -> Certification:

@@ -1,0 +1,834 @@
+"""API and bulk-publishing baseline (issue 5, deliverable 4): one command, one table, ratios side by side.
+
+    python -m bench.api_baseline [--officers 100000] [--duration 10] [--clients 1,8,64] [--publish 5000]
+    python -m bench.api_baseline --officers 1000000          # the 10^6 population (loading takes minutes)
+
+1. A scratch database (a new one on DATABASE_URL's server, dropped afterwards, or an embedded
+   PostgreSQL in a temporary directory) is migrated and loaded with ``bench.population`` by COPY
+   (``copy_records_to_table``), not through the signed path, since the first part measures reads:
+   officers, names (primary, former, and a re-entered spelling as an alias), blocking keys from
+   ``identity.blocking_keys``, certifications (home state, and the new state for officers who moved),
+   employment, misconduct records (5 % of officers) and their due-process history. Loading runs in a
+   child process so that this (the server's) process stays as small as a real server.
+2. Officer history lookup. The app (``server.create_app``) runs in this process under uvicorn on
+   127.0.0.1 with its own pool (``registry.database.create_pool`` defaults: 2-10 connections), and a
+   hiring-agency token from an issuer the bench creates. A separate load-generator process runs N
+   closed-loop clients for each concurrency, first against the GraphQL endpoint (httpx), then doing
+   the same reads directly with asyncpg: the store-layer functions the resolvers call, on a pool of
+   the same size, plus the query-log insert the API makes for every disclosure. Officers looked up:
+   half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
+   the ceiling of HTTP + client on this machine.
+3. Bulk publishing: signed ``record.published`` events (about existing officers, by registry ID)
+   through ``publishing.apply.Publisher`` in batches of 500 (signature check, idempotency, log append,
+   writes), then signed ``certification.issued`` events naming new people by name and date of birth
+   (adds identity matching against the whole population), against a plain COPY of the same record
+   rows. Events are signed before the clock starts (that is the publisher's work). One extra batch
+   is run under cProfile to show where the time goes.
+4. This process's RSS (``/proc/self/status``) before the server starts, after it starts and after
+   the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import secrets
+import socket
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+import identity
+from bench.population import Officer, PopulationConfig, generate
+from registry import database, migrate
+
+ISSUER = "https://bench-issuer.test"
+AUDIENCE = "officer-registry"
+PURPOSE = "PRE_EMPLOYMENT_BACKGROUND_CHECK"
+HIRING_ORI = "WAHIRE000"
+BATCH = 500
+KEYS_VALID_FROM = datetime(2015, 1, 1, tzinfo=UTC)
+AGENCIES_PER_STATE = 20
+RECORD_RATE = 0.05
+
+HISTORY_QUERY = """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) {
+  id dateOfBirth names { kind givenName middleName familyName suffix }
+  certifications { edges { node { state number kind status issuedOn expiresOn publisher { name } } } }
+  employment { edges { node { position startDate endDate separationReason agency { name state } } } }
+  records { edges { node { id kind state reasonCategory actionDate status fairProcessAttested disputed
+    subjectStatement narrative caseReference publisher { name } statusHistory { fromStatus toStatus changedAt } } } }
+} }"""
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _rss() -> dict[str, float]:
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key = line.split(":")[0]
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(line.split()[1]) / 1024
+    return out
+
+
+def loadavg() -> str:
+    """The 1-minute load average: other work on the machine skews every number here."""
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def _id(prefix: str, rng: random.Random) -> str:
+    bits = rng.getrandbits(60)
+    return prefix + "-" + "".join(_ALPHABET[(bits >> (5 * i)) & 31] for i in range(12))
+
+
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """A throw-away database: a new one on DATABASE_URL's server, or an embedded server in a temp dir."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        name = "api_bench_" + secrets.token_hex(4)
+        admin = await asyncpg.connect(external)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            parts = urllib.parse.urlsplit(external)
+            yield urllib.parse.urlunsplit(parts._replace(path="/" + name))
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+        return
+    embedded = database.EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="api-bench-")), delete_on_close=True)
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
+# -- 1. bulk load by COPY -------------------------------------------------------------------------
+
+NARRATIVE = ("Sustained finding after an administrative investigation: on {day} the officer {what}. "
+             "The officer was given written notice of the charges, was represented and was heard before an "
+             "impartial hearing officer; the decision was reviewed by the commission. Case file {case}.")
+WHAT = ("used force not permitted by policy on a handcuffed subject", "made false statements in an arrest report",
+        "failed to intervene when another officer struck a restrained person",
+        "was convicted of a misdemeanor for conduct on duty", "accessed criminal-history records for personal reasons")
+STATUSES = (("FINAL", True, 50), ("FINAL", False, 10), ("NOTICE_PENDING", False, 12), ("NOTICE_SERVED", False, 5),
+            ("HEARING_PENDING", False, 10), ("APPEAL_PENDING", False, 5), ("OVERTURNED", False, 4),
+            ("RESCINDED", False, 4))
+CHAIN = ("NOTICE_PENDING", "NOTICE_SERVED", "HEARING_PENDING", "APPEAL_PENDING", "FINAL")
+RECORD_KINDS = ("DECERTIFICATION", "SUSPENSION", "CRIMINAL_CONVICTION", "CIVIL_JUDGMENT_USE_OF_FORCE")
+REASONS = ("EXCESSIVE_FORCE", "DISHONESTY", "FAILURE_TO_INTERVENE", "CRIMINAL_CONDUCT", "ABUSE_OF_POWER")
+
+
+def _post(state: str) -> str:
+    return f"{state.lower()}-post"
+
+
+def _agency_ori(state: str, i: int) -> str:
+    return f"{state}{i:05d}00"
+
+
+@dataclass
+class Tables:
+    officers: list[tuple[Any, ...]] = field(default_factory=list)
+    names: list[tuple[Any, ...]] = field(default_factory=list)
+    keys: list[tuple[Any, ...]] = field(default_factory=list)
+    certs: list[tuple[Any, ...]] = field(default_factory=list)
+    jobs: list[tuple[Any, ...]] = field(default_factory=list)
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def size(self) -> int:
+        return len(self.officers)
+
+
+COLUMNS = {
+    "officers": ("id", "date_of_birth", "created_by"),
+    "officer_names": ("officer_id", "kind", "given_name", "middle_name", "family_name", "suffix", "normalized"),
+    "officer_blocking_keys": ("key", "officer_id"),
+    "certifications": ("id", "officer_id", "publisher_id", "source_id", "state", "number", "kind", "status",
+                       "issued_on", "expires_on"),
+    "employment": ("id", "officer_id", "publisher_id", "source_id", "agency_ori", "position", "start_date",
+                   "end_date", "separation_reason"),
+    "misconduct_records": ("id", "officer_id", "publisher_id", "source_id", "kind", "state", "reason_category",
+                           "action_date", "narrative", "case_reference", "status", "fair_process_attested"),
+    "record_status_history": ("record_id", "from_status", "to_status", "fair_process_attested", "reason"),
+}
+
+
+def _name_row(officer_id: str, kind: str, n: identity.NameParts) -> tuple[Any, ...]:
+    from publishing.subjects import normalized_name
+    from store.models import NameRow
+
+    row = NameRow(kind, n.given, n.middle or None, n.family, n.suffix or None)
+    return (officer_id, kind, n.given, n.middle or None, n.family, n.suffix or None, normalized_name(row))
+
+
+def _officer_rows(off: Officer, rng: random.Random, t: Tables) -> None:
+    oid, dob, home = off.officer_id, off.person.dob, off.state
+    t.officers.append((oid, dob, _post(home)))
+    names = list(off.names)
+    seen = set()
+    for i, n in enumerate(names):
+        row = _name_row(oid, "PRIMARY" if i == 0 else "FORMER", n)
+        seen.add(row[-1])
+        t.names.append(row)
+    start = min(date(2024, 6, 1), date(dob.year + rng.randint(21, 30), rng.randint(1, 12), rng.randint(1, 28)))
+    t.certs.append((_id("CRT", rng), oid, _post(home), f"cert-{off.cert_number}", home, off.cert_number,
+                    "PEACE_OFFICER", "INACTIVE" if off.reentry else "ACTIVE", start, None))
+    agency = _agency_ori(home, rng.randrange(AGENCIES_PER_STATE))
+    end = start + timedelta(days=rng.randint(400, 4000)) if off.reentry else None
+    end = min(end, date(2025, 1, 1)) if end else None
+    t.jobs.append((_id("EMP", rng), oid, _post(home), f"emp-{oid}-1", agency, "Patrol Officer", start, end,
+                   "RESIGNED" if end else None))
+    if off.reentry is not None:
+        r = off.reentry
+        moved = (end or start) + timedelta(days=30)
+        t.certs.append((_id("CRT", rng), oid, _post(r.state), f"cert-{r.cert_number}", r.state, r.cert_number,
+                        "PEACE_OFFICER", "ACTIVE", moved, None))
+        t.jobs.append((_id("EMP", rng), oid, _post(r.state), f"emp-{oid}-2",
+                       _agency_ori(r.state, rng.randrange(AGENCIES_PER_STATE)), "Deputy Sheriff", moved, None, None))
+        for n in r.names[:1]:
+            row = _name_row(oid, "ALIAS", n)
+            if row[-1] not in seen:
+                seen.add(row[-1])
+                t.names.append(row)
+                names.append(n)
+    for key in identity.blocking_keys(names, dob):
+        t.keys.append((key, oid))
+    if rng.random() < RECORD_RATE:
+        for k in range(rng.choice((1, 1, 1, 2, 2, 3))):
+            rid = _id("REC", rng)
+            status, attested, _ = rng.choices(STATUSES, weights=[s[2] for s in STATUSES])[0]
+            day = start + timedelta(days=rng.randint(100, 3000))
+            case = f"{home}-{day.year}-{rng.randint(1000, 99999)}"
+            text = NARRATIVE.format(day=day.isoformat(), what=rng.choice(WHAT), case=case)
+            t.records.append((rid, oid, _post(home), f"rec-{oid}-{k}", rng.choice(RECORD_KINDS), home,
+                              rng.choice(REASONS), day, text, case, status, attested))
+            steps = [*CHAIN[: CHAIN.index(status) + 1]] if status in CHAIN else ["NOTICE_PENDING", status]
+            prev = None
+            for s in steps:
+                t.history.append((rid, prev, s, attested and s == "FINAL", None))
+                prev = s
+
+
+async def _copy(conn: asyncpg.Connection, t: Tables) -> None:
+    for table, rows in (("officers", t.officers), ("officer_names", t.names), ("officer_blocking_keys", t.keys),
+                        ("certifications", t.certs), ("employment", t.jobs), ("misconduct_records", t.records),
+                        ("record_status_history", t.history)):
+        if rows:
+            await conn.copy_records_to_table(table, records=rows, columns=COLUMNS[table])
+
+
+async def _load(dsn: str, officers: int, seed: int) -> dict[str, Any]:
+    from bench.names_data import STATES
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate.migrate(conn)
+        await conn.copy_records_to_table(
+            "agencies", columns=("ori", "name", "state", "level"),
+            records=[(_agency_ori(st, i), f"{st} Agency {i}", st, "LOCAL")
+                     for st, _ in STATES for i in range(AGENCIES_PER_STATE)]
+            + [(HIRING_ORI, "Hiring PD", "WA", "LOCAL")])
+        await conn.copy_records_to_table(
+            "publishers", columns=("id", "kind", "name", "state"),
+            records=[(_post(st), "POST_BOARD", f"{st} Commission on Peace Officer Standards", st) for st, _ in STATES])
+        rng = random.Random(f"{seed}/load")
+        counts: dict[str, int] = defaultdict(int)
+        t0 = time.perf_counter()
+        copy_s = 0.0
+        tables = Tables()
+        record_officers: list[str] = []
+        all_ids: list[str] = []
+        for off in generate(PopulationConfig(officers=officers, seed=seed)):
+            before = len(tables.records)
+            _officer_rows(off, rng, tables)
+            all_ids.append(off.officer_id)
+            if len(tables.records) > before:
+                record_officers.append(off.officer_id)
+            if tables.size() >= 20_000:
+                for name in ("officers", "names", "keys", "certs", "jobs", "records", "history"):
+                    counts[name] += len(getattr(tables, name))
+                c0 = time.perf_counter()
+                await _copy(conn, tables)
+                copy_s += time.perf_counter() - c0
+                tables = Tables()
+        for name in ("officers", "names", "keys", "certs", "jobs", "records", "history"):
+            counts[name] += len(getattr(tables, name))
+        c0 = time.perf_counter()
+        await _copy(conn, tables)
+        await conn.execute("ANALYZE")
+        copy_s += time.perf_counter() - c0
+        db_bytes = await conn.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        await conn.close()
+    pick = random.Random(f"{seed}/lookups")
+    lookups = [pick.choice(record_officers) if i % 2 == 0 else pick.choice(all_ids) for i in range(4000)]
+    return {"counts": dict(counts), "seconds": time.perf_counter() - t0, "copy_seconds": copy_s,
+            "db_mb": db_bytes / 2**20, "lookups": lookups, "publish_targets": pick.sample(all_ids, min(len(all_ids),
+                                                                                                      50_000))}
+
+
+def load_in_child(dsn: str, officers: int, seed: int) -> dict[str, Any]:
+    result: dict[str, Any] = asyncio.run(_load(dsn, officers, seed))
+    return result
+
+
+# -- 2. the load generator (a separate process) ---------------------------------------------------
+
+@dataclass
+class Cell:
+    mode: str  # "graphql", "graphql+cache", "raw" or "healthz"
+    clients: int
+    requests: int  # completed inside the measured window
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    first_error: str = ""
+    total: int = 0  # completed including the warm-up
+    client_cpu_s: float = 0.0  # CPU of the load-generator process (the "application" in raw mode)
+    server_cpu_s: float = 0.0  # CPU of this process (the API server), filled in by the caller
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        s = sorted(self.latencies_ms)
+        return s[min(len(s) - 1, int(p / 100 * len(s)))]
+
+
+async def raw_history(pool: asyncpg.Pool, officer_id: str, org: str) -> dict[str, Any]:
+    """What the history query reads, through the same store functions (the same SQL) the resolvers use,
+    with the hiring-agency row rule (FINAL records with fair process attested) and the query-log entry."""
+    from store import agencies, certifications, employment, officers, publishers, querylog, records
+
+    [row] = await officers.by_ids(pool, [officer_id])
+    if row is None:
+        return {}
+    [certs] = await certifications.by_officer_ids(pool, [officer_id])
+    [jobs] = await employment.by_officer_ids(pool, [officer_id])
+    [recs] = await records.by_officer_ids(pool, [officer_id])
+    visible = [r for r in recs if r.status == "FINAL" and r.fair_process_attested]
+    pubs = await publishers.by_ids(pool, sorted({c.publisher_id for c in certs} | {r.publisher_id for r in visible}))
+    ags = await agencies.by_oris(pool, sorted({j.agency_ori for j in jobs}))
+    history = await records.history_by_record_ids(pool, [r.id for r in visible]) if visible else []
+    returned = {"Certification": sorted(c.id for c in certs), "Employment": sorted(j.id for j in jobs),
+                "MisconductRecord": sorted(r.id for r in visible), "Officer": [officer_id]}
+    await querylog.append_many(pool, [(officer_id, "hiring_agency", "bench-user", org, PURPOSE, returned)])
+    return {"officer": row, "certifications": certs, "employment": jobs, "records": visible, "publishers": pubs,
+            "agencies": ags, "history": history}
+
+
+async def _drive(spec: dict[str, Any]) -> Cell:
+    import httpx
+
+    mode, clients, ids = spec["mode"], spec["clients"], spec["ids"]
+    warmup, duration = spec["warmup"], spec["duration"]
+    lat: list[float] = []
+    errors = 0
+    first_error = ""
+    https: list[httpx.AsyncClient] = []
+    pool: asyncpg.Pool | None = None
+    if mode == "raw":
+        pool = await database.create_pool(spec["dsn"])
+    else:
+        # One client (one keep-alive connection) per simulated user: a single AsyncClient shared by
+        # 64 tasks spends most of its time in its own connection-pool bookkeeping (65 req/s on /healthz).
+        https = [httpx.AsyncClient(base_url=spec["url"], timeout=60,
+                                   limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+                 for _ in range(clients)]
+    headers = {"Authorization": f"Bearer {spec['token']}"}
+
+    async def call(w: int, oid: str) -> str:
+        if pool is not None:
+            await raw_history(pool, oid, HIRING_ORI)
+            return ""
+        http = https[w]
+        if mode == "healthz":
+            resp = await http.get("/healthz")
+        else:
+            resp = await http.post("/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
+                                   headers=headers)
+        if resp.status_code != 200 or b'"errors"' in resp.content:
+            return resp.text[:300]
+        return ""
+
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    measure_from = start + warmup
+    end = measure_from + duration
+    counted = 0
+    total = 0
+
+    async def client(w: int) -> None:
+        nonlocal errors, first_error, counted, total
+        i = w * 997
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= end:
+                return
+            err = await call(w, ids[i % len(ids)])
+            i += 1
+            total += 1
+            t1 = time.perf_counter()
+            if t0 >= measure_from and t1 <= end:
+                lat.append((t1 - t0) * 1000)
+                counted += 1
+                if err:
+                    errors += 1
+                    first_error = first_error or err
+
+    try:
+        await asyncio.gather(*(client(w) for w in range(clients)))
+    finally:
+        for http in https:
+            await http.aclose()
+        if pool is not None:
+            await pool.close()
+    return Cell(mode, clients, counted, errors, duration, lat, first_error, total, time.process_time() - cpu0)
+
+
+def drive(spec: dict[str, Any]) -> Cell:
+    return asyncio.run(_drive(spec))
+
+
+# -- the server under test (this process) ---------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _cached_validation_extensions(settings: Any) -> list[Any]:
+    """The same request limits as ``schema.limits.extensions``, arranged so validation can be cached.
+
+    An experiment, not the project's code: strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter``
+    build a new validation-rule class per instance, and the schema builds new instances per request, so
+    no validation result can be reused. Here the rule classes are built once and parsing and validation
+    are cached (``ParserCache``, ``ValidationCache``; the cache key includes the rule set, so the
+    introspection gate's extra rule for anonymous callers still applies).
+    """
+    from strawberry.extensions import (
+        AddValidationRules,
+        MaskErrors,
+        MaxAliasesLimiter,
+        MaxTokensLimiter,
+        ParserCache,
+        QueryDepthLimiter,
+        ValidationCache,
+    )
+
+    from schema import limits
+
+    depth = QueryDepthLimiter(max_depth=settings.max_depth).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
+    out: list[Any] = [
+        lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),
+        lambda: AddValidationRules(depth), lambda: AddValidationRules(aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: limits.IntrospectionGate(settings.introspection),
+    ]
+    if not settings.development:
+        out.append(lambda: MaskErrors(should_mask_error=limits._unexpected,
+                                      error_message="Internal error; it has been logged."))
+    return out
+
+
+@asynccontextmanager
+async def serving(dsn: str, tmp: Path, *, cached_validation: bool = False,
+                  ) -> AsyncIterator[tuple[str, str, Any, asyncpg.Pool]]:
+    """uvicorn + the app on 127.0.0.1; yields (url, hiring-agency token, app, pool)."""
+    import uvicorn
+
+    from auth.dev_issuer import create_issuer_key, mint_token, write_public_jwks
+    from auth.tokens import TokenVerifier, TrustedIssuer
+    from registry.config import Settings
+    from registry.services import Services
+    from server import create_app
+
+    key = create_issuer_key(tmp / "issuer.jwk")
+    write_public_jwks(key, tmp / "jwks.json")
+    verifier = TokenVerifier([TrustedIssuer(ISSUER, tmp / "jwks.json", None, AUDIENCE)])
+    settings = Settings(data_dir=tmp, audience=AUDIENCE)
+    services = Services(ssn_key=secrets.token_bytes(32), verifier=verifier)
+    pool = await database.create_pool(dsn)
+    if cached_validation:
+        from schema import limits
+
+        original = limits.extensions
+        limits.extensions = _cached_validation_extensions
+        try:
+            app = create_app(settings, pool=pool, services=services)
+        finally:
+            limits.extensions = original
+    else:
+        app = create_app(settings, pool=pool, services=services)
+    token = mint_token(key, issuer=ISSUER, audience=AUDIENCE, subject="bench-hiring-user", role="hiring_agency",
+                       agency_ori=HIRING_ORI, ttl_seconds=24 * 3600)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+        if task.done():
+            task.result()
+    try:
+        yield f"http://127.0.0.1:{port}", token, app, pool
+    finally:
+        server.should_exit = True
+        await task
+        await pool.close()
+
+
+async def count_statements(dsn: str, app_factory: Any, token: str, oid: str) -> tuple[int, int]:
+    """SQL statements per lookup: through GraphQL (ASGI, a counting pool) and through ``raw_history``."""
+    import httpx
+
+    seen: list[str] = []
+
+    def ours(q: Any) -> None:
+        s = q.query.strip()
+        if not (s.startswith("SELECT pg_advisory_unlock_all") or "typeinfo_tree" in s or "'jit'" in s):
+            seen.append(s)
+
+    pool = await database.create_pool(dsn, min_size=1, max_size=4, on_query=ours)
+    try:
+        app = app_factory(pool)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client:
+            resp = await client.post("/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
+                                     headers={"Authorization": f"Bearer {token}"})
+            assert resp.status_code == 200 and not resp.json().get("errors"), resp.text[:500]
+        graphql = len(seen)
+        seen.clear()
+        await raw_history(pool, oid, HIRING_ORI)
+        return graphql, len(seen)
+    finally:
+        await pool.close()
+
+
+# -- 3. bulk publishing ---------------------------------------------------------------------------
+
+@dataclass
+class PublishResult:
+    label: str
+    events: int
+    seconds: float
+    sign_seconds: float
+    profile: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+def _record_payload(i: int, officer_id: str, rng: random.Random) -> dict[str, Any]:
+    day = date(2024, 1, 1) + timedelta(days=rng.randrange(600))
+    return {
+        "type": "record.published", "eventId": f"bench-rec-{i}", "publisher": "ca-post",
+        "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "sourceId": f"bench-rec-{i}", "subject": {"registryId": officer_id}, "kind": "DECERTIFICATION",
+        "state": "CA", "reasonCategory": rng.choice(REASONS), "actionDate": day.isoformat(),
+        "narrative": NARRATIVE.format(day=day.isoformat(), what=rng.choice(WHAT), case=f"CA-{i}"),
+        "caseReference": f"CA-POST-{i}", "status": "FINAL", "fairProcessAttested": True,
+    }
+
+
+def _cert_payload(i: int, off: Officer) -> dict[str, Any]:
+    p = off.person
+    name = {"givenName": p.given, "familyName": p.family}
+    if p.middle:
+        name["middleName"] = p.middle
+    if p.suffix:
+        name["suffix"] = p.suffix
+    return {
+        "type": "certification.issued", "eventId": f"bench-cert-{i}", "publisher": "ca-post",
+        "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "sourceId": f"bench-cert-{i}", "subject": {"name": name, "dateOfBirth": p.dob.isoformat()},
+        "state": "CA", "number": f"B{i:08d}", "kind": "PEACE_OFFICER", "status": "ACTIVE", "issuedOn": "2024-03-01",
+    }
+
+
+def _by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own (tottime) seconds grouped by top-level package; the event loop's poll is 'waiting for PostgreSQL'."""
+    totals: dict[str, float] = defaultdict(float)
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in raw.items():
+        if "poll" in func and ("epoll" in func or "select" in func):
+            group = "idle in epoll: waiting for PostgreSQL"
+        elif "Ed25519" in func or "ed25519" in func:
+            group = "Ed25519 verify (cryptography, C)"
+        elif filename == "~" and ("send" in func or "recv" in func):
+            group = "socket send/recv"
+        elif filename == "~":
+            group = "other C built-ins"
+        elif "site-packages/" in filename:
+            group = filename.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+        elif filename.startswith("<") or "/lib/python3" in filename:
+            group = "python stdlib (asyncio, json...)"
+        else:
+            rel = os.path.relpath(filename, Path(__file__).resolve().parent.parent)
+            group = rel.split("/")[0].removesuffix(".py") if not rel.startswith("..") else "other"
+        totals[group] += tt
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+async def _publish_batches(conn: asyncpg.Connection, jws: Sequence[str], ssn_key: bytes,
+                           profile: bool = False) -> tuple[float, list[tuple[str, float]], int]:
+    """Publish in batches of 500; returns (seconds, profile by package, SQL statements sent if profiled)."""
+    from auth.principal import Principal, Role
+    from publishing.apply import Publisher, Submission
+
+    caller = Principal(role=Role.PUBLISHER, subject="bench-loader", publisher_id="ca-post")
+    prof = cProfile.Profile() if profile else None
+    statements: list[str] = []
+
+    def log(q: Any) -> None:
+        statements.append(q.query)
+
+    if profile:
+        conn.add_query_logger(log)
+    t0 = time.perf_counter()
+    if prof is not None:
+        prof.enable()
+    for i in range(0, len(jws), BATCH):
+        result = await Publisher(conn, caller, ssn_key).run([Submission(j) for j in jws[i:i + BATCH]], dry_run=False)
+        if not result.committed:
+            bad = next(o for o in result.outcomes if o.status == "REJECTED")
+            raise RuntimeError(f"batch rejected: {bad.code}: {bad.message}")
+    if prof is not None:
+        prof.disable()
+        conn.remove_query_logger(log)
+    seconds = time.perf_counter() - t0
+    groups = _by_package(pstats.Stats(prof, stream=io.StringIO())) if prof is not None else []
+    return seconds, groups, len(statements)
+
+
+async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs: int, seed: int,
+                       ) -> tuple[list[PublishResult], float, list[tuple[str, float]]]:
+    from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
+    from store import publishers
+
+    rng = random.Random(f"{seed}/publish")
+    key = generate_ed25519_jwk("ca-post-bench-1")
+    ssn_key = secrets.token_bytes(32)
+    results: list[PublishResult] = []
+    pool = await database.create_pool(dsn, min_size=1, max_size=1)  # the server's type codecs
+    conn = await pool.acquire()
+    try:
+        await publishers.add_key(conn, "ca-post", "ca-post-bench-1", public_jwk_dict(key), KEYS_VALID_FROM)
+        payloads = [_record_payload(i, targets[i % len(targets)], rng) for i in range(n_records + BATCH)]
+        t0 = time.perf_counter()
+        signed = [sign_event(p, key, "ca-post-bench-1") for p in payloads]
+        sign_s = (time.perf_counter() - t0) * n_records / len(payloads)
+        seconds, _, _ = await _publish_batches(conn, signed[:n_records], ssn_key)
+        results.append(PublishResult("record.published by registry ID", n_records, seconds, sign_s))
+        # One more batch under the profiler (not counted above).
+        _, profile, statements = await _publish_batches(conn, signed[n_records:], ssn_key, profile=True)
+        profile.insert(0, ("SQL statements per event", statements / BATCH))
+
+        newcomers = list(generate(PopulationConfig(officers=n_certs, seed=seed + 1)))
+        cert_payloads = [_cert_payload(i, off) for i, off in enumerate(newcomers)]
+        t0 = time.perf_counter()
+        signed_certs = [sign_event(p, key, "ca-post-bench-1") for p in cert_payloads]
+        sign_c = time.perf_counter() - t0
+        seconds, _, _ = await _publish_batches(conn, signed_certs, ssn_key)
+        results.append(PublishResult("certification.issued by name + DOB (identity match)", n_certs, seconds,
+                                     sign_c))
+
+        # The same record rows, plainly: COPY into misconduct_records and their history.
+        rows = [(_id("REC", rng), targets[i % len(targets)], "ca-post", f"copy-rec-{i}", p["kind"], "CA",
+                 p["reasonCategory"], date.fromisoformat(p["actionDate"]), p["narrative"], p["caseReference"],
+                 "FINAL", True) for i, p in enumerate(payloads[:n_records])]
+        hist = [(r[0], None, "FINAL", True, None) for r in rows]
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), BATCH):
+            async with conn.transaction():
+                await conn.copy_records_to_table("misconduct_records", records=rows[i:i + BATCH],
+                                                 columns=COLUMNS["misconduct_records"])
+                await conn.copy_records_to_table("record_status_history", records=hist[i:i + BATCH],
+                                                 columns=COLUMNS["record_status_history"])
+        copy_s = time.perf_counter() - t0
+    finally:
+        await pool.release(conn)
+        await pool.close()
+    return results, copy_s, profile
+
+
+# -- reporting and main ---------------------------------------------------------------------------
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            + " |" for r in rows]
+    return "\n".join([line, sep, *body])
+
+
+async def run(args: argparse.Namespace) -> int:
+    from server import create_app
+
+    clients = [int(c) for c in args.clients.split(",")]
+    spawn = get_context("spawn")
+    rss: dict[str, dict[str, float]] = {"start": _rss()}
+    load_before = loadavg()
+    async with scratch_database() as dsn:
+        loop = asyncio.get_running_loop()
+        print(f"Loading {args.officers:,} officers by COPY...", file=sys.stderr)
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
+            info = await loop.run_in_executor(ex, load_in_child, dsn, args.officers, args.seed)
+        counts = info["counts"]
+        print(f"Loaded in {info['seconds']:.0f} s (COPY {info['copy_seconds']:.0f} s): {counts}; "
+              f"database {info['db_mb']:,.0f} MB.", file=sys.stderr)
+
+        cells: list[Cell] = []
+        stmts = (0, 0)
+        with tempfile.TemporaryDirectory(prefix="api-bench-") as tmpdir, \
+                ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
+            rss["before server"] = _rss()
+            variants = [False, True] if args.proposed else [False]
+            for cached in variants:
+                async with serving(dsn, Path(tmpdir), cached_validation=cached) as (url, token, app, _pool):
+                    if not cached:
+                        rss["server started"] = _rss()
+                        state = app.state.registry
+                        stmts = await count_statements(
+                            dsn, lambda p, st=state: create_app(st.settings, pool=p, services=st.services),
+                            token, info["lookups"][0])
+                    base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
+                            "warmup": args.warmup, "duration": args.duration}
+                    if cached:
+                        plan = [("graphql+cache", c) for c in clients]
+                    else:
+                        plan = [("healthz", max(clients))] + [(m, c) for c in clients for m in ("graphql", "raw")]
+                    for mode, c in plan:
+                        print(f"  {mode} x{c} clients...", file=sys.stderr)
+                        cpu0 = time.process_time()
+                        cell = await loop.run_in_executor(
+                            ex, drive, {**base, "mode": "graphql" if mode == "graphql+cache" else mode, "clients": c})
+                        cell.mode = mode
+                        cell.server_cpu_s = time.process_time() - cpu0
+                        if cell.errors:
+                            print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+                        cells.append(cell)
+                    if not cached:
+                        rss["after load"] = _rss()
+
+        print(f"Bulk publishing {args.publish:,} signed records and {args.certs:,} certifications...",
+              file=sys.stderr)
+        published, copy_s, profile = await bulk_publish(dsn, info["publish_targets"], args.publish, args.certs,
+                                                        args.seed)
+
+    args.load = f"{load_before} at the start, {loadavg()} at the end"
+    _print_report(args, info, stmts, cells, published, copy_s, profile, rss)
+    return 0
+
+
+def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[int, int], cells: list[Cell],
+                  published: list[PublishResult], copy_s: float, profile: list[tuple[str, float]],
+                  rss: dict[str, dict[str, float]]) -> None:
+    counts = info["counts"]
+    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded (pgserver)"
+    print(f"\nMachine: {os.cpu_count()} cores, load average {args.load}; PostgreSQL: {where}"
+          f"; population {args.officers:,} officers (seed {args.seed}), database {info['db_mb']:,.0f} MB; "
+          f"loaded by COPY in {info['seconds']:.0f} s ({counts.get('keys', 0):,} blocking keys, "
+          f"{counts.get('records', 0):,} misconduct records).")
+    print(f"Lookup: the officer history query (names, certifications, employment, records with status history, "
+          f"publisher and agency names) as a hiring agency; SQL statements per lookup: GraphQL {stmts[0]}, "
+          f"raw {stmts[1]}"
+          f" (both include the query-log insert). {args.duration:.0f} s per cell after {args.warmup:.0f} s warm-up.\n")
+    by = {(c.mode, c.clients): c for c in cells}
+    labels = {"graphql": "GraphQL over HTTP", "graphql+cache": "GraphQL, validation cached (proposed)",
+              "raw": "raw asyncpg (store functions)"}
+    rows = []
+    for c in sorted({c.clients for c in cells if c.mode != "healthz"}):
+        raw = by[("raw", c)]
+        for mode in ("graphql", "graphql+cache", "raw"):
+            cell = by.get((mode, c))
+            if cell is None:
+                continue
+            cpu = (cell.server_cpu_s if mode != "raw" else cell.client_cpu_s) / max(cell.total, 1) * 1000
+            rows.append([str(c), labels[mode], f"{cell.rate:,.0f}", f"{cell.pct(50):.1f}", f"{cell.pct(99):.1f}",
+                         f"{cell.rate / raw.rate:.0%}", f"{cpu:.1f}", str(cell.errors)])
+    print(_table(("clients", "path", "req/s", "p50 ms", "p99 ms", "vs raw", "app CPU ms/req", "errors"), rows))
+    print("(app CPU: this server process per request for GraphQL; the load-generator process, which is the "
+          "application, for raw asyncpg.)")
+    h = next(c for c in cells if c.mode == "healthz")
+    server_ms, client_ms = (h.server_cpu_s / max(h.total, 1) * 1000, h.client_cpu_s / max(h.total, 1) * 1000)
+    print(f"\nHTTP floor: GET /healthz with {h.clients} clients: {h.rate:,.0f} req/s, p50 {h.pct(50):.1f} ms, "
+          f"p99 {h.pct(99):.1f} ms (uvicorn + httpx, no database, no GraphQL; server CPU {server_ms:.2f} ms/req, "
+          f"client CPU {client_ms:.2f} ms/req).")
+    eight = by.get(("graphql", 8))
+    if eight is not None:
+        ratio = eight.rate / by[("raw", 8)].rate
+        print(f"Targets at 8 clients: GraphQL/raw {ratio:.0%} (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'}), "
+              f"p99 {eight.pct(99):.1f} ms (target < 25 ms: {'met' if eight.pct(99) < 25 else 'MISSED'}).")
+    cached8 = by.get(("graphql+cache", 8))
+    if cached8 is not None:
+        print(f"With validation cached (not in the code): GraphQL/raw {cached8.rate / by[('raw', 8)].rate:.0%}, "
+              f"p99 {cached8.pct(99):.1f} ms.")
+
+    print("\nBulk publishing (batches of 500, one transaction each):\n")
+    copy_rate = args.publish / copy_s
+    prow = [[p.label, f"{p.events:,}", f"{p.seconds:.1f}", f"{p.rate:,.0f}", f"{p.rate / copy_rate:.1%}",
+             f"{p.events / p.sign_seconds:,.0f}"] for p in published]
+    prow.append(["plain COPY of the same record rows (+ history rows)", f"{args.publish:,}", f"{copy_s:.2f}",
+                 f"{copy_rate:,.0f}", "100%", "-"])
+    print(_table(("path", "events", "seconds", "per second", "vs COPY", "signing/s (publisher side)"), prow))
+    rate = published[0].rate
+    print(f"Target: >= 3,000 signed records/s: {'met' if rate >= 3000 else 'MISSED'} ({rate:,.0f}/s).")
+    (_, per_event), groups = profile[0], profile[1:]
+    total = sum(s for _, s in groups) or 1.0
+    print(f"\nWhere a batch of 500 record.published spends its time ({per_event:.0f} SQL statements per event; "
+          f"cProfile own time by package, {total / BATCH * 1000:.2f} ms per event under the profiler):\n")
+    print(_table(("package", "seconds", "share"), [[g, f"{s:.3f}", f"{s / total:.0%}"] for g, s in groups[:10]]))
+
+    print("\nServer process memory (VmRSS / VmHWM, MB):\n")
+    print(_table(("moment", "RSS", "peak"), [[k, f"{v['VmRSS']:,.0f}", f"{v['VmHWM']:,.0f}"] for k, v in rss.items()]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.api_baseline", description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--officers", type=int, default=100_000, help="population to load (default 100,000; 10^6 works)")
+    ap.add_argument("--duration", type=float, default=10.0, help="measured seconds per cell (default 10)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each cell (default 2)")
+    ap.add_argument("--clients", default="1,8,64", help="concurrent clients (default 1,8,64)")
+    ap.add_argument("--publish", type=int, default=5_000, help="signed record.published events (default 5,000)")
+    ap.add_argument("--certs", type=int, default=1_000, help="signed certification.issued by name (default 1,000)")
+    ap.add_argument("--seed", type=int, default=PopulationConfig.seed)
+    ap.add_argument("--no-proposed", dest="proposed", action="store_false",
+                    help="skip the GraphQL run with validation cached (an experiment on the side)")
+    args = ap.parse_args(argv)
+    if args.publish % BATCH or args.certs % BATCH:
+        ap.error(f"--publish and --certs must be multiples of {BATCH}")
+    os.environ.setdefault("REGISTRY_CHECKPOINT_SECONDS", "10")
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

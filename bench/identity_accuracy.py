@@ -1,0 +1,403 @@
+"""Identity resolution accuracy on a synthetic national population (issue 5, deliverable 2).
+
+    python -m bench.identity_accuracy [--officers 1000000] [--queries 20000] [--negatives 5000] [--seed N]
+
+Builds the population of ``bench.population`` and an in-memory blocking index (key -> officer
+indexes) with exactly ``identity.blocking_keys`` over each officer's names and date of birth, as
+the registry stores them. Each query (a noisy re-entry of a registered officer by another state,
+or a stranger who resembles one) is looked up the way ``publishing.matching`` does it on the
+database: ``identity.query_keys``, candidates = officers sharing any key, ordered by the number of
+shared keys then officer ID, at most ``CANDIDATE_LIMIT`` (300), ranked by ``identity.rank``. An
+automatic link is made when exactly one candidate is ``strong``; the query carries the new state's
+certification number as a publisher's ``certification.issued`` would.
+
+Reported, per noise kind: how often the true person shares a key (blocked), survives the 300 cap,
+is ranked first (recall@1) or in the first five (recall@5); automatic links, correct and false.
+For strangers (who are not registered): false links. Then block sizes and throughput.
+Queries are scored in ``--workers`` forked processes sharing the index (copy-on-write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import math
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import identity
+from bench.population import Officer, PopulationConfig, ReEntry, Stranger, generate
+from identity import Candidate, NameParts, Query
+from publishing.matching import CANDIDATE_LIMIT
+
+TARGET_RECALL5 = 0.99
+TARGET_PRECISION = 0.999
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    officer_id: str
+    names: tuple[NameParts, ...]
+    dob: date
+    state: str
+    cert: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    truth: int  # officer index, or -1 for a stranger
+    kind: str
+    detail: str
+    group: str  # "twin", "common" or ""
+    names: tuple[NameParts, ...]
+    dob: date
+    state: str
+    cert: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: str
+    detail: str
+    group: str
+    positive: bool
+    blocked: bool  # the true person shares a key with the query
+    in_cap: bool  # ... and is among the candidates kept
+    position: int  # rank of the true person (0 = first), -1 when absent
+    linked: bool
+    link_correct: bool
+    strong_count: int
+    block: int  # distinct officers sharing a key
+    top_score: float
+    seconds: float
+    miss: str  # an explanation for a recall@5 miss (empty otherwise)
+
+
+# Filled in the parent before forking; the workers read them copy-on-write.
+_INDEX: dict[str, list[int]] = {}
+_STORED: list[_Stored] = []
+_LIMIT = CANDIDATE_LIMIT
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _candidate(i: int) -> Candidate:
+    s = _STORED[i]
+    return Candidate(officer_id=s.officer_id, names=list(s.names), dob=s.dob,
+                     cert_numbers=frozenset({(s.state, s.cert)}))
+
+
+def _top(counts: Counter[int], limit: int) -> list[int]:
+    """``ORDER BY count(*) DESC, officer_id LIMIT limit`` over the shared-key counts."""
+    if len(counts) <= limit:
+        return list(counts)
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for i, c in counts.items():
+        by_count[c].append(i)
+    out: list[int] = []
+    for c in sorted(by_count, reverse=True):
+        bucket = by_count[c]
+        if len(out) + len(bucket) <= limit:
+            out.extend(bucket)
+        else:
+            bucket.sort(key=lambda i: _STORED[i].officer_id)
+            out.extend(bucket[: limit - len(out)])
+            break
+    return out
+
+
+def _explain(job: _Job, ranked: Sequence[identity.Match], blocked: bool, in_cap: bool, block: int,
+             position: int) -> str:
+    if not blocked:
+        return "no shared blocking key"
+    if not in_cap:
+        return f"cut by the {_LIMIT}-candidate cap (block of {block})"
+    truth = _STORED[job.truth].officer_id
+    mine = next(m for m in ranked if m.officer_id == truth)
+    top = ranked[0]
+    return (f"ranked {position + 1} with {mine.score:.3f} ({'; '.join(mine.reasons)} | but {'; '.join(mine.conflicts)})"
+            f"; first {top.officer_id} {top.score:.3f} ({'; '.join(top.reasons)})")
+
+
+def _evaluate(job: _Job) -> Outcome:
+    t0 = time.perf_counter()
+    keys = identity.query_keys(list(job.names), job.dob)
+    counts: Counter[int] = Counter()
+    for k in keys:
+        posting = _INDEX.get(k)
+        if posting:
+            counts.update(posting)
+    chosen = _top(counts, _LIMIT)
+    query = Query(names=list(job.names), dob=job.dob, state=job.state, cert_number=job.cert)
+    ranked = identity.rank(query, [_candidate(i) for i in chosen])
+    seconds = time.perf_counter() - t0
+    strong = [m for m in ranked if m.strong]
+    linked = strong[0].officer_id if len(strong) == 1 else None
+    positive = job.truth >= 0
+    truth_id = _STORED[job.truth].officer_id if positive else None
+    position = next((p for p, m in enumerate(ranked) if m.officer_id == truth_id), -1) if positive else -1
+    blocked = positive and job.truth in counts
+    in_cap = positive and job.truth in set(chosen)
+    miss = ""
+    if positive and not 0 <= position < 5:
+        miss = _explain(job, ranked, blocked, in_cap, len(counts), position)
+    return Outcome(job.kind, job.detail, job.group, positive, blocked, in_cap, position, linked is not None,
+                   linked is not None and linked == truth_id, len(strong), len(counts),
+                   ranked[0].score if ranked else 0.0, seconds, miss)
+
+
+def _evaluate_chunk(jobs: list[_Job]) -> list[Outcome]:
+    return [_evaluate(j) for j in jobs]
+
+
+# -- building -------------------------------------------------------------------------------------
+
+@dataclass
+class Built:
+    officers: int
+    postings: int
+    build_seconds: float
+    key_seconds: float
+    rss_before: float
+    rss_after: float
+    jobs: list[_Job]
+
+
+def _group(off: Officer) -> str:
+    return "twin" if off.twin_id else ("common" if off.common else "")
+
+
+def _job_for_reentry(off: Officer, r: ReEntry) -> _Job:
+    return _Job(off.index, r.kind, r.detail, _group(off), r.names, r.dob, r.state, r.cert_number)
+
+
+def _job_for_stranger(off: Officer, s: Stranger) -> _Job:
+    return _Job(-1, s.kind, s.kind, "", s.names, s.dob, s.state, s.cert_number)
+
+
+def build(cfg: PopulationConfig, queries: int, negatives: int) -> Built:
+    """Stream the population into the global index; keep the first queries and strangers."""
+    rss_before = _rss_mb()
+    positives: list[_Job] = []
+    strangers: list[_Job] = []
+    index = _INDEX
+    index.clear()
+    _STORED.clear()
+    postings = 0
+    key_seconds = 0.0
+    t0 = time.perf_counter()
+    for off in generate(cfg):
+        names = off.names
+        _STORED.append(_Stored(off.officer_id, names, off.person.dob, off.state, off.cert_number))
+        k0 = time.perf_counter()
+        keys = identity.blocking_keys(list(names), off.person.dob)
+        key_seconds += time.perf_counter() - k0
+        postings += len(keys)
+        for key in keys:
+            posting = index.get(key)
+            if posting is None:
+                index[key] = [off.index]
+            else:
+                posting.append(off.index)
+        if off.reentry is not None and len(positives) < queries:
+            positives.append(_job_for_reentry(off, off.reentry))
+        if off.stranger is not None and len(strangers) < negatives:
+            strangers.append(_job_for_stranger(off, off.stranger))
+    build_seconds = time.perf_counter() - t0
+    return Built(len(_STORED), postings, build_seconds, key_seconds, rss_before, _rss_mb(), positives + strangers)
+
+
+def run(jobs: list[_Job], workers: int) -> tuple[list[Outcome], float]:
+    t0 = time.perf_counter()
+    chunks = [jobs[i:i + 200] for i in range(0, len(jobs), 200)]
+    if workers <= 1:
+        results = [o for c in chunks for o in _evaluate_chunk(c)]
+    else:
+        gc.freeze()  # keep the collector from touching (and so copying) the shared index pages
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = [o for part in pool.imap(_evaluate_chunk, chunks) for o in part]
+        gc.unfreeze()
+    return results, time.perf_counter() - t0
+
+
+# -- reporting ------------------------------------------------------------------------------------
+
+def _pct(n: int, d: int) -> str:
+    return f"{100 * n / d:.2f}" if d else "-"
+
+
+def _ratio(n: int, d: int) -> str:
+    return f"{n / d:.4f}" if d else "-"
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def _positive_rows(outcomes: Iterable[Outcome], key: str) -> list[list[str]]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        groups[getattr(o, key)].append(o)
+    rows = []
+    for name in sorted(groups, key=lambda g: (-len(groups[g]), g)):
+        os_ = groups[name]
+        n = len(os_)
+        links = sum(o.linked for o in os_)
+        correct = sum(o.link_correct for o in os_)
+        rows.append([
+            name or "(other)", str(n), _pct(sum(o.blocked for o in os_), n), _pct(sum(o.in_cap for o in os_), n),
+            _ratio(sum(o.position == 0 for o in os_), n), _ratio(sum(0 <= o.position < 5 for o in os_), n),
+            str(links), _ratio(correct, n), str(links - correct), str(sum(o.strong_count > 1 for o in os_)),
+        ])
+    return rows
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            + " |" for r in rows]
+    return "\n".join([line, sep, *body])
+
+
+_POS_HEADER = ("noise kind", "n", "blocked %", "in cap %", "recall@1", "recall@5", "links", "link recall",
+               "false links", ">1 strong")
+
+
+def report(built: Built, outcomes: list[Outcome], seconds: float, workers: int, examples: int) -> bool:
+    pos = [o for o in outcomes if o.positive]
+    neg = [o for o in outcomes if not o.positive]
+    print(f"\nMachine: {os.cpu_count()} cores, load average {_loadavg()}.")
+    print(f"Population: {built.officers:,} officers, {built.postings:,} blocking keys stored "
+          f"({built.postings / built.officers:.1f} per officer, {len(_INDEX):,} distinct); "
+          f"built in {built.build_seconds:.0f} s ({built.officers / built.build_seconds:,.0f} officers/s, "
+          f"of which identity.blocking_keys {built.key_seconds:.0f} s); "
+          f"RSS {built.rss_before:,.0f} -> {built.rss_after:,.0f} MB.")
+    print(f"Queries: {len(pos):,} re-entries, {len(neg):,} strangers; candidate cap {_LIMIT}.\n")
+
+    print("Re-entries of registered officers, by noise kind:\n")
+    rows = _positive_rows(pos, "kind")
+    print(_table(_POS_HEADER, rows))
+    two = [o for o in pos if o.kind == "two_noises"]
+    if two:
+        print("\nTwo noises at once, by pair:\n")
+        print(_table(_POS_HEADER, _positive_rows(two, "detail")))
+    print("\nRe-entries of hard cases (the true officer has a registered twin / a very common name):\n")
+    print(_table(_POS_HEADER, _positive_rows([o for o in pos if o.group], "group")))
+
+    print("\nStrangers (not registered; any automatic link is false):\n")
+    nrows = []
+    for kind in sorted({o.kind for o in neg}):
+        os_ = [o for o in neg if o.kind == kind]
+        nrows.append([kind, str(len(os_)), str(sum(o.linked for o in os_)), str(sum(o.strong_count > 1 for o in os_)),
+                      _pct(sum(o.top_score >= 0.9 for o in os_), len(os_))])
+    print(_table(("stranger kind", "n", "false links", ">1 strong", "top-1 score >= 0.9 %"), nrows))
+
+    links = sum(o.linked for o in outcomes)
+    correct = sum(o.link_correct for o in outcomes)
+    false = links - correct
+    recall5 = sum(0 <= o.position < 5 for o in pos) / len(pos) if pos else float("nan")
+    recall1 = sum(o.position == 0 for o in pos) / len(pos) if pos else float("nan")
+    precision = correct / links if links else float("nan")
+    # 95 % upper bound on the false-link rate when no false link is seen: the "rule of three".
+    bound = (3 / links) if links and not false else None
+    print("\nSummary:\n")
+    summary = [
+        ["search recall@1 (re-entries)", f"{recall1:.4f}", ""],
+        ["search recall@5 (re-entries)", f"{recall5:.4f}", f">= {TARGET_RECALL5}"],
+        ["automatic links made", str(links), ""],
+        ["automatic-link precision", f"{precision:.5f}" + (f" (95% >= {1 - bound:.5f})" if bound else ""),
+         f">= {TARGET_PRECISION}"],
+        ["automatic-link recall (re-entries)", _ratio(sum(o.link_correct for o in pos), len(pos)), ""],
+        ["false links (re-entry linked to someone else)", str(sum(o.linked and not o.link_correct for o in pos)), ""],
+        ["false links (strangers)", str(sum(o.linked for o in neg)), ""],
+    ]
+    print(_table(("metric", "value", "target"), summary))
+
+    blocks = [o.block for o in outcomes]
+    latency = [o.seconds * 1000 for o in outcomes]
+    biggest = sorted(((len(v), k) for k, v in _INDEX.items()), reverse=True)[:5]
+    print("\nBlocks and throughput:\n")
+    print(_table(("measure", "value"), [
+        ["officers sharing a key with a query: p50 / p90 / p99 / max",
+         f"{_quantile(blocks, .5):.0f} / {_quantile(blocks, .9):.0f} / {_quantile(blocks, .99):.0f} / {max(blocks)}"],
+        [f"queries with more than {_LIMIT} such officers", _pct(sum(b > _LIMIT for b in blocks), len(blocks)) + " %"],
+        ["largest stored blocks", ", ".join(f"{k} ({n})" for n, k in biggest)],
+        ["per query (keys + candidates + rank), mean / p99 ms",
+         f"{statistics.fmean(latency):.1f} / {_quantile(latency, .99):.1f}"],
+        [f"throughput, {workers} worker(s)", f"{len(outcomes) / seconds:,.0f} queries/s ({seconds:.0f} s)"],
+        ["peak RSS of this process", f"{_peak_mb():,.0f} MB"],
+    ]))
+
+    if examples:
+        misses = [o for o in pos if o.miss]
+        by_kind: dict[str, list[Outcome]] = defaultdict(list)
+        for o in misses:
+            by_kind[o.kind].append(o)
+        if by_kind:
+            print("\nWhy recall@5 was missed (first examples per kind):")
+            for kind, os_ in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
+                reasons = Counter(o.miss.split(" (")[0] if not o.miss.startswith("ranked") else "ranked below 5"
+                                  for o in os_)
+                print(f"- {kind}: {len(os_)} misses: " + ", ".join(f"{r} x{n}" for r, n in reasons.most_common()))
+                for o in itertools.islice(os_, examples):
+                    print(f"    {o.detail}: {o.miss}")
+    met = recall5 >= TARGET_RECALL5 and (math.isnan(precision) or precision >= TARGET_PRECISION)
+    print(f"\nTargets: recall@5 {'met' if recall5 >= TARGET_RECALL5 else 'MISSED'}, automatic-link precision "
+          f"{'met' if math.isnan(precision) or precision >= TARGET_PRECISION else 'MISSED'}.")
+    return met
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.identity_accuracy", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--officers", type=int, default=1_000_000, help="registered population (default 10^6)")
+    ap.add_argument("--queries", type=int, default=20_000, help="noisy re-entries to look up (default 20,000)")
+    ap.add_argument("--negatives", type=int, default=5_000, help="strangers to look up (default 5,000)")
+    ap.add_argument("--seed", type=int, default=PopulationConfig.seed)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--examples", type=int, default=3, help="explained misses to print per noise kind")
+    args = ap.parse_args(argv)
+
+    cfg = PopulationConfig(officers=args.officers, seed=args.seed)
+    print(f"Generating {cfg.officers:,} officers (seed {cfg.seed}) and indexing them "
+          f"(blocking scheme v{identity.BLOCKING_SCHEME_VERSION})...", file=sys.stderr)
+    built = build(cfg, args.queries, args.negatives)
+    print(f"Scoring {len(built.jobs):,} queries on {args.workers} worker(s)...", file=sys.stderr)
+    outcomes, seconds = run(built.jobs, args.workers)
+    met = report(built, outcomes, seconds, args.workers, args.examples)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Called by ``publishing.apply`` inside the publish transaction: write each enrollee's notice and
+its webhook outbox rows, so they commit (or roll back) with the event that caused them.
+
+A record notice is written for an enrollee when the record *becomes visible* to it
+(``record.visible``: for a hiring agency, once FINAL with fair process attested), *changes while
+visible* (``record.changed``), or *stops being visible* (``record.withdrawn``: overturned,
+rescinded, expunged -- the notice then names only the record, so the enrollee can drop its copy).
+A certification notice is written when an enrolled officer's certification is issued or changes
+status or expiry, with the full certification where the enrollee may read it and the status only
+(as ``verifyCertification`` shows it) otherwise. Visibility and content come from ``auth.policy``
+for the enrollee's principal; each notice with officer data is a disclosure and goes to the
+officer's query log with the purpose CONTINUOUS_MONITORING.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from monitoring import payloads
+from monitoring.owners import Owner
+from registry import ids
+from store import monitoring as store
+from store import officers, outbox, querylog, records
+from store.models import CertificationRow, RecordRow
+
+CHANNEL = "registry_monitoring"
+PURPOSE = "CONTINUOUS_MONITORING"
+
+
+def new_webhook_id() -> str:
+    return "msg_" + secrets.token_urlsafe(18).replace("-", "A").replace("_", "B")
+
+
+def envelope(type_: str, occurred_at: datetime, data: dict[str, Any]) -> str:
+    """The webhook body (Standard Webhooks shape), serialized once: these exact bytes are signed and sent."""
+    stamp = occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": type_, "timestamp": stamp, "data": data}, separators=(",", ":"), sort_keys=True)
+
+
+async def on_record(conn: asyncpg.Connection, officer_id: str, record_id: str, before: RecordRow | None,
+                    event_type: str) -> None:
+    """After a record was published or changed (``before`` is None for a new record)."""
+    enrollments = await store.enrollments_of_officer(conn, officer_id)
+    if not enrollments:
+        return
+    after = (await records.by_ids(conn, [record_id]))[0]
+    assert after is not None
+    officer_row = (await officers.by_ids(conn, [after.officer_id]))[0]
+    notices = []
+    for enr in enrollments:
+        owner = Owner.of(enr.owner_kind, enr.owner_id)
+        who = owner.principal(enr.created_by)
+        was, now = payloads.record_visible(who, before), payloads.record_visible(who, after)
+        data: dict[str, Any]
+        if now:
+            type_ = "record.changed" if was else "record.visible"
+            data = {"record": payloads.record(who, after)}
+        elif was:
+            type_, data = "record.withdrawn", {"record": {"id": after.id}}
+        else:
+            continue
+        data["officer"] = payloads.officer(who, officer_row) if officer_row else None
+        data["cause"] = event_type
+        disclosed = {"MisconductRecord": [after.id]} if now else {}
+        notices.append((enr, owner, type_, data, disclosed))
+    await _write(conn, after.officer_id, notices)
+
+
+async def on_certification(conn: asyncpg.Connection, officer_id: str, cert_id: str, before: CertificationRow | None,
+                           event_type: str) -> None:
+    """After a certification was issued (``before`` None) or its status changed."""
+    enrollments = await store.enrollments_of_officer(conn, officer_id)
+    if not enrollments:
+        return
+    after = await store.certification(conn, cert_id)
+    assert after is not None
+    if before is not None and (before.status, before.expires_on) == (after.status, after.expires_on):
+        return  # nothing a monitor watches has changed (e.g. only the reason text)
+    officer_row = (await officers.by_ids(conn, [after.officer_id]))[0]
+    publisher_ids = officer_row.publisher_ids if officer_row else frozenset()
+    type_ = "certification.issued" if before is None else "certification.status_changed"
+    notices = []
+    for enr in enrollments:
+        owner = Owner.of(enr.owner_kind, enr.owner_id)
+        who = owner.principal(enr.created_by)
+        cert = payloads.certification(who, after, publisher_ids, before.status if before else None)
+        if cert is None:
+            continue
+        data: dict[str, Any] = {"certification": cert, "cause": event_type}
+        data["officer"] = payloads.officer(who, officer_row) if officer_row else None
+        notices.append((enr, owner, type_, data, {"Certification": [after.id]}))
+    await _write(conn, after.officer_id, notices)
+
+
+async def _write(conn: asyncpg.Connection, officer_id: str,
+                 notices: list[tuple[store.EnrollmentRow, Owner, str, dict[str, Any], dict[str, list[str]]]]) -> None:
+    if not notices:
+        return
+    await store.lock_notices(conn)
+    now = datetime.now(UTC)
+    deliveries: list[tuple[str, str, int | None, str, str, str, str, str]] = []
+    disclosures = []
+    for enr, owner, type_, data, disclosed in notices:
+        webhook_id = new_webhook_id()
+        data = {"noticeId": webhook_id, "enrollmentId": enr.id, "officerId": officer_id, **data}
+        notice_pk = await store.add_notice(conn, webhook_id, owner.kind, owner.id, enr.id, officer_id, type_, data)
+        body = envelope(type_, now, data)
+        for ep in await store.endpoints_of(conn, owner.kind, owner.id, active_only=True):
+            deliveries.append((ids.new_id("DLV"), webhook_id, notice_pk, ep.id, owner.kind, owner.id, type_, body))
+        if disclosed:
+            role = owner.principal().role.value
+            disclosures.append((officer_id, role, enr.created_by, owner.id, PURPOSE, disclosed))
+        await store.notify(conn, CHANNEL, owner.channel_key)
+    if deliveries:
+        await outbox.enqueue(conn, deliveries)
+    if disclosures:
+        await querylog.append_many(conn, disclosures)

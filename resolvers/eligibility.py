@@ -1,0 +1,142 @@
+"""Discretionary-grant eligibility (EO 13929 Sec. 2(b) and 3(d)), computed from the registry's data.
+
+For an agency and a reporting period (a calendar year) both must hold:
+
+1. **Credential**: on at least one day of the period the agency had a credential that was APPLIED,
+   IN_PROCESS or GRANTED (and not past its expiry) from a credentialing body that the Attorney General
+   had certified *on that same day* ("sought or holds a credential from a body certified at that time").
+2. **Submission of its Sec. 3(b) information**: at least one misconduct record naming the agency with an
+   action date in the period (whoever published it — the agency or its state's POST board — and whatever
+   its due-process status), or an explicit signed ``reporting.nothing_to_report`` attestation for the
+   period by the agency's own publisher or its state's POST board.
+
+Each result lists its reasons in words. Reasons are public, so they never say *how* the information was
+submitted (records or attestation) nor how many records there were: that would disclose the existence of
+records still in due process. Those details are auditor-only fields (``auth.policy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import asyncpg
+
+from publishing.accreditation import certified_periods, credential_periods
+from registry.errors import BadInput
+from store import accreditation as store
+from store import publishers
+from store.accreditation import AttestationRow, CredentialRow
+from store.models import AgencyRow, row_to
+
+FIRST_YEAR, LAST_YEAR = 1900, 9999
+_RANK = {"GRANTED": 0, "IN_PROCESS": 1, "APPLIED": 2}
+_WORDS = {"GRANTED": "held a GRANTED credential", "IN_PROCESS": "was in the process of obtaining a credential",
+          "APPLIED": "had applied for a credential"}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    agency: AgencyRow
+    year: int
+    credential_met: bool
+    submission_met: bool
+    reasons: list[str]
+    qualifying_credential_id: str | None = None
+    records_submitted: int = 0
+    attestations: list[AttestationRow] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return self.credential_met and self.submission_met
+
+    @property
+    def period_start(self) -> date:
+        return date(self.year, 1, 1)
+
+    @property
+    def period_end(self) -> date:
+        return date(self.year, 12, 31)
+
+
+def check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadInput(f"year must be a calendar year between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+async def agencies_in(conn: asyncpg.Connection | asyncpg.Pool, state: str | None) -> list[AgencyRow]:
+    rows = await conn.fetch(
+        "SELECT ori, name, state, level::text AS level FROM agencies WHERE ($1::text IS NULL OR state = $1)"
+        " ORDER BY ori",
+        state,
+    )
+    return [row_to(AgencyRow, r) for r in rows]
+
+
+async def evaluate(conn: asyncpg.Connection | asyncpg.Pool, agencies: Sequence[AgencyRow], year: int,
+                   *, all_agencies: bool = False) -> list[Eligibility]:
+    """Eligibility of each agency for the calendar year, from a handful of queries whatever the count."""
+    check_year(year)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    oris = [a.ori for a in agencies]
+    scope = None if all_agencies else oris
+    creds = await store.credentials_by_agency_oris(conn, oris)
+    flat = [c for cs in creds for c in cs]
+    history = dict(zip([c.id for c in flat], await store.history_by_credential_ids(conn, [c.id for c in flat]),
+                       strict=True))
+    body_ids = sorted({c.body_id for c in flat})
+    decisions = dict(zip(body_ids, await store.decisions_by_body_ids(conn, body_ids), strict=True))
+    names = {b.id: b.name for b in await publishers.by_ids(conn, body_ids) if b is not None}
+    submitted = await store.records_submitted(conn, scope, start, end)
+    attested = await store.attestations(conn, scope, year)
+    out = []
+    for agency, agency_creds in zip(agencies, creds, strict=True):
+        cred_met, cred_id, cred_reasons = _credential(agency_creds, history, decisions, names, year)
+        n, atts = submitted.get(agency.ori, 0), attested.get(agency.ori, [])
+        sub_met = n > 0 or bool(atts)
+        sub_reason = (f"submitted its Sec. 3(b) information for {year}" if sub_met else
+                      f"has not submitted its Sec. 3(b) information for {year}: no misconduct record naming the "
+                      "agency for the period and no signed nothing-to-report attestation")
+        verdict = (f"eligible for discretionary grants for {year}" if cred_met and sub_met
+                   else f"not eligible for discretionary grants for {year}")
+        out.append(Eligibility(agency, year, cred_met, sub_met, [verdict, *cred_reasons, sub_reason], cred_id, n,
+                               atts))
+    return out
+
+
+def _credential(creds: Sequence[CredentialRow], history: dict[str, list[store.CredentialChangeRow]],
+                decisions: dict[str, list[store.BodyDecisionRow]], names: dict[str, str],
+                year: int) -> tuple[bool, str | None, list[str]]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    if not creds:
+        return False, None, ["no credential from any credentialing body is on record for the agency"]
+    best: tuple[int, date, CredentialRow, str, str] | None = None
+    misses = []
+    for cred in creds:
+        body = f"{names.get(cred.body_id, cred.body_id)} ({cred.body_id})"
+        active = [(p, ov) for p in credential_periods(history.get(cred.id, []))
+                  if (ov := p.overlap(start, end)) is not None]
+        if not active:
+            misses.append(f"its credential from {body} was not applied for, in process or granted during {year} "
+                          f"(now {cred.status} since {cred.status_date.isoformat()})")
+            continue
+        found = False
+        for p, (lo, hi) in active:
+            for cert in certified_periods(decisions.get(cred.body_id, [])):
+                both = cert.overlap(lo, hi)
+                if both is None:
+                    continue
+                found = True
+                cand = (_RANK[p.status], both[0], cred, body, cert.standards_version)
+                if best is None or cand[:2] < best[:2]:
+                    best = cand
+        if not found:
+            misses.append(f"its credential from {body} was active during {year}, but {body} was not certified by "
+                          "the Attorney General at that time")
+    if best is None:
+        return False, None, misses
+    rank, day, cred, body, version = best
+    status = next(s for s, r in _RANK.items() if r == rank)
+    return True, cred.id, [f"{_WORDS[status]} from {body} on {day.isoformat()}, when the Attorney General had "
+                           f"certified {body} (standards {version})"]

@@ -1,0 +1,298 @@
+"""Plain HTTP for EO 13929 Sec. 3(c)-(d): the public statistics as CSV, the auditors' grant-eligibility
+report as CSV, and a small server-rendered public page (table, SVG chart, eligibility lookup).
+
+No route decides access on its own: each asks ``auth.policy`` about the GraphQL field it mirrors.
+The public routes answer as the anonymous caller (they show only what the policy grants everyone, and
+need no token); the report route authenticates the bearer token with the same wrapper as /graphql and
+then asks the policy about ``Query.grantEligibilityReport``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from html import escape
+from typing import Any, Protocol
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp
+
+from auth import policy
+from auth.principal import ANONYMOUS, Principal
+from registry.config import Settings
+from registry.errors import BadInput
+from resolvers import eligibility, statistics
+from resolvers.suppression import Cell
+from schema import enums
+from store import agencies as agency_store
+
+_ORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
+_STATE = re.compile(r"^[A-Z]{2}$")
+_KINDS = [k.value for k in enums.RecordKind]
+
+
+class AppState(Protocol):
+    pool: asyncpg.Pool | None
+    settings: Settings
+
+
+def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[Route]:
+    """The routes; ``authenticate`` wraps an ASGI app so that it sees the caller's Principal."""
+
+    def pool() -> asyncpg.Pool:
+        assert state.pool is not None, "the database pool is not ready"
+        return state.pool
+
+    async def statistics_csv(_request: Request) -> Response:
+        if not _may(ANONYMOUS, "Query", "publicStatistics"):
+            return _refuse(ANONYMOUS)
+        tab = await statistics.tabulate(pool(), state.settings.stats_min_cell)
+        return PlainTextResponse(statistics.to_csv(tab), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="officer-registry-statistics.csv"',
+            "Cache-Control": "public, max-age=60"})
+
+    async def eligibility_csv(request: Request) -> Response:
+        who: Principal = request.state.principal
+        if not _may(who, "Query", "grantEligibilityReport"):
+            return _refuse(who)
+        try:
+            year = _year(request.query_params.get("year"), required=True)
+            st = (request.query_params.get("state") or "").strip().upper() or None
+            if st is not None and not _STATE.match(st):
+                raise BadInput("state must be a two-letter postal code such as CA")
+        except BadInput as err:
+            return _json_error(400, err.code, err.message)
+        rows = await eligibility.agencies_in(pool(), st)
+        results = await eligibility.evaluate(pool(), rows, year, all_agencies=st is None)
+        return PlainTextResponse(_eligibility_csv(who, results), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="grant-eligibility-{year}.csv"',
+            "Cache-Control": "no-store"})
+
+    async def page(request: Request) -> Response:
+        if not _may(ANONYMOUS, "Query", "publicStatistics"):
+            return _refuse(ANONYMOUS)
+        tab = await statistics.tabulate(pool(), state.settings.stats_min_cell)
+        lookup = await _lookup(pool(), request.query_params.get("ori"), request.query_params.get("year"))
+        return HTMLResponse(_page(tab, lookup, request.query_params), headers={"Cache-Control": "no-cache"})
+
+    return [
+        Route("/public", page, methods=["GET"]),
+        Route("/public/statistics.csv", statistics_csv, methods=["GET"]),
+        Route("/reports/grant-eligibility.csv", authenticate(request_response(eligibility_csv)), methods=["GET"]),
+    ]
+
+
+# -- access, through the policy table ------------------------------------------------------------
+
+def _may(who: Principal, type_name: str, field_name: str) -> bool:
+    return policy.field_access(type_name, field_name).allows(who, None)
+
+
+def _json_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+
+
+def _refuse(who: Principal) -> Response:
+    if not who.authenticated:
+        return _json_error(401, "UNAUTHENTICATED", "this report needs a bearer token of a role allowed to read it")
+    return _json_error(403, "FORBIDDEN", "your role may not read this report")
+
+
+def _year(raw: str | None, *, required: bool) -> int:
+    if raw is None or not raw.strip():
+        if required:
+            raise BadInput("give the reporting year, e.g. ?year=2024")
+        return datetime.now(UTC).year - 1
+    try:
+        year = int(raw.strip())
+    except ValueError:
+        raise BadInput("year must be a number such as 2024") from None
+    eligibility.check_year(year)
+    return year
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+_REPORT_COLUMNS: Sequence[tuple[str, str]] = (
+    ("ori", "ori"), ("agency_name", "agency"), ("state", "agency"), ("year", "year"), ("eligible", "eligible"),
+    ("credential_requirement_met", "credentialRequirementMet"),
+    ("submission_requirement_met", "submissionRequirementMet"),
+    ("records_submitted", "recordsSubmitted"), ("nothing_to_report_attested_by", "nothingToReportAttestedBy"),
+    ("qualifying_credential", "qualifyingCredential"), ("reasons", "reasons"),
+)
+
+
+def _eligibility_csv(who: Principal, results: Sequence[eligibility.Eligibility]) -> str:
+    columns = [(name, f) for name, f in _REPORT_COLUMNS if _may(who, "GrantEligibility", f)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([name for name, _ in columns])
+    for r in results:
+        values: dict[str, Any] = {
+            "ori": r.agency.ori, "agency_name": r.agency.name, "state": r.agency.state, "year": r.year,
+            "eligible": str(r.eligible).lower(), "credential_requirement_met": str(r.credential_met).lower(),
+            "submission_requirement_met": str(r.submission_met).lower(), "records_submitted": r.records_submitted,
+            "nothing_to_report_attested_by": " ".join(a.publisher_id for a in r.attestations),
+            "qualifying_credential": r.qualifying_credential_id or "", "reasons": "; ".join(r.reasons),
+        }
+        writer.writerow([values[name] for name, _ in columns])
+    return out.getvalue()
+
+
+# -- the public page -----------------------------------------------------------------------------
+
+class _Lookup:
+    def __init__(self, ori: str, year: int, result: eligibility.Eligibility | None, error: str | None) -> None:
+        self.ori, self.year, self.result, self.error = ori, year, result, error
+
+
+async def _lookup(conn: asyncpg.Pool, raw_ori: str | None, raw_year: str | None) -> _Lookup | None:
+    if raw_ori is None:
+        return None
+    ori = raw_ori.strip().upper()
+    try:
+        year = _year(raw_year, required=False)
+    except BadInput as err:
+        return _Lookup(ori, 0, None, err.message)
+    if not _may(ANONYMOUS, "Query", "grantEligibility"):
+        return _Lookup(ori, year, None, "eligibility lookups are not public")
+    if not _ORI.match(ori):
+        return _Lookup(ori, year, None, "an ORI is 9 characters: a 2-letter state and 7 letters or digits")
+    agency = (await agency_store.by_oris(conn, [ori]))[0]
+    if agency is None:
+        return _Lookup(ori, year, None, f"no agency with ORI {ori} is registered")
+    [result] = await eligibility.evaluate(conn, [agency], year)
+    return _Lookup(ori, year, result, None)
+
+
+def _fmt(cell: Cell | None) -> tuple[str, str]:
+    """(text, css class) of one published count."""
+    if cell is None:
+        return "0", "zero"
+    if cell.suppressed:
+        return "suppressed", "suppressed"
+    return f"{cell.count:,}", "count"
+
+
+def _td(cell: Cell | None, tag: str = "td") -> str:
+    text, cls = _fmt(cell)
+    return f'<{tag} class="{cls}">{escape(text)}</{tag}>'
+
+
+def _label(kind: str) -> str:
+    return kind.replace("_", " ").lower().capitalize()
+
+
+def _table(tab: statistics.Tabulation) -> str:
+    detail = tab.table(0, 1, 2)
+    rows = tab.table(0, 1)
+    kind_totals = tab.table(2)
+    grand = tab.table().get((None, None, None, None))
+    kinds = [k for k in _KINDS if (None, None, k, None) in kind_totals]
+    head = "".join(f'<th scope="col">{escape(_label(k))}</th>' for k in kinds)
+    body = []
+    for key in sorted(rows, key=lambda k: (k[0], k[1])):
+        st, year = key[0], key[1]
+        cells = "".join(_td(detail.get((st, year, k, None))) for k in kinds)
+        body.append(f'<tr><th scope="row">{escape(str(st))}</th><th scope="row">{escape(str(year))}</th>'
+                    f"{cells}{_td(rows[key])}</tr>")
+    foot = "".join(_td(kind_totals.get((None, None, k, None)), "td") for k in kinds)
+    if not rows:
+        body.append(f'<tr><td colspan="{len(kinds) + 3}">No records are counted yet.</td></tr>')
+    return (f'<table id="statistics-table"><caption>Records by state, year and kind (all reason categories)'
+            f'</caption><thead><tr><th scope="col">State</th><th scope="col">Year</th>{head}'
+            f'<th scope="col">Total</th></tr></thead><tbody>{"".join(body)}</tbody>'
+            f'<tfoot><tr><th scope="row" colspan="2">All states and years</th>{foot}{_td(grand)}</tr></tfoot>'
+            "</table>")
+
+
+def _chart(tab: statistics.Tabulation) -> str:
+    """Records by year (all states) as an inline SVG bar chart; a suppressed year gets no bar, only a label."""
+    years = sorted(tab.table(1).items(), key=lambda kv: kv[0][1])
+    if not years:
+        return '<p id="statistics-chart">No records are counted yet.</p>'
+    width, height, pad, bar = 60 * len(years) + 40, 220, 30, 40
+    top = max((c.count for _, c in years if not c.suppressed), default=1) or 1
+    parts = []
+    for i, (key, cell) in enumerate(years):
+        x = 30 + i * 60
+        year = escape(str(key[1]))
+        if cell.suppressed:
+            parts.append(f'<g class="bar suppressed"><text x="{x + bar / 2}" y="{height - pad - 6}" '
+                         f'text-anchor="middle" font-size="10">suppressed</text>')
+        else:
+            h = round((height - 2 * pad) * cell.count / top)
+            parts.append(f'<g class="bar"><rect x="{x}" y="{height - pad - h}" width="{bar}" height="{h}" '
+                         f'fill="#2f5d8a"><title>{year}: {cell.count}</title></rect>'
+                         f'<text x="{x + bar / 2}" y="{height - pad - h - 4}" text-anchor="middle" '
+                         f'font-size="11">{cell.count}</text>')
+        parts.append(f'<text x="{x + bar / 2}" y="{height - pad + 14}" text-anchor="middle" '
+                     f'font-size="11">{year}</text></g>')
+    return (f'<svg id="statistics-chart" role="img" aria-label="Records by year, all states" '
+            f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f'<line x1="20" y1="{height - pad}" x2="{width - 10}" y2="{height - pad}" stroke="#555"/>'
+            f'{"".join(parts)}</svg>')
+
+
+def _eligibility(lookup: _Lookup | None) -> str:
+    if lookup is None:
+        return ""
+    if lookup.error is not None or lookup.result is None:
+        return f'<div id="eligibility-result" class="error" role="status"><p>{escape(lookup.error or "")}</p></div>'
+    r = lookup.result
+    shown = {f: _may(ANONYMOUS, "GrantEligibility", f) for f in ("eligible", "reasons")}
+    verdict = ("eligible" if r.eligible else "not eligible") if shown["eligible"] else "not public"
+    reasons = "".join(f"<li>{escape(x)}</li>" for x in r.reasons) if shown["reasons"] else ""
+    return (f'<div id="eligibility-result" role="status" data-eligible="{str(r.eligible).lower()}">'
+            f'<p class="verdict"><strong>{escape(r.agency.name)}</strong> ({escape(r.agency.ori)}), '
+            f'{r.year}: <span id="eligibility-verdict">{verdict}</span></p><ul>{reasons}</ul></div>')
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1b1b1b; }
+table { border-collapse: collapse; margin: 1rem 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #bbb; padding: .3rem .6rem; text-align: right; }
+thead th, tbody th { text-align: left; background: #f2f4f7; }
+td.suppressed { color: #8a4b00; font-style: italic; }
+td.zero { color: #999; }
+#eligibility-result { border-left: 4px solid #2f5d8a; padding: .2rem 1rem; margin: 1rem 0; }
+#eligibility-result.error { border-color: #a00; }
+form label { margin-right: 1rem; }
+"""
+
+
+def _page(tab: statistics.Tabulation, lookup: _Lookup | None, params: Any) -> str:
+    ori = escape(params.get("ori") or "")
+    year = escape(params.get("year") or str(datetime.now(UTC).year - 1))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Officer registry: public data (EO 13929)</title><style>{_STYLE}</style></head>
+<body>
+<header><h1>Officer registry: public data</h1>
+<p>Aggregated, anonymized counts under Executive Order 13929 Sec. 3(c). Counted: {escape(tab.basis)}.
+Counts below {tab.threshold} are shown as <em>suppressed</em>, and so are enough other counts that no
+suppressed count can be worked out from the totals. Generated {escape(tab.generated_at.isoformat(timespec="seconds"))}.
+</p></header>
+<main>
+<section id="statistics"><h2>Records by state and year</h2>
+{_table(tab)}
+<p><a href="/public/statistics.csv">Download every count (by state, year, record kind and reason category,
+with all totals) as CSV</a></p>
+<h2>Records by year, all states</h2>
+{_chart(tab)}
+</section>
+<section id="eligibility"><h2>Agency grant eligibility (Sec. 2(b) and 3(d))</h2>
+<form id="eligibility-form" method="get" action="/public">
+<label>Agency ORI <input name="ori" value="{ori}" required pattern="[A-Za-z]{{2}}[A-Za-z0-9]{{7}}" size="10"></label>
+<label>Year <input name="year" type="number" min="1900" max="9999" value="{year}"></label>
+<button type="submit">Look up</button></form>
+{_eligibility(lookup)}
+</section>
+</main></body></html>
+"""

@@ -1,0 +1,48 @@
+"""The public statistics (EO 13929 Sec. 3(c)): counts by state, year, record kind and reason category,
+with every total, after small-cell and complementary suppression (``resolvers.suppression``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from resolvers import suppression
+from store import statistics as store
+
+DIMENSIONS = ("state", "year", "record_kind", "reason_category")
+ALL = "ALL"
+SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True)
+class Tabulation:
+    basis: str
+    threshold: int
+    generated_at: datetime
+    cells: list[suppression.Cell]
+
+    def table(self, *dims: int) -> dict[suppression.Key, suppression.Cell]:
+        """The cells broken down by exactly these dimensions (indexes into DIMENSIONS), others summed."""
+        wanted = set(dims)
+        return {c.key: c for c in self.cells if {i for i, v in enumerate(c.key) if v is not None} == wanted}
+
+
+async def tabulate(conn: asyncpg.Connection | asyncpg.Pool, threshold: int) -> Tabulation:
+    counts = await store.final_attested_counts(conn)
+    cells = suppression.suppress(counts, len(DIMENSIONS), threshold)
+    return Tabulation(store.BASIS, threshold, datetime.now(UTC), list(cells.values()))
+
+
+def to_csv(tab: Tabulation) -> str:
+    """One row per published cell; ``ALL`` marks a total over a dimension, ``suppressed`` a hidden count."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*DIMENSIONS, "count"])
+    for cell in tab.cells:
+        writer.writerow([ALL if v is None else v for v in cell.key]
+                        + [SUPPRESSED if cell.suppressed else cell.count])
+    return out.getvalue()
