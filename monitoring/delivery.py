@@ -81,8 +81,12 @@ class Worker:
         async with self.pool.acquire() as conn:
             claimed = await outbox.claim(conn, worker=self.name, token=secrets.token_hex(8),
                                          limit=self.config.batch_size, lease_seconds=self.config.lease_seconds)
-        if claimed:
-            await asyncio.gather(*(self._attempt(c) for c in claimed))
+        results = await asyncio.gather(*(self._attempt(c) for c in claimed), return_exceptions=True)
+        for c, result in zip(claimed, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):  # not recorded: the row is retried when its lease ends
+                log.error("webhook %s: unexpected error", c.webhook_id, exc_info=result)
         return len(claimed)
 
     async def drain(self) -> int:
@@ -93,13 +97,16 @@ class Worker:
         return total
 
     async def run(self) -> None:
-        """Deliver until cancelled; a database outage is logged and waited out."""
+        """Deliver until cancelled; a database outage (or any other error) is logged and waited out."""
         try:
             while True:
                 try:
                     n = await self.run_once()
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
                     log.warning("webhook worker: database unavailable (%s); retrying", err)
+                    n = 0
+                except Exception:
+                    log.exception("webhook worker: unexpected error; carrying on")
                     n = 0
                 if n == 0:
                     await asyncio.sleep(self.config.poll_seconds)

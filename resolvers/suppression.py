@@ -108,7 +108,7 @@ def suppress(leaves: Mapping[Key, int], dims: int, threshold: int,
     for i, (total, members) in enumerate(all_lines):
         for k in (total, *members):
             by_cell[k].append(i)
-    audit = _Audit(leaves, counts)
+    audit = _Audit(all_lines)
     while True:
         _close_lines(counts, all_lines, hidden)
         exposed = audit.disclosed(hidden)
@@ -143,30 +143,46 @@ def _complement(counts: Mapping[Key, int], hidden: set[Key], cell: Key, all_line
     near = {k for i in by_cell.get(cell, ()) for k in (all_lines[i][0], *all_lines[i][1]) if k not in hidden}
     pick = _pick(counts, near)
     if pick is None:
-        mine = set(audit.under[cell])
-        pick = _pick(counts, (k for k in counts if k not in hidden and not mine.isdisjoint(audit.under[k])))
-    if pick is None:  # pragma: no cover - a disclosed cell always shares a detail count with a published one
+        pick = _pick(counts, audit.shares(cell, hidden))
+    if pick is None:  # pragma: no cover - a disclosed cell is always linked to some published cell
         raise AssertionError(f"cannot protect {cell!r}")
     return pick
 
 
 class _Audit:
-    """Which suppressed cells the published ones determine, over the detail counts as unknowns."""
+    """Which suppressed cells the published ones determine through the additive relations among the
+    tables: every line says total - sum(members) = 0. Unknowns are the suppressed cells."""
 
-    def __init__(self, leaves: Mapping[Key, int], counts: Mapping[Key, int]) -> None:
-        detail = sorted((k for k, n in leaves.items() if n > 0), key=_order)
-        levels = {_level(k) for k in counts}
-        self.under: dict[Key, dict[int, Fraction]] = defaultdict(dict)  # cell -> the detail counts it sums
-        for col, leaf in enumerate(detail):
-            for level in levels:
-                self.under[tuple(v if d in level else None for d, v in enumerate(leaf))][col] = Fraction(1)
+    def __init__(self, all_lines: Sequence[tuple[Key, list[Key]]]) -> None:
+        self.lines = all_lines
 
     def disclosed(self, hidden: set[Key]) -> list[Key]:
         """Suppressed cells whose value follows exactly from the published cells, in a stable order."""
+        unknown = sorted(hidden, key=_order)
+        column = {k: i for i, k in enumerate(unknown)}
         basis = _Basis()
-        for key in sorted((k for k in self.under if k not in hidden), key=_order):
-            basis.add(self.under[key])
-        return [k for k in sorted(hidden, key=_order) if basis.spans(self.under[k])]
+        for total, members in self.lines:
+            row: dict[int, Fraction] = {}
+            if total in column:
+                row[column[total]] = Fraction(1)
+            for m in members:
+                if m in column:
+                    row[column[m]] = Fraction(-1)
+            if row:
+                basis.add(row)
+        return [k for k in unknown if basis.spans({column[k]: Fraction(1)})]
+
+    def shares(self, cell: Key, hidden: set[Key]) -> set[Key]:
+        """The nearest published cells to ``cell`` along lines through suppressed cells (breadth-first)."""
+        seen, frontier = {cell}, {cell}
+        while frontier:
+            touching = [(t, *ms) for t, ms in self.lines if not frontier.isdisjoint((t, *ms))]
+            published = {k for line in touching for k in line if k not in hidden}
+            if published:
+                return published
+            frontier = {k for line in touching for k in line} - seen
+            seen |= frontier
+        return set()
 
 
 class _Basis:

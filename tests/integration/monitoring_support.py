@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import pytest
@@ -123,7 +123,7 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any, lifespan: str = "off") -> AsyncIterator[str]:
+async def serve(app: Any, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
     """Run an ASGI app on uvicorn at 127.0.0.1 (a free port) in this event loop; yields its base URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan,
                             timeout_graceful_shutdown=2)
