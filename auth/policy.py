@@ -283,6 +283,19 @@ FIELDS.update({
     "StatisticsCell": _all(PUBLIC, "state", "year", "kind", "reasonCategory", "count", "suppressed"),
 })
 
+# Identity review queue (resolvers/review.py): a proposal shows both sides' identity to the publishers that
+# published about either officer (they must judge whether it is one person) and to auditors.
+REVIEWERS = OWN_JURISDICTION | AUDITOR
+ROWS["LinkProposal"] = REVIEWERS
+FIELDS["Query"]["linkProposals"] = PUBLISHER | AUDITOR
+FIELDS.update({
+    "LinkProposal": _all(REVIEWERS, "id", "score", "reasons", "status", "createdAt", "decidedAt", "decisionReason",
+                         "officer", "candidate", "proposedBy", "decidedBy"),
+    "ProposalParty": _all(REVIEWERS, "registryId", "names", "dateOfBirth", "certificationNumbers"),
+    "LinkProposalConnection": _all(PUBLIC, "edges", "pageInfo", "totalCount"),
+    "LinkProposalEdge": _all(PUBLIC, "cursor", "node"),
+})
+
 # Reading any of these about an officer, as one of these roles, needs a declared purpose and is logged.
 DISCLOSED_TYPES = frozenset({"Officer", "Certification", "Employment", "MisconductRecord"})
 LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})

@@ -23,3 +23,4 @@ CREATE INDEX link_proposals_candidate ON link_proposals (candidate_id);
 
 -- A confirmed link merges the newer officer into the existing one; the old ID keeps resolving.
 ALTER TABLE officers ADD COLUMN merged_into text REFERENCES officers (id);
+CREATE INDEX officers_merged_into ON officers (merged_into) WHERE merged_into IS NOT NULL;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 import monitoring
 from auth.principal import Principal, Role
 from ledger import log_store
-from publishing import accreditation, jurisdiction, lifecycle, subjects
+from publishing import accreditation, jurisdiction, lifecycle, review, subjects
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -29,6 +30,8 @@ from publishing.payloads import (
     EmploymentEnded,
     EmploymentStarted,
     Event,
+    LinkConfirmed,
+    LinkRejected,
     RecordAffirmed,
     RecordCorrected,
     RecordPublished,
@@ -41,6 +44,7 @@ from store import events as event_store
 from store.models import CertificationRow, EmploymentRow, PublisherRow, RecordRow
 
 CLOCK_SKEW = timedelta(minutes=5)
+log = logging.getLogger(__name__)
 
 
 class SignatureRejected(RegistryError):
@@ -122,6 +126,7 @@ class Publisher:
             await sp.rollback()
             return Outcome(index, "REJECTED", code=err.code, message=err.message)
         except asyncpg.PostgresError as err:
+            log.warning("event %d could not be stored: %s", index, err)
             await sp.rollback()
             return Outcome(index, "REJECTED", code="BAD_USER_INPUT", message=_db_message(err))
         await sp.commit()
@@ -203,6 +208,10 @@ class Publisher:
                 return await self._record_corrected(event, pub, event_pk)
             case RecordAffirmed():
                 return await self._record_affirmed(event, pub, event_pk)
+            case LinkConfirmed():
+                return Applied(*await review.confirm(self.conn, event, pub, event_pk))
+            case LinkRejected():
+                return Applied(*await review.reject(self.conn, event, pub, event_pk))
             case _ if isinstance(event, accreditation.EVENTS):  # EO 13929 Sec. 2 and 3(d)
                 return Applied(None, await accreditation.apply(self.conn, self.caller, event, pub, event_pk))
         raise BadInput("unsupported event type")  # pragma: no cover - the union is exhaustive

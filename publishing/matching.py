@@ -86,14 +86,16 @@ async def check_consistent(conn: Any, officer_id: str, subject: Subject, conflic
 
 async def strong_match(
     conn: asyncpg.Connection, subject: Subject, ssn_index: bytes | None, cert: tuple[str, str] | None,
-    publisher_id: str | None = None,
+    publisher_id: str | None = None, near: list[tuple[str, float, list[str]]] | None = None,
 ) -> str | None:
     """The one existing officer this subject certainly is, else None.
 
     Strong means: the same certification number, or exactly one candidate the scorer calls strong, or
     (within the publisher's own jurisdiction, where it already published about the person) exactly
-    one candidate with the same full name and date of birth and no contradiction.
+    one candidate with the same full name and date of birth and no contradiction. When nothing is
+    strong, the ranked near misses are appended to ``near`` (for the review queue).
     """
+    near = [] if near is None else near
     if cert is not None:
         found = await officers.ids_by_certification(conn, *cert)
         if len(found) == 1:
@@ -114,9 +116,12 @@ async def strong_match(
     strong = [m for m in ranked if m.strong]
     if len(strong) == 1:
         return strong[0].officer_id
-    if strong or publisher_id is None or subject.dateOfBirth is None:
-        return None
-    return await _known_to_publisher(conn, subject, ranked, publisher_id)
+    if not strong and publisher_id is not None and subject.dateOfBirth is not None:
+        known = await _known_to_publisher(conn, subject, ranked, publisher_id)
+        if known is not None:
+            return known
+    near.extend((m.officer_id, float(m.score), [*m.reasons, *(f"but {c}" for c in m.conflicts)]) for m in ranked)
+    return None
 
 
 async def _known_to_publisher(

@@ -226,6 +226,22 @@ class NothingToReport(_Event):
     statement: Note | None = None
 
 
+class LinkConfirmed(_Event):
+    """A reviewer confirms a proposed identity link: the two registry IDs are one person (merge)."""
+
+    type: Literal["identity.link_confirmed"]
+    proposalId: Annotated[int, Field(ge=1)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class LinkRejected(_Event):
+    """A reviewer rejects a proposed identity link: two different people."""
+
+    type: Literal["identity.link_rejected"]
+    proposalId: Annotated[int, Field(ge=1)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
 ACCREDITATION_EVENTS = (
     CredentialingBodyCertified, CredentialingBodySuspended, CredentialingBodyWithdrawn,
     AgencyCredentialPublished, AgencyCredentialStatusChanged, NothingToReport,
@@ -236,7 +252,8 @@ Event = Annotated[
     CertificationIssued | CertificationStatusChanged | EmploymentStarted | EmploymentEnded
     | RecordPublished | RecordStatusChanged | RecordCorrected | RecordAffirmed
     | CredentialingBodyCertified | CredentialingBodySuspended | CredentialingBodyWithdrawn
-    | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport,
+    | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport
+    | LinkConfirmed | LinkRejected,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -245,4 +262,5 @@ EVENT_TYPES = (
     "record.published", "record.status_changed", "record.corrected", "record.affirmed",
     "credentialing_body.certified", "credentialing_body.suspended", "credentialing_body.withdrawn",
     "agency_credential.published", "agency_credential.status_changed", "reporting.nothing_to_report",
+    "identity.link_confirmed", "identity.link_rejected",
 )

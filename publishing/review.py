@@ -7,12 +7,9 @@ jurisdiction may decide, and the decision is a signed event in the log like any 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import asyncpg
-from pydantic import StringConstraints
 
-from publishing.payloads import _Event
+from publishing.payloads import LinkConfirmed, LinkRejected
 from registry.errors import Conflict, Forbidden, NotFound
 from store import link_proposals, notifications, officers
 from store.models import PublisherRow
@@ -20,23 +17,10 @@ from store.models import PublisherRow
 REVIEW_THRESHOLD = 0.5  # candidates scoring at least this (but not strong) are proposed for review
 MAX_PROPOSALS = 5
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
-
-class LinkConfirmed(_Event):
-    type: Literal["identity.link_confirmed"]
-    proposalId: int
-    reason: Reason
-
-
-class LinkRejected(_Event):
-    type: Literal["identity.link_rejected"]
-    proposalId: int
-    reason: Reason
-
-
-async def propose(conn: asyncpg.Connection, officer_id: str, near: list[tuple[str, float, list[str]]],
-                  publisher_id: str) -> None:
+async def propose(
+    conn: asyncpg.Connection, officer_id: str, near: list[tuple[str, float, list[str]]], publisher_id: str
+) -> None:
     """Record the near misses of a newly registered officer for a person to review."""
     for candidate_id, score, reasons in near[:MAX_PROPOSALS]:
         if candidate_id != officer_id and score >= REVIEW_THRESHOLD:
@@ -57,7 +41,7 @@ async def _decidable(conn: asyncpg.Connection, proposal_id: int, pub: PublisherR
 
 async def confirm(conn: asyncpg.Connection, ev: LinkConfirmed, pub: PublisherRow, event_pk: int) -> tuple[str, str]:
     proposal = await _decidable(conn, ev.proposalId, pub)
-    new, old = (await officers.by_ids(conn, [proposal.officer_id, proposal.candidate_id]))
+    new, old = await officers.by_ids(conn, [proposal.officer_id, proposal.candidate_id])
     if new is None or old is None:
         raise NotFound("one of the two officers no longer exists")
     if new.date_of_birth and old.date_of_birth and new.date_of_birth != old.date_of_birth:
@@ -67,8 +51,13 @@ async def confirm(conn: asyncpg.Connection, ev: LinkConfirmed, pub: PublisherRow
         raise Conflict("the two officers have different SSNs on file; they cannot be the same person")
     await link_proposals.decide(conn, proposal.id, "CONFIRMED", pub.id, ev.reason, event_pk)
     await link_proposals.merge(conn, merged=new.id, into=old.id)
-    await notifications.add(conn, old.id, None, "IDENTITY_LINKED",
-                            f"{pub.name} confirmed that registry ID {new.id} is you; its records are now in your file.")
+    await notifications.add(
+        conn,
+        old.id,
+        None,
+        "IDENTITY_LINKED",
+        f"{pub.name} confirmed that registry ID {new.id} is you; its records are now in your file.",
+    )
     return old.id, str(proposal.id)
 
 

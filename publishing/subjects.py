@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 
 from identity import normalize_token
-from publishing import matching
+from publishing import matching, review
 from publishing.payloads import PersonName, Subject
 from registry import ids
 from registry.errors import Conflict, NotFound
@@ -35,15 +35,20 @@ async def resolve(
 ) -> str:
     """Return the officer ID for the subject, registering a new officer when none matches strongly."""
     if subject.registryId is not None:
-        if not await officers.exists(conn, subject.registryId):
+        canonical = await officers.canonical_id(conn, subject.registryId)
+        if canonical is None:
             raise NotFound(f"no officer with registry ID {subject.registryId}")
-        officer_id = subject.registryId
+        officer_id = canonical
         await matching.check_consistent(conn, officer_id, subject,
                                         f"the event names officer {officer_id}")
     else:
-        officer_id = await matching.strong_match(conn, subject, ssn_index, cert, publisher_id) or await _register(
-            conn, subject, publisher_id, ssn_index
-        )
+        near: list[tuple[str, float, list[str]]] = []
+        found = await matching.strong_match(conn, subject, ssn_index, cert, publisher_id, near)
+        if found is None:
+            officer_id = await _register(conn, subject, publisher_id, ssn_index)
+            await review.propose(conn, officer_id, near, publisher_id)
+        else:
+            officer_id = found
     await _add_names(conn, officer_id, subject)
     if ssn_index is not None:
         existing = await officers.ssn_index(conn, officer_id)

@@ -16,17 +16,28 @@ from store.models import OfficerRow
 
 @strawberry.type
 class ReviewQuery:
-    @strawberry.field(description="Proposed identity links to review, oldest first (publishers: those touching an "
-                                  "officer in their jurisdiction; auditors: all).")
-    async def link_proposals(self, info: Info, status: LinkProposalStatus | None = LinkProposalStatus.PENDING,
-                             first: int = 20, after: str | None = None) -> Connection[LinkProposal]:
+    @strawberry.field(
+        description="Proposed identity links to review, oldest first (publishers: those touching an "
+        "officer in their jurisdiction; auditors: all)."
+    )
+    async def link_proposals(
+        self,
+        info: Info,
+        status: LinkProposalStatus | None = LinkProposalStatus.PENDING,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[LinkProposal]:
         ctx = info.context
         first = check_first(first, ctx.settings.max_page_size)
         cursor = decode_cursor(after)
         who = ctx.principal
         rows = await link_proposals.page(
-            ctx.pool, status=status.value if status else None, after=int(cursor) if cursor and cursor.isdigit()
-            else None, limit=first + 1, publisher_id=who.publisher_id if who.role.value == "publisher" else None)
+            ctx.pool,
+            status=status.value if status else None,
+            after=int(cursor) if cursor and cursor.isdigit() else None,
+            limit=first + 1,
+            publisher_id=who.publisher_id if who.role.value == "publisher" else None,
+        )
         page = rows[:first]
         ids = link_proposals.ids(page)
         officers: list[OfficerRow | None] = await ctx.loaders.officer.load_many(ids)
@@ -35,17 +46,30 @@ class ReviewQuery:
         edges = []
         for r in page:
             a, b = by_id.get(r.officer_id), by_id.get(r.candidate_id)
-            guard = Guard(officer_id=None, publisher_ids=(a.publisher_ids if a else frozenset())
-                          | (b.publisher_ids if b else frozenset()))
+            guard = Guard(
+                officer_id=None,
+                publisher_ids=(a.publisher_ids if a else frozenset()) | (b.publisher_ids if b else frozenset()),
+            )
             if not policy.row_visible("LinkProposal", who, guard):
                 continue
             node = LinkProposal(
-                id=strawberry.ID(str(r.id)), score=r.score, reasons=list(r.reasons),
-                status=LinkProposalStatus(r.status), created_at=r.created_at, decided_at=r.decided_at,
-                decision_reason=r.decision_reason, row=r, guard=guard,
+                id=strawberry.ID(str(r.id)),
+                score=r.score,
+                reasons=list(r.reasons),
+                status=LinkProposalStatus(r.status),
+                created_at=r.created_at,
+                decided_at=r.decided_at,
+                decision_reason=r.decision_reason,
+                row=r,
+                guard=guard,
                 officer=ProposalParty.build(r.officer_id, a, certs[r.officer_id], guard),
-                candidate=ProposalParty.build(r.candidate_id, b, certs[r.candidate_id], guard))
+                candidate=ProposalParty.build(r.candidate_id, b, certs[r.candidate_id], guard),
+            )
             edges.append(Edge(cursor=encode_cursor(str(r.id)), node=node))
-        return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
-                                                          end_cursor=encode_cursor(str(page[-1].id)) if page else None),
-                          total_count=len(edges))
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=encode_cursor(str(page[-1].id)) if page else None
+            ),
+            total_count=len(edges),
+        )

@@ -30,15 +30,22 @@ class ProposalParty:
     guard: strawberry.Private[Guard]
 
     @classmethod
-    def build(cls, requested: str, row: OfficerRow | None, certs: list[CertificationRow], guard: Guard
-              ) -> ProposalParty:
-        return cls(registry_id=requested, names=[PersonName.from_row(n) for n in row.names] if row else [],
-                   date_of_birth=row.date_of_birth if row else None,
-                   certification_numbers=[f"{c.state} {c.number} ({c.kind})" for c in certs], guard=guard)
+    def build(
+        cls, requested: str, row: OfficerRow | None, certs: list[CertificationRow], guard: Guard
+    ) -> ProposalParty:
+        return cls(
+            registry_id=requested,
+            names=[PersonName.from_row(n) for n in row.names] if row else [],
+            date_of_birth=row.date_of_birth if row else None,
+            certification_numbers=[f"{c.state} {c.number} ({c.kind})" for c in certs],
+            guard=guard,
+        )
 
 
-@strawberry.type(description="A possible duplicate found when a publisher registered a new officer; a publisher "
-                             "with either officer in its jurisdiction confirms (merge) or rejects it by a signed event.")
+@strawberry.type(
+    description="A possible duplicate found when a publisher registered a new officer; a publisher "
+    "with either officer in its jurisdiction confirms (merge) or rejects it by a signed event."
+)
 class LinkProposal:
     id: strawberry.ID
     score: float

@@ -30,12 +30,17 @@ class ProposalRow:
 _COLS = ", ".join(ProposalRow.__dataclass_fields__)
 
 
-async def add(conn: asyncpg.Connection, officer_id: str, candidate_id: str, score: float, reasons: list[str],
-              proposed_by: str) -> None:
+async def add(
+    conn: asyncpg.Connection, officer_id: str, candidate_id: str, score: float, reasons: list[str], proposed_by: str
+) -> None:
     await conn.execute(
         """INSERT INTO link_proposals (officer_id, candidate_id, score, reasons, proposed_by)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT (officer_id, candidate_id) DO NOTHING""",
-        officer_id, candidate_id, score, reasons, proposed_by,
+        officer_id,
+        candidate_id,
+        score,
+        reasons,
+        proposed_by,
     )
 
 
@@ -44,17 +49,28 @@ async def for_update(conn: asyncpg.Connection, proposal_id: int) -> ProposalRow 
     return None if row is None else row_to(ProposalRow, row)
 
 
-async def decide(conn: asyncpg.Connection, proposal_id: int, status: str, publisher_id: str, reason: str,
-                 event_pk: int) -> None:
+async def decide(
+    conn: asyncpg.Connection, proposal_id: int, status: str, publisher_id: str, reason: str, event_pk: int
+) -> None:
     await conn.execute(
         """UPDATE link_proposals SET status = $2, decided_by = $3, decision_reason = $4, decided_event_id = $5,
                   decided_at = now() WHERE id = $1""",
-        proposal_id, status, publisher_id, reason, event_pk,
+        proposal_id,
+        status,
+        publisher_id,
+        reason,
+        event_pk,
     )
 
 
-async def page(conn: asyncpg.Connection | asyncpg.Pool, *, status: str | None, after: int | None, limit: int,
-               publisher_id: str | None) -> list[ProposalRow]:
+async def page(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    status: str | None,
+    after: int | None,
+    limit: int,
+    publisher_id: str | None,
+) -> list[ProposalRow]:
     """Proposals, oldest first; for a publisher only those touching an officer in its jurisdiction."""
     jurisdiction = """AND ($4::text IS NULL OR EXISTS (
         SELECT 1 FROM (SELECT officer_id, publisher_id FROM certifications
@@ -65,7 +81,10 @@ async def page(conn: asyncpg.Connection | asyncpg.Pool, *, status: str | None, a
         f"""SELECT {", ".join("p." + c for c in ProposalRow.__dataclass_fields__)} FROM link_proposals p
             WHERE ($1::link_proposal_status IS NULL OR p.status = $1) AND ($2::bigint IS NULL OR p.id > $2)
             {jurisdiction} ORDER BY p.id LIMIT $3""",
-        status, after, limit, publisher_id,
+        status,
+        after,
+        limit,
+        publisher_id,
     )
     return [row_to(ProposalRow, r) for r in rows]
 
@@ -84,27 +103,36 @@ async def merge(conn: asyncpg.Connection, merged: str, into: str) -> dict[str, A
            SELECT $2, CASE WHEN kind = 'PRIMARY' THEN 'ALIAS'::name_kind ELSE kind END, given_name, middle_name,
                   family_name, suffix, normalized FROM officer_names WHERE officer_id = $1
            ON CONFLICT (officer_id, kind, normalized) DO NOTHING""",
-        merged, into,
+        merged,
+        into,
     )
     await conn.execute(
-        "DELETE FROM officer_names n WHERE n.officer_id = $2 AND n.kind = 'ALIAS' AND EXISTS (SELECT 1 FROM "
-        "officer_names p WHERE p.officer_id = $2 AND p.kind = 'PRIMARY' AND p.normalized = n.normalized)",
-        merged, into,
+        "DELETE FROM officer_names n WHERE n.officer_id = $1 AND n.kind = 'ALIAS' AND EXISTS (SELECT 1 FROM "
+        "officer_names p WHERE p.officer_id = $1 AND p.kind = 'PRIMARY' AND p.normalized = n.normalized)",
+        into,
     )
     await conn.execute("DELETE FROM officer_names WHERE officer_id = $1", merged)
     await conn.execute(
         """INSERT INTO officer_blocking_keys (key, officer_id) SELECT key, $2 FROM officer_blocking_keys
-           WHERE officer_id = $1 ON CONFLICT DO NOTHING""", merged, into)
+           WHERE officer_id = $1 ON CONFLICT DO NOTHING""",
+        merged,
+        into,
+    )
     await conn.execute("DELETE FROM officer_blocking_keys WHERE officer_id = $1", merged)
     await conn.execute(
         """UPDATE officers SET date_of_birth = coalesce(officers.date_of_birth, m.date_of_birth),
                   ssn_blind_index = coalesce(officers.ssn_blind_index, m.ssn_blind_index)
-           FROM officers m WHERE officers.id = $2 AND m.id = $1""", merged, into)
+           FROM officers m WHERE officers.id = $2 AND m.id = $1""",
+        merged,
+        into,
+    )
     await conn.execute("UPDATE officers SET merged_into = $2, ssn_blind_index = NULL WHERE id = $1", merged, into)
     await conn.execute("UPDATE officers SET merged_into = $2 WHERE merged_into = $1", merged, into)
     await conn.execute(
         "UPDATE link_proposals SET status = 'REJECTED', decision_reason = 'superseded by a merge', decided_at = now()"
-        " WHERE status = 'PENDING' AND (officer_id = $1 OR candidate_id = $1)", merged)
+        " WHERE status = 'PENDING' AND (officer_id = $1 OR candidate_id = $1)",
+        merged,
+    )
     return moved
 
 

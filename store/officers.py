@@ -26,9 +26,14 @@ def _officer(row: asyncpg.Record) -> OfficerRow:
     return OfficerRow(row["id"], row["date_of_birth"], names, frozenset(row["publisher_ids"]))
 
 
+# Asked for by ID: a merged officer's old ID answers with the officer it was merged into.
+_BY_REQUESTED_ID = _SELECT.replace("SELECT o.id,", "SELECT req.id AS requested, o.id,").replace(
+    "FROM officers o", "FROM officers req JOIN officers o ON o.id = coalesce(req.merged_into, req.id)")
+
+
 async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[OfficerRow | None]:
-    rows = await conn.fetch(_SELECT + " WHERE o.id = ANY($1::text[])", list(ids))
-    found = {r["id"]: _officer(r) for r in rows}
+    rows = await conn.fetch(_BY_REQUESTED_ID + " WHERE req.id = ANY($1::text[])", list(ids))
+    found = {r["requested"]: _officer(r) for r in rows}
     return [found.get(i) for i in ids]
 
 
@@ -36,7 +41,7 @@ async def page(
     conn: asyncpg.Connection | asyncpg.Pool, *, after: str | None, limit: int, publisher_id: str | None
 ) -> list[OfficerRow]:
     """Keyset page of officers, optionally only those a publisher has published about."""
-    where = ["($1::text IS NULL OR o.id > $1)"]
+    where = ["($1::text IS NULL OR o.id > $1)", "o.merged_into IS NULL"]
     if publisher_id is not None:
         where.append(
             "(EXISTS (SELECT 1 FROM certifications c WHERE c.officer_id = o.id AND c.publisher_id = $3)"
@@ -112,6 +117,14 @@ async def ids_by_blocking_keys(
         list(keys), limit,
     )
     return [r["officer_id"] for r in rows]
+
+
+async def canonical_id(conn: asyncpg.Connection, officer_id: str) -> str | None:
+    """The registry ID to write under: a merged officer's ID resolves to the one it was merged into."""
+    value: str | None = await conn.fetchval(
+        "SELECT coalesce(merged_into, id) FROM officers WHERE id = $1", officer_id
+    )
+    return value
 
 
 async def exists(conn: asyncpg.Connection, officer_id: str) -> bool:

@@ -24,9 +24,16 @@ async def append_many(conn: asyncpg.Connection | asyncpg.Pool, entries: Sequence
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[QueryLogRow]]:
+    # Reads of an officer later merged into this one stay in the log under the old ID; show them here too.
+    cols = ", ".join("coalesce(o.merged_into, q.officer_id) AS officer_id" if c == "officer_id" else f"q.{c}"
+                     for c in QueryLogRow.__dataclass_fields__)
     return await fetch_grouped(
         conn, QueryLogRow,
-        f"SELECT {_COLS} FROM query_log WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id DESC", officer_ids,
+        f"""SELECT {cols} FROM query_log q JOIN officers o ON o.id = q.officer_id
+            WHERE q.officer_id = ANY($1::text[])
+               OR q.officer_id IN (SELECT id FROM officers WHERE merged_into = ANY($1::text[]))
+            ORDER BY q.id DESC""",
+        officer_ids,
     )
 
 
