@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -27,7 +27,7 @@ from auth import policy
 from auth.principal import ANONYMOUS, Principal
 from registry.config import Settings
 from registry.errors import BadInput
-from resolvers import eligibility, statistics
+from resolvers import eligibility, statistics, suppression
 from resolvers.suppression import Cell
 from schema import enums
 from store import agencies as agency_store
@@ -189,27 +189,41 @@ def _label(kind: str) -> str:
     return kind.replace("_", " ").lower().capitalize()
 
 
-def _table(tab: statistics.Tabulation) -> str:
-    detail = tab.table(0, 1, 2)
-    rows = tab.table(0, 1)
-    kind_totals = tab.table(2)
-    grand = tab.table().get((None, None, None, None))
-    kinds = [k for k in _KINDS if (None, None, k, None) in kind_totals]
-    head = "".join(f'<th scope="col">{escape(_label(k))}</th>' for k in kinds)
+def _value_label(dim: int, value: Any) -> str:
+    return _label(str(value)) if dim in (2, 3) else str(value)
+
+
+def _crosstab(tab: statistics.Tabulation, rows_dim: int, cols_dim: int, table_id: str, caption: str) -> str:
+    """One published two-way table with its row totals, column totals and grand total."""
+
+    def key(at: dict[int, Any]) -> suppression.Key:
+        return tuple(at.get(d) for d in range(len(statistics.DIMENSIONS)))
+
+    pair = tab.table(rows_dim, cols_dim)
+    row_totals, col_totals = tab.table(rows_dim), tab.table(cols_dim)
+    grand = tab.table().get(key({}))
+    row_values = sorted((k[rows_dim] for k in row_totals), key=_sort_value)
+    col_values = sorted((k[cols_dim] for k in col_totals), key=_sort_value)
+    names = ("State", "Year", "Record kind", "Reason category")
+    head = "".join(f'<th scope="col">{escape(_value_label(cols_dim, c))}</th>' for c in col_values)
     body = []
-    for key in sorted(rows, key=lambda k: (k[0], k[1])):
-        st, year = key[0], key[1]
-        cells = "".join(_td(detail.get((st, year, k, None))) for k in kinds)
-        body.append(f'<tr><th scope="row">{escape(str(st))}</th><th scope="row">{escape(str(year))}</th>'
-                    f"{cells}{_td(rows[key])}</tr>")
-    foot = "".join(_td(kind_totals.get((None, None, k, None)), "td") for k in kinds)
-    if not rows:
-        body.append(f'<tr><td colspan="{len(kinds) + 3}">No records are counted yet.</td></tr>')
-    return (f'<table id="statistics-table"><caption>Records by state, year and kind (all reason categories)'
-            f'</caption><thead><tr><th scope="col">State</th><th scope="col">Year</th>{head}'
-            f'<th scope="col">Total</th></tr></thead><tbody>{"".join(body)}</tbody>'
-            f'<tfoot><tr><th scope="row" colspan="2">All states and years</th>{foot}{_td(grand)}</tr></tfoot>'
+    for r in row_values:
+        cells = "".join(_td(pair.get(key({rows_dim: r, cols_dim: c}))) for c in col_values)
+        body.append(f'<tr><th scope="row">{escape(_value_label(rows_dim, r))}</th>{cells}'
+                    f"{_td(row_totals.get(key({rows_dim: r})))}</tr>")
+    if not row_values:
+        body.append(f'<tr><td colspan="{len(col_values) + 2}">No records are counted yet.</td></tr>')
+    foot = "".join(_td(col_totals.get(key({cols_dim: c}))) for c in col_values)
+    return (f'<table id="{table_id}"><caption>{escape(caption)}</caption><thead><tr>'
+            f'<th scope="col">{names[rows_dim]}</th>{head}<th scope="col">Total</th></tr></thead>'
+            f'<tbody>{"".join(body)}</tbody><tfoot><tr><th scope="row">Total</th>{foot}{_td(grand)}</tr></tfoot>'
             "</table>")
+
+
+def _sort_value(value: Any) -> tuple[int, Any]:
+    if isinstance(value, int):
+        return (0, value)
+    return (1, _KINDS.index(value)) if value in _KINDS else (2, str(value))
 
 
 def _chart(tab: statistics.Tabulation) -> str:
@@ -217,11 +231,13 @@ def _chart(tab: statistics.Tabulation) -> str:
     years = sorted(tab.table(1).items(), key=lambda kv: kv[0][1])
     if not years:
         return '<p id="statistics-chart">No records are counted yet.</p>'
-    width, height, pad, bar = 60 * len(years) + 40, 220, 30, 40
+    width, height, pad, bar = 72 * len(years) + 40, 220, 30, 44
     top = max((c.count for _, c in years if not c.suppressed), default=1) or 1
     parts = []
+    if all(c.suppressed for _, c in years):
+        parts.append(f'<text x="30" y="{pad}" font-size="12">Every yearly count is suppressed.</text>')
     for i, (key, cell) in enumerate(years):
-        x = 30 + i * 60
+        x = 30 + i * 72
         year = escape(str(key[1]))
         if cell.suppressed:
             parts.append(f'<g class="bar suppressed"><text x="{x + bar / 2}" y="{height - pad - 6}" '
@@ -257,6 +273,7 @@ def _eligibility(lookup: _Lookup | None) -> str:
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1b1b1b; }
 table { border-collapse: collapse; margin: 1rem 0; font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-style: italic; padding-bottom: .3rem; }
 th, td { border: 1px solid #bbb; padding: .3rem .6rem; text-align: right; }
 thead th, tbody th { text-align: left; background: #f2f4f7; }
 td.suppressed { color: #8a4b00; font-style: italic; }
@@ -281,9 +298,11 @@ suppressed count can be worked out from the totals. Generated {escape(tab.genera
 </p></header>
 <main>
 <section id="statistics"><h2>Records by state and year</h2>
-{_table(tab)}
-<p><a href="/public/statistics.csv">Download every count (by state, year, record kind and reason category,
-with all totals) as CSV</a></p>
+{_crosstab(tab, 0, 1, "statistics-table", "Records by state and year of the action (all kinds and reasons)")}
+<h2>Records by kind and year</h2>
+{_crosstab(tab, 2, 1, "statistics-kinds", "Records by kind and year of the action (all states and reasons)")}
+<p><a href="/public/statistics.csv">Download every published count (all one- and two-way tables by state,
+year, record kind and reason category, and the grand total) as CSV</a></p>
 <h2>Records by year, all states</h2>
 {_chart(tab)}
 </section>

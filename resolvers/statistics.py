@@ -1,8 +1,10 @@
-"""The public statistics (EO 13929 Sec. 3(c)): counts by state, year, record kind and reason category,
-with every total, after small-cell and complementary suppression (``resolvers.suppression``)."""
+"""The public statistics (EO 13929 Sec. 3(c)): counts by state, year, record kind and reason category —
+every one- and two-way table and the grand total — after small-cell and complementary suppression
+(``resolvers.suppression``), over one consistent product so that no two answers can be differenced."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from dataclasses import dataclass
@@ -14,6 +16,10 @@ from resolvers import suppression
 from store import statistics as store
 
 DIMENSIONS = ("state", "year", "record_kind", "reason_category")
+#: What is published: the grand total, the four one-way and the six two-way tables. Nothing finer: a
+#: four-way cell is almost always small, and publishing them would only force more suppression.
+MAX_BREAKDOWN = 2
+LEVELS = suppression.levels_up_to(len(DIMENSIONS), MAX_BREAKDOWN)
 ALL = "ALL"
 SUPPRESSED = "suppressed"
 
@@ -33,7 +39,8 @@ class Tabulation:
 
 async def tabulate(conn: asyncpg.Connection | asyncpg.Pool, threshold: int) -> Tabulation:
     counts = await store.final_attested_counts(conn)
-    cells = suppression.suppress(counts, len(DIMENSIONS), threshold)
+    # pure CPU work (well under a second for national volumes): off the event loop
+    cells = await asyncio.to_thread(suppression.suppress, counts, len(DIMENSIONS), threshold, LEVELS)
     return Tabulation(store.BASIS, threshold, datetime.now(UTC), list(cells.values()))
 
 

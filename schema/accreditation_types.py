@@ -9,8 +9,10 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from registry.errors import BadInput
 from resolvers import suppression
 from resolvers.eligibility import Eligibility
+from resolvers.statistics import MAX_BREAKDOWN
 from schema import enums
 from schema.types import Agency, Publisher, load_agency, load_publisher
 from store.accreditation import BodyDecisionRow, CredentialChangeRow, CredentialRow
@@ -247,12 +249,15 @@ class PublicStatistics:
     generated_at: datetime
     all_cells: strawberry.Private[list[suppression.Cell]]
 
-    @strawberry.field(description="The published cells: details and every total. Give breakdown to get one "
-                                  "table, e.g. [STATE, YEAR] for counts by state and year (other dimensions "
-                                  "summed). Combinations not listed are 0.")
+    @strawberry.field(description="The published cells: every one- and two-way table and the grand total. Give "
+                                  "breakdown to get one table, e.g. [STATE, YEAR] for counts by state and year "
+                                  "(other dimensions summed), [] for the grand total. Combinations not listed "
+                                  "are 0.")
     def cells(self, breakdown: list[StatisticsDimension] | None = None) -> list[StatisticsCell]:
         cells = self.all_cells
         if breakdown is not None:
             wanted = {d.value for d in breakdown}
+            if len(wanted) > MAX_BREAKDOWN:
+                raise BadInput(f"the statistics are published by at most {MAX_BREAKDOWN} dimensions at a time")
             cells = [c for c in cells if {i for i, v in enumerate(c.key) if v is not None} == wanted]
         return [StatisticsCell.from_cell(c) for c in cells]

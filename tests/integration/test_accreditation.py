@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import PUBLISH, World, record_published, subject
+from tests.support import PUBLISH, World, record_published
 
 AG = "doj-ag"           # the Attorney General's certifying authority (its key signs certification decisions)
 BODY = "calea"          # a credentialing body
@@ -288,7 +288,8 @@ async def test_grant_eligibility_is_computed_from_the_data_and_explained(eo: Wor
     bad = await eo.gql(ELIG_Q, {"ori": CA_AGENCY, "year": 20210})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
-    detail = "query($o: String!) { grantEligibility(ori: $o, year: 2022) { recordsSubmitted nothingToReportAttestedBy } }"
+    detail = ("query($o: String!) { grantEligibility(ori: $o, year: 2022) { recordsSubmitted "
+              "nothingToReportAttestedBy } }")
     public = await eo.gql(detail, {"o": CA_AGENCY})
     assert {e["extensions"]["code"] for e in public["errors"]} == {"FORBIDDEN"}
     auditor = (await eo.ok(detail, {"o": CA_AGENCY}, as_="auditor"))["grantEligibility"]
@@ -316,7 +317,8 @@ async def test_nothing_to_report_rules(eo: World) -> None:
     assert refused(body)[0] == "FORBIDDEN"
 
 
-REPORT_Q = "query($y: Int!, $s: String) { grantEligibilityReport(year: $y, state: $s) { ori eligible recordsSubmitted } }"
+REPORT_Q = ("query($y: Int!, $s: String) { grantEligibilityReport(year: $y, state: $s) "
+            "{ ori eligible recordsSubmitted } }")
 
 
 async def test_auditor_report_over_all_agencies_and_as_csv(eo: World) -> None:
@@ -326,9 +328,11 @@ async def test_auditor_report_over_all_agencies_and_as_csv(eo: World) -> None:
         ("CA0010000", True, 1), ("CA0190000", False, 0), ("TX2270000", False, 0), ("WA0170000", False, 0)]
     only_ca = (await eo.ok(REPORT_Q, {"y": 2021, "s": "CA"}, as_="auditor"))["grantEligibilityReport"]
     assert [r["ori"] for r in only_ca] == ["CA0010000", "CA0190000"]
-    for role, bindings in [(None, {}), ("hiring_agency", {"agency_ori": "WA0170000"}),
-                           ("publisher", {"publisher_id": "ca-post"}), ("admin", {})]:
-        body = await eo.gql(REPORT_Q, {"y": 2021}, as_=role, **bindings)
+    callers: list[tuple[str | None, dict[str, str]]] = [
+        (None, {}), ("hiring_agency", {"agency_ori": "WA0170000"}), ("publisher", {"publisher_id": "ca-post"}),
+        ("admin", {})]
+    for role, bindings in callers:
+        body = await eo.gql(REPORT_Q, {"y": 2021}, token=eo.token(role, **bindings) if role else None)
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", role
 
     url = "/reports/grant-eligibility.csv?year=2021"

@@ -14,17 +14,26 @@ PROPOSALS = """{ linkProposals { totalCount edges { node { id score reasons stat
   candidate { registryId names { fullName } certificationNumbers } proposedBy { id } } } } }"""
 
 
-def decision(kind: str, publisher: str, proposal: str, reason: str = "Same person: same academy class.") -> dict[str, Any]:
-    return {"type": kind, "publisher": publisher, "eventId": f"{kind}-{proposal}",
-            "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "proposalId": int(proposal), "reason": reason}
+def decision(
+    kind: str, publisher: str, proposal: str, reason: str = "Same person: same academy class."
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "publisher": publisher,
+        "eventId": f"{kind}-{proposal}",
+        "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "proposalId": int(proposal),
+        "reason": reason,
+    }
 
 
 @pytest.fixture
 async def pair(world: World) -> dict[str, str]:
     ca = await world.publish_ok("ca-post", cert_issued(number="KM-1", subj=subject("Katherine", "Mills", "1988-03-14")))
-    tx = await world.publish_ok("tx-tcole", cert_issued(publisher="tx-tcole", state="TX", number="KM-2",
-                                                        subj=subject("Kate", "Mills", "1988-03-14")))
+    tx = await world.publish_ok(
+        "tx-tcole",
+        cert_issued(publisher="tx-tcole", state="TX", number="KM-2", subj=subject("Kate", "Mills", "1988-03-14")),
+    )
     assert ca[0]["officerId"] != tx[0]["officerId"], "a nickname without more evidence must not auto-link"
     return {"old": ca[0]["officerId"], "new": tx[0]["officerId"]}
 
@@ -50,26 +59,42 @@ async def test_confirmation_merges_and_the_old_id_keeps_resolving(world: World, 
     done = await world.publish_ok("tx-tcole", decision("identity.link_confirmed", "tx-tcole", p["id"]))
     assert done[0]["officerId"] == pair["old"]
     for officer_id in (pair["old"], pair["new"]):
-        data = await world.ok("query($id: ID!) { officer(id: $id) { id names { fullName kind } "
-                              "certifications { edges { node { number } } } } }", {"id": officer_id}, as_="auditor",
-                              headers={"Registry-Purpose": "OVERSIGHT_AUDIT"})
+        data = await world.ok(
+            "query($id: ID!) { officer(id: $id) { id names { fullName kind } "
+            "certifications { edges { node { number } } } } }",
+            {"id": officer_id},
+            as_="auditor",
+            headers={"Registry-Purpose": "OVERSIGHT_AUDIT"},
+        )
         officer = data["officer"]
         assert officer["id"] == pair["old"]
         assert {e["node"]["number"] for e in officer["certifications"]["edges"]} == {"KM-1", "KM-2"}
-        assert {(n["fullName"], n["kind"]) for n in officer["names"]} == {("Katherine Mills", "PRIMARY"),
-                                                                          ("Kate Mills", "ALIAS")}
-    later = await world.publish_ok("tx-tcole", cert_issued(publisher="tx-tcole", state="TX", number="KM-3",
-                                                           subj={"registryId": pair["new"]}, source="km-3",
-                                                           kind="DE_ESCALATION_TRAINING"))
+        assert {(n["fullName"], n["kind"]) for n in officer["names"]} == {
+            ("Katherine Mills", "PRIMARY"),
+            ("Kate Mills", "ALIAS"),
+        }
+    later = await world.publish_ok(
+        "tx-tcole",
+        cert_issued(
+            publisher="tx-tcole",
+            state="TX",
+            number="KM-3",
+            subj={"registryId": pair["new"]},
+            source="km-3",
+            kind="DE_ESCALATION_TRAINING",
+        ),
+    )
     assert later[0]["officerId"] == pair["old"]
-    again = await world.publish("tx-tcole", decision("identity.link_confirmed", "tx-tcole", p["id"]) | {"eventId": "x2"})
+    again = await world.publish(
+        "tx-tcole", decision("identity.link_confirmed", "tx-tcole", p["id"]) | {"eventId": "x2"}
+    )
     assert again["results"][0]["code"] == "CONFLICT"
 
 
 async def test_rejection_keeps_two_people(world: World, pair: dict[str, str]) -> None:
     [p] = await proposals(world, "ca-post")
     await world.publish_ok("ca-post", decision("identity.link_rejected", "ca-post", p["id"], "Different academies."))
-    data = await world.ok('{ linkProposals(status: REJECTED) { edges { node { status } } } }', as_="auditor")
+    data = await world.ok("{ linkProposals(status: REJECTED) { edges { node { status } } } }", as_="auditor")
     assert [e["node"]["status"] for e in data["linkProposals"]["edges"]] == ["REJECTED"]
     assert await proposals(world, "ca-post") == []
 
