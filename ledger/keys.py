@@ -9,12 +9,11 @@ the file is created once, atomically, and never overwritten.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import stat
 from pathlib import Path
 
 from ledger.checkpoint import CheckpointError, NoteSigner, NoteVerifier
+from registry.secret_files import read_or_create
 
 __all__ = ["DEFAULT_FILE", "ENV_VAR", "LogKeyError", "load_log_verifier", "load_or_create_log_signer"]
 
@@ -38,35 +37,13 @@ def _parse(text: str, where: str, name: str) -> NoteSigner:
     return signer
 
 
-def _read(path: Path, name: str) -> NoteSigner:
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise LogKeyError(f"{path} is readable by others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}")
-    return _parse(path.read_text(encoding="ascii"), str(path), name)
-
-
-def _create(path: Path, name: str) -> None:
-    """Write a new key to a private temp file, then hard-link it into place: never a half-written key."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(NoteSigner.generate(name).signer_key_string() + "\n")
-        with contextlib.suppress(FileExistsError):  # another process won the race: use its key
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def load_or_create_log_signer(path: Path, name: str) -> NoteSigner:
     """The checkpoint signer: ``$REGISTRY_LOG_SIGNER_KEY`` if set, else the key in ``path`` (created if absent)."""
     env = os.environ.get(ENV_VAR)
     if env:
         return _parse(env, ENV_VAR, name)
-    if not path.exists():
-        _create(path, name)
-    return _read(path, name)
+    text = read_or_create(path, lambda: NoteSigner.generate(name).signer_key_string() + "\n", LogKeyError)
+    return _parse(text, str(path), name)
 
 
 def load_log_verifier(path: Path, name: str) -> NoteVerifier | None:

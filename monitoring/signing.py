@@ -10,17 +10,17 @@ space-separated list, and a verifier uses the one it knows).
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import os
 import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
+from registry.secret_files import read_or_create
 
 ENV_VAR = "REGISTRY_WEBHOOK_SIGNING_KEY"
 DEFAULT_FILE = "webhook-signing.key"
@@ -117,18 +117,5 @@ def load_or_create(secrets_dir: Path) -> WebhookSigner:
     if env:
         return WebhookSigner.from_secret_string(env)
     path = secrets_dir / DEFAULT_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(WebhookSigner.generate().secret_string() + "\n")
-            with contextlib.suppress(FileExistsError):  # another process won the race: use its key
-                os.link(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise WebhookKeyError(f"{path} is readable by others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}")
-    return WebhookSigner.from_secret_string(path.read_text(encoding="ascii"))
+    text = read_or_create(path, lambda: WebhookSigner.generate().secret_string() + "\n", WebhookKeyError)
+    return WebhookSigner.from_secret_string(text)

@@ -16,11 +16,9 @@ the secrets directory created on first use; the public half is served at ``/.wel
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import stat
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from joserfc.jwk import KeySet, OKPKey
 
 from auth.dev_issuer import public_jwks
 from registry import sd_jwt
+from registry.secret_files import read_or_create
 
 __all__ = [
     "ALG",
@@ -94,21 +93,8 @@ def load_or_create_key(path: Path) -> OKPKey:
     env = os.environ.get(ENV_VAR)
     if env:
         return _parse_key(env, ENV_VAR)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(json.dumps(new_key().as_dict(private=True)) + "\n")
-            with contextlib.suppress(FileExistsError):  # another process created it first: use that one
-                os.link(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise AttestationError(f"{path} is readable by others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}")
-    return _parse_key(path.read_text(encoding="ascii"), str(path))
+    text = read_or_create(path, lambda: json.dumps(new_key().as_dict(private=True)) + "\n", AttestationError)
+    return _parse_key(text, str(path))
 
 
 def jwks(key: OKPKey) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from joserfc.jwk import OKPKey
 
@@ -17,18 +16,9 @@ from ledger.keys import DEFAULT_FILE, load_or_create_log_signer
 from monitoring import signing as webhook_signing
 from registry import attestation
 from registry.config import Settings
+from registry.secret_files import read_or_create
 
 DEV_ISSUER = "https://dev-issuer.officer-registry.local"
-
-
-def _secret_file(path: Path, make: Any) -> bytes:
-    """Read a secret, creating it (0600) on first use; for development and single-node installs."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(make())
-    return path.read_bytes()
 
 
 def ssn_key(settings: Settings) -> bytes:
@@ -38,7 +28,9 @@ def ssn_key(settings: Settings) -> bytes:
         if len(key) < 32:
             raise ValueError("REGISTRY_SSN_KEY must be at least 32 bytes, hex-encoded")
         return key
-    return _secret_file(settings.secrets_dir / "ssn-blind-index.key", lambda: secrets.token_bytes(32))
+    text = read_or_create(settings.secrets_dir / "ssn-blind-index.hex", lambda: secrets.token_hex(32) + "\n",
+                          ValueError)
+    return bytes.fromhex(text.strip())
 
 
 def dev_issuer_paths(settings: Settings) -> tuple[Path, Path]:
