@@ -17,7 +17,9 @@
    the same reads directly with asyncpg: the store-layer functions the resolvers call, on a pool of
    the same size, plus the query-log insert the API makes for every disclosure. Officers looked up:
    half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
-   the ceiling of HTTP + client on this machine.
+   the ceiling of HTTP + client on this machine. And, unless ``--no-proposed``, the GraphQL run again
+   on an app whose validation can be cached (``_cached_validation_extensions``): an experiment showing
+   what a change to ``schema/limits.py`` would give, not the project's code.
 3. Bulk publishing: signed ``record.published`` events (about existing officers, by registry ID)
    through ``publishing.apply.Publisher`` in batches of 500 (signature check, idempotency, log append,
    writes), then signed ``certification.issued`` events naming new people by name and date of birth
@@ -38,6 +40,7 @@ import os
 import pstats
 import random
 import secrets
+import shutil
 import socket
 import sys
 import tempfile
@@ -115,11 +118,13 @@ async def scratch_database() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
         return
-    embedded = database.EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="api-bench-")), delete_on_close=True)
+    where = Path(tempfile.mkdtemp(prefix="api-bench-"))
+    embedded = database.EmbeddedPostgres(where, delete_on_close=True)
     try:
         yield embedded.start()
     finally:
         embedded.stop()
+        shutil.rmtree(where, ignore_errors=True)
 
 
 # -- 1. bulk load by COPY -------------------------------------------------------------------------
