@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import asyncpg
 
-from store.models import PublisherRow, row_to
+from store.models import PublisherRow, fetch_grouped, row_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +103,11 @@ async def decisions_by_body_ids(
     conn: asyncpg.Connection | asyncpg.Pool, body_ids: Sequence[str]
 ) -> list[list[BodyDecisionRow]]:
     """Each body's decisions in effect order (effective date, then the order they were recorded)."""
-    rows = await conn.fetch(f"{_DECISION} WHERE d.body_id = ANY($1::text[]) ORDER BY d.body_id, d.effective_on, d.id",
-                            list(body_ids))
-    grouped: dict[str, list[BodyDecisionRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["body_id"]].append(row_to(BodyDecisionRow, r))
-    return [grouped.get(b, []) for b in body_ids]
+    return await fetch_grouped(
+        conn, BodyDecisionRow,
+        f"{_DECISION} WHERE d.body_id = ANY($1::text[]) ORDER BY d.body_id, d.effective_on, d.id", body_ids,
+        key="body_id",
+    )
 
 
 async def lock_body(conn: asyncpg.Connection, body_id: str) -> None:
@@ -138,12 +137,11 @@ async def credential_by_source(conn: asyncpg.Connection, body_id: str, source_id
 async def credentials_by_agency_oris(
     conn: asyncpg.Connection | asyncpg.Pool, oris: Sequence[str]
 ) -> list[list[CredentialRow]]:
-    rows = await conn.fetch(f"{_CREDENTIAL} WHERE agency_ori = ANY($1::text[]) ORDER BY agency_ori, status_date, id",
-                            list(oris))
-    grouped: dict[str, list[CredentialRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["agency_ori"]].append(_credential(r))
-    return [grouped.get(o, []) for o in oris]
+    return await fetch_grouped(
+        conn, CredentialRow,
+        f"{_CREDENTIAL} WHERE agency_ori = ANY($1::text[]) ORDER BY agency_ori, status_date, id", oris,
+        key="agency_ori", build=_credential,
+    )
 
 
 async def credentials_by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[CredentialRow | None]:
@@ -160,14 +158,11 @@ async def history_by_credential_ids(
     conn: asyncpg.Connection | asyncpg.Pool, credential_ids: Sequence[str]
 ) -> list[list[CredentialChangeRow]]:
     """Each credential's statuses in effect order (status date, then the order they were recorded)."""
-    rows = await conn.fetch(
+    return await fetch_grouped(
+        conn, CredentialChangeRow,
         f"{_CHANGE} WHERE h.credential_id = ANY($1::text[]) ORDER BY h.credential_id, h.status_date, h.id",
-        list(credential_ids),
+        credential_ids, key="credential_id", build=_change,
     )
-    grouped: dict[str, list[CredentialChangeRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r["credential_id"]].append(_change(r))
-    return [grouped.get(c, []) for c in credential_ids]
 
 
 async def save_credential(conn: asyncpg.Connection, row: CredentialRow, *, new: bool) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -127,10 +127,14 @@ def row_to(cls: type[Any], row: asyncpg.Record) -> Any:
 
 
 async def fetch_grouped(
-    conn: asyncpg.Connection | asyncpg.Pool, cls: type[Any], sql: str, keys: Sequence[Any], key: str = "officer_id"
+    conn: asyncpg.Connection | asyncpg.Pool, cls: type[Any], sql: str, keys: Sequence[Any], key: str = "officer_id",
+    build: Callable[[asyncpg.Record], Any] | None = None,
 ) -> list[list[Any]]:
-    """Run ``sql`` with ``$1 = keys`` and return one list of ``cls`` rows per key, in key order (DataLoader shape)."""
+    """Run ``sql`` with ``$1 = keys`` and return one list of ``cls`` rows per key, in key order (DataLoader shape).
+
+    ``build`` turns a record into a row when a plain column copy is not enough.
+    """
     grouped: dict[Any, list[Any]] = defaultdict(list)
     for r in await conn.fetch(sql, list(keys)):
-        grouped[r[key]].append(row_to(cls, r))
+        grouped[r[key]].append(build(r) if build is not None else row_to(cls, r))
     return [grouped.get(k, []) for k in keys]
