@@ -40,12 +40,10 @@ import os
 import pstats
 import random
 import secrets
-import shutil
 import socket
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -60,6 +58,7 @@ import asyncpg
 
 import identity
 from bench.population import Officer, PopulationConfig, generate
+from bench.scratch import scratch_database
 from registry import database, migrate
 
 ISSUER = "https://bench-issuer.test"
@@ -103,28 +102,6 @@ def _id(prefix: str, rng: random.Random) -> str:
     return prefix + "-" + "".join(_ALPHABET[(bits >> (5 * i)) & 31] for i in range(12))
 
 
-@asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    """A throw-away database: a new one on DATABASE_URL's server, or an embedded server in a temp dir."""
-    external = os.environ.get("DATABASE_URL")
-    if external:
-        name = "api_bench_" + secrets.token_hex(4)
-        admin = await asyncpg.connect(external)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            parts = urllib.parse.urlsplit(external)
-            yield urllib.parse.urlunsplit(parts._replace(path="/" + name))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-        return
-    where = Path(tempfile.mkdtemp(prefix="api-bench-"))
-    embedded = database.EmbeddedPostgres(where, delete_on_close=True)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
-        shutil.rmtree(where, ignore_errors=True)
 
 
 # -- 1. bulk load by COPY -------------------------------------------------------------------------
@@ -702,7 +679,7 @@ async def run(args: argparse.Namespace) -> int:
     spawn = get_context("spawn")
     rss: dict[str, dict[str, float]] = {"start": _rss()}
     load_before = loadavg()
-    async with scratch_database() as dsn:
+    async with scratch_database("api_bench") as dsn:
         loop = asyncio.get_running_loop()
         print(f"Loading {args.officers:,} officers by COPY...", file=sys.stderr)
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:

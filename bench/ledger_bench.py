@@ -21,18 +21,14 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
-import urllib.parse
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 
+from bench.scratch import scratch_database
 from ledger import log_store, proofs
-from registry import database, migrate
+from registry import migrate
 
 ENTRY_BYTES = 600  # about the size of a signed record event
 PLAIN_INSERT = "INSERT INTO bench_plain (idx, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])"
@@ -49,26 +45,6 @@ class Row:
     consistency_ms: list[float]
 
 
-@asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    """A throw-away database: never the registry's own log."""
-    external = os.environ.get("DATABASE_URL")
-    if external:
-        name = "ledger_bench_" + secrets.token_hex(4)
-        admin = await asyncpg.connect(external)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            parts = urllib.parse.urlsplit(external)
-            yield urllib.parse.urlunsplit(parts._replace(path="/" + name))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-        return
-    embedded = database.EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="ledger-bench-")), delete_on_close=True)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
 
 
 async def grow(conn: asyncpg.Connection, start: int, target: int, batch: int) -> tuple[float, float]:
@@ -111,7 +87,7 @@ def pct(values: list[float], p: float) -> float:
 async def run(sizes: list[int], batch: int, samples: int) -> list[Row]:
     rows: list[Row] = []
     rnd = random.Random(1)
-    async with scratch_database() as dsn:
+    async with scratch_database("ledger_bench") as dsn:
         conn = await asyncpg.connect(dsn)
         try:
             await migrate.migrate(conn)
