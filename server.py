@@ -22,16 +22,18 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from auth.principal import ANONYMOUS, Principal
 from auth.tokens import AuthError
+from credentials import attestation
 from ledger import checkpointer
-from monitoring import delivery, ws_auth
-from registry import attestation, database, migrate
+from monitoring import delivery
+from registry import database, migrate
 from registry.config import Settings
 from registry.services import Services
-from resolvers import public_http
 from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
 from schema.loaders import Loaders
+from web import public as public_routes
+from web import ws_auth
 
 log = logging.getLogger("registry.server")
 PURPOSE_HEADER = "registry-purpose"
@@ -219,7 +221,7 @@ def create_app(
         Route("/.well-known/jwks.json", attestation_jwks),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        *public_http.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
+        *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
         Route("/graphql", Authenticate(graphql, state), methods=["GET", "POST"]),
         Route("/.well-known/webhook-key", webhook_key),
         WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)

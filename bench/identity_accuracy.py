@@ -5,7 +5,7 @@
 Builds the population of ``bench.population`` and an in-memory blocking index (key -> officer
 indexes) with exactly ``identity.blocking_keys`` over each officer's names and date of birth, as
 the registry stores them. Each query (a noisy re-entry of a registered officer by another state,
-or a stranger who resembles one) is looked up the way ``publishing.matching`` does it on the
+or a stranger who resembles one) is looked up the way ``identity.matching`` does it on the
 database: ``identity.query_keys``, candidates = officers sharing any key, ordered by the number of
 shared keys then officer ID, at most ``CANDIDATE_LIMIT`` (300), ranked by ``identity.rank``. An
 automatic link is made when exactly one candidate is ``strong``; the query carries the new state's
@@ -36,7 +36,7 @@ from datetime import date
 import identity
 from bench.population import Officer, PopulationConfig, ReEntry, Stranger, generate
 from identity import Candidate, NameParts, Query
-from publishing.matching import CANDIDATE_LIMIT
+from identity.matching import CANDIDATE_LIMIT
 
 TARGET_RECALL5 = 0.99
 TARGET_PRECISION = 0.999

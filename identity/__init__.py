@@ -1,7 +1,9 @@
 """Identity matching: normalize names, derive blocking keys, score candidates, index SSNs.
 
-Pure functions, no database: the store keeps ``blocking_keys`` per officer, looks up
-``query_keys`` for a search, and ranks what it finds with ``score``.
+Everything but ``matching`` is pure functions with no database: the store keeps ``blocking_keys`` per
+officer, looks up ``query_keys`` for a search, and ranks what it finds with ``score``. ``matching`` is
+where identity meets the store: it finds the candidates for a person and decides the strong match that
+publishing links on, and the ranked answers that search shows.
 """
 
 from identity.nicknames import are_nickname_related, explain_nickname, given_name_variants

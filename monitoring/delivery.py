@@ -26,9 +26,9 @@ from email.utils import parsedate_to_datetime
 import asyncpg
 import httpx
 
-from monitoring.config import MonitoringConfig
 from monitoring.signing import WebhookSigner, signature_header
 from monitoring.targets import TargetRefused, check_target
+from registry.config import MonitoringConfig
 from store import outbox
 
 log = logging.getLogger("registry.webhooks")

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Any
 
 from auth import policy
+from auth.guards import officer_guard, owned_guard, record_guard
 from auth.policy import Guard
 from auth.principal import Principal
-from resolvers.fetch import officer_guard, owned_guard, record_guard
 from store.models import CertificationRow, OfficerRow, RecordRow
 
 

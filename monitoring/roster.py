@@ -24,13 +24,13 @@ from datetime import date
 import asyncpg
 
 from auth import policy
+from auth.guards import officer_guard
 from auth.principal import Principal
 from identity.nicknames import are_nickname_related
 from identity.normalize import normalize_token, split_surname
 from monitoring.owners import Owner
 from registry import ids
 from registry.errors import BadInput
-from resolvers.fetch import officer_guard
 from store import monitoring as store
 from store import officers
 from store.models import OfficerRow

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import urllib.parse
 
-from monitoring.config import MonitoringConfig
+from registry.config import MonitoringConfig
 
 
 class TargetRefused(ValueError):

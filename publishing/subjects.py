@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from identity import normalize_token
-from publishing import matching, review
+from identity import matching
+from identity.matching import Person, name_key
+from identity.normalize import NameParts
+from publishing import review
 from publishing.payloads import PersonName, Subject
 from registry import ids
 from registry.errors import Conflict, NotFound
@@ -20,9 +22,21 @@ from store.models import NameRow
 
 def normalized_name(name: PersonName | NameRow) -> str:
     """The comparable form of a full name (case, accents and punctuation folded)."""
-    parts = [name.givenName, name.middleName or "", name.familyName] if isinstance(name, PersonName) else [
-        name.given_name, name.middle_name or "", name.family_name]
-    return normalize_token(" ".join(p for p in parts if p))
+    if isinstance(name, PersonName):
+        return name_key(name.givenName, name.middleName, name.familyName)
+    return name_key(name.given_name, name.middle_name, name.family_name)
+
+
+def _parts(name: PersonName) -> NameParts:
+    return NameParts(given=name.givenName, middle=name.middleName or "", family=name.familyName,
+                     suffix=name.suffix or "")
+
+
+def person(subject: Subject) -> Person:
+    """The subject as identity matching sees it: the primary name first, then aliases and former names."""
+    names = ([subject.name] if subject.name else []) + list(subject.aliases) + list(subject.formerNames)
+    return Person(names=[_parts(n) for n in names], dob=subject.dateOfBirth,
+                  primary=_parts(subject.name) if subject.name else None)
 
 
 def to_row(name: PersonName, kind: str) -> NameRow:
@@ -39,11 +53,11 @@ async def resolve(
         if canonical is None:
             raise NotFound(f"no officer with registry ID {subject.registryId}")
         officer_id = canonical
-        await matching.check_consistent(conn, officer_id, subject,
+        await matching.check_consistent(conn, officer_id, person(subject),
                                         f"the event names officer {officer_id}")
     else:
         near: list[tuple[str, float, list[str]]] = []
-        found = await matching.strong_match(conn, subject, ssn_index, cert, publisher_id, near)
+        found = await matching.strong_match(conn, person(subject), ssn_index, cert, publisher_id, near)
         if found is None:
             officer_id = await _register(conn, subject, publisher_id, ssn_index)
             await review.propose(conn, officer_id, near, publisher_id)
@@ -84,5 +98,5 @@ async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject
     dob = subject.dateOfBirth
     if dob is None and existing[0] is not None:
         dob = existing[0].date_of_birth
-    await officers.add_blocking_keys(conn, officer_id, matching.keys_for_subject(subject.model_copy(
-        update={"dateOfBirth": dob})))
+    await officers.add_blocking_keys(conn, officer_id, matching.keys_for(person(subject.model_copy(
+        update={"dateOfBirth": dob}))))

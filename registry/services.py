@@ -11,10 +11,10 @@ from pathlib import Path
 from joserfc.jwk import OKPKey
 
 from auth.tokens import TokenVerifier, TrustedIssuer
+from credentials import attestation
 from ledger.checkpoint import NoteSigner
 from ledger.keys import DEFAULT_FILE, load_or_create_log_signer
 from monitoring import signing as webhook_signing
-from registry import attestation
 from registry.config import Settings
 from registry.secret_files import read_or_create
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers import eligibility, search, statistics
+from reporting import eligibility, statistics
+from resolvers import search
 from schema.accreditation_types import (
     AgencyCredential,
     CredentialingBody,

@@ -10,22 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from auth import policy
+from auth.guards import officer_guard, owned_guard, record_guard
 from auth.policy import Guard
 from store.models import CertificationRow, EmploymentRow, OfficerRow, QueryLogRow, RecordRow, StatusChangeRow
 from store.notifications import NotificationRow
-
-
-def officer_guard(row: OfficerRow) -> Guard:
-    return Guard(officer_id=row.id, publisher_ids=row.publisher_ids)
-
-
-def record_guard(row: RecordRow) -> Guard:
-    return Guard(officer_id=row.officer_id, publisher_id=row.publisher_id, status=row.status,
-                 fair_process_attested=row.fair_process_attested)
-
-
-def owned_guard(officer_id: str, publisher_id: str | None, publisher_ids: frozenset[str]) -> Guard:
-    return Guard(officer_id=officer_id, publisher_id=publisher_id, publisher_ids=publisher_ids)
 
 
 def _visible(ctx: Any, type_name: str, guard: Guard) -> bool:

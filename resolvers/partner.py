@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from auth import policy
 from auth.policy import Guard
-from registry import attestation
+from credentials import attestation
 from resolvers import search
 from schema import enums
 from schema.partner_types import CredentialAttestation

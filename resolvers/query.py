@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from auth import policy
+from auth import guards, policy
 from auth.policy import Guard
 from resolvers import fetch, search
 from resolvers import ledger as ledger_resolvers
@@ -73,7 +73,7 @@ class Query:
                                         and ctx.principal.role.value == "publisher" else None)
         more = len(rows) > first
         visible = [r for r in rows[:first] if policy.row_visible("Officer", ctx.principal,
-                                                                       fetch.officer_guard(r))]
+                                                                       guards.officer_guard(r))]
         edges = [Edge(cursor=encode_cursor(r.id), node=Officer.from_row(r)) for r in visible]
         end = encode_cursor(rows[first - 1].id) if more and first else (edges[-1].cursor if edges else None)
         return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end),

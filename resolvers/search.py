@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from publishing import matching
-from publishing.payloads import PersonName, Subject
+from identity import matching
+from identity.matching import SearchHit
+from identity.normalize import NameParts
 from registry.errors import BadInput
 from store import officers as officer_store
 
-__all__ = ["BadInput", "Match", "SearchQuery", "check_state", "find"]
+__all__ = ["BadInput", "SearchHit", "SearchQuery", "check_state", "find"]
 
 _STATE = re.compile(r"^[A-Za-z]{2}$")
 
@@ -32,28 +33,21 @@ class SearchQuery:
     certification_number: str | None
 
 
-@dataclass(frozen=True)
-class Match:
-    officer_id: str
-    score: float
-    reasons: list[str]
-    strong: bool
-
-
-async def find(ctx: Any, q: SearchQuery, *, limit: int) -> list[Match]:
+async def find(ctx: Any, q: SearchQuery, *, limit: int) -> list[SearchHit]:
     by_cert = q.state is not None and q.certification_number is not None
     by_name = q.given_name is not None and q.family_name is not None and q.date_of_birth is not None
     if not by_cert and not by_name:
         raise BadInput("search by givenName, familyName and dateOfBirth, or by state and certificationNumber")
-    found: dict[str, Match] = {}
+    found: dict[str, SearchHit] = {}
     if by_cert:
         assert q.state is not None and q.certification_number is not None
         check_state(q.state)
         for oid in await officer_store.ids_by_certification(ctx.pool, q.state.upper(), q.certification_number.strip()):
-            found[oid] = Match(oid, 1.0, [f"certification {q.state.upper()} {q.certification_number} matches"], True)
+            reason = f"certification {q.state.upper()} {q.certification_number} matches"
+            found[oid] = SearchHit(oid, 1.0, [reason], True)
     if by_name:
-        subject = Subject(name=PersonName(givenName=q.given_name or "", middleName=q.middle_name,
-                                          familyName=q.family_name or ""), dateOfBirth=q.date_of_birth)
-        return await matching.rank(ctx.pool, subject, found, limit=limit,
+        name = NameParts(given=q.given_name or "", middle=q.middle_name or "", family=q.family_name or "")
+        person = matching.Person(names=[name], dob=q.date_of_birth, primary=name)
+        return await matching.rank(ctx.pool, person, list(found), limit=limit,
                                    state=q.state.upper() if q.state else None, cert_number=q.certification_number)
     return list(found.values())[:limit]

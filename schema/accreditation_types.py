@@ -10,9 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from registry.errors import BadInput
-from resolvers import suppression
-from resolvers.eligibility import Eligibility
-from resolvers.statistics import MAX_BREAKDOWN
+from reporting import suppression
+from reporting.eligibility import Eligibility
+from reporting.statistics import MAX_BREAKDOWN
 from schema import enums
 from schema.types import Agency, Publisher, load_agency, load_publisher
 from store.accreditation import BodyDecisionRow, CredentialChangeRow, CredentialRow

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from auth import guards
 from auth.policy import Guard
 from resolvers import fetch
 from resolvers import ledger as ledger_resolvers
@@ -334,7 +335,7 @@ class MisconductRecord:
             case_reference=row.case_reference,
             updated_at=row.updated_at,
             row=row,
-            guard=fetch.record_guard(row),
+            guard=guards.record_guard(row),
         )
 
     @classmethod
@@ -419,7 +420,7 @@ class Officer:
     ) -> Connection[Certification] | None:
         rows = await fetch.certifications_of(info.context, self.row)
         items = [
-            Certification.from_row(r, fetch.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
+            Certification.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
             for r in rows
         ]
         return connect(items, lambda c: str(c.id), first, after, info)
@@ -430,7 +431,7 @@ class Officer:
     ) -> Connection[Employment] | None:
         rows = await fetch.employment_of(info.context, self.row)
         items = [
-            Employment.from_row(r, fetch.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
+            Employment.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
             for r in rows
         ]
         return connect(items, lambda e: str(e.id), first, after, info)
@@ -461,7 +462,7 @@ class Officer:
 
     @classmethod
     def from_row(cls, row: OfficerRow) -> Officer:
-        return cls(id=strawberry.ID(row.id), row=row, guard=fetch.officer_guard(row))
+        return cls(id=strawberry.ID(row.id), row=row, guard=guards.officer_guard(row))
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Officer | None:

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from monitoring.config import MonitoringConfig
 from monitoring.delivery import Worker
+from registry.config import MonitoringConfig
 from tests.support import World, cert_issued, subject
 
 AGENCY = "TX2270000"        # Austin PD, as a hiring agency

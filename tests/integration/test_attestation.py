@@ -13,7 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from registry import attestation, cli, demo, sd_jwt
+import demo
+from credentials import attestation, sd_jwt
+from registry import cli
 from registry.config import Settings
 from tests.support import World, cert_issued, subject
 

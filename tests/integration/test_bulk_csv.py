@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from publishing.csv_rows import CsvRowError, read_csv
-from registry import cli_ledger
+from registry.cli import ledger as cli_ledger
+from registry.cli.common import CliError
 from tests.support import World
 
 CSV = """type,event_id,source_id,given_name,middle_name,family_name,date_of_birth,aliases,state,certification_number,certification_kind,issued_on,ssn,record_source_id,record_kind,reason_category,action_date,status,fair_process_attested,narrative
@@ -69,6 +70,6 @@ def test_invalid_values_are_caught_before_upload(world: World, tmp_path: Path) -
     bad = CSV.replace("PEACE_OFFICER", "ASTRONAUT").replace("1977-01-30,,CA,CSV-002", "1977-13-30,,CA,CSV-002")
     path = tmp_path / "bad.csv"
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(cli_ledger.CliError, match="bad row") as err:
+    with pytest.raises(CliError, match="bad row") as err:
         cli_ledger._read_events(str(path), key, kid, fmt="csv", publisher="ca-post")
     assert "line 2" in str(err.value) and "line 3" in str(err.value)

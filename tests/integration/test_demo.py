@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 from joserfc.jwk import OKPKey
 
+import demo
 from ledger.events import verify_event
 from publishing.keys import import_public_jwk
-from registry import demo
 from registry.config import Settings
 
 

@@ -29,7 +29,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from registry import attestation
+from credentials import attestation
 from schema import sdl
 from server import create_app
 from tests.conftest import DOMAIN_TABLES

@@ -557,7 +557,8 @@ async def test_registry_verify_cli_passes_then_fails_after_tampering(world: Worl
 async def test_registry_publish_signs_uploads_and_reports_each_row(world: World, tmp_path: Path) -> None:
     import httpx
 
-    from registry import cli_ledger
+    from registry.cli import ledger as cli_ledger
+    from registry.cli.common import CliError
 
     key, kid = world.keys["ca-post"]
     events = [cert_issued(number=f"55{i}", subj=subject(GIVEN[i], "Quill"), event_id=f"nd-{i}") for i in range(5)]
@@ -613,7 +614,7 @@ async def test_registry_publish_signs_uploads_and_reports_each_row(world: World,
     assert {(r.status, r.code) for r in denied} == {("FAILED", "FORBIDDEN")}
 
     path.write_text(json.dumps(events[0]) + "\n{not json\n[1]\n")
-    with pytest.raises(cli_ledger.CliError, match="2 bad row") as err:
+    with pytest.raises(CliError, match="2 bad row") as err:
         cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None)
     assert "line 2" in str(err.value) and "line 3" in str(err.value)
 

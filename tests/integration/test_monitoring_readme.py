@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from registry import demo
+import demo
 from registry.config import Settings
 from tests.integration.monitoring_support import TEST_CONFIG, Receiver, receiving, truncate_monitoring, worker
 from tests.support import World

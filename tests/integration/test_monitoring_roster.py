@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from monitoring import signing
-from registry.cli_monitoring import upload_roster
+from registry.cli.monitoring import upload_roster
 from tests.integration.monitoring_support import (
     AGENCY,
     Receiver,

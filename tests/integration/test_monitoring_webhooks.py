@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from monitoring.config import MonitoringConfig
+from registry.config import MonitoringConfig
 from server import create_app
 from store import outbox
 from tests.integration.monitoring_support import (

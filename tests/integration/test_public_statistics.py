@@ -24,8 +24,8 @@ import asyncpg
 import pytest
 import uvicorn
 
-from resolvers import statistics
-from resolvers.suppression import with_margins
+from reporting import statistics
+from reporting.suppression import with_margins
 from server import create_app
 from tests.integration.test_accreditation import (
     AG,

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from registry import demo
+import demo
 from registry.config import Settings
 from tests.support import World
 

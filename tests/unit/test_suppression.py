@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.suppression import Cell, levels_up_to, suppress, with_margins
+from reporting.suppression import Cell, levels_up_to, suppress, with_margins
 
 Key = tuple[Any, ...]
 
@@ -145,7 +145,7 @@ def test_a_lone_small_total_is_protected_too() -> None:
 def test_line_by_line_is_not_enough_so_the_audit_adds_cells() -> None:
     """Every line has two suppressed cells or none, yet combining lines gives a cell away (found by a search
     over small random tables); the exact audit suppresses more until nothing is."""
-    from resolvers import suppression
+    from reporting import suppression
 
     leaves = {(0, 0, 1): 2, (0, 1, 1): 5, (1, 0, 0): 1, (1, 0, 1): 40, (1, 1, 1): 3, (2, 0, 0): 20, (2, 0, 1): 5,
               (2, 1, 0): 3, (2, 1, 1): 20}

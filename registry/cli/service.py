@@ -1,48 +1,21 @@
-"""The ``registry`` command: serve, migrate, load demo data, mint development tokens, export the SDL."""
+"""``registry serve | migrate | demo | token | schema``: running the registry itself."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import logging
 import os
 import sys
-import warnings
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import asyncpg
-
-from registry import cli_ledger, cli_monitoring, cli_partner, database, migrate
+from registry import migrate
+from registry.cli.common import connected, database_url
 from registry.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["add_commands", "dev_token"]
 
-
-@contextlib.contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """DATABASE_URL if set, else the embedded server in the data directory for the duration."""
-    if settings.database_url:
-        yield settings.database_url
-        return
-    embedded = database.EmbeddedPostgres(settings.data_dir)
-    print(f"starting embedded PostgreSQL in {embedded.pgdata}", file=sys.stderr)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
-
-
-@contextlib.asynccontextmanager
-async def connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await database._init_connection(conn)
-        yield conn
-    finally:
-        await conn.close()
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 async def _migrate(dsn: str) -> list[str]:
@@ -62,7 +35,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from registry import demo
+    import demo
 
     with database_url(settings) as dsn:
         asyncio.run(_migrate(dsn))
@@ -85,7 +58,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if applied:
             print("applied migrations: " + ", ".join(applied), file=sys.stderr)
         if args.demo:
-            from registry import demo
+            import demo
 
             print(asyncio.run(demo.load(dsn, settings)), file=sys.stderr)
         if settings.development:
@@ -99,7 +72,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_dev_tokens(settings: Settings) -> None:
-    from registry import demo
+    import demo
 
     print("\ndevelopment tokens (valid 12 h):", file=sys.stderr)
     for role, bindings in demo.DEMO_ROLES.items():
@@ -142,14 +115,8 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="registry",
-        description="Officer certification registry. Uses DATABASE_URL if set, otherwise an embedded "
-                    "PostgreSQL kept in REGISTRY_DATA_DIR (default: your user data directory).",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the service commands on ``registry``'s sub-command parser."""
     p = sub.add_parser("serve", help="apply migrations and serve the GraphQL API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -178,23 +145,3 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     p.add_argument("--check", action="store_true", help="fail if schema.graphql differs from the code")
     p.set_defaults(func=cmd_schema)
-    cli_ledger.add_commands(sub)
-    cli_partner.add_commands(sub)
-    cli_monitoring.add_commands(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's socket dir falls back to /tmp
-    args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
-    try:
-        code: int = args.func(args, settings)
-    except KeyboardInterrupt:
-        return 130
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """The public statistics (EO 13929 Sec. 3(c)): counts by state, year, record kind and reason category —
 every one- and two-way table and the grand total — after small-cell and complementary suppression
-(``resolvers.suppression``), over one consistent product so that no two answers can be differenced."""
+(``reporting.suppression``), over one consistent product so that no two answers can be differenced."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from resolvers import suppression
+from reporting import suppression
 from store import statistics as store
 
 DIMENSIONS = ("state", "year", "record_kind", "reason_category")

@@ -32,7 +32,7 @@ from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OKPKey
 
 from auth.dev_issuer import public_jwks
-from registry import sd_jwt
+from credentials import sd_jwt
 from registry.secret_files import read_or_create
 
 __all__ = [

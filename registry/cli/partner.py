@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from registry import attestation, sd_jwt
+from credentials import attestation, presentation
 from registry.config import Settings
 
 
@@ -44,15 +44,8 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
 
 def cmd_present_credential(args: argparse.Namespace, _settings: Settings) -> int:
     try:
-        token = _read_token(args.sd_jwt)
-        keep = [c.strip() for c in args.disclose.split(",") if c.strip()]
-        unknown = sorted(set(keep) - set(attestation.DISCLOSABLE))
-        if unknown:
-            print(f"error: not a disclosable claim: {', '.join(unknown)} "
-                  f"(choose from {', '.join(attestation.DISCLOSABLE)})", file=sys.stderr)
-            return 2
-        print(sd_jwt.present(token, keep))
-    except (OSError, sd_jwt.SdJwtError) as err:
+        print(presentation.present(_read_token(args.sd_jwt), args.disclose.split(",")))
+    except (OSError, presentation.PresentationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -15,21 +15,13 @@ from typing import Any
 
 import httpx
 
+from registry.cli.common import CliError, database_url, fail
 from registry.config import Settings
 
 __all__ = ["add_commands", "upload_roster"]
 
 ROSTER_MUTATION = """mutation($csv: String!) { enrollRoster(csv: $csv) {
   enrolled alreadyEnrolled notEnrolled rows { line status officerId enrollmentId reason } } }"""
-
-
-class CliError(Exception):
-    """A problem with the command's input: printed as one line, exit code 2."""
-
-
-def _fail(err: Exception) -> int:
-    print(f"error: {err}", file=sys.stderr)
-    return 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,17 +50,16 @@ def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
     import asyncpg
 
     from monitoring.signing import WebhookKeyError
-    from registry.cli import database_url
 
     with database_url(settings) as dsn:
         try:
             attempted = asyncio.run(_deliver(dsn, settings, args.once))
         except WebhookKeyError as exc:
-            return _fail(exc)
+            return fail(exc)
         except asyncpg.UndefinedTableError:
-            return _fail(CliError("the database has no outbox tables: run `registry migrate` first"))
+            return fail(CliError("the database has no outbox tables: run `registry migrate` first"))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            return _fail(CliError(f"cannot reach the database: {exc}"))
+            return fail(CliError(f"cannot reach the database: {exc}"))
     if args.once:
         print(f"attempted {attempted} webhook deliver{'y' if attempted == 1 else 'ies'}")
     return 0
@@ -115,7 +106,7 @@ def cmd_enroll_roster(args: argparse.Namespace, _settings: Settings) -> int:
             raise CliError(f"cannot read roster {args.file}: {exc}") from None
         report = asyncio.run(upload_roster(text, url=args.url, token=token))
     except CliError as exc:
-        return _fail(exc)
+        return fail(exc)
     for row in report["rows"]:
         print(f"line {row['line']:>6}  {row['status']:<17} {row['officerId'] or '-':<17} "
               f"{row['reason'] or ''}".rstrip())

@@ -27,8 +27,8 @@ from auth import policy
 from auth.principal import ANONYMOUS, Principal
 from registry.config import Settings
 from registry.errors import BadInput
-from resolvers import eligibility, statistics, suppression
-from resolvers.suppression import Cell
+from reporting import eligibility, statistics, suppression
+from reporting.suppression import Cell
 from schema import enums
 from store import agencies as agency_store
 

@@ -26,6 +26,7 @@ from joserfc.jwk import OKPKey
 
 from ledger.checkpoint import CheckpointError, NoteVerifier
 from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
+from registry.cli.common import CliError, connected, database_url, fail
 from registry.config import Settings
 
 __all__ = ["RowReport", "add_commands", "publish_events"]
@@ -33,10 +34,6 @@ __all__ = ["RowReport", "add_commands", "publish_events"]
 MAX_BATCH = 1000  # the API's limit per publishEvents call
 PUBLISH_MUTATION = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(events: $e, dryRun: $d) {
   committed results { index status eventId entityId logIndex code message } } }"""
-
-
-class CliError(Exception):
-    """A problem with the command's input: printed as one line, exit code 2."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,11 +97,6 @@ def _verifier(value: str) -> NoteVerifier:
         raise CliError(f"--log-key is not a verifier key (name+keyid+base64): {exc}") from None
 
 
-def _fail(err: Exception) -> int:
-    print(f"error: {err}", file=sys.stderr)
-    return 2
-
-
 # --------------------------------------------------------------------------------------------
 # keygen and sign
 
@@ -117,9 +109,9 @@ def cmd_keygen(args: argparse.Namespace, _settings: Settings) -> int:
     try:
         fd = os.open(out, flags, 0o600)
     except FileExistsError:
-        return _fail(CliError(f"{out} exists; refusing to overwrite a private key (use --force)"))
+        return fail(CliError(f"{out} exists; refusing to overwrite a private key (use --force)"))
     except OSError as exc:
-        return _fail(CliError(f"cannot create {out}: {exc}"))
+        return fail(CliError(f"cannot create {out}: {exc}"))
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(key.as_dict(private=True), f)
         f.write("\n")
@@ -135,7 +127,7 @@ def cmd_sign(args: argparse.Namespace, _settings: Settings) -> int:
         kid = _kid(key, args.kid, args.key)
         print(_sign(_read_json(args.event, "event file"), key, kid))
     except CliError as exc:
-        return _fail(exc)
+        return fail(exc)
     return 0
 
 
@@ -319,7 +311,7 @@ def cmd_publish(args: argparse.Namespace, _settings: Settings) -> int:
         items = _read_events(args.file, key, _kid(key, args.kid, args.key), fmt=args.format,
                              publisher=args.publisher)
     except CliError as exc:
-        return _fail(exc)
+        return fail(exc)
     reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
                                          dry_run=args.dry_run, progress=not args.quiet))
     _print_reports(reports, args.dry_run)
@@ -365,7 +357,7 @@ def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
                 raise CliError("the consistency proof must be a JSON list of hex hashes (or {\"proof\": [...]})")
             proof = doc
     except CliError as exc:
-        return _fail(exc)
+        return fail(exc)
     report = verify_bundle(bundle, verifier.verifier_key_string(), args.origin or verifier.name,
                            previous_checkpoint=previous, consistency_proof=proof)
     for check in report.checks:
@@ -380,7 +372,6 @@ def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
 
 async def _audit(dsn: str, verifier: NoteVerifier | None, origin: str) -> Any:
     from ledger.audit import audit
-    from registry.cli import connected
 
     async with connected(dsn) as conn:
         return await audit(conn, verifier=verifier, origin=origin if verifier else None)
@@ -390,21 +381,20 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     import asyncpg
 
     from ledger.keys import DEFAULT_FILE, LogKeyError, load_log_verifier
-    from registry.cli import database_url
 
     origin = args.origin or settings.log_origin
     try:
         verifier = (_verifier(args.log_key) if args.log_key
                     else load_log_verifier(settings.secrets_dir / DEFAULT_FILE, origin))
     except (CliError, LogKeyError) as exc:
-        return _fail(exc)
+        return fail(exc)
     with database_url(settings) as dsn:
         try:
             report = asyncio.run(_audit(dsn, verifier, origin))
         except asyncpg.UndefinedTableError:
-            return _fail(CliError("the database has no ledger tables: run `registry migrate` first"))
+            return fail(CliError("the database has no ledger tables: run `registry migrate` first"))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            return _fail(CliError(f"cannot audit the database: {exc}"))
+            return fail(CliError(f"cannot audit the database: {exc}"))
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0 if report.ok else 1

@@ -1,0 +1,102 @@
+"""From the plan to the events each publisher signs, in the order they happened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from demo.cast import AGENCY_BY_ORI, AGENCY_PUBLISHER, BATCH_SIZE, KEY_VALID_FROM, POST_BOARD_BY_STATE, PUBLISHERS
+from demo.plan import Person, Planner
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One event to sign. ``about``: the person whose registry ID becomes the subject at signing time;
+    ``registers``: the person this event registers (the first event about them, named by identity)."""
+
+    when: date
+    seq: int
+    publisher: str
+    payload: dict[str, Any]
+    about: int | None = None
+    registers: int | None = None
+
+
+def _employment_publisher(ori: str) -> str:
+    return AGENCY_PUBLISHER.get(ori) or POST_BOARD_BY_STATE[AGENCY_BY_ORI[ori].state]
+
+
+def events_of(planner: Planner) -> list[PendingEvent]:
+    """Every event of the plan in chronological order (ties in the order they were planned).
+
+    A person's first certification names them by name and date of birth and so registers them;
+    every later event about them names their registry ID, as a publisher that looked them up would.
+    The showcase officer is named by his fixed registry ID throughout.
+    """
+    out: list[PendingEvent] = []
+
+    def add(publisher: str, when: date, payload: dict[str, Any], about: int | None = None,
+            registers: int | None = None) -> None:
+        out.append(PendingEvent(when, len(out), publisher, payload, about, registers))
+
+    for index, person in enumerate(planner.people):
+        def subject(override: dict[str, Any] | None, person: Person = person) -> dict[str, Any]:
+            return override or ({"registryId": person.registry_id} if person.registry_id else {})
+
+        ref = None if person.registry_id else index
+        for number, cert in enumerate(person.certs):
+            pub = POST_BOARD_BY_STATE[cert.state]
+            registering = number == 0 and person.registry_id is None
+            issued: dict[str, Any] = {
+                "type": "certification.issued", "sourceId": cert.source_id,
+                "subject": person.subject() if number == 0 else subject(cert.subject), "state": cert.state,
+                "number": cert.number, "kind": cert.kind, "status": "ACTIVE", "issuedOn": cert.issued_on.isoformat(),
+            }
+            if cert.expires_on is not None:
+                issued["expiresOn"] = cert.expires_on.isoformat()
+            add(pub, cert.issued_on, issued, None if registering or cert.subject else ref,
+                index if registering else None)
+            for when, status, reason in cert.changes:
+                add(pub, when, {"type": "certification.status_changed", "certificationSourceId": cert.source_id,
+                                "status": status, "reason": reason})
+        for job in person.jobs:
+            pub = _employment_publisher(job.ori)
+            add(pub, job.start, {"type": "employment.started", "sourceId": job.source_id,
+                                 "subject": subject(job.subject), "agencyOri": job.ori,
+                                 "position": job.position, "startDate": job.start.isoformat()},
+                None if job.subject else ref)
+            if job.end is not None:
+                assert job.reason is not None
+                add(pub, job.end, {"type": "employment.ended", "employmentSourceId": job.source_id,
+                                   "endDate": job.end.isoformat(), "separationReason": job.reason})
+        for rec in person.records:
+            published: dict[str, Any] = {
+                "type": "record.published", "sourceId": rec.source_id, "subject": subject(rec.subject),
+                "kind": rec.kind, "state": rec.state, "reasonCategory": rec.reason,
+                "actionDate": rec.action.isoformat(), "narrative": rec.narrative,
+                "caseReference": rec.case_reference, "status": "NOTICE_PENDING", "fairProcessAttested": False,
+            }
+            if rec.ori is not None:
+                published["agencyOri"] = rec.ori
+            add(rec.publisher, rec.action, published, None if rec.subject else ref)
+            for when, status, attested, reason in rec.steps:
+                add(rec.publisher, when, {"type": "record.status_changed", "recordSourceId": rec.source_id,
+                                          "status": status, "fairProcessAttested": attested, "reason": reason})
+    return sorted(out, key=lambda e: (e.when, e.seq))
+
+
+def issued_at(when: date, n: int, now: datetime) -> str:
+    earliest = KEY_VALID_FROM + timedelta(days=1)
+    moment = datetime(when.year, when.month, when.day, 9 + n % 8, (n * 7) % 60, n % 60, tzinfo=UTC)
+    moment = min(max(moment, earliest + timedelta(seconds=n)), now - timedelta(minutes=1))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def batches(events: Sequence[tuple[int, PendingEvent]]) -> Iterator[tuple[str, list[tuple[int, PendingEvent]]]]:
+    """Per publisher (boards first), in the given order, at most BATCH_SIZE events a batch."""
+    for pub in PUBLISHERS:
+        mine = [(n, e) for n, e in events if e.publisher == pub.id]
+        for start in range(0, len(mine), BATCH_SIZE):
+            yield pub.id, mine[start:start + BATCH_SIZE]

@@ -1,0 +1,459 @@
+"""The plan: people, their careers and records, drawn from a seeded generator before any event exists."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from demo.cast import (
+    AGENCY_BY_ORI,
+    BAYVIEW,
+    CEDAR_CREEK,
+    DEMO_OFFICER_ID,
+    EVERGREEN,
+    FEDERAL,
+    HORIZON,
+    PALMETTO,
+    POST_BOARD_BY_STATE,
+    PUBLISHERS,
+    RIVERSIDE,
+    STATE_PATROL,
+    TRIBAL,
+)
+from demo.vocabulary import (
+    CASE_PREFIX,
+    FEMALE_MIDDLE,
+    FEMALE_NAMES,
+    KIND_CODE,
+    MALE_MIDDLE,
+    MALE_NAMES,
+    NARRATIVES,
+    PENDING_STATUSES,
+    RECORD_SPECS,
+    SEPARATION_FOR,
+    STEP_REASONS,
+    SUFFIXES,
+    SURNAMES,
+)
+from publishing.payloads import PersonName
+from publishing.subjects import normalized_name
+
+
+def _name(given: str, family: str, middle: str | None = None, suffix: str | None = None) -> dict[str, Any]:
+    name: dict[str, Any] = {"givenName": given}
+    if middle:
+        name["middleName"] = middle
+    name["familyName"] = family
+    if suffix:
+        name["suffix"] = suffix
+    return name
+
+
+@dataclass
+class _Cert:
+    state: str
+    number: str
+    kind: str
+    issued_on: date
+    expires_on: date | None = None
+    changes: list[tuple[date, str, str]] = field(default_factory=list)  # (when, status, reason)
+    subject: dict[str, Any] | None = None
+
+    @property
+    def source_id(self) -> str:
+        return f"{self.state}-{self.number}-{KIND_CODE[self.kind]}"
+
+
+@dataclass
+class _Job:
+    ori: str
+    start: date
+    position: str
+    source_id: str
+    end: date | None = None
+    reason: str | None = None
+    subject: dict[str, Any] | None = None
+
+
+@dataclass
+class _Record:
+    publisher: str
+    kind: str
+    state: str
+    ori: str | None
+    reason: str
+    action: date
+    narrative: str
+    case_reference: str
+    source_id: str
+    steps: list[tuple[date, str, bool, str]]  # (when, status, fair process attested, reason)
+    subject: dict[str, Any] | None = None
+
+
+@dataclass
+class Person:
+    given: str
+    family: str
+    dob: date
+    state: str
+    middle: str | None = None
+    suffix: str | None = None
+    former_family: str | None = None
+    registry_id: str | None = None
+    certs: list[_Cert] = field(default_factory=list)
+    jobs: list[_Job] = field(default_factory=list)
+    records: list[_Record] = field(default_factory=list)
+
+    def subject(self) -> dict[str, Any]:
+        subject: dict[str, Any] = {}
+        if self.registry_id:
+            subject["registryId"] = self.registry_id
+        subject["name"] = _name(self.given, self.family, self.middle, self.suffix)
+        if self.former_family:
+            subject["formerNames"] = [_name(self.given, self.former_family, self.middle)]
+        subject["dateOfBirth"] = self.dob.isoformat()
+        return subject
+
+    def age_on(self, day: date) -> int:
+        return day.year - self.dob.year - ((day.month, day.day) < (self.dob.month, self.dob.day))
+
+
+def _fold(given: str, middle: str | None, family: str) -> str:
+    """The registry's normalized form of a name (what its blocking keys are made of)."""
+    return normalized_name(PersonName(givenName=given, middleName=middle, familyName=family))
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class Planner:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.people: list[Person] = []
+        self.numbers: dict[str, set[str]] = {}
+        self.identities: set[tuple[str, date]] = set()
+        self.jobs = 0
+        self.records = 0
+
+    # helpers
+    def day_between(self, lo: date, hi: date) -> date:
+        return lo + timedelta(days=self.rng.randint(0, max(0, (hi - lo).days)))
+
+    def cert_number(self, state: str) -> str:
+        used = self.numbers.setdefault(state, set())
+        low, high = {"CA": (100000, 999999), "TX": (1000000, 9999999), "WA": (20000, 99999),
+                     "FL": (200000, 999999)}[state]
+        while True:
+            number = str(self.rng.randint(low, high))
+            if number not in used:
+                used.add(number)
+                return number
+
+    def job_source(self) -> str:
+        self.jobs += 1
+        return f"emp-{self.jobs:04d}"
+
+    def identity_free(self, given: str, middle: str | None, family: str, dob: date) -> bool:
+        return (_fold(given, middle, family), dob) not in self.identities
+
+    def claim_identity(self, person: Person) -> None:
+        """Keep (name, date of birth) unique, so the registry's matching never merges two people."""
+        for family in filter(None, (person.family, person.former_family)):
+            self.identities.add((_fold(person.given, person.middle, family), person.dob))
+
+    # people
+    def add_person(self, person: Person) -> Person:
+        self.claim_identity(person)
+        self.people.append(person)
+        return person
+
+    def random_person(self) -> Person:
+        rng = self.rng
+        while True:
+            male = rng.random() < 0.72
+            given = rng.choice(MALE_NAMES if male else FEMALE_NAMES)
+            family = rng.choice(SURNAMES)
+            middle = rng.choice(MALE_MIDDLE if male else FEMALE_MIDDLE) if rng.random() < 0.45 else None
+            suffix = rng.choice(SUFFIXES) if male and rng.random() < 0.06 else None
+            dob = self.day_between(date(1960, 1, 1), date(2000, 12, 31))
+            former = None
+            if rng.random() < 0.05:  # a changed surname, sometimes kept in a hyphenated name
+                former = rng.choice([s for s in SURNAMES if " " not in s and "-" not in s])
+                if rng.random() < 0.5 and "-" not in family and " " not in family:
+                    family = f"{former}-{family}"
+            if former != family and middle != family and self.identity_free(given, middle, family, dob) and (
+                    former is None or self.identity_free(given, middle, former, dob)):
+                state = rng.choices(("CA", "TX", "WA", "FL"), weights=(35, 25, 20, 20))[0]
+                return self.add_person(Person(given, family, dob, state, middle, suffix, former))
+
+    # careers
+    def career(self, person: Person) -> None:
+        rng = self.rng
+        kind = "CORRECTIONS" if rng.random() < 0.18 else "PEACE_OFFICER"
+        academy_age = rng.randint(21, 31)
+        issued = min(self.day_between(_add_years(person.dob, academy_age), _add_years(person.dob, academy_age + 1)),
+                     HORIZON - timedelta(days=400))
+        home = _Cert(person.state, self.cert_number(person.state), kind, issued)
+        person.certs.append(home)
+        first = _Job(self.pick_agency(person.state, avoid=None), issued + timedelta(days=rng.randint(3, 90)),
+                     "", self.job_source())
+        first.position = self.position(first.ori, kind)
+        person.jobs.append(first)
+        self.maybe_end(person, first)
+        moved = False
+        if first.end is not None and first.reason in ("RESIGNED", "TRANSFERRED", "LAID_OFF", "OTHER") \
+                and rng.random() < 0.75 and first.end < HORIZON - timedelta(days=120):
+            start = first.end + timedelta(days=rng.randint(14, 120))
+            if rng.random() < 0.45:  # a move to another state
+                moved = True
+                state = rng.choice([s for s in ("CA", "TX", "WA", "FL", "NY", "NY") if s != person.state])
+                ori = self.pick_agency(state, avoid=None)
+                if state in POST_BOARD_BY_STATE:
+                    person.certs.append(_Cert(state, self.cert_number(state), "PEACE_OFFICER",
+                                              start - timedelta(days=rng.randint(7, 60))))
+            else:
+                ori = self.pick_agency(person.state, avoid=first.ori)
+            if ori:
+                second = _Job(ori, start, self.position(ori, kind, lateral=True), self.job_source())
+                person.jobs.append(second)
+                self.maybe_end(person, second)
+        last_day = person.jobs[-1].end or HORIZON - timedelta(days=30)
+        lo = max(home.issued_on + timedelta(days=365), date(2012, 1, 1))
+        if not moved and rng.random() < 0.35 and lo < last_day:
+            training = rng.choice(("CRISIS_INTERVENTION_TRAINING", "DE_ESCALATION_TRAINING"))
+            on = self.day_between(lo, last_day)
+            cert = _Cert(person.state, home.number, training, on, _add_years(on, 3))
+            if cert.expires_on is not None and cert.expires_on < HORIZON:
+                cert.changes.append((cert.expires_on, "EXPIRED", "Training credential not renewed."))
+            person.certs.append(cert)
+
+    def pick_agency(self, state: str, avoid: str | None) -> str:
+        weights = {
+            "CA": ((BAYVIEW, 75), (FEDERAL, 25)), "TX": ((CEDAR_CREEK, 65), (STATE_PATROL, 35)),
+            "WA": ((EVERGREEN, 70), (TRIBAL, 30)), "FL": ((PALMETTO, 100),), "NY": ((RIVERSIDE, 100),),
+        }[state]
+        choices = [(ori, w) for ori, w in weights if ori != avoid]
+        if not choices:
+            return ""
+        return self.rng.choices([o for o, _ in choices], weights=[w for _, w in choices])[0]
+
+    def position(self, ori: str, kind: str, *, lateral: bool = False) -> str:
+        if kind == "CORRECTIONS":
+            return "Corrections Deputy" if ori == PALMETTO else "Detention Officer"
+        if lateral and self.rng.random() < 0.3:
+            return self.rng.choice(("Detective", "Sergeant", "Corporal"))
+        return {FEDERAL: "Federal Police Officer", STATE_PATROL: "Trooper", TRIBAL: "Tribal Police Officer",
+                PALMETTO: "Deputy Sheriff"}.get(ori, "Police Officer")
+
+    def maybe_end(self, person: Person, job: _Job) -> None:
+        rng = self.rng
+        years = rng.choice((1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 20, 24, 28))
+        end = job.start + timedelta(days=365 * years + rng.randint(0, 300))
+        if end >= HORIZON or rng.random() < 0.35:
+            return
+        if person.age_on(end) >= 50 and rng.random() < 0.8:
+            reason = "RETIRED"
+        else:
+            reason = rng.choices(("RESIGNED", "TRANSFERRED", "LAID_OFF", "OTHER", "TERMINATED"),
+                                 weights=(55, 15, 6, 6, 4))[0]
+        job.end, job.reason = end, reason
+        if reason == "RETIRED":
+            for cert in person.certs:
+                if cert.state == AGENCY_BY_ORI[job.ori].state and cert.kind in ("PEACE_OFFICER", "CORRECTIONS"):
+                    cert.changes.append((end + timedelta(days=rng.randint(1, 30)), "INACTIVE",
+                                         "Retired from active service."))
+
+    # records
+    def steps(self, action: date, outcome: str, appeal: bool) -> list[tuple[date, str, bool, str]]:
+        chain = {
+            "NOTICE_PENDING": [], "NOTICE_SERVED": ["NOTICE_SERVED"],
+            "HEARING_PENDING": ["NOTICE_SERVED", "HEARING_PENDING"],
+            "APPEAL_PENDING": ["NOTICE_SERVED", "HEARING_PENDING", "APPEAL_PENDING"],
+            "FINAL": ["NOTICE_SERVED", "HEARING_PENDING", *(["APPEAL_PENDING"] if appeal else []), "FINAL"],
+            "FINAL_UNATTESTED": ["NOTICE_SERVED", "FINAL_UNATTESTED"],
+            "OVERTURNED": ["NOTICE_SERVED", "HEARING_PENDING", "APPEAL_PENDING", "OVERTURNED"],
+            "RESCINDED": ["NOTICE_SERVED", "RESCINDED"],
+            "EXPUNGED": ["NOTICE_SERVED", "HEARING_PENDING", "FINAL", "EXPUNGED"],
+        }[outcome]
+        gaps = {"NOTICE_SERVED": (7, 30), "HEARING_PENDING": (20, 60), "APPEAL_PENDING": (60, 150),
+                "FINAL": (45, 160), "FINAL_UNATTESTED": (30, 90), "OVERTURNED": (90, 200),
+                "RESCINDED": (20, 90), "EXPUNGED": (400, 900)}
+        out: list[tuple[date, str, bool, str]] = []
+        when = action
+        for step in chain:
+            when = min(when + timedelta(days=self.rng.randint(*gaps[step])), HORIZON)
+            status = "FINAL" if step == "FINAL_UNATTESTED" else step
+            out.append((when, status, step == "FINAL", STEP_REASONS[step]))
+        return out
+
+    def record(self, person: Person, publisher: str, kind: str, reason: str, state: str, ori: str | None,
+               action: date, outcome: str, appeal: bool, *, narrative: str | None = None,
+               case_reference: str | None = None, subject: dict[str, Any] | None = None) -> _Record:
+        self.records += 1
+        agency_name = AGENCY_BY_ORI[ori].name if ori else "the agency"
+        text = narrative or NARRATIVES[reason].format(day=f"{action:%B} {action.day}, {action.year}",
+                                                      agency=agency_name)
+        ref = case_reference or f"{CASE_PREFIX[publisher]}-{action.year}-{self.rng.randint(100, 9999):04d}"
+        rec = _Record(publisher, kind, state, ori, reason, action, text, ref, f"rec-{self.records:03d}",
+                      self.steps(action, outcome, appeal), subject)
+        person.records.append(rec)
+        return rec
+
+    def final_date(self, rec: _Record) -> date | None:
+        return next((when for when, status, _, _ in rec.steps if status == "FINAL"), None)
+
+
+def _showcase(planner: Planner) -> Person:
+    """Daniel R. Whitfield: terminated and decertified in California, then certified in Texas."""
+    dan = planner.add_person(Person("Daniel", "Whitfield", date(1979, 8, 14), "CA", "R.",
+                                     registry_id=DEMO_OFFICER_ID))
+    planner.identities.add((_fold("Danny", None, "Whitfield"), dan.dob))
+    planner.identities.add((_fold("Daniel", None, "Whitfield"), dan.dob))
+    planner.numbers.setdefault("CA", set()).add("148623")
+    planner.numbers.setdefault("TX", set()).add("4417290")
+    ca = _Cert("CA", "148623", "PEACE_OFFICER", date(2003, 7, 18))
+    ca.changes.append((date(2021, 10, 4), "REVOKED", "Decertified by the Commission, case CA-POST-2021-0142."))
+    tx = _Cert("TX", "4417290", "PEACE_OFFICER", date(2022, 3, 1), subject={
+        "registryId": DEMO_OFFICER_ID, "aliases": [_name("Danny", "Whitfield")], "dateOfBirth": dan.dob.isoformat()})
+    dan.certs += [ca, tx]
+    bayview_subject = {"registryId": DEMO_OFFICER_ID, "name": _name("Daniel", "Whitfield"),
+                       "dateOfBirth": dan.dob.isoformat()}
+    dan.jobs.append(_Job(BAYVIEW, date(2004, 1, 12), "Police Officer", planner.job_source(), date(2019, 11, 4),
+                         "TERMINATED", subject=bayview_subject))
+    dan.jobs.append(_Job(CEDAR_CREEK, date(2022, 3, 14), "Police Officer", planner.job_source(),
+                         subject={"registryId": DEMO_OFFICER_ID}))
+    rec = planner.record(
+        dan, "bayview-pd", "TERMINATION", "EXCESSIVE_FORCE", "CA", BAYVIEW, date(2019, 11, 4), "FINAL", False,
+        narrative="On August 2, 2019, Officer Whitfield struck a handcuffed, seated arrestee at least six times "
+                  "with a closed fist and applied a carotid restraint after the arrestee had stopped resisting. "
+                  "Body-worn camera footage contradicted his written report. Internal affairs sustained "
+                  "excessive force and report-writing violations; the Chief terminated his employment.",
+        case_reference="BPD-IA-2019-0387", subject=bayview_subject)
+    rec.steps = [(date(2019, 11, 18), "NOTICE_SERVED", False, STEP_REASONS["NOTICE_SERVED"]),
+                 (date(2019, 12, 20), "HEARING_PENDING", False, STEP_REASONS["HEARING_PENDING"]),
+                 (date(2020, 6, 30), "FINAL", True, "The Civil Service Board upheld the termination after a "
+                  "three-day evidentiary hearing at which the officer was represented by counsel.")]
+    rec = planner.record(
+        dan, "ca-post", "DECERTIFICATION", "EXCESSIVE_FORCE", "CA", BAYVIEW, date(2021, 2, 9), "FINAL", False,
+        narrative="The Commission revoked the peace officer certification of Daniel R. Whitfield for serious "
+                  "misconduct (excessive force) arising from the August 2, 2019 arrest investigated by the "
+                  "Bayview Police Department, and for a prior sustained finding of dishonesty in the same "
+                  "matter. The Peace Officer Standards Accountability Advisory Board reviewed the case before "
+                  "the decision.",
+        case_reference="CA-POST-2021-0142")
+    rec.steps = [(date(2021, 2, 22), "NOTICE_SERVED", False, STEP_REASONS["NOTICE_SERVED"]),
+                 (date(2021, 3, 30), "HEARING_PENDING", False, STEP_REASONS["HEARING_PENDING"]),
+                 (date(2021, 10, 4), "FINAL", True, "Decision of the Commission after an administrative hearing "
+                  "before an administrative law judge; the officer was represented and did not seek review.")]
+    rec = planner.record(
+        dan, "ca-post", "CIVIL_JUDGMENT_USE_OF_FORCE", "EXCESSIVE_FORCE", "CA", BAYVIEW, date(2025, 5, 12),
+        "HEARING_PENDING", False,
+        narrative="Judgment for the plaintiff in a federal civil-rights action (42 U.S.C. 1983) arising from the "
+                  "August 2, 2019 arrest; the jury found the force used unreasonable.",
+        case_reference="CA-POST-2025-0611")
+    return dan
+
+
+def make_plan(rng: random.Random) -> Planner:
+    planner = Planner(rng)
+    _showcase(planner)
+    specials = [
+        Person("Brandon", "Castillo", date(1990, 5, 17), "CA"),  # twins
+        Person("Bryan", "Castillo", date(1990, 5, 17), "CA"),
+        Person("Michael", "Johnson", date(1975, 2, 3), "TX"),  # two different Michael Johnsons
+        Person("Michael", "Johnson", date(1986, 11, 29), "FL"),
+        Person("José", "Peña", date(1983, 1, 27), "FL", "Luis"),
+    ]
+    for person in specials:
+        planner.add_person(person)
+        planner.career(person)
+    while len(planner.people) < 150:
+        planner.career(planner.random_person())
+    _assign_records(planner)
+    return planner
+
+
+def _assign_records(planner: Planner) -> None:
+    rng = planner.rng
+    used: set[int] = {0}
+    previous: tuple[Person, _Record] | None = None
+    for index, (publisher, kind, reason, outcome, appeal) in enumerate(RECORD_SPECS):
+        final_lo, final_hi = date(2016, 1, 1), date(2023, 6, 30)
+        lo, hi = (date(2024, 4, 1), date(2025, 3, 31)) if outcome in PENDING_STATUSES else (final_lo, final_hi)
+        pub = next(p for p in PUBLISHERS if p.id == publisher)
+        if index == 1 and previous is not None:  # the POST board decertifies the officer the agency fired
+            person, fired = previous
+            after = planner.final_date(fired) or fired.action
+            action = after + timedelta(days=rng.randint(40, 120))
+            cert = next(c for c in person.certs if c.state == "CA" and c.kind in ("PEACE_OFFICER", "CORRECTIONS"))
+            rec = planner.record(person, publisher, kind, reason, "CA", fired.ori, action, outcome, appeal)
+            _apply_outcome(planner, person, rec, cert)
+            continue
+        if pub.kind == "AGENCY":
+            ori = pub.agency_ori
+            assert ori is not None
+            state = AGENCY_BY_ORI[ori].state
+            candidates = []
+            for i, person in enumerate(planner.people):
+                job = person.jobs[-1] if person.jobs else None
+                if i in used or job is None or job.ori != ori or job.end is not None:
+                    continue
+                earliest = max(lo, job.start + timedelta(days=365))
+                if earliest > hi:
+                    continue
+                if kind == "RETIREMENT_UNDER_INVESTIGATION" and person.age_on(hi) < 48:
+                    continue
+                candidates.append((i, person, job, earliest))
+            if not candidates:
+                raise RuntimeError(f"demo plan: no officer for {publisher} {kind}")
+            i, person, job, earliest = rng.choice(candidates)
+            used.add(i)
+            action = planner.day_between(earliest, hi)
+            rec = planner.record(person, publisher, kind, reason, state, ori, action, outcome, appeal)
+            if kind in SEPARATION_FOR:
+                job.end, job.reason = action, SEPARATION_FOR[kind]
+            previous = (person, rec)
+        else:
+            state = pub.state or ""
+            post_candidates = []
+            for i, person in enumerate(planner.people):
+                if i in used:
+                    continue
+                for cert in person.certs:
+                    if cert.state == state and cert.kind in ("PEACE_OFFICER", "CORRECTIONS") and not cert.changes:
+                        earliest = max(lo, cert.issued_on + timedelta(days=730))
+                        if earliest <= hi:
+                            post_candidates.append((i, person, cert, earliest))
+                        break
+            if not post_candidates:
+                raise RuntimeError(f"demo plan: no officer for {publisher} {kind}")
+            i, person, cert, earliest = rng.choice(post_candidates)
+            used.add(i)
+            action = planner.day_between(earliest, hi)
+            ori = next((j.ori for j in reversed(person.jobs)
+                        if AGENCY_BY_ORI[j.ori].state == state and j.start <= action), None)
+            rec = planner.record(person, publisher, kind, reason, state, ori, action, outcome, appeal)
+            _apply_outcome(planner, person, rec, cert)
+
+
+def _apply_outcome(planner: Planner, person: Person, rec: _Record, cert: _Cert) -> None:
+    """What a final POST decision does to the certification (and to a job in that state)."""
+    final = planner.final_date(rec)
+    if final is None or rec.steps[-1][1] == "EXPUNGED":
+        return
+    if rec.kind == "DECERTIFICATION":
+        cert.changes.append((final, "REVOKED", f"Certification revoked, case {rec.case_reference}."))
+        job = person.jobs[-1]
+        if job.end is None and AGENCY_BY_ORI[job.ori].state == rec.state and job.start < final:
+            job.end, job.reason = final, "TERMINATED"
+    elif rec.kind == "SUSPENSION":
+        cert.changes.append((final, "SUSPENDED", f"Suspended for 180 days, case {rec.case_reference}."))
+        back = final + timedelta(days=180)
+        if back < HORIZON:
+            cert.changes.append((back, "ACTIVE", "Suspension period completed."))

@@ -1,0 +1,41 @@
+"""The ``registry`` command: one module per command group, assembled here.
+
+``service`` runs the registry (serve, migrate, demo, token, schema); ``ledger`` is the publisher's and
+auditor's desk (keygen, sign, publish, verify, audit); ``monitoring`` delivers webhooks and uploads
+rosters; ``partner`` verifies and presents credentials offline. ``common`` holds what they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import warnings
+
+from registry.cli import ledger, monitoring, partner, service
+from registry.config import Settings
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="registry",
+        description="Officer certification registry. Uses DATABASE_URL if set, otherwise an embedded "
+                    "PostgreSQL kept in REGISTRY_DATA_DIR (default: your user data directory).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in (service, ledger, partner, monitoring):
+        group.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's socket dir falls back to /tmp
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        code: int = args.func(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    return code
