@@ -34,6 +34,7 @@ from schema.enums import QueryPurpose
 from schema.loaders import Loaders
 from web import public as public_routes
 from web import ws_auth
+from web.request_guard import RequestGuard
 
 log = logging.getLogger("registry.server")
 PURPOSE_HEADER = "registry-purpose"
@@ -176,6 +177,11 @@ def create_app(
         max_subscriptions_per_connection=10,
     )
 
+    async def outage(_request: Request, err: Exception) -> Response:
+        log.warning("database unavailable: %s", err)
+        return JSONResponse({"error": {"code": "SERVICE_UNAVAILABLE", "message": database.UNAVAILABLE}},
+                            status_code=503, headers={"Retry-After": "5"})
+
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -222,10 +228,12 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
-        Route("/graphql", Authenticate(graphql, state), methods=["GET", "POST"]),
+        Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes,
+                                       allow_batching=settings.allow_batching), methods=["GET", "POST"]),
         Route("/.well-known/webhook-key", webhook_key),
         WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers=dict.fromkeys(database.OUTAGES, outage))
     app.state.registry = state
     return app

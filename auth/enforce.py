@@ -23,27 +23,53 @@ def forbidden(type_name: str, field_name: str) -> GraphQLError:
     )
 
 
+def _purpose_required() -> GraphQLError:
+    return GraphQLError("declare the purpose of this query (the purpose argument or the Registry-Purpose header)",
+                         extensions={"code": "PURPOSE_REQUIRED"})
+
+
+def _disclosed(type_name: str, root: Any) -> list[Any]:
+    """The objects about officers that resolving a field of ``type_name`` on ``root`` shows."""
+    if type_name in policy.DISCLOSED_TYPES:
+        return [root]
+    if type_name.endswith("Connection") and type_name.removesuffix("Connection") in policy.DISCLOSED_TYPES:
+        return [edge.node for edge in root.edges]
+    if type_name.endswith("Edge") and type_name.removesuffix("Edge") in policy.DISCLOSED_TYPES:
+        return [root.node]
+    return []
+
+
 class FieldPolicy(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
     ) -> Any:
         field_name = info.field_name
         type_name = info.parent_type.name
-        if field_name.startswith("__") or type_name.startswith("__"):  # introspection: gated by IntrospectionGate
+        if type_name.startswith("__"):  # introspection: gated by IntrospectionGate
             return _next(root, info, *args, **kwargs)
         ctx = info.context
         who: Principal = ctx.principal
-        guard = getattr(root, "guard", None)
-        if not policy.field_access(type_name, field_name).allows(who, guard):
-            raise forbidden(type_name, field_name)
-        if type_name in policy.DISCLOSED_TYPES and who.role in policy.LOGGED_ROLES:
-            if ctx.purpose is None:
-                raise GraphQLError(
-                    "declare the purpose of this query (the purpose argument or the Registry-Purpose header)",
-                    extensions={"code": "PURPOSE_REQUIRED"},
-                )
-            ctx.disclosures.note(type_name, root)
+        if not field_name.startswith("__"):  # __typename of an object the caller reached is no field of its own
+            guard = getattr(root, "guard", None)
+            if not policy.field_access(type_name, field_name).allows(who, guard):
+                raise forbidden(type_name, field_name)
+        if who.role in policy.LOGGED_ROLES:
+            if type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS:
+                self._declare_purpose(ctx, kwargs)
+            shown = _disclosed(type_name, root)
+            if shown:
+                if ctx.purpose is None:
+                    raise _purpose_required()
+                for obj in shown:
+                    ctx.disclosures.note(type_name.removesuffix("Connection").removesuffix("Edge"), obj)
         return _next(root, info, *args, **kwargs)
+
+    @staticmethod
+    def _declare_purpose(ctx: Any, kwargs: dict[str, Any]) -> None:
+        purpose = kwargs.get("purpose")
+        ctx.declare_purpose(getattr(purpose, "value", purpose))
+        if ctx.purpose is None:
+            raise _purpose_required()
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield

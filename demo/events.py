@@ -84,7 +84,18 @@ def events_of(planner: Planner) -> list[PendingEvent]:
             for when, status, attested, reason in rec.steps:
                 add(rec.publisher, when, {"type": "record.status_changed", "recordSourceId": rec.source_id,
                                           "status": status, "fairProcessAttested": attested, "reason": reason})
-    return sorted(out, key=lambda e: (e.when, e.seq))
+    return sorted(out, key=lambda e: (e.when, _same_day_order(e.payload), e.seq))
+
+
+def _same_day_order(payload: dict[str, Any]) -> int:
+    """On one day, a record reaches FINAL before a certification status stands on it, and a certification
+    changes before the record it stood on leaves FINAL (the order publishing requires, auth.derived)."""
+    if payload["type"] == "record.published" or (payload["type"] == "record.status_changed"
+                                                  and payload["status"] == "FINAL"):
+        return 0
+    if payload["type"] == "record.status_changed" and payload["status"] in ("OVERTURNED", "RESCINDED", "EXPUNGED"):
+        return 2
+    return 1
 
 
 def issued_at(when: date, n: int, now: datetime) -> str:

@@ -19,6 +19,7 @@ import rfc8785
 from pydantic import ValidationError
 
 import monitoring
+from auth import derived
 from auth.principal import Principal, Role
 from ledger import log_store
 from publishing import accreditation, jurisdiction, lifecycle, review, subjects
@@ -234,6 +235,7 @@ class Publisher:
         if ev.expiresOn is not None and ev.expiresOn < ev.issuedOn:
             raise BadInput("expiresOn is before issuedOn")
         officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number))
+        await self._check_backed(officer_id, ev.status, ev.state, pub)
         row = CertificationRow(ids.certification_id(), officer_id, pub.id, ev.sourceId, ev.state, ev.number,
                                ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, datetime.now(UTC))
         try:
@@ -247,9 +249,20 @@ class Publisher:
         cert = await certifications.by_source(self.conn, pub.id, ev.certificationSourceId)
         if cert is None:
             raise NotFound(f"you have no certification with sourceId {ev.certificationSourceId}")
+        await self._check_backed(cert.officer_id, ev.status, cert.state, pub)
         await certifications.set_status(self.conn, cert.id, ev.status, ev.reason, ev.expiresOn)
         await monitoring.on_certification(self.conn, cert.officer_id, cert.id, cert, ev.type)
         return Applied(cert.officer_id, cert.id)
+
+    async def _check_backed(self, officer_id: str, status: str, state: str, pub: PublisherRow) -> None:
+        """A status that reports misconduct needs the publisher's own settled record (auth.derived)."""
+        kinds = derived.CERTIFICATION_REVEALS.get(status)
+        if kinds is None:
+            return
+        (mine,) = await records.by_officer_ids(self.conn, [officer_id])
+        if not derived.backing_records(status, state, pub.id, mine):
+            raise Conflict(f"a certification can be {status} only after your {' or '.join(sorted(kinds))} record "
+                           f"about this officer in {state} is FINAL with fair process attested (due process)")
 
     async def _employment_started(self, ev: EmploymentStarted, pub: PublisherRow, ssn: bytes | None) -> Applied:
         agency = (await agencies.by_oris(self.conn, [ev.agencyOri]))[0]
@@ -303,6 +316,16 @@ class Publisher:
         await monitoring.on_record(self.conn, officer_id, row.id, None, ev.type)
         return Applied(officer_id, row.id)
 
+    async def _check_nothing_stands_on(self, rec: RecordRow) -> None:
+        """A record may leave FINAL only once no certification status stands on it alone."""
+        (certs,) = await certifications.by_officer_ids(self.conn, [rec.officer_id])
+        (mine,) = await records.by_officer_ids(self.conn, [rec.officer_id])
+        standing = derived.certifications_standing_on(rec, certs, mine)
+        if standing:
+            c = standing[0]
+            raise Conflict(f"{c.state} certification {c.number} is {c.status} on the strength of this record: "
+                           "change the certification's status first")
+
     async def _own_record(self, pub: PublisherRow, source_id: str) -> RecordRow:
         rec = await records.by_source(self.conn, pub.id, source_id)
         if rec is None:
@@ -317,6 +340,8 @@ class Publisher:
             raise Conflict(why_not)
         if ev.fairProcessAttested and ev.status != "FINAL":
             raise BadInput("fair process can be attested only when the record is FINAL")
+        if derived.settled(rec) and not (ev.status == "FINAL" and ev.fairProcessAttested):
+            await self._check_nothing_stands_on(rec)
         if ev.status == "EXPUNGED":
             await records.expunge(self.conn, rec.id)
             await records.add_history(self.conn, rec.id, rec.status, "EXPUNGED", False, None, event_pk)

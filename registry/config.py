@@ -83,6 +83,7 @@ class Settings:
     max_tokens: int = 5000
     max_page_size: int = 100
     allow_batching: bool = False
+    max_body_bytes: int = 8 * 1024 * 1024  # a POST /graphql body larger than this is refused (413)
     issuers_file: Path | None = None
     audience: str = "officer-registry"
     log_origin: str = "officer-registry.example/log"
@@ -109,6 +110,7 @@ class Settings:
             max_tokens=int(env.get("REGISTRY_MAX_TOKENS", "5000")),
             max_page_size=int(env.get("REGISTRY_MAX_PAGE_SIZE", "100")),
             allow_batching=env.get("REGISTRY_ALLOW_BATCHING", "0") == "1",
+            max_body_bytes=int(env.get("REGISTRY_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
             issuers_file=Path(issuers) if issuers else None,
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),

@@ -15,6 +15,13 @@ log = logging.getLogger(__name__)
 
 Pool = asyncpg.Pool
 
+#: Failures of the database connection (not of a query): the client did nothing wrong and may retry.
+OUTAGES: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, ConnectionError, TimeoutError, OSError,
+)
+UNAVAILABLE = "the database is unavailable; try again shortly"
+
 
 class EmbeddedPostgres:
     """A private PostgreSQL server in ``data_dir/pgdata``, started on demand, stopped on close."""

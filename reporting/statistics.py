@@ -5,14 +5,12 @@ every one- and two-way table and the grand total — after small-cell and comple
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 
-from reporting import suppression
+from reporting import csv_export, suppression
 from store import statistics as store
 
 DIMENSIONS = ("state", "year", "record_kind", "reason_category")
@@ -46,10 +44,6 @@ async def tabulate(conn: asyncpg.Connection | asyncpg.Pool, threshold: int) -> T
 
 def to_csv(tab: Tabulation) -> str:
     """One row per published cell; ``ALL`` marks a total over a dimension, ``suppressed`` a hidden count."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*DIMENSIONS, "count"])
-    for cell in tab.cells:
-        writer.writerow([ALL if v is None else v for v in cell.key]
-                        + [SUPPRESSED if cell.suppressed else cell.count])
-    return out.getvalue()
+    rows = ([ALL if v is None else v for v in cell.key] + [SUPPRESSED if cell.suppressed else cell.count]
+            for cell in tab.cells)
+    return csv_export.write([*DIMENSIONS, "count"], rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from auth import policy
+from auth import derived, policy
 from auth.guards import officer_guard, owned_guard, record_guard
 from auth.policy import Guard
 from store.models import CertificationRow, EmploymentRow, OfficerRow, QueryLogRow, RecordRow, StatusChangeRow
@@ -51,9 +51,14 @@ async def certifications_of(ctx: Any, officer: OfficerRow) -> list[Certification
 
 
 async def employment_of(ctx: Any, officer: OfficerRow) -> list[EmploymentRow]:
+    """Visible employment, each as the caller may know it: a separation follows the records it reveals."""
     rows: list[EmploymentRow] = await ctx.loaders.employment.load(officer.id)
-    return [r for r in rows
-            if _visible(ctx, "Employment", owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids))]
+    seen = [(r, owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids)) for r in rows]
+    seen = [(r, g) for r, g in seen if _visible(ctx, "Employment", g)]
+    if not any(derived.reveals_matter(r) for r, _ in seen):
+        return [r for r, _ in seen]
+    records: list[RecordRow] = await ctx.loaders.records.load(officer.id)
+    return [derived.employment_as_seen(ctx.principal, r, g, records) for r, g in seen]
 
 
 async def history_of(ctx: Any, rec: RecordRow) -> list[StatusChangeRow]:

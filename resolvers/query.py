@@ -91,7 +91,7 @@ class Query:
         ), limit=first)
         rows = {r.id: r for r in await fetch.officers(ctx, [m.officer_id for m in matches])}
         return [OfficerMatch(officer=Officer.from_row(rows[m.officer_id]), score=m.score, reasons=m.reasons,
-                             strong=m.strong, guard=Guard(officer_id=None))
+                             strong=m.strong, guard=Guard(officer_id=m.officer_id))
                 for m in matches if m.officer_id in rows]
 
     @strawberry.field(description="A misconduct record by ID; null when absent or not visible to you.")

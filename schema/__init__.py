@@ -7,11 +7,15 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.federation import Schema
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.info import Info
+from strawberry.utils.inspect import get_func_args
 
 from auth.enforce import FieldPolicy
 from registry.config import Settings
+from registry.errors import BadInput
 from resolvers.accreditation import AccreditationQuery
 from resolvers.monitoring import MonitoringMutation, MonitoringQuery, Subscription
 from resolvers.mutation import Mutation as CoreMutation
@@ -33,6 +37,31 @@ class RegistrySchema(Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
             limits.log_if_unexpected(error)
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """A representation that is not exactly an entity's ``__typename`` and key fields is the caller's mistake."""
+        results: list[FederationAny] = []
+        for rep in representations:
+            problem = self._representation_problem(rep)
+            results.append(FederationAny(BadInput(problem)) if problem
+                           else super().entities_resolver(info, [rep])[0])
+        return results
+
+    def _representation_problem(self, rep: Any) -> str | None:
+        if not isinstance(rep, dict) or not isinstance(rep.get("__typename"), str):
+            return "a representation must be an object with a __typename"
+        type_name = rep["__typename"]
+        graphql_type = self.schema_converter.type_map.get(type_name)
+        origin = getattr(getattr(graphql_type, "definition", None), "origin", None)
+        resolve = getattr(origin, "resolve_reference", None)
+        if resolve is None:
+            return f"{type_name} is not an entity of this subgraph"
+        keys = set(get_func_args(resolve)) - {"info", "cls"}
+        given = set(rep) - {"__typename"}
+        if given != keys or not all(isinstance(rep[k], str) for k in keys):
+            wanted = ", ".join(sorted(keys))
+            return f"the {type_name} representation must have exactly its key field(s) {wanted} (strings)"
+        return None
 
 
 def build_schema(settings: Settings | None = None) -> Schema:

@@ -24,7 +24,7 @@ class Disclosures:
         guard = obj.guard
         if guard.officer_id is None:
             return
-        self.seen[guard.officer_id][type_name].add(str(obj.id))
+        self.seen[guard.officer_id][type_name].add(str(getattr(obj, "id", guard.officer_id)))
 
 
 @dataclass

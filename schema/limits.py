@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
 from registry.config import Settings
+from registry.database import OUTAGES, UNAVAILABLE
 
 log = logging.getLogger("registry.errors")
 
@@ -29,10 +30,51 @@ class IntrospectionGate(SchemaExtension):
         yield
 
 
+
+
+def code_for(error: GraphQLError) -> str:
+    """The ``extensions.code`` of an error raised without one."""
+    original = error.original_error
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if original is None:
+        return "GRAPHQL_VALIDATION_FAILED"  # validation rules, depth, aliases, tokens, introspection refused
+    if isinstance(original, OUTAGES):
+        return "SERVICE_UNAVAILABLE"
+    if error.path is None:
+        return "BAD_USER_INPUT"  # raised before execution: a variable value the client sent could not be read
+    return "INTERNAL_SERVER_ERROR"
+
+
+class ErrorCodes(SchemaExtension):
+    """Every error leaves with ``extensions.code``; a database outage also says so in words."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in (getattr(result, "errors", None) or []):
+            if (error.extensions or {}).get("code"):
+                continue
+            code = code_for(error)
+            error.extensions = {**(error.extensions or {}), "code": code}
+            if code == "SERVICE_UNAVAILABLE":
+                error.message = UNAVAILABLE
+
+
+class Mask(MaskErrors):
+    """Hides what went wrong inside, keeping the code that says whose problem it is."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        code = code_for(error)
+        return GraphQLError(UNAVAILABLE if code == "SERVICE_UNAVAILABLE" else self.error_message, nodes=error.nodes,
+                            source=error.source, positions=error.positions, path=error.path,
+                            extensions={"code": code})
+
+
 def _unexpected(error: GraphQLError) -> bool:
     """Anything that is not a deliberate client-facing error (those are GraphQLErrors with a code)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError) and code_for(error) != "BAD_USER_INPUT"
 
 
 def log_if_unexpected(error: GraphQLError) -> None:
@@ -43,12 +85,12 @@ def log_if_unexpected(error: GraphQLError) -> None:
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories, so each request gets fresh extension instances."""
     exts: list[Callable[[], SchemaExtension]] = [
+        ErrorCodes,  # first, so that it sees the result last (after masking)
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: IntrospectionGate(settings.introspection),
     ]
     if not settings.development:
-        exts.append(lambda: MaskErrors(should_mask_error=_unexpected,
-                                       error_message="Internal error; it has been logged."))
+        exts.append(lambda: Mask(should_mask_error=_unexpected, error_message="Internal error; it has been logged."))
     return exts

@@ -9,8 +9,6 @@ then asks the policy about ``Query.grantEligibilityReport``.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,7 +25,7 @@ from auth import policy
 from auth.principal import ANONYMOUS, Principal
 from registry.config import Settings
 from registry.errors import BadInput
-from reporting import eligibility, statistics, suppression
+from reporting import csv_export, eligibility, statistics, suppression
 from reporting.suppression import Cell
 from schema import enums
 from store import agencies as agency_store
@@ -130,9 +128,7 @@ _REPORT_COLUMNS: Sequence[tuple[str, str]] = (
 
 def _eligibility_csv(who: Principal, results: Sequence[eligibility.Eligibility]) -> str:
     columns = [(name, f) for name, f in _REPORT_COLUMNS if _may(who, "GrantEligibility", f)]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([name for name, _ in columns])
+    rows = []
     for r in results:
         values: dict[str, Any] = {
             "ori": r.agency.ori, "agency_name": r.agency.name, "state": r.agency.state, "year": r.year,
@@ -141,8 +137,8 @@ def _eligibility_csv(who: Principal, results: Sequence[eligibility.Eligibility])
             "nothing_to_report_attested_by": " ".join(a.publisher_id for a in r.attestations),
             "qualifying_credential": r.qualifying_credential_id or "", "reasons": "; ".join(r.reasons),
         }
-        writer.writerow([values[name] for name, _ in columns])
-    return out.getvalue()
+        rows.append([values[name] for name, _ in columns])
+    return csv_export.write([name for name, _ in columns], rows)
 
 
 # -- the public page -----------------------------------------------------------------------------

@@ -137,7 +137,8 @@ async def test_partner_gets_certification_status_only(mworld: World) -> None:
     await enroll(w, austin, officer)
     await enroll(w, partner, officer)
 
-    await w.publish_ok("ca-post", record_published(subj={"registryId": officer}, status="FINAL", attested=True))
+    await w.publish_ok("ca-post", record_published(subj={"registryId": officer}, kind="SUSPENSION", status="FINAL",
+                                                     attested=True))
     await w.publish_ok("ca-post", cert_status_changed("cert-555001", "SUSPENDED", reason="pending review"))
     await w.publish_ok("ca-post", cert_status_changed("cert-555001", "SUSPENDED", reason="only the reason changes"))
 
