@@ -20,7 +20,8 @@ certification never needs hiding, and its status always has a record that every 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from auth import policy
 from auth.guards import record_guard
@@ -34,8 +35,10 @@ __all__ = [
     "backing_records",
     "certifications_standing_on",
     "employment_as_seen",
+    "may_read_superseded",
     "reveals_matter",
     "settled",
+    "superseded",
 ]
 
 #: Separation reasons that report misconduct, and the record kinds that carry the matter.
@@ -51,6 +54,31 @@ CERTIFICATION_REVEALS: dict[str, frozenset[str]] = {
 }
 #: Who reads a derived fact whatever the state of its records: the officer, auditors, its own publisher.
 FACT_AUTHORS = SELF | OWN_RECORDS | AUDITOR
+
+
+#: The content of a record that a correction (or an upheld dispute, resolved by a correction) replaces.
+CONTENT_FIELDS = ("reasonCategory", "actionDate", "narrative", "caseReference")
+
+
+def superseded(events: Sequence[tuple[int, Mapping[str, Any] | None]]) -> set[int]:
+    """Log indexes of a record's events whose content a later correction replaced.
+
+    ``events``: (log index, payload or None when expunged), in log order. Such an event's JWS carries
+    content the record no longer holds; it is shown only to ``FACT_AUTHORS`` (the officer, the publisher,
+    auditors). Everyone else gets its log position and leaf, as for an expunged event.
+    """
+    setters: dict[str, list[int]] = {}
+    for index, payload in events:
+        if payload is None or payload.get("type") not in ("record.published", "record.corrected"):
+            continue
+        for name in CONTENT_FIELDS:
+            if payload.get(name) is not None:
+                setters.setdefault(name, []).append(index)
+    return {index for indexes in setters.values() for index in indexes[:-1]}
+
+
+def may_read_superseded(who: Principal, guard: Guard) -> bool:
+    return FACT_AUTHORS.allows(who, guard)
 
 
 def settled(record: RecordRow) -> bool:

@@ -209,7 +209,7 @@ FIELDS: dict[str, dict[str, Access]] = {
                         "officerId", "logIndex", "code", "message"),
     "PageInfo": _all(PUBLIC, "hasNextPage", "endCursor"),
     # Reached only through a record the caller may read, or carrying hashes and signatures only.
-    "SignedEvent": _all(PUBLIC, "jws", "logIndex", "acceptedAt", "type", "expunged"),
+    "SignedEvent": _all(PUBLIC, "jws", "logIndex", "acceptedAt", "type", "expunged", "superseded"),
     "LogProof": _all(PUBLIC, "logIndex", "leafHash", "treeSize", "inclusionProof", "checkpoint"),
     "ConsistencyProof": _all(PUBLIC, "oldSize", "newSize", "proof", "oldRoot", "newRoot"),
 }

@@ -14,7 +14,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from auth.principal import Principal, Role
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "AuthError",
+    "IssuerScope",
     "TokenVerifier",
     "TrustedIssuer",
 ]
@@ -87,6 +88,36 @@ class AuthError(Exception):
         self.message = message
 
 
+def _matches(value: str, pattern: str) -> bool:
+    return value.startswith(pattern[:-1]) if pattern.endswith("*") else value == pattern
+
+
+@dataclass(frozen=True)
+class IssuerScope:
+    """What one identity provider may assert: which roles, and which values of each role's binding.
+
+    ``bindings`` maps a binding claim (``officer_id``, ``agency_ori``, ``publisher_id``, ``partner_id``) to
+    the values it may carry: exact values, or prefixes ending in ``*`` (``"CA*"`` for California ORIs,
+    ``"*"`` for any). A role whose binding has no entry cannot be asserted, so a state's provider cannot
+    mint another state's publisher, nor auditors and admins unless its scope names those roles.
+    """
+
+    roles: frozenset[Role]
+    bindings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def refusal(self, principal: Principal) -> str | None:
+        """Why this issuer may not speak for ``principal``, or None."""
+        if principal.role not in self.roles:
+            return f"this token's issuer may not assert the role {principal.role.value}"
+        binding = _ROLE_BINDING.get(principal.role)
+        if binding is None:
+            return None
+        value = getattr(principal, binding)
+        if not any(_matches(value, p) for p in self.bindings.get(binding, ())):
+            return f"this token's issuer may not assert {binding} {value}"
+        return None
+
+
 @dataclass(frozen=True)
 class TrustedIssuer:
     """An identity provider whose tokens we accept, where its public keys live, and our audience name.
@@ -99,6 +130,8 @@ class TrustedIssuer:
     jwks_file: Path | None
     jwks_url: str | None
     audience: str
+    scope: IssuerScope | None = None  # None: any role and binding (only for issuers built in code: dev, tests)
+    max_lifetime_seconds: int = 3600  # a token valid for longer (exp - iat) is refused
 
     def __post_init__(self) -> None:
         if not self.issuer or not self.audience:
@@ -205,7 +238,11 @@ class TokenVerifier:
         _check_key_fits_alg(entry, alg)
         claims = _verify_signature(token, entry.key)
         self._validate_claims(claims, state.issuer)
-        return _principal_from_claims(claims, state.issuer.issuer)
+        principal = _principal_from_claims(claims, state.issuer.issuer)
+        refusal = state.issuer.scope.refusal(principal) if state.issuer.scope is not None else None
+        if refusal is not None:
+            raise AuthError(refusal)
+        return principal
 
     # -- claims ---------------------------------------------------------------------------------
 
@@ -219,6 +256,9 @@ class TokenVerifier:
             exp={"essential": True},
             sub={"essential": True},
         )
+        lifetime = _lifetime(claims, self._clock())
+        if lifetime > issuer.max_lifetime_seconds + self._leeway:
+            raise AuthError(f"token lifetime exceeds {issuer.max_lifetime_seconds} seconds")
         try:
             registry.validate(claims)
         except ExpiredTokenError as exc:
@@ -380,6 +420,15 @@ def _verify_signature(token: str, key: _VerifyKey) -> dict[str, Any]:
     except (JoseError, ValueError, TypeError) as exc:
         raise AuthError("malformed token") from exc
     return token_obj.claims
+
+
+def _lifetime(claims: Mapping[str, Any], now: float) -> float:
+    """Seconds from issue (``iat``, else now) to expiry; 0 when ``exp`` is missing (reported elsewhere)."""
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        return 0.0
+    start = iat if isinstance(iat, int | float) and not isinstance(iat, bool) else now
+    return float(exp) - float(start)
 
 
 def _principal_from_claims(claims: Mapping[str, Any], issuer: str) -> Principal:

@@ -147,6 +147,17 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+def logged_payload(compact: str) -> dict[str, Any]:
+    """The payload of an event the registry verified when it was logged (read again, not re-verified)."""
+    parts = compact.split(".")
+    if len(parts) != 3:
+        raise EventSignatureError("MALFORMED", "not a compact JWS")
+    try:
+        return _json_object(_b64url_decode(parts[1]), "payload")
+    except ValueError as exc:
+        raise EventSignatureError("MALFORMED", f"payload: {exc}") from exc
+
+
 def _check_salt(payload: Mapping[str, Any]) -> None:
     salt = payload.get("salt")
     if salt is None:

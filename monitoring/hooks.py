@@ -45,11 +45,12 @@ def envelope(type_: str, occurred_at: datetime, data: dict[str, Any]) -> str:
 async def on_record(conn: asyncpg.Connection, officer_id: str, record_id: str, before: RecordRow | None,
                     event_type: str) -> None:
     """After a record was published or changed (``before`` is None for a new record)."""
+    after = (await records.by_ids(conn, [record_id]))[0]
+    assert after is not None
+    await refresh_stored(conn, after)
     enrollments = await store.enrollments_of_officer(conn, officer_id)
     if not enrollments:
         return
-    after = (await records.by_ids(conn, [record_id]))[0]
-    assert after is not None
     officer_row = (await officers.by_ids(conn, [after.officer_id]))[0]
     notices = []
     for enr in enrollments:
@@ -69,6 +70,23 @@ async def on_record(conn: asyncpg.Connection, officer_id: str, record_id: str, b
         disclosed = {"MisconductRecord": [after.id]} if now else {}
         notices.append((enr, owner, type_, data, disclosed))
     await _write(conn, after.officer_id, notices)
+
+
+async def refresh_stored(conn: asyncpg.Connection, row: RecordRow) -> None:
+    """Re-render every stored notice and webhook body that carries this record, as each enrollee may read it now.
+
+    Expungement empties them of content, a correction or a statement replaces superseded content, a record
+    that left what the enrollee may see keeps only its ID: replay and redelivery send nothing stale.
+    """
+    for notice in await store.notices_about_record(conn, row.id):
+        who = Owner.of(notice.owner_kind, notice.owner_id).principal()
+        now = payloads.record(who, row) if payloads.record_visible(who, row) else None
+        view = now if now is not None else {"id": row.id}
+        if notice.payload.get("record") == view:
+            continue
+        payload = {**notice.payload, "record": view}
+        await store.set_notice_payload(conn, notice.id, payload)
+        await outbox.rewrite_bodies(conn, notice.id, envelope(notice.type, notice.occurred_at, payload))
 
 
 async def on_certification(conn: asyncpg.Connection, officer_id: str, cert_id: str, before: CertificationRow | None,
@@ -108,7 +126,8 @@ async def _write(conn: asyncpg.Connection, officer_id: str,
     for enr, owner, type_, data, disclosed in notices:
         webhook_id = new_webhook_id()
         data = {"noticeId": webhook_id, "enrollmentId": enr.id, "officerId": officer_id, **data}
-        notice_pk = await store.add_notice(conn, webhook_id, owner.kind, owner.id, enr.id, officer_id, type_, data)
+        notice_pk = await store.add_notice(conn, webhook_id, owner.kind, owner.id, enr.id, officer_id, type_, data,
+                                           now)
         body = envelope(type_, now, data)
         for ep in await store.endpoints_of(conn, owner.kind, owner.id, active_only=True):
             deliveries.append((ids.new_id("DLV"), webhook_id, notice_pk, ep.id, owner.kind, owner.id, type_, body))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
+from auth import issuers_file
 from auth.tokens import TokenVerifier, TrustedIssuer
 from credentials import attestation
 from ledger.checkpoint import NoteSigner
@@ -19,6 +19,7 @@ from registry.config import Settings
 from registry.secret_files import read_or_create
 
 DEV_ISSUER = "https://dev-issuer.officer-registry.local"
+DEV_TOKEN_SECONDS = 12 * 3600  # the lifetime of the tokens `registry serve --dev` prints
 
 
 def ssn_key(settings: Settings) -> bytes:
@@ -50,16 +51,10 @@ def ensure_dev_issuer(settings: Settings) -> Path:
 def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:
     issuers: list[TrustedIssuer] = []
     if settings.issuers_file is not None:
-        for entry in json.loads(settings.issuers_file.read_text()):
-            issuers.append(TrustedIssuer(
-                issuer=entry["issuer"],
-                jwks_file=Path(entry["jwks_file"]) if entry.get("jwks_file") else None,
-                jwks_url=entry.get("jwks_url"),
-                audience=entry.get("audience", settings.audience),
-            ))
-    if settings.development:
+        issuers += issuers_file.load(settings.issuers_file, settings.audience)
+    if settings.development:  # the local issuer vouches for any role; it exists only in development mode
         issuers.append(TrustedIssuer(issuer=DEV_ISSUER, jwks_file=ensure_dev_issuer(settings), jwks_url=None,
-                                     audience=settings.audience))
+                                     audience=settings.audience, max_lifetime_seconds=DEV_TOKEN_SECONDS))
     return issuers
 
 

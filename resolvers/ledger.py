@@ -18,9 +18,12 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from auth import derived
+from auth.guards import record_guard
 from ledger import checkpointer, proofs
 from ledger.bundle import build_bundle
 from ledger.checkpointer import StoredCheckpoint
+from ledger.events import logged_payload
 from registry.errors import BadInput, RegistryError
 from schema.ledger_types import ConsistencyProof, LogProof, SignedEvent
 from store import events as event_store
@@ -112,10 +115,15 @@ async def _latest_event(info: Info, row: RecordRow) -> EventRow | None:
 
 
 async def record_events(info: Info, row: RecordRow) -> list[SignedEvent]:
-    """The signed events about a record, in log order; expunged ones keep only their position."""
-    return [SignedEvent(jws=e.jws, log_index=e.log_index, accepted_at=e.accepted_at, type=e.type,
-                        expunged=e.jws is None or e.expunged_at is not None)
-            for e in await _ledger(info).events.load(row.id)]
+    """The signed events about a record, in log order; expunged ones keep only their position, and
+    superseded ones (content a correction replaced) keep only their position for most readers."""
+    events = await _ledger(info).events.load(row.id)
+    replaced = derived.superseded([(e.log_index, logged_payload(e.jws) if e.jws else None) for e in events])
+    shown = derived.may_read_superseded(info.context.principal, record_guard(row))
+    return [SignedEvent(jws=e.jws if shown or e.log_index not in replaced else None, log_index=e.log_index,
+                        accepted_at=e.accepted_at, type=e.type, expunged=e.jws is None or e.expunged_at is not None,
+                        superseded=e.log_index in replaced)
+            for e in events]
 
 
 async def record_proof(info: Info, row: RecordRow) -> LogProof | None:

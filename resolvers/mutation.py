@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from auth.policy import Guard
 from ledger.checkpointer import try_publish_checkpoint
+from monitoring import hooks
 from publishing.apply import Publisher as BatchPublisher
 from publishing.apply import Submission
 from registry.errors import BadInput, Conflict, Forbidden, NotFound
@@ -92,6 +93,7 @@ class Mutation:
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await _own_record_for_update(conn, ctx, str(record_id))
             await record_store.set_statement(conn, row.id, text)
+            await hooks.refresh_stored(conn, (await record_store.by_ids(conn, [row.id]))[0] or row)
         ctx.fresh_loaders()
         return await _reload(ctx, row.id)
 
@@ -106,6 +108,7 @@ class Mutation:
             row = await _own_record_for_update(conn, ctx, str(record_id))
             if not await record_store.open_dispute(conn, row.id, row.officer_id, reason):
                 raise Conflict("this record already has an open dispute")
+            await hooks.refresh_stored(conn, (await record_store.by_ids(conn, [row.id]))[0] or row)
         ctx.fresh_loaders()
         return await _reload(ctx, row.id)
 

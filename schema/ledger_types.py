@@ -20,6 +20,10 @@ class SignedEvent:
     type: str = strawberry.field(description="The event type, e.g. record.published.")
     expunged: bool = strawberry.field(
         description="True when the content was expunged: only the log's leaf hash remains.")
+    superseded: bool = strawberry.field(
+        default=False,
+        description="True when a later correction replaced content of this event. Its JWS is then shown only to "
+                    "the officer, the record's publisher and auditors; the current content is in the later event.")
 
 
 @strawberry.type(description="Proof that an event is in the log, against a signed checkpoint (RFC 9162 2.1.3).")

@@ -174,13 +174,26 @@ async def lock_notices(conn: asyncpg.Connection) -> None:
 
 
 async def add_notice(conn: asyncpg.Connection, public_id: str, owner_kind: str, owner_id: str,
-                     enrollment_id: str, officer_id: str, type_: str, payload: dict[str, Any]) -> int:
+                     enrollment_id: str, officer_id: str, type_: str, payload: dict[str, Any],
+                     occurred_at: datetime) -> int:
     notice_id: int = await conn.fetchval(
-        """INSERT INTO monitoring_notices (public_id, owner_kind, owner_id, enrollment_id, officer_id, type, payload)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
-        public_id, owner_kind, owner_id, enrollment_id, officer_id, type_, payload,
+        """INSERT INTO monitoring_notices (public_id, owner_kind, owner_id, enrollment_id, officer_id, type, payload,
+                                          occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
+        public_id, owner_kind, owner_id, enrollment_id, officer_id, type_, payload, occurred_at,
     )
     return notice_id
+
+
+async def notices_about_record(conn: Conn, record_id: str) -> list[NoticeRow]:
+    """Every stored notice, of any enrollee, that carries this record."""
+    rows = await conn.fetch(
+        f"SELECT {_NOT} FROM monitoring_notices WHERE (payload -> 'record' ->> 'id') = $1 ORDER BY id", record_id)
+    return [row_to(NoticeRow, r) for r in rows]
+
+
+async def set_notice_payload(conn: asyncpg.Connection, notice_id: int, payload: dict[str, Any]) -> None:
+    await conn.execute("UPDATE monitoring_notices SET payload = $2 WHERE id = $1", notice_id, payload)
 
 
 async def notices_after(conn: Conn, owner_kind: str, owner_id: str, after: int | None, limit: int) -> list[NoticeRow]:

@@ -76,6 +76,11 @@ async def enqueue(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, int |
     )
 
 
+async def rewrite_bodies(conn: asyncpg.Connection, notice_id: int, body: str) -> None:
+    """A notice's content changed (expunged, corrected): every stored delivery of it now carries the new body."""
+    await conn.execute("UPDATE webhook_outbox SET body = $2 WHERE notice_id = $1", notice_id, body)
+
+
 async def claim(conn: asyncpg.Connection, *, worker: str, token: str, limit: int, lease_seconds: float
                 ) -> list[Claimed]:
     """Lease up to ``limit`` due deliveries: other workers skip them (SKIP LOCKED) and, once this

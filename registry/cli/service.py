@@ -10,8 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from registry import migrate
-from registry.cli.common import connected, database_url
+from registry.cli.common import CliError, connected, database_url, fail
 from registry.config import Settings
+from registry.services import DEV_TOKEN_SECONDS
 
 __all__ = ["add_commands", "dev_token"]
 
@@ -76,7 +77,7 @@ def _print_dev_tokens(settings: Settings) -> None:
 
     print("\ndevelopment tokens (valid 12 h):", file=sys.stderr)
     for role, bindings in demo.DEMO_ROLES.items():
-        print(f"  {role:<19} {dev_token(settings, role, bindings, 12 * 3600)}", file=sys.stderr)
+        print(f"  {role:<19} {dev_token(settings, role, bindings, DEV_TOKEN_SECONDS)}", file=sys.stderr)
     print("", file=sys.stderr)
 
 
@@ -93,6 +94,12 @@ def dev_token(settings: Settings, role: str, bindings: dict[str, str], ttl: int)
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.development:
+        return fail(CliError("`registry token` mints tokens from the local development issuer, which only a "
+                             "development server trusts: set REGISTRY_ENV=development (as `registry serve --dev` "
+                             "does), or get a token from your identity provider"))
+    if not 1 <= args.ttl <= DEV_TOKEN_SECONDS:
+        return fail(CliError(f"--ttl must be from 1 to {DEV_TOKEN_SECONDS} seconds"))
     bindings = {k: v for k, v in (("officer_id", args.officer_id), ("agency_ori", args.agency_ori),
                                   ("publisher_id", args.publisher_id), ("partner_id", args.partner_id)) if v}
     print(dev_token(settings, args.role, bindings, args.ttl))
@@ -132,14 +139,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = sub.add_parser("demo", help="load the demo data set (idempotent)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("token", help="mint a development token from the local issuer")
+    p = sub.add_parser("token", help="mint a development token from the local issuer (REGISTRY_ENV=development)")
     p.add_argument("--role", required=True, choices=["officer", "hiring_agency", "partner", "publisher",
                                                      "credentialing_body", "auditor", "admin"])
     p.add_argument("--officer-id")
     p.add_argument("--agency-ori")
     p.add_argument("--publisher-id")
     p.add_argument("--partner-id")
-    p.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    p.add_argument("--ttl", type=int, default=3600,
+                   help=f"lifetime in seconds (default 3600, at most {DEV_TOKEN_SECONDS})")
     p.set_defaults(func=cmd_token)
 
     p = sub.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
