@@ -90,18 +90,22 @@ async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str]
     return rank_candidates(query, await _candidates(conn, rows))
 
 
-async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str) -> None:
-    """Refuse to attach an event to an officer whose identity it contradicts."""
+async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str, *, detail: bool = True) -> None:
+    """Refuse to attach an event to an officer whose identity it contradicts.
+
+    ``detail`` says which field differs; without it (a caller that may not read the officer) the refusal
+    names no field, so that it tells no more than "this is not that person".
+    """
     row = (await officers.by_ids(conn, [officer_id]))[0]
     if row is None:
         return
     if person.dob is not None and row.date_of_birth is not None and person.dob != row.date_of_birth:
-        raise Conflict(f"{conflict}: the date of birth differs from the one on file")
+        raise Conflict(f"{conflict}: the date of birth differs from the one on file" if detail else conflict)
     if person.names and row.names:
         candidate = (await _candidates(conn, [row]))[0]
         verdict = score(Query(names=list(person.names), dob=person.dob), candidate)
         if any("given name" in c or "surname" in c for c in verdict.conflicts) and verdict.score < 0.5:
-            raise Conflict(f"{conflict}: the name does not match the one on file")
+            raise Conflict(f"{conflict}: the name does not match the one on file" if detail else conflict)
 
 
 async def strong_match(

@@ -32,7 +32,7 @@ from monitoring.owners import Owner
 from registry import ids
 from registry.errors import BadInput
 from store import monitoring as store
-from store import officers
+from store import officers, querylog
 from store.models import OfficerRow
 
 COLUMNS = ("registry_id", "state", "certification_number", "given_name", "family_name", "date_of_birth")
@@ -151,28 +151,35 @@ async def enroll(conn: asyncpg.Connection, owner: Owner, who: Principal, text: s
             wanted_ids.add(next(iter(by_cert[r.cert])))
     found = {o.id: o for o in await officers.by_ids(conn, sorted(wanted_ids)) if o is not None}
     async with conn.transaction():
-        for r in rows:
-            verdicts.append(await _one(conn, owner, who, r, by_cert, found))
+        answered = [await _one(conn, owner, who, r, by_cert, found) for r in rows]
+        verdicts += [v for v, _ in answered]
+        # every row that told the uploader something about an officer is a disclosure, on the officer's record
+        entries = [(oid, who.role.value, who.subject, owner.id, "CONTINUOUS_MONITORING", {"RosterRow": [oid]})
+                   for _, oid in answered if oid is not None]
+        if entries:
+            await querylog.append_many(conn, entries)
     return sorted(verdicts, key=lambda v: v.line)
 
 
 async def _one(conn: asyncpg.Connection, owner: Owner, who: Principal, r: _Row,
-               by_cert: dict[tuple[str, str], set[str]], found: dict[str, OfficerRow]) -> RowVerdict:
+               by_cert: dict[tuple[str, str], set[str]], found: dict[str, OfficerRow]
+               ) -> tuple[RowVerdict, str | None]:
+    """The row's verdict, and the officer it told the uploader about (for the query log), if any."""
     holders = by_cert.get(r.cert, set()) if r.cert else set()
     if r.registry_id is not None:
         officer_id = r.registry_id
         if officer_id not in found:
-            return RowVerdict(r.line, "NOT_FOUND", reason=f"no officer {officer_id}")
+            return RowVerdict(r.line, "NOT_FOUND", reason=f"no officer {officer_id}"), None
         if r.cert is not None and officer_id not in holders:
             return RowVerdict(r.line, "MISMATCH", officer_id,
-                              reason=f"officer {officer_id} holds no {r.cert[0]} certification {r.cert[1]}")
+                              reason=f"officer {officer_id} holds no {r.cert[0]} certification {r.cert[1]}"), officer_id
     else:
         assert r.cert is not None
         if not holders:
-            return RowVerdict(r.line, "NOT_FOUND", reason=f"no {r.cert[0]} certification number {r.cert[1]}")
+            return RowVerdict(r.line, "NOT_FOUND", reason=f"no {r.cert[0]} certification number {r.cert[1]}"), None
         if len(holders) > 1:
             return RowVerdict(r.line, "AMBIGUOUS", reason=f"{len(holders)} officers hold {r.cert[0]} number "
-                              f"{r.cert[1]} (different kinds); give registry_id")
+                              f"{r.cert[1]} (different kinds); give registry_id"), None
         officer_id = next(iter(holders))
     officer = found[officer_id]
     if r.given or r.family or r.dob:
@@ -180,6 +187,8 @@ async def _one(conn: asyncpg.Connection, owner: Owner, who: Principal, r: _Row,
         readable = (policy.field_access("Officer", "names").allows(who, guard)
                     and policy.field_access("Officer", "dateOfBirth").allows(who, guard))
         if readable and (why := _mismatch(r, officer)):
-            return RowVerdict(r.line, "MISMATCH", officer_id, reason=why)
+            # the uploader named the officer by number only: the answer gives no registry ID to go with it
+            shown = officer_id if r.registry_id is not None else None
+            return RowVerdict(r.line, "MISMATCH", shown, reason=why), officer_id
     enrollment, new = await store.enroll(conn, ids.new_id("ENR"), owner.kind, owner.id, officer_id, who.subject)
-    return RowVerdict(r.line, "ENROLLED" if new else "ALREADY_ENROLLED", officer_id, enrollment.id)
+    return RowVerdict(r.line, "ENROLLED" if new else "ALREADY_ENROLLED", officer_id, enrollment.id), officer_id

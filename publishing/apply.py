@@ -40,7 +40,7 @@ from publishing.payloads import (
 )
 from registry import ids
 from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryError
-from store import agencies, certifications, employment, notifications, publishers, records
+from store import agencies, certifications, employment, notifications, publishers, querylog, records
 from store import events as event_store
 from store.models import CertificationRow, EmploymentRow, PublisherRow, RecordRow
 
@@ -92,12 +92,14 @@ class Publisher:
         self.conn = conn
         self.caller = caller
         self.ssn_key = ssn_key
+        self.trace = subjects.IdentityTrace(caller.publisher_id or "")
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
             # credentialing bodies, and auditors acting for the Attorney General (EO 13929 Sec. 2), or refused
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
         outcomes: list[Outcome] = []
+        self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
         tx = self.conn.transaction()
         await tx.start()
         try:
@@ -109,11 +111,17 @@ class Publisher:
         failed = any(o.status == "REJECTED" for o in outcomes)
         if failed or dry_run:
             await tx.rollback()
+            unseen = self.trace.checked | set(self.trace.refused)  # officers the publisher may not read
             for o in outcomes:
                 if o.status == "ACCEPTED" and failed:
                     o.status, o.log_index = "NOT_APPLIED", None
                 elif o.status == "ACCEPTED":
                     o.log_index = None
+                if o.status != "DUPLICATE" and o.officer_id in unseen:
+                    o.officer_id = None
+            entries = self.trace.log_entries(self.caller.subject)
+            if entries:  # after the rollback: the disclosure stays on record although nothing was published
+                await querylog.append_many(self.conn, entries)
             return BatchResult(committed=False, outcomes=outcomes)
         await tx.commit()
         return BatchResult(committed=True, outcomes=outcomes)
@@ -234,7 +242,8 @@ class Publisher:
             raise Conflict(f"certification {ev.sourceId} already exists; change it with certification.status_changed")
         if ev.expiresOn is not None and ev.expiresOn < ev.issuedOn:
             raise BadInput("expiresOn is before issuedOn")
-        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number))
+        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number),
+                                            trace=self.trace)
         await self._check_backed(officer_id, ev.status, ev.state, pub)
         row = CertificationRow(ids.certification_id(), officer_id, pub.id, ev.sourceId, ev.state, ev.number,
                                ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, datetime.now(UTC))
@@ -271,7 +280,7 @@ class Publisher:
         _deny(jurisdiction.check_employment(pub, agency))
         if await employment.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"employment {ev.sourceId} already exists; end it with employment.ended")
-        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn)
+        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)
         row = EmploymentRow(ids.employment_id(), officer_id, pub.id, ev.sourceId, ev.agencyOri, ev.position,
                             ev.startDate, None, None)
         await employment.insert(self.conn, row)
@@ -304,7 +313,7 @@ class Publisher:
         if await records.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"record {ev.sourceId} already exists; amend it with record.corrected or "
                            "record.status_changed")
-        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn)
+        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)
         now = datetime.now(UTC)
         row = RecordRow(ids.record_id(), officer_id, pub.id, ev.sourceId, ev.kind, ev.state, ev.agencyOri,
                         ev.reasonCategory, ev.actionDate, ev.narrative, ev.caseReference, ev.status,

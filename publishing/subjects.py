@@ -7,6 +7,9 @@ a new officer is registered. Weaker matches are left for review rather than merg
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
 import asyncpg
 
 from identity import matching
@@ -15,9 +18,53 @@ from identity.normalize import NameParts
 from publishing import review
 from publishing.payloads import PersonName, Subject
 from registry import ids
-from registry.errors import Conflict, NotFound
-from store import officers
+from registry.errors import Conflict, NotFound, RateLimited
+from store import officers, querylog
 from store.models import NameRow
+
+#: Identity refusals about officers outside a publisher's jurisdiction, per publisher and day, before
+#: further such checks are refused: each one tells "this is not that person", so guessing is bounded.
+IDENTITY_REFUSALS_PER_DAY = 20
+CHECKED, REFUSED = "IdentityCheck", "IdentityRefused"  # their kinds in the query log
+
+
+@dataclass
+class IdentityTrace:
+    """Officers outside the publisher's jurisdiction that one batch compared a subject with.
+
+    A publisher may not read those officers, so a comparison that does not end in a committed event (a dry
+    run, a refused batch) is a disclosure: the batch writes it to the officer's query log, hides the officer
+    ID from its answer, and a publisher gets at most ``IDENTITY_REFUSALS_PER_DAY`` refusals a day.
+    """
+
+    publisher_id: str
+    checked: set[str] = field(default_factory=set)
+    refused: list[str] = field(default_factory=list)  # one entry per refusal: each is a guess answered
+    _earlier: int | None = None
+
+    async def outside(self, conn: asyncpg.Connection, officer_id: str) -> bool:
+        row = (await officers.by_ids(conn, [officer_id]))[0]
+        return row is not None and self.publisher_id not in row.publisher_ids
+
+    async def check(self, conn: asyncpg.Connection, officer_id: str, compare: Callable[[], Awaitable[None]]) -> None:
+        """Run ``compare`` (which raises Conflict on a contradiction) within the day's budget, and record it."""
+        if self._earlier is None:
+            self._earlier = await querylog.count_recent(conn, "publisher", self.publisher_id, REFUSED, 24)
+        if self._earlier + len(self.refused) >= IDENTITY_REFUSALS_PER_DAY:
+            raise RateLimited(f"{IDENTITY_REFUSALS_PER_DAY} events in the last day named officers outside your "
+                              "jurisdiction whose identity they contradicted; try again tomorrow or ask the "
+                              "registry operator")
+        try:
+            await compare()
+        except Conflict:
+            self.refused.append(officer_id)
+            raise
+        self.checked.add(officer_id)
+
+    def log_entries(self, subject: str) -> list[tuple[str, str, str, str, str, dict[str, list[str]]]]:
+        checked = sorted(self.checked - set(self.refused))
+        return [(oid, "publisher", subject, self.publisher_id, "CERTIFICATION_ACTION", {kind: [oid]})
+                for kind, ids_ in ((REFUSED, self.refused), (CHECKED, checked)) for oid in ids_]
 
 
 def normalized_name(name: PersonName | NameRow) -> str:
@@ -45,31 +92,68 @@ def to_row(name: PersonName, kind: str) -> NameRow:
 
 async def resolve(
     conn: asyncpg.Connection, subject: Subject, publisher_id: str, *, ssn_index: bytes | None,
-    cert: tuple[str, str] | None = None,
+    cert: tuple[str, str] | None = None, trace: IdentityTrace | None = None,
 ) -> str:
-    """Return the officer ID for the subject, registering a new officer when none matches strongly."""
+    """Return the officer ID for the subject, registering a new officer when none matches strongly.
+
+    A comparison with an officer outside the publisher's jurisdiction goes through ``trace``: its refusal
+    names no field (the publisher may not read the officer), and it is bounded and logged by the batch.
+    """
+    trace = trace or IdentityTrace(publisher_id)
+    who = person(subject)
     if subject.registryId is not None:
         canonical = await officers.canonical_id(conn, subject.registryId)
         if canonical is None:
             raise NotFound(f"no officer with registry ID {subject.registryId}")
         officer_id = canonical
-        await matching.check_consistent(conn, officer_id, person(subject),
-                                        f"the event names officer {officer_id}")
+        outside = await trace.outside(conn, officer_id)
+
+        async def compare() -> None:
+            await matching.check_consistent(conn, officer_id, who, f"the event names officer {officer_id}",
+                                            detail=not outside)
+        await (trace.check(conn, officer_id, compare) if outside else compare())
     else:
-        near: list[tuple[str, float, list[str]]] = []
-        found = await matching.strong_match(conn, person(subject), ssn_index, cert, publisher_id, near)
-        if found is None:
-            officer_id = await _register(conn, subject, publisher_id, ssn_index)
-            await review.propose(conn, officer_id, near, publisher_id)
-        else:
-            officer_id = found
+        officer_id = await _match(conn, subject, who, publisher_id, ssn_index, cert, trace)
     await _add_names(conn, officer_id, subject)
     if ssn_index is not None:
         existing = await officers.ssn_index(conn, officer_id)
         if existing is not None and existing != ssn_index:
+            if officer_id in trace.checked:
+                trace.refused.append(officer_id)
             raise Conflict("the SSN given does not match the one on file for this officer")
         await officers.set_ssn_index_if_missing(conn, officer_id, ssn_index)
     return officer_id
+
+
+async def _match(conn: asyncpg.Connection, subject: Subject, who: Person, publisher_id: str,
+                 ssn_index: bytes | None, cert: tuple[str, str] | None, trace: IdentityTrace) -> str:
+    holders = await officers.ids_by_certification(conn, *cert) if cert is not None else []
+    holder = holders[0] if len(holders) == 1 else None
+    outside_holder = holder is not None and await trace.outside(conn, holder)
+    near: list[tuple[str, float, list[str]]] = []
+    found: str | None = None
+
+    async def compare() -> None:
+        nonlocal found
+        try:
+            found = await matching.strong_match(conn, who, ssn_index, cert, publisher_id, near)
+        except Conflict:
+            if not outside_holder:
+                raise
+            assert cert is not None
+            raise Conflict(f"{cert[0]} certification number {cert[1]} belongs to a different person") from None
+    if outside_holder:
+        assert holder is not None
+        await trace.check(conn, holder, compare)
+    else:
+        await compare()
+    if found is None:
+        officer_id = await _register(conn, subject, publisher_id, ssn_index)
+        await review.propose(conn, officer_id, near, publisher_id)
+        return officer_id
+    if found != holder and await trace.outside(conn, found):
+        trace.checked.add(found)  # linked by name and birth date to an officer the publisher may not read
+    return found
 
 
 async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:

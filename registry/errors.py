@@ -38,5 +38,9 @@ class Unauthenticated(RegistryError):
     code = "UNAUTHENTICATED"
 
 
+class RateLimited(RegistryError):
+    code = "RATE_LIMITED"
+
+
 class PurposeRequired(RegistryError):
     code = "PURPOSE_REQUIRED"

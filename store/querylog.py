@@ -21,6 +21,17 @@ async def append_many(conn: asyncpg.Connection | asyncpg.Pool, entries: Sequence
     )
 
 
+async def count_recent(conn: asyncpg.Connection | asyncpg.Pool, role: str, org: str, kind: str,
+                       hours: int) -> int:
+    """How many entries an organisation's ``role`` wrote with ``kind`` in ``returned`` in the last hours."""
+    n: int = await conn.fetchval(
+        """SELECT count(*) FROM query_log WHERE actor_role = $1 AND actor_org = $2 AND returned ? $3
+             AND queried_at > now() - make_interval(hours => $4)""",
+        role, org, kind, hours,
+    )
+    return n
+
+
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[QueryLogRow]]:

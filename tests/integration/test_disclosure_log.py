@@ -76,3 +76,16 @@ async def test_record_typename_with_a_purpose_is_logged(world: World, officer: d
     assert data["record"] == {"__typename": "MisconductRecord"}
     [entry] = await log_of(world, officer["officer"])
     assert entry["returned"] == {"MisconductRecord": [officer["record"]]} and entry["purpose"] == "OVERSIGHT_AUDIT"
+
+
+async def test_roster_answers_are_logged_and_a_mismatch_by_number_gives_no_registry_id(
+        world: World, officer: dict[str, str]) -> None:
+    roster = "state,certification_number,date_of_birth\nCA,100001,1979-03-31\nCA,100001,1979-03-30\n"
+    data = await world.ok("mutation($c: String!) { enrollRoster(csv: $c) { rows { line status officerId reason } } }",
+                          {"c": roster}, as_="hiring_agency", **HIRING)
+    rows = {r["line"]: r for r in data["enrollRoster"]["rows"]}
+    assert rows[2]["status"] == "MISMATCH" and rows[2]["officerId"] is None
+    assert rows[3]["status"] == "ENROLLED" and rows[3]["officerId"] == officer["officer"]
+    entries = await log_of(world, officer["officer"])
+    assert [(e["actorRole"], e["purpose"], e["returned"]) for e in entries] == [
+        ("hiring_agency", "CONTINUOUS_MONITORING", {"RosterRow": [officer["officer"]]})] * 2
