@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -141,10 +140,7 @@ def create_app(
             if dsn is None:
                 raise RuntimeError("no database: set DATABASE_URL or start through `registry serve`")
             owned = state.pool = await database.create_pool(dsn)
-        try:
-            every = float(os.environ.get("REGISTRY_CHECKPOINT_SECONDS", "10"))  # 0 turns the timer off
-        except ValueError:
-            raise RuntimeError("REGISTRY_CHECKPOINT_SECONDS must be a number of seconds (0 = off)") from None
+        every = settings.checkpoint_seconds  # 0 turns the timer off
         timer = (
             asyncio.create_task(
                 checkpointer.run_timer(state.pool, state.services.log_signer, settings.log_origin, every)
@@ -203,8 +199,8 @@ def create_app(
         return JSONResponse({"status": "ready"})
 
     async def checkpoint(_request: Request) -> Response:
-        assert state.pool is not None
-        latest = await checkpointer.latest(state.pool)
+        assert state.pool is not None  # signed on demand: publishes sign at most once per checkpoint interval
+        latest = await checkpointer.on_demand(state.pool, state.services.log_signer, settings.log_origin)
         if latest is None:
             return PlainTextResponse("no checkpoint has been signed yet\n", status_code=404)
         return PlainTextResponse(latest.note, headers={"Cache-Control": "no-cache"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeAlias
 
 import asyncpg
@@ -20,8 +20,16 @@ from ledger import log_store, proofs
 from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.merkle import ProofError, verify_consistency
 
-__all__ = ["CheckpointRefused", "StoredCheckpoint", "at_size", "latest", "publish_checkpoint",
-           "run_timer", "try_publish_checkpoint"]
+__all__ = [
+    "CheckpointRefused",
+    "StoredCheckpoint",
+    "at_size",
+    "latest",
+    "on_demand",
+    "publish_checkpoint",
+    "run_timer",
+    "try_publish_checkpoint",
+]
 
 log = logging.getLogger(__name__)
 Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
@@ -96,16 +104,34 @@ async def publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str
     return await _publish(pool_or_conn, signer, origin)
 
 
-async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str) -> str | None:
+async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str, *,
+                                 min_interval: float = 0.0) -> str | None:
     """``publish_checkpoint`` for after a committed batch: a failure is logged, not the publisher's problem.
 
-    The events are already committed; the timer (or the next batch) signs them later.
+    Coalesced: nothing is signed while the last checkpoint is younger than ``min_interval`` seconds (the timer,
+    the next batch or a reader that needs a proof signs the new entries). The events are already committed.
     """
     try:
+        if min_interval > 0:
+            last = await latest(pool_or_conn)
+            if last is not None and (datetime.now(UTC) - last.created_at).total_seconds() < min_interval:
+                return None
         return await publish_checkpoint(pool_or_conn, signer, origin)
     except (asyncpg.PostgresError, OSError, CheckpointRefused, proofs.LogIntegrityError) as exc:
         log.error("checkpoint after publish failed: %s", exc)
         return None
+
+
+async def on_demand(pool: asyncpg.Pool, signer: NoteSigner, origin: str) -> StoredCheckpoint | None:
+    """The checkpoint of the current tree for a reader: signed now when entries arrived since the last one
+    (publishes sign at most once per interval), None while the log is empty."""
+    async with pool.acquire() as conn:
+        last = await latest(conn)
+        size = await log_store.size(conn)
+        if size == 0 or (last is not None and last.size >= size):
+            return last
+        await try_publish_checkpoint(conn, signer, origin)
+        return await latest(conn)
 
 
 async def run_timer(pool: asyncpg.Pool, signer: NoteSigner, origin: str, every_seconds: float) -> None:

@@ -176,6 +176,9 @@ class Publisher:
             raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
 
         digest = _content_digest(verified.payload)
+        # The log's append lock first: a concurrent batch with the same event has then committed (or rolled
+        # back), so the same event sent twice at once is a DUPLICATE, never a constraint error.
+        await log_store.lock_size(self.conn)
         prior = await event_store.by_publisher_event(self.conn, event.publisher, event.eventId)
         if prior is not None:
             if prior.content_digest != digest:

@@ -65,6 +65,17 @@ class MonitoringConfig:
             raise ValueError("webhook retries: max_attempts >= 1 and 0 <= backoff_base <= backoff_cap")
 
 
+def _seconds(env: dict[str, str] | os._Environ[str], name: str, default: float) -> float:
+    raw = env.get(name)
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds (0 = off), not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be a number of seconds (0 = off), not {raw!r}")
+    return value
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("REGISTRY_DATA_DIR") or platformdirs.user_data_dir("officer-registry"))
 
@@ -87,6 +98,9 @@ class Settings:
     issuers_file: Path | None = None
     audience: str = "officer-registry"
     log_origin: str = "officer-registry.example/log"
+    # Checkpoint timer; a publish signs a checkpoint only when the last is older than this (0: timer off,
+    # every publish signs). Readers of /checkpoint, proofs and bundles get one on demand.
+    checkpoint_seconds: float = 10.0
     statement_max_length: int = 4000
     stats_min_cell: int = 11  # public statistics: counts below this are suppressed (EO 13929 Sec. 3(c))
     attestation_issuer: str = "https://officer-registry.example"  # the `iss` of credential attestations
@@ -114,6 +128,7 @@ class Settings:
             issuers_file=Path(issuers) if issuers else None,
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),
+            checkpoint_seconds=_seconds(env, "REGISTRY_CHECKPOINT_SECONDS", 10.0),
             stats_min_cell=int(env.get("REGISTRY_STATS_MIN_CELL", "11")),
             attestation_issuer=env.get("REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
             subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,

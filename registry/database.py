@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ class EmbeddedPostgres:
         import pgserver  # type: ignore[attr-defined,unused-ignore]
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self.pgdata / ".handle_pids.json")
         self._server = pgserver.get_server(  # type: ignore[attr-defined,unused-ignore]
             self.pgdata, cleanup_mode="delete" if self._delete else "stop")
         uri: str = self._server.get_uri()
@@ -45,6 +47,25 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+def _forget_dead_handles(path: Path) -> None:
+    """pgserver stops the server when its last user process lets go, counting users in this file; a process
+    that was killed never lets go, and its stale PID would keep every later run from stopping the server."""
+    import psutil
+
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(pids, list):
+        return
+    alive = [p for p in pids if isinstance(p, int) and p != os.getpid() and psutil.pid_exists(p)]
+    if alive != pids:
+        log.info("embedded PostgreSQL: forgetting exited users %s", sorted(set(pids) - set(alive)))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(alive))
+        os.replace(tmp, path)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

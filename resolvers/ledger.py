@@ -152,8 +152,9 @@ async def record_bundle(info: Info, row: RecordRow) -> JSON | None:
 
 
 async def latest_checkpoint(info: Info) -> str | None:
-    """The latest signed checkpoint note, or None before the first."""
-    cp = await checkpointer.latest(info.context.pool)
+    """The checkpoint of the current tree, signed on demand when publishes were coalesced; None for an empty log."""
+    ctx = info.context
+    cp = await checkpointer.on_demand(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin)
     return None if cp is None else cp.note
 
 

@@ -67,7 +67,8 @@ class Mutation:
             result = await BatchPublisher(conn, ctx.principal, ctx.services.ssn_key).run(
                 [Submission(e.jws, e.ssn) for e in events], dry_run=dry_run)
         if result.committed:
-            await try_publish_checkpoint(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin)
+            await try_publish_checkpoint(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin,
+                                         min_interval=ctx.settings.checkpoint_seconds)
         outcomes = result.outcomes
         return PublishResult(
             committed=result.committed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -68,8 +69,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         app = create_app(settings, database_url=dsn)
         print(f"GraphQL API on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+        # uvicorn drains on SIGTERM, then raises the signal again; exiting through Python instead lets the
+        # embedded PostgreSQL be stopped on the way out (the `with` above), as after Ctrl-C.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _print_dev_tokens(settings: Settings) -> None:

@@ -25,6 +25,15 @@ from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.merkle import verify_consistency, verify_inclusion
 from tests.support import World, cert_issued, employment_started, record_published, status_changed, subject
 
+
+@pytest.fixture
+async def world(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
+    """These tests follow the log batch by batch: every committed batch signs a checkpoint (interval 0;
+    coalescing is tested in test_concurrent_duplicates.py)."""
+    w = World(pool, tmp_path, checkpoint_seconds=0)
+    await w.setup()
+    return w
+
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = """query($id: ID!) { record(id: $id, purpose: OVERSIGHT_AUDIT) { id narrative bundle
   proof { logIndex leafHash treeSize inclusionProof checkpoint }
@@ -631,13 +640,12 @@ async def test_append_outside_a_transaction_is_refused(pool: asyncpg.Pool, clean
 
 
 async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
-    pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path
 ) -> None:
     from ledger import log_store
     from server import create_app
 
-    monkeypatch.setenv("REGISTRY_CHECKPOINT_SECONDS", "0.05")
-    world = World(pool, tmp_path)  # its verifier and settings; the app below connects on its own
+    world = World(pool, tmp_path, checkpoint_seconds=0.05)  # its verifier and settings; the app connects on its own
     app = create_app(world.settings, services=world.services, database_url=database_url)
     async with app.router.lifespan_context(app):
         async with pool.acquire() as conn, conn.transaction():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import os
 import shutil
@@ -148,10 +149,10 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def served(stats_world: World, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The app on 127.0.0.1 in a background thread, with its own pool (its own event loop)."""
-    monkeypatch.setenv("REGISTRY_CHECKPOINT_SECONDS", "0")
-    app = create_app(stats_world.settings, services=stats_world.services, database_url=database_url)
+def served(stats_world: World, database_url: str) -> Iterator[str]:
+    """The app on 127.0.0.1 in a background thread, with its own pool (its own event loop); no checkpoint timer."""
+    settings = dataclasses.replace(stats_world.settings, checkpoint_seconds=0)
+    app = create_app(settings, services=stats_world.services, database_url=database_url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
