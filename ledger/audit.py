@@ -26,8 +26,10 @@ from typing import Any
 
 import asyncpg
 
+from ledger import entry_check
 from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
 from ledger.merkle import EMPTY_ROOT, HASH_SIZE, NodeID, leaf_hash, node_hash, range_nodes
+from store import publishers
 
 __all__ = ["AuditReport", "Finding", "audit"]
 
@@ -57,6 +59,7 @@ class AuditReport:
     checkpoints_checked: int = 0
     latest_checkpoint: int | None = None
     signatures_checked: bool = False
+    signatures_verified: int = 0  # publisher signatures of logged events checked against registered keys
     root: bytes = EMPTY_ROOT
     findings: list[Finding] = field(default_factory=list)
 
@@ -72,7 +75,8 @@ class AuditReport:
             "ok": self.ok, "log_size": self.log_size, "leaves": self.leaves, "events": self.events,
             "expunged": self.expunged, "nodes_checked": self.nodes_checked,
             "checkpoints_checked": self.checkpoints_checked, "latest_checkpoint": self.latest_checkpoint,
-            "signatures_checked": self.signatures_checked, "root": self.root.hex(),
+            "signatures_checked": self.signatures_checked, "signatures_verified": self.signatures_verified,
+            "root": self.root.hex(),
             "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
                          for f in self.findings],
         }
@@ -169,8 +173,10 @@ class _Auditor:
     async def _events(self, size: int, leaves: _Level) -> list[_Mismatch]:
         has_event = bytearray(size)
         mismatches: list[_Mismatch] = []
+        keys = await publishers.all_keys(self.conn)
         async for r in self.conn.cursor(
-            "SELECT id, log_index, jws, payload, expunged_at FROM events ORDER BY log_index, id", prefetch=_PREFETCH
+            "SELECT id, log_index, jws, payload, expunged_at, kid FROM events ORDER BY log_index, id",
+            prefetch=_PREFETCH
         ):
             self.report.events += 1
             event_id, index, jws = r["id"], r["log_index"], r["jws"]
@@ -198,8 +204,14 @@ class _Auditor:
             computed = leaf_hash(jws.encode("utf-8"))
             if computed != stored:
                 mismatches.append(_Mismatch(event_id, index, computed, stored))
-            elif not _payload_matches(jws, r["payload"]):
+                continue
+            if not _payload_matches(jws, r["payload"]):
                 self.find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
+            why = entry_check.check_entry(jws, stored, keys.get(r["kid"]))
+            if why is not None:
+                self.find("BAD_SIGNATURE", "events", where, f"not what a registered publisher key signed: {why}")
+            else:
+                self.report.signatures_verified += 1
         for i in _zeros(has_event):
             if leaves.known[i]:
                 self.find("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={i}",

@@ -16,9 +16,10 @@ from typing import TypeAlias
 
 import asyncpg
 
-from ledger import log_store, proofs
+from ledger import entry_check, log_store, proofs
 from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.merkle import ProofError, verify_consistency
+from ledger.signer_guard import LogSigner, SignedHead
 
 __all__ = [
     "CheckpointRefused",
@@ -66,9 +67,18 @@ async def at_size(conn: Conn, size: int) -> StoredCheckpoint | None:
     return _row(await conn.fetchrow(_SELECT + " WHERE size = $1", size))
 
 
-async def _publish(conn: asyncpg.Connection, signer: NoteSigner, origin: str) -> str:
+async def _publish(conn: asyncpg.Connection, signer: NoteSigner | LogSigner, origin: str) -> str:
+    guard = LogSigner.of(signer)
     size = await log_store.size(conn)
     last = await latest(conn)
+    head = guard.state.last()
+    # Only the verified prefix is signed: entries since the signer's last head must be what their keys signed.
+    bad = (await entry_check.first_bad_entry(conn, head.size if head is not None else 0, size)
+           if guard.verify_entries else None)
+    if bad is not None:
+        log.error("log entry %d does not verify (%s): checkpoints stop before it; run `registry audit`",
+                  bad.index, bad.reason)
+        size = bad.index
     if last is not None and last.size >= size:
         return last.note
     if last is None:
@@ -83,7 +93,12 @@ async def _publish(conn: asyncpg.Connection, signer: NoteSigner, origin: str) ->
             raise CheckpointRefused(f"the log at size {size} does not extend the checkpoint at size {last.size} "
                                     f"({exc}); refusing to sign: run `registry audit`") from exc
         root = step.new_root
-    note = sign_checkpoint(Checkpoint(origin, size, root), signer)
+    await _check_extends(conn, head, size, root)
+    with guard.state.locked():
+        if guard.state.last() != head:
+            raise CheckpointRefused("another checkpointer signed meanwhile; the next attempt signs")
+        guard.state.record(SignedHead(size, root))  # before the signature leaves this process
+    note = sign_checkpoint(Checkpoint(origin, size, root), guard.key)
     stored = await conn.fetchval(
         "INSERT INTO checkpoints (size, root_hash, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING"
         " RETURNING note",
@@ -96,7 +111,32 @@ async def _publish(conn: asyncpg.Connection, signer: NoteSigner, origin: str) ->
     return note
 
 
-async def publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str) -> str:
+async def _check_extends(conn: asyncpg.Connection, head: SignedHead | None, size: int, root: bytes) -> None:
+    """Refuse a tree that is not an extension of the last one this signer signed (a fork)."""
+    if head is None:
+        return
+    if size < head.size:
+        raise CheckpointRefused(
+            f"this signer already signed a tree of size {head.size} but the log has {size} verified entries: the "
+            "database is behind what was signed (restored from an earlier backup?); refusing to sign a second "
+            "history (docs/ledger-operations.md, 'After a restore')")
+    if size == head.size:
+        same = root == head.root
+    else:
+        step = await proofs.consistency_with_roots(conn, head.size, size)
+        try:
+            verify_consistency(head.size, size, step.proof, head.root, step.new_root)
+            same = step.old_root == head.root
+        except ProofError:
+            same = False
+    if not same:
+        raise CheckpointRefused(
+            f"the log does not extend the tree of size {head.size} this signer last signed: the database holds "
+            "another history (restored from an earlier backup and written since?); refusing to sign a fork "
+            "(docs/ledger-operations.md, 'After a restore')")
+
+
+async def publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner | LogSigner, origin: str) -> str:
     """Sign and store the current tree head if it is newer than the last checkpoint; return the latest note."""
     if isinstance(pool_or_conn, asyncpg.Pool):
         async with pool_or_conn.acquire() as conn:
@@ -104,7 +144,7 @@ async def publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str
     return await _publish(pool_or_conn, signer, origin)
 
 
-async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin: str, *,
+async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner | LogSigner, origin: str, *,
                                  min_interval: float = 0.0) -> str | None:
     """``publish_checkpoint`` for after a committed batch: a failure is logged, not the publisher's problem.
 
@@ -122,7 +162,7 @@ async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner, origin:
         return None
 
 
-async def on_demand(pool: asyncpg.Pool, signer: NoteSigner, origin: str) -> StoredCheckpoint | None:
+async def on_demand(pool: asyncpg.Pool, signer: NoteSigner | LogSigner, origin: str) -> StoredCheckpoint | None:
     """The checkpoint of the current tree for a reader: signed now when entries arrived since the last one
     (publishes sign at most once per interval), None while the log is empty."""
     async with pool.acquire() as conn:
@@ -134,7 +174,7 @@ async def on_demand(pool: asyncpg.Pool, signer: NoteSigner, origin: str) -> Stor
         return await latest(conn)
 
 
-async def run_timer(pool: asyncpg.Pool, signer: NoteSigner, origin: str, every_seconds: float) -> None:
+async def run_timer(pool: asyncpg.Pool, signer: NoteSigner | LogSigner, origin: str, every_seconds: float) -> None:
     """Checkpoint every ``every_seconds`` until cancelled; errors are logged and retried next tick."""
     if every_seconds <= 0:
         raise ValueError("every_seconds must be positive")

@@ -12,8 +12,9 @@ from joserfc.jwk import OKPKey
 from auth import issuers_file
 from auth.tokens import TokenVerifier, TrustedIssuer
 from credentials import attestation
-from ledger.checkpoint import NoteSigner
+from ledger import signer_guard
 from ledger.keys import DEFAULT_FILE, load_or_create_log_signer
+from ledger.signer_guard import LogSigner, SignerState
 from monitoring import signing as webhook_signing
 from registry.config import Settings
 from registry.secret_files import read_or_create
@@ -58,9 +59,12 @@ def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:
     return issuers
 
 
-def log_signer(settings: Settings) -> NoteSigner:
-    """The checkpoint key, named after the log's origin (REGISTRY_LOG_SIGNER_KEY or a 0600 file)."""
-    return load_or_create_log_signer(settings.secrets_dir / DEFAULT_FILE, settings.log_origin)
+def log_signer(settings: Settings) -> LogSigner:
+    """The checkpoint key, named after the log's origin (REGISTRY_LOG_SIGNER_KEY or a 0600 file), with the
+    memory of the last tree it signed (REGISTRY_LOG_SIGNER_STATE, default beside the key file)."""
+    key = load_or_create_log_signer(settings.secrets_dir / DEFAULT_FILE, settings.log_origin)
+    state = os.environ.get("REGISTRY_LOG_SIGNER_STATE")
+    return LogSigner(key, SignerState(Path(state) if state else settings.secrets_dir / signer_guard.DEFAULT_FILE))
 
 
 @dataclass
@@ -68,7 +72,7 @@ class Services:
     ssn_key: bytes
     verifier: TokenVerifier
     # Tests get a throwaway key; a server always builds the configured one.
-    log_signer: NoteSigner = field(default_factory=lambda: NoteSigner.generate(Settings.log_origin))
+    log_signer: LogSigner = field(default_factory=lambda: LogSigner.generate(Settings.log_origin))
     # Signs credential attestations (verifyCredential); its public half is /.well-known/jwks.json.
     attestation_key: OKPKey = field(default_factory=attestation.new_key)
     # Signs webhooks (Standard Webhooks v1a); its public half is /.well-known/webhook-key.

@@ -75,3 +75,10 @@ async def expunge_entity(conn: asyncpg.Connection, entity_id: str, keep_event_pk
 
 async def all_for_audit(conn: asyncpg.Connection | asyncpg.Pool) -> list[asyncpg.Record]:
     return list(await conn.fetch("SELECT id, log_index, jws, expunged_at FROM events ORDER BY log_index"))
+
+
+async def by_log_range(conn: asyncpg.Connection | asyncpg.Pool, start: int, end: int) -> list[asyncpg.Record]:
+    """The entries at log indexes ``[start, end)``: what a checkpoint over them vouches for."""
+    return list(await conn.fetch(
+        "SELECT log_index, jws, kid FROM events WHERE log_index >= $1 AND log_index < $2 ORDER BY log_index",
+        start, end))

@@ -49,6 +49,12 @@ async def keys_for(conn: asyncpg.Connection | asyncpg.Pool, publisher_id: str) -
     return [row_to(PublisherKeyRow, r) for r in rows]
 
 
+async def all_keys(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, PublisherKeyRow]:
+    """Every registered key by kid (the audit checks each logged event against the key it names)."""
+    rows = await conn.fetch("SELECT publisher_id, kid, public_jwk, valid_from, revoked_at FROM publisher_keys")
+    return {r["kid"]: row_to(PublisherKeyRow, r) for r in rows}
+
+
 async def key_by_kid(conn: asyncpg.Connection | asyncpg.Pool, kid: str) -> PublisherKeyRow | None:
     row = await conn.fetchrow(
         "SELECT publisher_id, kid, public_jwk, valid_from, revoked_at FROM publisher_keys WHERE kid = $1", kid

@@ -403,6 +403,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     print(f"log size {report.log_size}, {report.leaves} leaves, {report.events} events ({report.expunged} expunged), "
           f"{report.nodes_checked} interior nodes, {report.checkpoints_checked} checkpoints"
           f"{'' if report.latest_checkpoint is None else f' (latest at size {report.latest_checkpoint})'}; "
+          f"{report.signatures_verified} publisher signatures verified; "
           f"checkpoint signatures {'checked' if report.signatures_checked else 'NOT checked (no log key)'}")
     print("audit clean" if report.ok else f"audit found {len(report.findings)} problem(s)")
     return 0 if report.ok else 1

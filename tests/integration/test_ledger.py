@@ -430,7 +430,7 @@ async def test_audit_catches_a_checkpoint_signed_over_another_tree(world: World)
     from ledger.checkpoint import Checkpoint, sign_checkpoint
 
     await populate(world)
-    note = sign_checkpoint(Checkpoint(origin(world), 9, sha256(b"fork")), world.services.log_signer)
+    note = sign_checkpoint(Checkpoint(origin(world), 9, sha256(b"fork")), world.services.log_signer.key)
     await world.pool.execute("UPDATE checkpoints SET note = $1, root_hash = $2 WHERE size = 9", note, sha256(b"fork"))
     report = await _audit(world)
     assert [(f.code, f.where) for f in report.findings] == [("CHECKPOINT_ROOT_MISMATCH", "size=9")]
@@ -439,9 +439,7 @@ async def test_audit_catches_a_checkpoint_signed_over_another_tree(world: World)
 async def test_checkpointer_refuses_to_sign_a_rewritten_history(world: World) -> None:
     await populate(world)
     await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 3 AND idx = 0", sha256(b"rewrite"))
-    await world.pool.execute("INSERT INTO log_nodes (level, idx, hash) VALUES (0, 9, $1)", sha256(b"x"))
-    await world.pool.execute("INSERT INTO log_nodes (level, idx, hash) VALUES (1, 4, $1)", sha256(b"y"))
-    await world.pool.execute("UPDATE log_state SET size = 10")
+    await world.publish_ok("ca-post", cert_issued(number="after-rewrite", subj=subject("Rae", "Vo")))  # size 10
     with pytest.raises(checkpointer.CheckpointRefused, match="does not extend"):
         await checkpointer.publish_checkpoint(world.pool, world.services.log_signer, origin(world))
     assert (await checkpointer.latest(world.pool)).size == 9  # type: ignore[union-attr]
@@ -452,7 +450,7 @@ async def test_registry_audit_cli(world: World, database_url: str, tmp_path: Pat
     env = {
         "DATABASE_URL": database_url,
         "REGISTRY_DATA_DIR": str(tmp_path),
-        "REGISTRY_LOG_SIGNER_KEY": world.services.log_signer.signer_key_string(),
+        "REGISTRY_LOG_SIGNER_KEY": world.services.log_signer.key.signer_key_string(),
     }
     code, out, err = await run_cli("audit", env=env)
     assert code == 0, out + err
@@ -642,14 +640,24 @@ async def test_append_outside_a_transaction_is_refused(pool: asyncpg.Pool, clean
 async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
     pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path
 ) -> None:
-    from ledger import log_store
+    from auth.principal import Principal, Role
+    from publishing.apply import Publisher, Submission
     from server import create_app
 
     world = World(pool, tmp_path, checkpoint_seconds=0.05)  # its verifier and settings; the app connects on its own
+    await world.setup()
+
+    async def append(number: str) -> None:  # a real, signed event, appended without signing a checkpoint
+        caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id="ca-post")
+        async with pool.acquire() as conn:
+            result = await Publisher(conn, caller, world.services.ssn_key).run(
+                [Submission(world.sign("ca-post", cert_issued(number=number, subj=subject("Tim", number))))],
+                dry_run=False)
+        assert result.committed
+
     app = create_app(world.settings, services=world.services, database_url=database_url)
     async with app.router.lifespan_context(app):
-        async with pool.acquire() as conn, conn.transaction():
-            await log_store.append_leaves(conn, [b"an entry"])
+        await append("T-1")
         for _ in range(100):
             latest = await checkpointer.latest(pool)
             if latest is not None and latest.size == 1:
@@ -657,7 +665,6 @@ async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
             await asyncio.sleep(0.02)
         else:
             pytest.fail("the server's timer did not checkpoint")
-    async with pool.acquire() as conn, conn.transaction():
-        await log_store.append_leaves(conn, [b"after shutdown"])
+    await append("T-2")
     await asyncio.sleep(0.2)
     assert (await checkpointer.latest(pool)).size == 1  # type: ignore[union-attr]  # the timer stopped

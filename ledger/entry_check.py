@@ -1,0 +1,88 @@
+"""Is a logged entry what a registered publisher key signed? Checked before a checkpoint covers it.
+
+A checkpoint vouches for every entry below its size, so the checkpointer signs only the prefix of the log
+whose entries verify: the stored leaf is the hash of the stored JWS, and the JWS is signed by the key its
+``kid`` names, registered to the publisher the payload names, valid when the event says it was issued and
+not revoked before. An entry whose content was expunged keeps only its leaf and cannot be re-checked; it
+was checked when it was first covered, or it carries no content at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from joserfc.jwk import OKPKey
+
+from ledger import log_store
+from ledger.events import EventSignatureError, verify_event
+from ledger.merkle import leaf_hash
+from store import events as event_store
+from store import publishers
+from store.publishers import PublisherKeyRow
+
+__all__ = ["BadEntry", "check_entry", "first_bad_entry"]
+
+CLOCK_SKEW = timedelta(minutes=5)  # as publishing allows
+
+
+@dataclass(frozen=True)
+class BadEntry:
+    index: int
+    reason: str
+
+
+def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None) -> str | None:
+    """Why this entry is not what its publisher signed, or None when it is."""
+    if leaf is None:
+        return "no leaf is stored for it"
+    if leaf_hash(jws.encode("ascii", "replace")) != leaf:
+        return "the stored leaf is not the hash of the stored event"
+    if key is None:
+        return "its kid names no registered key"
+
+    def resolve(kid: str) -> OKPKey:
+        if kid != key.kid:
+            raise KeyError(kid)
+        return OKPKey.import_key(key.public_jwk)
+
+    try:
+        event = verify_event(jws, resolve)
+    except (EventSignatureError, ValueError) as err:
+        return f"its signature does not verify with key {key.kid} ({err})"
+    payload: dict[str, Any] = event.payload
+    if payload.get("publisher") != key.publisher_id:
+        return f"it names publisher {payload.get('publisher')!r} but key {key.kid} is {key.publisher_id}'s"
+    try:
+        issued = datetime.fromisoformat(str(payload.get("issuedAt", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return "its issuedAt is not a timestamp"
+    if issued.tzinfo is None or issued < key.valid_from - CLOCK_SKEW:
+        return f"it was issued before key {key.kid} was valid"
+    if key.revoked_at is not None and issued >= key.revoked_at:
+        return f"it was issued after key {key.kid} was revoked"
+    return None
+
+
+async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, chunk: int = 5000) -> BadEntry | None:
+    """The first entry in ``[start, end)`` that does not verify, or None when all do."""
+    keys: dict[str, PublisherKeyRow | None] = {}
+    for low in range(start, end, chunk):
+        high = min(end, low + chunk)
+        by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
+        leaves = await log_store.fetch_nodes(conn, [(0, i) for i in range(low, high)])
+        for index in range(low, high):
+            row = by_index.get(index)
+            if row is None:
+                return BadEntry(index, "no event is stored for this log entry")
+            if row["jws"] is None:
+                continue  # expunged: only the leaf remains
+            kid = row["kid"]
+            if kid not in keys:
+                keys[kid] = await publishers.key_by_kid(conn, kid)
+            reason = check_entry(row["jws"], leaves.get((0, index)), keys[kid])
+            if reason is not None:
+                return BadEntry(index, reason)
+    return None

@@ -1,0 +1,117 @@
+"""The checkpoint signer's memory, kept beside its key and outside the database: the last tree it signed.
+
+A checkpoint is a promise that every later checkpoint extends it. The database cannot keep that promise
+on its own: restored from an earlier backup, it no longer holds the tree the registry last signed, and new
+entries would make a second history under the same signature. So before signing, the checkpointer proves
+from the database that the new tree extends the last (size, root) recorded here, and it records the new
+head here (atomically, under a file lock) before the signature leaves. A tree that does not extend it is
+refused with one error; docs/ledger-operations.md says what an operator does after a restore.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.checkpoint import NoteSigner, NoteVerifier
+
+__all__ = ["LogSigner", "SignedHead", "SignerState", "StateError"]
+
+DEFAULT_FILE = "log-signer.state"
+
+
+class StateError(RuntimeError):
+    """The signer state file cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    size: int
+    root: bytes
+
+
+class SignerState:
+    """The last signed head, in a JSON file (``None``: kept in memory, for throwaway test signers)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._memory: SignedHead | None = None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        if self.path is None:
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def last(self) -> SignedHead | None:
+        if self.path is None:
+            return self._memory
+        try:
+            doc = json.loads(self.path.read_text())
+            return SignedHead(int(doc["size"]), bytes.fromhex(doc["root"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise StateError(f"the log signer state {self.path} is unreadable ({err}); it must not be guessed: "
+                             "restore it from backup (docs/ledger-operations.md)") from None
+
+    def record(self, head: SignedHead) -> None:
+        if self.path is None:
+            self._memory = head
+            return
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"size": head.size, "root": head.root.hex()}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@dataclass
+class LogSigner:
+    """The registry's checkpoint key together with the memory of what it signed.
+
+    ``verify_entries``: check every new entry against its publisher's registered key before signing
+    (``ledger.entry_check``). A bare ``NoteSigner`` handed to the checkpointer is the generic Merkle log
+    (raw leaves, as in the log's own tests): it keeps no memory between calls and checks no entries.
+    """
+
+    key: NoteSigner
+    state: SignerState
+    verify_entries: bool = True
+
+    @classmethod
+    def of(cls, signer: NoteSigner | LogSigner) -> LogSigner:
+        return signer if isinstance(signer, LogSigner) else cls(signer, SignerState(), verify_entries=False)
+
+    @classmethod
+    def generate(cls, name: str) -> LogSigner:
+        return cls(NoteSigner.generate(name), SignerState())
+
+    @property
+    def name(self) -> str:
+        return self.key.name
+
+    def verifier(self) -> NoteVerifier:
+        return self.key.verifier()
+
+    def verifier_key_string(self) -> str:
+        return self.key.verifier_key_string()
