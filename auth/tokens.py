@@ -210,6 +210,11 @@ class TokenVerifier:
         self._cooldown = float(refetch_cooldown_seconds)
         self._clock = clock
 
+    @property
+    def issuers(self) -> list[str]:
+        """The trusted issuers' names, in configuration order."""
+        return list(self._issuers)
+
     async def verify(self, token: str) -> Principal:
         """Return the principal a valid token speaks for, or raise `AuthError`."""
         header, unverified = _parse_unverified(token)

@@ -13,7 +13,45 @@ from pathlib import Path
 import platformdirs
 
 
-def _flag(env: dict[str, str] | os._Environ[str], name: str, default: bool) -> bool:
+class ConfigError(ValueError):
+    """A setting the registry cannot start with; the message names the variable (or file) and the fix."""
+
+
+Env = dict[str, str] | os._Environ[str]
+
+
+def _seconds(env: Env, name: str, default: float) -> float:
+    raw = env.get(name)
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (0 = off), not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be a number of seconds (0 = off), not {raw!r}")
+    return value
+
+
+def _int(env: Env, name: str, default: int, low: int = 1, high: int = 2**31 - 1) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return value
+
+
+def _choice(env: Env, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default)
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _flag(env: Env, name: str, default: bool) -> bool:
     value = env.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -51,29 +89,21 @@ class MonitoringConfig:
             worker=_flag(env, "REGISTRY_WEBHOOK_WORKER", True),
             allow_http=_flag(env, "REGISTRY_WEBHOOK_ALLOW_HTTP", development),
             allow_private_targets=_flag(env, "REGISTRY_WEBHOOK_ALLOW_PRIVATE", development),
-            timeout=float(env.get("REGISTRY_WEBHOOK_TIMEOUT", "15")),
-            max_attempts=int(env.get("REGISTRY_WEBHOOK_MAX_ATTEMPTS", "16")),
-            backoff_base=float(env.get("REGISTRY_WEBHOOK_BACKOFF_BASE", "30")),
-            backoff_cap=float(env.get("REGISTRY_WEBHOOK_BACKOFF_CAP", str(6 * 3600))),
-            lease_seconds=float(env.get("REGISTRY_WEBHOOK_LEASE", "60")),
+            timeout=_seconds(env, "REGISTRY_WEBHOOK_TIMEOUT", 15.0),
+            max_attempts=_int(env, "REGISTRY_WEBHOOK_MAX_ATTEMPTS", 16),
+            backoff_base=_seconds(env, "REGISTRY_WEBHOOK_BACKOFF_BASE", 30.0),
+            backoff_cap=_seconds(env, "REGISTRY_WEBHOOK_BACKOFF_CAP", 6 * 3600.0),
+            lease_seconds=_seconds(env, "REGISTRY_WEBHOOK_LEASE", 60.0),
         )
 
     def __post_init__(self) -> None:
         if self.lease_seconds <= self.timeout:
-            raise ValueError("the webhook lease must be longer than the request timeout")
+            raise ConfigError("REGISTRY_WEBHOOK_LEASE must be longer than REGISTRY_WEBHOOK_TIMEOUT")
         if self.max_attempts < 1 or self.backoff_base < 0 or self.backoff_cap < self.backoff_base:
-            raise ValueError("webhook retries: max_attempts >= 1 and 0 <= backoff_base <= backoff_cap")
+            raise ConfigError("webhook retries need REGISTRY_WEBHOOK_MAX_ATTEMPTS >= 1 and "
+                              "REGISTRY_WEBHOOK_BACKOFF_BASE <= REGISTRY_WEBHOOK_BACKOFF_CAP")
 
 
-def _seconds(env: dict[str, str] | os._Environ[str], name: str, default: float) -> float:
-    raw = env.get(name)
-    try:
-        value = default if raw is None else float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds (0 = off), not {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be a number of seconds (0 = off), not {raw!r}")
-    return value
 
 
 def default_data_dir() -> Path:
@@ -111,25 +141,25 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        dev = env.get("REGISTRY_ENV", "production") == "development"
+        dev = _choice(env, "REGISTRY_ENV", "production", ("production", "development")) == "development"
         issuers = env.get("REGISTRY_ISSUERS_FILE")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=default_data_dir(),
             development=dev,
             graphiql=env.get("REGISTRY_GRAPHIQL", "1" if dev else "0") == "1",
-            introspection=env.get("REGISTRY_INTROSPECTION", "authenticated"),
-            max_depth=int(env.get("REGISTRY_MAX_DEPTH", "12")),
-            max_aliases=int(env.get("REGISTRY_MAX_ALIASES", "30")),
-            max_tokens=int(env.get("REGISTRY_MAX_TOKENS", "5000")),
-            max_page_size=int(env.get("REGISTRY_MAX_PAGE_SIZE", "100")),
+            introspection=_choice(env, "REGISTRY_INTROSPECTION", "authenticated", ("authenticated", "public", "off")),
+            max_depth=_int(env, "REGISTRY_MAX_DEPTH", 12),
+            max_aliases=_int(env, "REGISTRY_MAX_ALIASES", 30),
+            max_tokens=_int(env, "REGISTRY_MAX_TOKENS", 5000),
+            max_page_size=_int(env, "REGISTRY_MAX_PAGE_SIZE", 100),
             allow_batching=env.get("REGISTRY_ALLOW_BATCHING", "0") == "1",
-            max_body_bytes=int(env.get("REGISTRY_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
+            max_body_bytes=_int(env, "REGISTRY_MAX_BODY_BYTES", 8 * 1024 * 1024, low=1024),
             issuers_file=Path(issuers) if issuers else None,
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),
             checkpoint_seconds=_seconds(env, "REGISTRY_CHECKPOINT_SECONDS", 10.0),
-            stats_min_cell=int(env.get("REGISTRY_STATS_MIN_CELL", "11")),
+            stats_min_cell=_int(env, "REGISTRY_STATS_MIN_CELL", 11, low=2),
             attestation_issuer=env.get("REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
             subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,
             monitoring=MonitoringConfig.from_env(dev),

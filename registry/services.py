@@ -13,10 +13,10 @@ from auth import issuers_file
 from auth.tokens import TokenVerifier, TrustedIssuer
 from credentials import attestation
 from ledger import signer_guard
-from ledger.keys import DEFAULT_FILE, load_or_create_log_signer
-from ledger.signer_guard import LogSigner, SignerState
+from ledger.keys import DEFAULT_FILE, LogKeyError, load_or_create_log_signer
+from ledger.signer_guard import LogSigner, SignerState, StateError
 from monitoring import signing as webhook_signing
-from registry.config import Settings
+from registry.config import ConfigError, Settings
 from registry.secret_files import read_or_create
 
 DEV_ISSUER = "https://dev-issuer.officer-registry.local"
@@ -26,9 +26,12 @@ DEV_TOKEN_SECONDS = 12 * 3600  # the lifetime of the tokens `registry serve --de
 def ssn_key(settings: Settings) -> bytes:
     env = os.environ.get("REGISTRY_SSN_KEY")
     if env:
-        key = bytes.fromhex(env)
+        try:
+            key = bytes.fromhex(env)
+        except ValueError:
+            raise ConfigError("REGISTRY_SSN_KEY must be hex (at least 64 hex digits)") from None
         if len(key) < 32:
-            raise ValueError("REGISTRY_SSN_KEY must be at least 32 bytes, hex-encoded")
+            raise ConfigError("REGISTRY_SSN_KEY must be at least 32 bytes, hex-encoded")
         return key
     text = read_or_create(settings.secrets_dir / "ssn-blind-index.hex", lambda: secrets.token_hex(32) + "\n",
                           ValueError)
@@ -80,7 +83,22 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(trusted_issuers(settings)),
-                   log_signer=log_signer(settings),
-                   attestation_key=attestation.load_or_create_key(settings.secrets_dir / attestation.DEFAULT_FILE),
-                   webhook_signer=webhook_signing.load_or_create(settings.secrets_dir))
+        """Everything a process needs before it touches the database; a configuration mistake is one
+        ``ConfigError`` naming the variable or file and the fix, never a traceback."""
+        try:
+            issuers = trusted_issuers(settings)
+            if not issuers:
+                raise ConfigError("no trusted token issuer: set REGISTRY_ISSUERS_FILE to a JSON list of identity "
+                                  "providers (docs/security.md), or serve with --dev for the local development issuer")
+            return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(issuers), log_signer=log_signer(settings),
+                       attestation_key=attestation.load_or_create_key(settings.secrets_dir / attestation.DEFAULT_FILE),
+                       webhook_signer=webhook_signing.load_or_create(settings.secrets_dir))
+        except ConfigError:
+            raise
+        except (issuers_file.IssuersFileError, LogKeyError, attestation.AttestationError,
+                webhook_signing.WebhookKeyError, StateError) as err:
+            raise ConfigError(str(err)) from None
+        except ValueError as err:  # the issuer list itself (duplicates), the SSN key
+            raise ConfigError(str(err)) from None
+        except OSError as err:
+            raise ConfigError(f"cannot use the data directory {settings.data_dir} (REGISTRY_DATA_DIR): {err}") from None

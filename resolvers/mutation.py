@@ -15,7 +15,7 @@ from monitoring import hooks
 from publishing.apply import Publisher as BatchPublisher
 from publishing.apply import Submission
 from registry.errors import BadInput, Conflict, Forbidden, NotFound
-from resolvers import fetch
+from resolvers import fetch, inputs
 from schema import enums
 from schema.types import Agency, EventResult, MisconductRecord, PublisherKey, PublishResult
 from schema.types import Publisher as PublisherType
@@ -115,7 +115,11 @@ class Mutation:
 
     @strawberry.mutation
     async def register_agency(self, info: Info, input: AgencyInput) -> Agency:
-        row = AgencyRow(input.ori.strip().upper(), input.name.strip(), input.state.strip().upper(), input.level.value)
+        row = AgencyRow(inputs.matching("ori", input.ori.upper(), inputs.ORI, "9 characters: a 2-letter state and 7 "
+                                        "letters or digits (e.g. CA0194100)"),
+                        inputs.text("name", input.name, most=300),
+                        inputs.matching("state", input.state.upper(), inputs.STATE, "a 2-letter code such as CA"),
+                        input.level.value)
         try:
             await agency_store.upsert_checked(info.context.pool, row)
         except asyncpg.CheckViolationError:
@@ -125,9 +129,13 @@ class Mutation:
 
     @strawberry.mutation
     async def register_publisher(self, info: Info, input: PublisherInput) -> PublisherType:
-        row = PublisherRow(input.id.strip(), input.kind.value, input.name.strip(),
-                           input.state.strip().upper() if input.state else None,
-                           input.agency_ori.strip().upper() if input.agency_ori else None)
+        row = PublisherRow(
+            inputs.matching("id", input.id, inputs.PUBLISHER_ID, "2 to 63 lowercase letters, digits and dashes"),
+            input.kind.value, inputs.text("name", input.name, most=300),
+            inputs.matching("state", input.state.upper(), inputs.STATE, "a 2-letter postal code such as NY")
+            if input.state else None,
+            inputs.matching("agencyOri", input.agency_ori.upper(), inputs.ORI, "a 9-character ORI such as NY0512300")
+            if input.agency_ori else None)
         try:
             async with info.context.pool.acquire() as conn:
                 await publisher_store.insert(conn, row)
@@ -149,6 +157,10 @@ class Mutation:
         async with info.context.pool.acquire() as conn:
             if (await publisher_store.by_ids(conn, [publisher_id]))[0] is None:
                 raise NotFound(f"no publisher {publisher_id}")
+            same = [k for k in (await publisher_store.all_keys(conn)).values() if k.public_jwk.get("x") == public["x"]]
+            if same:  # one key, two kids: a signature could no longer say which registration it stands for
+                raise Conflict(f"this public key is already registered as kid {same[0].kid} "
+                               f"(publisher {same[0].publisher_id}); a key is registered once")
             try:
                 await publisher_store.add_key(conn, publisher_id, kid, public, valid_from)
             except asyncpg.UniqueViolationError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
+import asyncpg
 from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
@@ -32,6 +33,10 @@ class IntrospectionGate(SchemaExtension):
 
 
 
+#: Errors in which the database refused a value the client sent (not a failure of the registry).
+REFUSED_VALUES: tuple[type[Exception], ...] = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+
+
 def code_for(error: GraphQLError) -> str:
     """The ``extensions.code`` of an error raised without one."""
     original = error.original_error
@@ -41,6 +46,8 @@ def code_for(error: GraphQLError) -> str:
         return "GRAPHQL_VALIDATION_FAILED"  # validation rules, depth, aliases, tokens, introspection refused
     if isinstance(original, OUTAGES):
         return "SERVICE_UNAVAILABLE"
+    if isinstance(original, REFUSED_VALUES):
+        return "BAD_USER_INPUT"  # a value the database refused: too long, malformed, against a rule
     if error.path is None:
         return "BAD_USER_INPUT"  # raised before execution: a variable value the client sent could not be read
     return "INTERNAL_SERVER_ERROR"
@@ -59,6 +66,12 @@ class ErrorCodes(SchemaExtension):
             error.extensions = {**(error.extensions or {}), "code": code}
             if code == "SERVICE_UNAVAILABLE":
                 error.message = UNAVAILABLE
+            elif isinstance(error.original_error, REFUSED_VALUES):
+                log.info("database refused a value: %s", error.original_error)
+                error.message = ("an input value does not fit the registry's limits or rules "
+                                 f"({str(error.original_error).splitlines()[0][:200]})"
+                                 if isinstance(error.original_error, asyncpg.DataError)
+                                 else "the input conflicts with the registry's rules or its existing data")
 
 
 class Mask(MaskErrors):

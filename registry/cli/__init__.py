@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import warnings
 
 from registry.cli import ledger, monitoring, partner, service
-from registry.config import Settings
+from registry.config import ConfigError, Settings
 
 __all__ = ["build_parser", "main"]
 
@@ -33,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's socket dir falls back to /tmp
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         code: int = args.func(args, settings)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return code

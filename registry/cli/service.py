@@ -13,7 +13,7 @@ from pathlib import Path
 from registry import migrate
 from registry.cli.common import CliError, connected, database_url, fail
 from registry.config import Settings
-from registry.services import DEV_TOKEN_SECONDS
+from registry.services import DEV_TOKEN_SECONDS, Services
 
 __all__ = ["add_commands", "dev_token"]
 
@@ -51,6 +51,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.demo or args.dev:
         settings = replace(settings, development=True, graphiql=True)
+    services = Services.build(settings)  # a configuration mistake stops here, before any database starts
     with database_url(settings) as dsn:
         try:
             applied = asyncio.run(_migrate(dsn))
@@ -67,7 +68,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             _print_dev_tokens(settings)
         from server import create_app
 
-        app = create_app(settings, database_url=dsn)
+        app = create_app(settings, services=services, database_url=dsn)
         print(f"GraphQL API on http://{args.host}:{args.port}/graphql", file=sys.stderr)
         # uvicorn drains on SIGTERM, then raises the signal again; exiting through Python instead lets the
         # embedded PostgreSQL be stopped on the way out (the `with` above), as after Ctrl-C.
@@ -114,6 +115,17 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
+    if args.dev:
+        settings = replace(settings, development=True)
+    services = Services.build(settings)
+    issuers = len(services.verifier.issuers)
+    print(f"configuration OK ({'development' if settings.development else 'production'} mode): {issuers} trusted "
+          f"token issuer(s), log origin {settings.log_origin}, signer state {services.log_signer.state.path}, "
+          f"database {'DATABASE_URL' if settings.database_url else f'embedded in {settings.data_dir}'}")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from schema import sdl
 
@@ -157,6 +169,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--ttl", type=int, default=3600,
                    help=f"lifetime in seconds (default 3600, at most {DEV_TOKEN_SECONDS})")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("check-config", help="check the configuration (environment, issuers file, keys) and exit",
+                       description="Read the configuration as `registry serve` would and report the first problem "
+                                   "in one line naming the variable or file and the fix (exit 2), or a summary "
+                                   "(exit 0). Creates missing keys in the data directory, as serve would.")
+    p.add_argument("--dev", action="store_true", help="check as `registry serve --dev` would run")
+    p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     p.add_argument("--check", action="store_true", help="fail if schema.graphql differs from the code")
