@@ -26,7 +26,8 @@ def check_url_form(url: str, config: MonitoringConfig) -> urllib.parse.SplitResu
     parts = urllib.parse.urlsplit(url)
     allowed = ("https", "http") if config.allow_http else ("https",)
     if parts.scheme not in allowed:
-        raise TargetRefused("a webhook URL must use https" if not config.allow_http
+        raise TargetRefused("a webhook URL must use https (the operator may allow http, e.g. for local testing, "
+                            "with REGISTRY_WEBHOOK_ALLOW_HTTP=1)" if not config.allow_http
                             else "a webhook URL must use http or https")
     if not parts.hostname:
         raise TargetRefused("the webhook URL has no host")
@@ -65,4 +66,5 @@ async def check_target(url: str, config: MonitoringConfig) -> None:
             raise TargetRefused(f"the host {host} does not resolve") from None
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not addresses or any(_forbidden_address(ip) for ip in addresses):
-        raise TargetRefused(f"the host {host} is not a public internet address")
+        raise TargetRefused(f"the host {host} is not a public internet address (the operator may allow loopback "
+                            "and private addresses, e.g. for local testing, with REGISTRY_WEBHOOK_ALLOW_PRIVATE=1)")

@@ -33,7 +33,7 @@ __all__ = ["RowReport", "add_commands", "publish_events"]
 
 MAX_BATCH = 1000  # the API's limit per publishEvents call
 PUBLISH_MUTATION = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(events: $e, dryRun: $d) {
-  committed results { index status eventId entityId logIndex code message } } }"""
+  committed results { index status eventId entityId officerId logIndex code message } } }"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,7 +125,9 @@ def cmd_sign(args: argparse.Namespace, _settings: Settings) -> int:
     try:
         key = _load_private_key(args.key)
         kid = _kid(key, args.kid, args.key)
-        print(_sign(_read_json(args.event, "event file"), key, kid))
+        jws = _sign(_read_json(args.event, "event file"), key, kid)
+        _check_event(jws)  # the server's own event models: a signed event it would refuse is not printed
+        print(jws)
     except CliError as exc:
         return fail(exc)
     return 0
@@ -145,6 +147,8 @@ class RowReport:
     log_index: int | None = None
     code: str | None = None
     message: str | None = None
+    entity_id: str | None = None   # the certification, employment or record the event made or changed
+    officer_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -267,8 +271,19 @@ async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence
         if result["status"] == "NOT_APPLIED":
             message = "not applied: another event in its batch was rejected (the batch is atomic)"
         out.append(RowReport(item.line, result.get("eventId") or item.event_id, result["status"],
-                             result.get("logIndex"), result.get("code"), message))
+                             result.get("logIndex"), result.get("code"), message, result.get("entityId"),
+                             result.get("officerId")))
     return out
+
+
+#: Failures of a whole request: every later batch would fail the same way, so the upload stops at the first.
+STOPPING = {"NETWORK", "UNAUTHENTICATED", "FORBIDDEN", "PAYLOAD_TOO_LARGE", "SERVICE_UNAVAILABLE"}
+
+
+class UploadStopped(Exception):
+    def __init__(self, reports: list[RowReport], failed: RowReport, url: str) -> None:
+        super().__init__(failed.message)
+        self.reports, self.failed, self.url = reports, failed, url
 
 
 async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_size: int, dry_run: bool,
@@ -284,7 +299,11 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
             task = bar.add_task("publish", total=len(items))
             for start in range(0, len(items), batch_size):
                 batch = items[start : start + batch_size]
-                reports.extend(await _send(client, _graphql_url(url), token, batch, dry_run))
+                sent = await _send(client, _graphql_url(url), token, batch, dry_run)
+                if sent and sent[0].status == "FAILED" and (sent[0].code in STOPPING
+                                                            or (sent[0].code or "").startswith("HTTP_")):
+                    raise UploadStopped(reports, sent[0], _graphql_url(url))
+                reports.extend(sent)
                 bar.advance(task, len(batch))
     return reports
 
@@ -292,8 +311,9 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
 def _print_reports(reports: Sequence[RowReport], dry_run: bool) -> None:
     for r in reports:
         where = f"log {r.log_index}" if r.log_index is not None else ""
+        what = " ".join(i for i in (r.officer_id, r.entity_id if r.entity_id != r.officer_id else None) if i)
         why = f"{r.code}: {r.message}" if r.code else (r.message or "")
-        print(f"line {r.line:>6}  {r.event_id or '-':<24} {r.status:<11} {where:<12} {why}".rstrip())
+        print(f"line {r.line:>6}  {r.event_id or '-':<24} {r.status:<11} {where:<12} {what:<34} {why}".rstrip())
     counts = {s: sum(r.status == s for r in reports) for s in ("ACCEPTED", "DUPLICATE", "REJECTED",
                                                                  "NOT_APPLIED", "FAILED")}
     summary = ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in counts.items() if n)
@@ -309,13 +329,30 @@ def cmd_publish(args: argparse.Namespace, _settings: Settings) -> int:
             raise CliError(f"--batch-size must be between 1 and {MAX_BATCH}")
         key = _load_private_key(args.key)
         items = _read_events(args.file, key, _kid(key, args.kid, args.key), fmt=args.format,
-                             publisher=args.publisher)
+                             publisher=args.publisher or _token_publisher(token))
     except CliError as exc:
         return fail(exc)
-    reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
-                                         dry_run=args.dry_run, progress=not args.quiet))
+    try:
+        reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
+                                             dry_run=args.dry_run, progress=not args.quiet))
+    except UploadStopped as stop:
+        if stop.reports:
+            _print_reports(stop.reports, args.dry_run)
+        sent = f"; the {len(stop.reports)} row(s) above were sent before it" if stop.reports else ""
+        return fail(CliError(f"{stop.failed.code} from {stop.url}: {stop.failed.message} (nothing more was "
+                             f"sent{sent}; re-running the file is safe: accepted rows come back DUPLICATE)"))
     _print_reports(reports, args.dry_run)
     return 0 if all(r.ok for r in reports) else 1
+
+
+def _token_publisher(token: str) -> str | None:
+    """The publisher a token names (read, not verified: only a default for rows that name none)."""
+    try:
+        claims = json.loads(_b64url(token.split(".")[1]))
+    except (IndexError, ValueError):
+        return None
+    value = claims.get("publisher_id") if isinstance(claims, dict) else None
+    return value if isinstance(value, str) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,7 +477,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("file", help="NDJSON or CSV file of unsigned events ('-' for stdin)")
     p.add_argument("--format", choices=["auto", "ndjson", "csv"], default="auto",
                    help="file format (default: csv for a .csv file, else ndjson)")
-    p.add_argument("--publisher", help="publisher ID for CSV rows without a publisher column")
+    p.add_argument("--publisher", help="publisher ID for CSV rows without a publisher column "
+                                       "(default: the publisher your token names)")
     p.add_argument("--key", required=True, help="private JWK file (from `registry keygen`)")
     p.add_argument("--kid", help="registered key ID (default: the kid in the key file)")
     p.add_argument("--url", required=True, help="registry URL, e.g. https://registry.example (/graphql is added)")

@@ -117,7 +117,12 @@ def cmd_enroll_roster(args: argparse.Namespace, _settings: Settings) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("deliver-webhooks",
-                       help="deliver queued webhooks from the outbox (the server also runs this worker)")
+                       help="deliver queued webhooks from the outbox (the server also runs this worker)",
+                       description="Claim due deliveries from the outbox, sign them with the registry's webhook "
+                                   "key and send them, retrying with backoff until delivered or dead; runs until "
+                                   "stopped, or with --once until nothing is due. Uses DATABASE_URL or the "
+                                   "embedded PostgreSQL; `registry serve` runs the same worker itself "
+                                   "(REGISTRY_WEBHOOK_WORKER=0 turns that off).")
     p.add_argument("--once", action="store_true", help="attempt what is due now, then exit")
     p.set_defaults(func=cmd_deliver)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from registry import migrate
 from registry.cli.common import CliError, connected, database_url, fail
-from registry.config import Settings
+from registry.config import MonitoringConfig, Settings
 from registry.services import DEV_TOKEN_SECONDS, Services
 
 __all__ = ["add_commands", "dev_token"]
@@ -50,7 +50,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     if args.demo or args.dev:
-        settings = replace(settings, development=True, graphiql=True)
+        settings = development_settings(settings)
     services = Services.build(settings)  # a configuration mistake stops here, before any database starts
     with database_url(settings) as dsn:
         try:
@@ -75,6 +75,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def development_settings(settings: Settings) -> Settings:
+    """What `serve --dev` / `--demo` runs with: as REGISTRY_ENV=development would give, GraphiQL on and
+    loopback/http webhook targets allowed (unless REGISTRY_WEBHOOK_ALLOW_* say otherwise)."""
+    return replace(settings, development=True, graphiql=True, monitoring=MonitoringConfig.from_env(True))
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
@@ -144,19 +150,30 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the service commands on ``registry``'s sub-command parser."""
-    p = sub.add_parser("serve", help="apply migrations and serve the GraphQL API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p = sub.add_parser("serve", help="apply migrations and serve the GraphQL API",
+                       description="Check the configuration, start the embedded PostgreSQL (unless DATABASE_URL is "
+                                   "set), apply pending migrations and serve /graphql, the public page and the "
+                                   "key endpoints until stopped (Ctrl-C or SIGTERM drain requests and stop the "
+                                   "embedded database).")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")),
+                   help="port to listen on (default $PORT or 8000)")
     p.add_argument("--demo", action="store_true", help="load the demo data set (implies --dev)")
     p.add_argument("--dev", action="store_true",
                    help="development mode: GraphiQL, unmasked errors, a local token issuer, tokens printed")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p = sub.add_parser("migrate", help="apply pending database migrations",
+                       description="Apply the numbered SQL files in migrations/ that the database lacks, each in "
+                                   "one transaction under an advisory lock; refuse if an applied file was edited "
+                                   "or removed (exit 2). Uses DATABASE_URL or the embedded PostgreSQL.")
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("demo", help="load the demo data set (idempotent)")
+    p = sub.add_parser("demo", help="load the demo data set (idempotent)",
+                       description="Migrate, then publish the demo data set (agencies, publishers, officers, "
+                                   "records, all signed) through the ordinary publishing path; does nothing if it "
+                                   "is already loaded. Publisher keys are written to <data dir>/demo-keys/.")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("token", help="mint a development token from the local issuer (REGISTRY_ENV=development)")

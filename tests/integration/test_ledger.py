@@ -609,16 +609,18 @@ async def test_registry_publish_signs_uploads_and_reports_each_row(world: World,
     assert [(r.status, r.code) for r in reports] == [("NOT_APPLIED", None), ("REJECTED", "FORBIDDEN")]
     assert "atomic" in (reports[0].message or "") and "CA only" in (reports[1].message or "")
 
-    denied = await cli_ledger.publish_events(
-        cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None),
-        url="http://registry",
-        token=world.token("auditor"),
-        batch_size=10,
-        dry_run=False,
-        transport=transport,
-        progress=False,
-    )
-    assert {(r.status, r.code) for r in denied} == {("FAILED", "FORBIDDEN")}
+    with pytest.raises(cli_ledger.UploadStopped) as stopped:  # a refused caller: the upload stops at once
+        await cli_ledger.publish_events(
+            cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None),
+            url="http://registry",
+            token=world.token("auditor"),
+            batch_size=1,
+            dry_run=False,
+            transport=transport,
+            progress=False,
+        )
+    assert (stopped.value.failed.status, stopped.value.failed.code) == ("FAILED", "FORBIDDEN")
+    assert stopped.value.reports == []
 
     path.write_text(json.dumps(events[0]) + "\n{not json\n[1]\n")
     with pytest.raises(CliError, match="2 bad row") as err:

@@ -35,7 +35,10 @@ def test_keygen_then_sign_gives_a_verifiable_event(tmp_path: Path, capsys: pytes
     assert key_file.stat().st_mode & 0o777 == 0o600 and "d" in json.loads(key_file.read_text())
 
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"type": "certification.issued", "eventId": "e-1", "publisher": "ca-post"}))
+    event.write_text(json.dumps({"type": "certification.issued", "eventId": "e-1", "publisher": "ca-post",
+                                 "sourceId": "c-1", "state": "CA", "number": "1", "kind": "PEACE_OFFICER",
+                                 "issuedOn": "2010-01-01", "subject": {"name": {"givenName": "A", "familyName": "B"},
+                                                                      "dateOfBirth": "1980-01-01"}}))
     code, out, _ = run(capsys, "sign", "--key", str(key_file), str(event))
     assert code == 0
     verified = verify_event(out.strip(), lambda kid: OKPKey.import_key(public))
