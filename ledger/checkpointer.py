@@ -16,7 +16,7 @@ from typing import TypeAlias
 
 import asyncpg
 
-from ledger import entry_check, log_store, proofs
+from ledger import entry_check, log_store, proofs, witnessing
 from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.merkle import ProofError, verify_consistency
 from ledger.signer_guard import LogSigner, SignedHead
@@ -48,7 +48,8 @@ class StoredCheckpoint:
     created_at: datetime
 
 
-_SELECT = "SELECT size, root_hash, note, created_at FROM checkpoints"
+# The note as served: the registry's signed note followed by the witnesses' cosignature lines.
+_SELECT = "SELECT size, root_hash, note || cosignatures AS note, created_at FROM checkpoints"
 
 
 def _row(r: asyncpg.Record | None) -> StoredCheckpoint | None:
@@ -108,6 +109,12 @@ async def _publish(conn: asyncpg.Connection, signer: NoteSigner | LogSigner, ori
         again = await at_size(conn, size)
         assert again is not None
         return again.note
+    if guard.witnesses:
+        lines = await witnessing.cosign(conn, size, note, guard.witnesses)
+        if lines:
+            await conn.execute("UPDATE checkpoints SET cosignatures = cosignatures || $2 WHERE size = $1",
+                               size, "".join(lines))
+            note += "".join(lines)
     return note
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.checkpoint import NoteSigner, NoteVerifier
+from ledger.witnessing import WitnessEndpoint
 
 __all__ = ["LogSigner", "SignedHead", "SignerState", "StateError"]
 
@@ -97,6 +98,7 @@ class LogSigner:
     key: NoteSigner
     state: SignerState
     verify_entries: bool = True
+    witnesses: tuple[WitnessEndpoint, ...] = ()  # asked to cosign every new checkpoint
 
     @classmethod
     def of(cls, signer: NoteSigner | LogSigner) -> LogSigner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -13,8 +14,11 @@ from auth import issuers_file
 from auth.tokens import TokenVerifier, TrustedIssuer
 from credentials import attestation
 from ledger import signer_guard
+from ledger.checkpoint import CheckpointError
+from ledger.cosignature import CosignatureVerifier
 from ledger.keys import DEFAULT_FILE, LogKeyError, load_or_create_log_signer
 from ledger.signer_guard import LogSigner, SignerState, StateError
+from ledger.witnessing import WitnessEndpoint
 from monitoring import signing as webhook_signing
 from registry.config import ConfigError, Settings
 from registry.secret_files import read_or_create
@@ -67,7 +71,22 @@ def log_signer(settings: Settings) -> LogSigner:
     memory of the last tree it signed (REGISTRY_LOG_SIGNER_STATE, default beside the key file)."""
     key = load_or_create_log_signer(settings.secrets_dir / DEFAULT_FILE, settings.log_origin)
     state = os.environ.get("REGISTRY_LOG_SIGNER_STATE")
-    return LogSigner(key, SignerState(Path(state) if state else settings.secrets_dir / signer_guard.DEFAULT_FILE))
+    return LogSigner(key, SignerState(Path(state) if state else settings.secrets_dir / signer_guard.DEFAULT_FILE),
+                     witnesses=witnesses(os.environ.get("REGISTRY_WITNESSES")))
+
+
+def witnesses(raw: str | None) -> tuple[WitnessEndpoint, ...]:
+    """REGISTRY_WITNESSES: a JSON list of {"url": submission prefix, "key": the witness's verifier key}."""
+    if not raw:
+        return ()
+    try:
+        doc = json.loads(raw)
+        if not isinstance(doc, list):
+            raise ValueError("not a list")
+        return tuple(WitnessEndpoint(str(w["url"]), CosignatureVerifier.from_vkey(str(w["key"]))) for w in doc)
+    except (ValueError, KeyError, TypeError, CheckpointError) as err:
+        raise ConfigError('REGISTRY_WITNESSES must be a JSON list of {"url": ..., "key": "name+keyid+base64"} '
+                          f"({err})") from None
 
 
 @dataclass

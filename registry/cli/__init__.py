@@ -2,7 +2,8 @@
 
 ``service`` runs the registry (serve, migrate, demo, token, schema); ``ledger`` is the publisher's and
 auditor's desk (keygen, sign, publish, verify, audit); ``monitoring`` delivers webhooks and uploads
-rosters; ``partner`` verifies and presents credentials offline. ``common`` holds what they share.
+rosters; ``partner`` verifies and presents credentials offline; ``witness`` runs a log witness.
+``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import sys
 import warnings
 
-from registry.cli import ledger, monitoring, partner, service
+from registry.cli import ledger, monitoring, partner, service, witness
 from registry.config import ConfigError, Settings
 
 __all__ = ["build_parser", "main"]
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "PostgreSQL kept in REGISTRY_DATA_DIR (default: your user data directory).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (service, ledger, partner, monitoring):
+    for group in (service, ledger, partner, monitoring, witness):
         group.add_commands(sub)
     return parser
 

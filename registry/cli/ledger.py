@@ -380,6 +380,9 @@ def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
                            else f"{args.bundle} holds {len(found)} bundles; save the one to verify")
         bundle = found[0]
         verifier = _verifier(args.log_key)
+        witnesses = [_witness_key(k) for k in args.witness]
+        if not 0 <= args.min_witnesses <= len(witnesses):
+            raise CliError(f"--min-witnesses must be from 0 to the number of --witness keys ({len(witnesses)})")
         previous = None
         if args.previous_checkpoint:
             try:
@@ -399,8 +402,27 @@ def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
                            previous_checkpoint=previous, consistency_proof=proof)
     for check in report.checks:
         print(f"{check.status:<8} {check.name:<20} {check.reason}")
-    print("bundle verifies" if report.ok else "bundle does NOT verify")
-    return 0 if report.ok else 1
+    ok = report.ok
+    if witnesses:
+        from ledger.cosignature import cosigned_by
+
+        names = cosigned_by(str(bundle.get("checkpoint", "")), witnesses)
+        enough = len(names) >= args.min_witnesses
+        print(f"{'passed' if enough else 'failed':<8} {'witnesses':<20} {len(names)} of {len(witnesses)} trusted "
+              f"witnesses cosigned the checkpoint ({', '.join(names) or 'none'}); {args.min_witnesses} required")
+        ok = ok and enough
+    print("bundle verifies" if ok else "bundle does NOT verify")
+    return 0 if ok else 1
+
+
+def _witness_key(value: str) -> Any:
+    from ledger.cosignature import CosignatureVerifier
+
+    text = Path(value).read_text(encoding="ascii").strip() if os.path.isfile(value) else value.strip()
+    try:
+        return CosignatureVerifier.from_vkey(text)
+    except CheckpointError as exc:
+        raise CliError(f"--witness {value!r} is not a witness key (name+keyid+base64): {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,6 +523,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--previous-checkpoint", help="a checkpoint note you saw before (file)")
     p.add_argument("--consistency-proof",
                    help="JSON file: the proof from --previous-checkpoint's size to the bundle's (consistencyProof)")
+    p.add_argument("--witness", action="append", default=[],
+                   help="a witness's cosignature key (name+keyid+base64; repeat for each witness you trust)")
+    p.add_argument("--min-witnesses", type=int, default=0,
+                   help="require this many of the --witness keys to have cosigned the bundle's checkpoint")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("audit", help="recompute the transparency log from the database and report tampering",
