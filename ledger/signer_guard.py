@@ -11,13 +11,12 @@ refused with one error; docs/ledger-operations.md says what an operator does aft
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger import state_file
 from ledger.checkpoint import NoteSigner, NoteVerifier
 from ledger.witnessing import WitnessEndpoint
 
@@ -48,13 +47,8 @@ class SignerState:
         if self.path is None:
             yield
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with state_file.locked(self.path):
+            yield
 
     def last(self) -> SignedHead | None:
         if self.path is None:
@@ -72,18 +66,7 @@ class SignerState:
         if self.path is None:
             self._memory = head
             return
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"size": head.size, "root": head.root.hex()}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        state_file.write(self.path, {"size": head.size, "root": head.root.hex()})
 
 
 @dataclass

@@ -14,15 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import fcntl
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger import state_file
 from ledger.checkpoint import CheckpointError, NoteVerifier, open_note, parse_checkpoint
 from ledger.cosignature import Cosigner
 from ledger.merkle import ProofError, verify_consistency
@@ -94,13 +93,8 @@ class Witness:
             if self.state_path is None:
                 yield
                 return
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.state_path.with_suffix(".lock"), "a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+            with state_file.locked(self.state_path):
+                yield
 
     def _load(self) -> dict[str, dict[str, object]]:
         if self.state_path is None:
@@ -117,13 +111,7 @@ class Witness:
         if self.state_path is None:
             self._memory = state
             return
-        tmp = self.state_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(state, f, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.state_path)
+        state_file.write(self.state_path, state)
 
 
 def _parse(body: bytes) -> tuple[int, list[bytes], str]:
