@@ -69,6 +69,7 @@ def keys_for(person: Person) -> list[str]:
 async def _candidates(conn: Any, rows: Sequence[OfficerRow | None]) -> list[Candidate]:
     present = [r for r in rows if r is not None]
     certs = await certifications.by_officer_ids(conn, [r.id for r in present])
+    ssns = await officers.ssn_indexes(conn, [r.id for r in present])  # a documented signal: it is compared
     out = []
     for row, cs in zip(present, certs, strict=True):
         primary_first = sorted(row.names, key=lambda n: n.kind != "PRIMARY")
@@ -78,6 +79,7 @@ async def _candidates(conn: Any, rows: Sequence[OfficerRow | None]) -> list[Cand
                 names=[row_parts(n) for n in primary_first],
                 dob=row.date_of_birth,
                 cert_numbers=frozenset((c.state, c.number.upper()) for c in cs),
+                ssn_index=ssns.get(row.id),
             )
         )
     return out
@@ -86,7 +88,9 @@ async def _candidates(conn: Any, rows: Sequence[OfficerRow | None]) -> list[Cand
 async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str]) -> list[Match]:
     keys = sorted(query_keys(list(query.names), dob))
     ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT)
-    rows = await officers.by_ids(conn, list(dict.fromkeys([*seed, *ids])))
+    # the same SSN finds the person whatever the names say (a new surname, another spelling)
+    same_ssn = await officers.ids_by_ssn_index(conn, query.ssn_index) if query.ssn_index is not None else []
+    rows = await officers.by_ids(conn, list(dict.fromkeys([*seed, *same_ssn, *ids])))
     return rank_candidates(query, await _candidates(conn, rows))
 
 

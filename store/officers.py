@@ -89,6 +89,20 @@ async def ssn_index(conn: asyncpg.Connection, officer_id: str) -> bytes | None:
     return value
 
 
+async def ssn_indexes(conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]) -> dict[str, bytes]:
+    """The SSN blind indexes on file for these officers (those without one are left out)."""
+    rows = await conn.fetch("SELECT id, ssn_blind_index FROM officers WHERE id = ANY($1::text[])"
+                            " AND ssn_blind_index IS NOT NULL", list(officer_ids))
+    return {r["id"]: bytes(r["ssn_blind_index"]) for r in rows}
+
+
+async def ids_by_ssn_index(conn: asyncpg.Connection | asyncpg.Pool, index: bytes) -> list[str]:
+    """Officers (not merged away) whose SSN blind index is this one."""
+    rows = await conn.fetch("SELECT id FROM officers WHERE ssn_blind_index = $1 AND merged_into IS NULL ORDER BY id",
+                            index)
+    return [r["id"] for r in rows]
+
+
 async def add_name(
     conn: asyncpg.Connection, officer_id: str, kind: str, name: NameRow, normalized: str
 ) -> None:
