@@ -117,6 +117,7 @@ ROWS: dict[str, Access] = {
     "MisconductRecord": RECORD_READERS,
     "StatusChange": RECORD_READERS,
     "QueryLogEntry": SELF | AUDITOR,
+    "LogEntry": OWN_RECORDS | AUDITOR,
     "Notification": Access((SELF,)),
     "CertificationVerification": PARTNER | HIRING | AUDITOR | PUBLISHER,
     "CredentialAttestation": PARTNER | HIRING | AUDITOR | PUBLISHER | SELF,  # status by number; officers own
@@ -153,6 +154,7 @@ FIELDS: dict[str, dict[str, Access]] = {
         "consistencyProof": PUBLIC,
         "registryLogKey": PUBLIC,
         "queryLog": Access((AUDITOR,)),
+        "logEntries": PUBLISHER | AUDITOR,
         "_entities": PUBLIC,      # every entity is then checked by ROWS and FIELDS like any other path
         "_service": Access((AUTHENTICATED,)),
     },
@@ -212,6 +214,8 @@ FIELDS: dict[str, dict[str, Access]] = {
     "SignedEvent": _all(PUBLIC, "jws", "logIndex", "acceptedAt", "type", "expunged", "superseded"),
     "LogProof": _all(PUBLIC, "logIndex", "leafHash", "treeSize", "inclusionProof", "checkpoint"),
     "ConsistencyProof": _all(PUBLIC, "oldSize", "newSize", "proof", "oldRoot", "newRoot"),
+    # What was logged in a publisher's name: for that publisher's own monitor, and auditors.
+    "LogEntry": _all(OWN_RECORDS | AUDITOR, "logIndex", "leafHash", "kid", "eventId", "type", "publisherId"),
 }
 
 # Connections and edges carry no data of their own: their nodes are checked by ROWS and FIELDS.

@@ -18,14 +18,15 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from auth import derived
+from auth import derived, policy
 from auth.guards import record_guard
+from auth.policy import Guard
 from ledger import checkpointer, proofs
 from ledger.bundle import build_bundle
 from ledger.checkpointer import StoredCheckpoint
 from ledger.events import logged_payload
 from registry.errors import BadInput, RegistryError
-from schema.ledger_types import ConsistencyProof, LogProof, SignedEvent
+from schema.ledger_types import ConsistencyProof, LogEntry, LogProof, SignedEvent
 from store import events as event_store
 from store import publishers as publisher_store
 from store.events import EventRow
@@ -149,6 +150,19 @@ async def record_bundle(info: Info, row: RecordRow) -> JSON | None:
                                      ledger.keys.load(event.publisher_id))
     return cast(JSON, build_bundle(event.jws, {"keys": keys}, event.accepted_at, event.log_index, inc.proof,
                                    cp.note))
+
+
+async def log_entries(info: Info, publisher_id: str, after: int, first: int) -> list[LogEntry]:
+    """The entries under a publisher's name or keys, for the publisher's own monitor (and auditors)."""
+    guard = Guard(officer_id=None, publisher_id=publisher_id)
+    if not policy.row_visible("LogEntry", info.context.principal, guard):
+        return []
+    if not 1 <= first <= 10_000:
+        raise BadInput("first must be from 1 to 10000")
+    rows = await event_store.under_publisher(info.context.pool, publisher_id, after, first)
+    return [LogEntry(log_index=r["log_index"], leaf_hash=bytes(r["leaf_hash"]).hex() if r["leaf_hash"] else "",
+                     kid=r["kid"], event_id=r["event_id"], type=r["type"], publisher_id=r["publisher_id"],
+                     guard=guard) for r in rows]
 
 
 async def latest_checkpoint(info: Info) -> str | None:

@@ -14,7 +14,7 @@ from resolvers import fetch, search
 from resolvers import ledger as ledger_resolvers
 from resolvers.pagination import check_first, decode_cursor, encode_cursor
 from schema import enums
-from schema.ledger_types import ConsistencyProof
+from schema.ledger_types import ConsistencyProof, LogEntry
 from schema.types import (
     Agency,
     CertificationVerification,
@@ -158,6 +158,13 @@ class Query:
     @strawberry.field(description="RFC 9162 consistency proof between two tree sizes, with both roots.")
     async def consistency_proof(self, info: Info, old_size: int, new_size: int) -> ConsistencyProof | None:
         return await ledger_resolvers.consistency_proof(info, old_size, new_size)
+
+    @strawberry.field(description="Log entries made in a publisher's name or under its keys, after a log index "
+                                  "(the publisher itself and auditors): a board's monitor compares them with its "
+                                  "journal to find events it never signed.")
+    async def log_entries(self, info: Info, publisher_id: strawberry.ID, after: int = -1,
+                          first: int = 1000) -> list[LogEntry]:
+        return await ledger_resolvers.log_entries(info, str(publisher_id), after, first)
 
     @strawberry.field(description="The registry's checkpoint verifier key (name+keyid+base64, as Go's sumdb/note).")
     def registry_log_key(self, info: Info) -> str:

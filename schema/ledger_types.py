@@ -10,6 +10,8 @@ from datetime import datetime
 
 import strawberry
 
+from auth.policy import Guard
+
 
 @strawberry.type(description="A publisher's signed event about a record, as committed to the transparency log.")
 class SignedEvent:
@@ -24,6 +26,17 @@ class SignedEvent:
         default=False,
         description="True when a later correction replaced content of this event. Its JWS is then shown only to "
                     "the officer, the record's publisher and auditors; the current content is in the later event.")
+
+
+@strawberry.type(description="A log entry made in a publisher's name or under one of its keys (for its monitor).")
+class LogEntry:
+    log_index: int
+    leaf_hash: str = strawberry.field(description="SHA-256(0x00 || JWS bytes), hex: compare with your journal.")
+    kid: str
+    event_id: str
+    type: str
+    publisher_id: str = strawberry.field(description="The publisher the events row names.")
+    guard: strawberry.Private[Guard]
 
 
 @strawberry.type(description="Proof that an event is in the log, against a signed checkpoint (RFC 9162 2.1.3).")

@@ -82,3 +82,16 @@ async def by_log_range(conn: asyncpg.Connection | asyncpg.Pool, start: int, end:
     return list(await conn.fetch(
         "SELECT log_index, jws, kid FROM events WHERE log_index >= $1 AND log_index < $2 ORDER BY log_index",
         start, end))
+
+
+async def under_publisher(conn: asyncpg.Connection | asyncpg.Pool, publisher_id: str, after: int, limit: int
+                          ) -> list[asyncpg.Record]:
+    """Log entries made in a publisher's name or under one of its keys (whatever the events row says), with
+    their leaf hash, in log order after ``after``: what the publisher's own monitor compares with its journal."""
+    return list(await conn.fetch(
+        """SELECT e.log_index, e.kid, e.event_id, e.type, e.publisher_id, n.hash AS leaf_hash
+             FROM events e LEFT JOIN log_nodes n ON n.level = 0 AND n.idx = e.log_index
+            WHERE (e.publisher_id = $1 OR e.kid IN (SELECT kid FROM publisher_keys WHERE publisher_id = $1))
+              AND e.log_index > $2
+            ORDER BY e.log_index LIMIT $3""",
+        publisher_id, after, limit))

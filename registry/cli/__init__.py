@@ -13,7 +13,7 @@ import logging
 import sys
 import warnings
 
-from registry.cli import ledger, monitoring, partner, service, witness
+from registry.cli import ledger, log_monitor, monitoring, partner, service, witness
 from registry.config import ConfigError, Settings
 
 __all__ = ["build_parser", "main"]
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "PostgreSQL kept in REGISTRY_DATA_DIR (default: your user data directory).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (service, ledger, partner, monitoring, witness):
+    for group in (service, ledger, log_monitor, partner, monitoring, witness):
         group.add_commands(sub)
     return parser
 

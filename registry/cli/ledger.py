@@ -287,10 +287,16 @@ class UploadStopped(Exception):
 
 
 async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_size: int, dry_run: bool,
-                         transport: httpx.AsyncBaseTransport | None = None, progress: bool = True) -> list[RowReport]:
-    """Upload signed events in batches (each atomic on the server) and report every row."""
+                         transport: httpx.AsyncBaseTransport | None = None, progress: bool = True,
+                         journal: Path | None = None) -> list[RowReport]:
+    """Upload signed events in batches (each atomic on the server) and report every row.
+
+    ``journal``: every event is recorded there before it is sent (not in a dry run), so that `registry
+    monitor` can tell the board's own events from any other entry in its name."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ledger.monitor import append_journal
 
     reports: list[RowReport] = []
     columns = (TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -299,6 +305,8 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
             task = bar.add_task("publish", total=len(items))
             for start in range(0, len(items), batch_size):
                 batch = items[start : start + batch_size]
+                if journal is not None and not dry_run:
+                    append_journal(journal, [(i.event_id, i.jws) for i in batch])
                 sent = await _send(client, _graphql_url(url), token, batch, dry_run)
                 if sent and sent[0].status == "FAILED" and (sent[0].code in STOPPING
                                                             or (sent[0].code or "").startswith("HTTP_")):
@@ -320,7 +328,7 @@ def _print_reports(reports: Sequence[RowReport], dry_run: bool) -> None:
     print(f"{'dry run: ' if dry_run else ''}{summary}")
 
 
-def cmd_publish(args: argparse.Namespace, _settings: Settings) -> int:
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     token = args.token or os.environ.get("REGISTRY_TOKEN")
     try:
         if not token:
@@ -333,8 +341,10 @@ def cmd_publish(args: argparse.Namespace, _settings: Settings) -> int:
     except CliError as exc:
         return fail(exc)
     try:
+        publisher = args.publisher or _token_publisher(token) or "publisher"
+        journal = Path(args.journal) if args.journal else settings.data_dir / "journals" / f"{publisher}.ndjson"
         reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
-                                             dry_run=args.dry_run, progress=not args.quiet))
+                                             dry_run=args.dry_run, progress=not args.quiet, journal=journal))
     except UploadStopped as stop:
         if stop.reports:
             _print_reports(stop.reports, args.dry_run)
@@ -508,6 +518,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--batch-size", type=int, default=500, help=f"events per request, 1-{MAX_BATCH} (default 500)")
     p.add_argument("--dry-run", action="store_true", help="validate on the server without writing anything")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--journal", help="where to record every event sent, for `registry monitor` "
+                                     "(default: <data dir>/journals/<publisher>.ndjson)")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("verify", help="verify a record bundle offline",
