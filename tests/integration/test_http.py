@@ -63,7 +63,8 @@ async def test_readiness_fails_without_database(tmp_path: Path, world: World) ->
 
 async def test_graphiql_only_when_configured(world: World, pool: asyncpg.Pool, tmp_path: Path) -> None:
     html = {"Accept": "text/html"}
-    assert (await world.http.get("/graphql", headers=html)).status_code != 200
+    off = await world.http.get("/graphql", headers=html)
+    assert off.status_code == 404 and "graphiql" not in off.text.lower(), (off.status_code, off.text[:200])
     dev = World(pool, tmp_path / "dev", graphiql=True)
     page = await dev.http.get("/graphql", headers=html)
     assert page.status_code == 200 and "graphiql" in page.text.lower()

@@ -60,7 +60,8 @@ async def test_enroll_list_remove_is_scoped_to_the_enrollee(mworld: World) -> No
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     other = await w.gql("mutation($o: ID!) { removeEnrollment(officerId: $o) }", {"o": officer}, token=seattle)
     assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    assert (await w.ok("mutation($o: ID!) { removeEnrollment(officerId: $o) }", {"o": officer}, token=austin))
+    removed = await w.ok("mutation($o: ID!) { removeEnrollment(officerId: $o) }", {"o": officer}, token=austin)
+    assert removed == {"removeEnrollment": True}
     assert (await w.ok(listing, token=austin))["enrollments"]["totalCount"] == 0
 
 

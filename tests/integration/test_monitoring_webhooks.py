@@ -13,7 +13,6 @@ from registry.config import MonitoringConfig
 from server import create_app
 from store import outbox
 from tests.integration.monitoring_support import (
-    AGENCY,
     OTHER_AGENCY,
     TEST_CONFIG,
     Receiver,
@@ -293,7 +292,8 @@ async def test_endpoint_urls_are_checked(mworld: World) -> None:
                          {"id": (await w.ok("{ webhookEndpoints { id } }", token=austin))["webhookEndpoints"][0]["id"]},
                          token=austin)
     assert removed["removeWebhookEndpoint"]["disabledAt"] is not None
-    assert AGENCY  # (bound by the token)
+    others = await w.ok("{ webhookEndpoints { id } }", token=agency_token(w, "WA0170000"))
+    assert others["webhookEndpoints"] == []  # an endpoint belongs to the agency its token is bound to
 
 
 async def test_the_server_runs_the_delivery_worker(mworld: World) -> None:

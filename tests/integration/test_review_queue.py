@@ -97,6 +97,12 @@ async def test_rejection_keeps_two_people(world: World, pair: dict[str, str]) ->
     data = await world.ok("{ linkProposals(status: REJECTED) { edges { node { status } } } }", as_="auditor")
     assert [e["node"]["status"] for e in data["linkProposals"]["edges"]] == ["REJECTED"]
     assert await proposals(world, "ca-post") == []
+    for officer_id in (pair["old"], pair["new"]):  # still two officers, each resolving to itself
+        data = await world.ok("query($id: ID!) { officer(id: $id) { id } }", {"id": officer_id}, as_="auditor",
+                              headers={"Registry-Purpose": "OVERSIGHT_AUDIT"})
+        assert data["officer"]["id"] == officer_id
+    merged = await world.pool.fetchval("SELECT count(*) FROM officers WHERE merged_into IS NOT NULL")
+    assert merged == 0
 
 
 async def test_outsiders_cannot_decide(world: World, pair: dict[str, str]) -> None:
