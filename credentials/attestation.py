@@ -165,7 +165,7 @@ class Verified:
     form: str                  # "jws" or "sd-jwt"
     claims: dict[str, Any]     # for an SD-JWT: the always-visible claims plus the disclosed ones
     kid: str
-    undisclosed: int = 0       # SD-JWT digests the holder chose not to disclose
+    undisclosed: int = 0       # SD-JWT digests not disclosed, at any depth: withheld claims or decoys
 
 
 def _signed(token: str, keys: KeySet, typ: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -210,9 +210,8 @@ def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None =
         raise AttestationError("unexpected key-binding JWT: registry attestations are not key-bound")
     header, payload = _signed(parsed.jwt, keyset, SD_JWT_TYP)
     try:
-        claims = sd_jwt.resolve(payload, parsed.disclosures)
+        claims, hidden = sd_jwt.resolve_counting(payload, parsed.disclosures)
     except sd_jwt.SdJwtError as err:
         raise AttestationError(str(err)) from None
     _check_times(claims, issuer, now)
-    hidden = len(payload.get("_sd", [])) - len(parsed.disclosures)
     return Verified("sd-jwt", claims, str(header.get("kid")), undisclosed=hidden)

@@ -55,15 +55,29 @@ def make_disclosure(name: str, value: Any, salt: str | None = None) -> str:
     return _b64e(json.dumps([salt, name, value], separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-def conceal(claims: Mapping[str, Any], disclosable: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
-    """Split ``claims`` into a JWT payload (with ``_sd`` digests) and one disclosure per disclosable claim."""
+def decoy_digest() -> str:
+    """A digest of nothing (RFC 9901 section 4.2.5): indistinguishable from a real one."""
+    return _b64e(hashlib.sha256(secrets.token_bytes(_SALT_BYTES)).digest())
+
+
+def conceal(claims: Mapping[str, Any], disclosable: Iterable[str], *, decoys: bool = True
+            ) -> tuple[dict[str, Any], list[str]]:
+    """Split ``claims`` into a JWT payload (with ``_sd`` digests) and one disclosure per disclosable claim.
+
+    With ``decoys`` the ``_sd`` array always holds as many digests as there are disclosable claim names, plus
+    zero to three more, so its length says nothing about which optional claims (``officerId``) were issued.
+    """
+    names = list(disclosable)
     payload = dict(claims)
     disclosures: list[str] = []
-    for name in disclosable:
+    for name in names:
         if name in payload:
             disclosures.append(make_disclosure(name, payload.pop(name)))
+    digests = [digest(d) for d in disclosures]
+    if decoys:
+        digests += [decoy_digest() for _ in range(len(names) - len(disclosures) + secrets.randbelow(4))]
     # Sorted, so the digests' order says nothing about which claim is which (RFC 9901 section 4.2.4.1).
-    payload["_sd"] = sorted(digest(d) for d in disclosures)
+    payload["_sd"] = sorted(digests)
     payload["_sd_alg"] = SD_ALG
     return payload, disclosures
 
@@ -118,6 +132,11 @@ def _decode(disclosure: str) -> list[Any]:
 
 
 def resolve(payload: Mapping[str, Any], disclosures: Iterable[str]) -> dict[str, Any]:
+    claims, _ = resolve_counting(payload, disclosures)
+    return claims
+
+
+def resolve_counting(payload: Mapping[str, Any], disclosures: Iterable[str]) -> tuple[dict[str, Any], int]:
     """RFC 9901 section 7.1 steps 3-5: replace digests by disclosed claims; refuse anything that does not fit.
 
     Every disclosure must match exactly one digest in the payload (a modified or foreign disclosure
@@ -184,5 +203,5 @@ def resolve(payload: Mapping[str, Any], disclosures: Iterable[str]) -> dict[str,
     claims: dict[str, Any] = walk(dict(payload), top=True)
     if used != set(by_digest):
         raise SdJwtError("a disclosure does not belong to this SD-JWT (modified, or from another one)")
-    return claims
+    return claims, len(seen - used)  # digests at any depth not disclosed: withheld claims, or decoys
 

@@ -35,7 +35,8 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     except attestation.AttestationError as err:
         print(f"INVALID: {err}", file=sys.stderr)
         return 1
-    hidden = f", {result.undisclosed} claim(s) not disclosed" if result.form == "sd-jwt" else ""
+    hidden = (f", {result.undisclosed} digest(s) not disclosed (withheld claims or decoys)"
+              if result.form == "sd-jwt" else "")
     print(f"valid {result.form} attestation from {result.claims.get('iss')} (kid {result.kid}){hidden}",
           file=sys.stderr)
     print(json.dumps(result.claims, indent=2, sort_keys=True))

@@ -77,7 +77,9 @@ async def test_partner_gets_status_and_an_attestation_verifiable_offline(
             assert secret not in text
 
     full = attestation.verify(result["sdJwt"], keys)
-    assert full.form == "sd-jwt" and full.claims == {**checked.claims} and full.undisclosed == 0
+    digests = len(json.loads(_segments(result["sdJwt"].split("~")[0])[1])["_sd"])
+    assert full.form == "sd-jwt" and full.claims == {**checked.claims}
+    assert 7 <= digests <= 10 and full.undisclosed == digests - 6  # six claims disclosed; the rest are decoys
 
     jwks_file = tmp_path / "registry-jwks.json"
     jwks_file.write_text(json.dumps(keys))
@@ -140,7 +142,8 @@ async def test_sd_jwt_discloses_only_what_the_holder_chooses(
     shown = sd_jwt.present(full, ["status", "expiresOn"])
     checked = attestation.verify(shown, keys)
     assert set(checked.claims) == {"iss", "iat", "exp", "jti", "status", "expiresOn"}
-    assert checked.claims["status"] == "ACTIVE" and checked.undisclosed == 4
+    digests = len(json.loads(signed_payload)["_sd"])
+    assert checked.claims["status"] == "ACTIVE" and checked.undisclosed == digests - 2
     assert not any(b"100001" in s or b"PEACE_OFFICER" in s for s in _segments(shown))
 
     # The CLI does the same, from the holder's side and the verifier's.
@@ -150,7 +153,7 @@ async def test_sd_jwt_discloses_only_what_the_holder_chooses(
     assert cli.main(["verify-credential", presented, "--jwks", str(tmp_path / "registry-jwks.json")]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out) == {k: v for k, v in checked.claims.items() if k != "expiresOn"} | {"kind": "PEACE_OFFICER"}
-    assert "4 claim(s) not disclosed" in err
+    assert f"{digests - 2} digest(s) not disclosed (withheld claims or decoys)" in err
 
     # A modified disclosure (same salt, better status) no longer matches any signed digest.
     jwt_part, *disclosures, _ = full.split("~")
@@ -259,3 +262,25 @@ async def test_the_readme_partner_section_works_as_written(pool: asyncpg.Pool, c
     env = {"jws": result["jws"], "print": lambda *a: printed.append(a), "_jwks": await jwks(world)}
     exec(snippet.replace(url_fetch, "_jwks"), env)
     assert len(printed) == 1 and printed[0][0] == "REVOKED"
+
+
+def test_decoys_hide_whether_an_optional_claim_was_issued() -> None:
+    """The number of digests is the same whether or not officerId is in the attestation (RFC 9901 4.2.5)."""
+    key = attestation.new_key()
+    facts = {"sub": "CRT-1", "state": "CA", "number": "1", "kind": "PEACE_OFFICER", "status": "ACTIVE",
+             "expiresOn": None}
+    counts: dict[bool, set[int]] = {True: set(), False: set()}
+    for _ in range(200):
+        for with_officer in (True, False):
+            issued = attestation.issue(key, "https://r.example", {**facts, **({"officerId": "OFC-1"} if with_officer
+                                                                              else {})})
+            payload = json.loads(_segments(issued.sd_jwt.split("~")[0])[1])
+            counts[with_officer].add(len(payload["_sd"]))
+    assert counts[True] == counts[False] == {7, 8, 9, 10}
+
+
+def test_a_nested_or_decoyed_token_never_counts_below_zero() -> None:
+    payload = {"_sd": [sd_jwt.decoy_digest()], "address": {"_sd": [sd_jwt.digest(d := sd_jwt.make_disclosure(
+        "city", "Fresno"))]}}
+    claims, hidden = sd_jwt.resolve_counting(payload, [d])
+    assert claims == {"address": {"city": "Fresno"}} and hidden == 1  # the decoy; the nested claim was shown
