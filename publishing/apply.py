@@ -88,11 +88,13 @@ class Applied:
 class Publisher:
     """One batch's worth of context: the caller, the SSN key and the connection."""
 
-    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes) -> None:
+    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes, *,
+                 at: datetime | None = None) -> None:
         self.conn = conn
         self.caller = caller
         self.ssn_key = ssn_key
         self.trace = subjects.IdentityTrace(caller.publisher_id or "")
+        self.at = at  # the time the batch is judged at: now, or when a replayed event was first accepted
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
@@ -165,7 +167,7 @@ class Publisher:
         if event.publisher != self.caller.publisher_id and self.caller.role is not Role.AUDITOR:  # see run()
             raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
                             f"events of {event.publisher}")
-        now = datetime.now(UTC)
+        now = self.at or datetime.now(UTC)
         if event.issuedAt.tzinfo is None:
             raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
         if event.issuedAt > now + CLOCK_SKEW:

@@ -7,7 +7,9 @@ a new officer is registered. Weaker matches are left for review rather than merg
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -21,6 +23,20 @@ from registry import ids
 from registry.errors import Conflict, NotFound, RateLimited
 from store import officers, querylog
 from store.models import NameRow
+
+_LINKED: ContextVar[str | None] = ContextVar("replayed_link", default=None)
+
+
+@contextlib.contextmanager
+def linked_to(officer_id: str | None) -> Iterator[None]:
+    """While replaying the log: resolve an event that names no registry ID to the officer it was linked to
+    when first applied (matching used evidence the log does not hold, such as the SSN's blind index)."""
+    token = _LINKED.set(officer_id)
+    try:
+        yield
+    finally:
+        _LINKED.reset(token)
+
 
 #: Identity refusals about officers outside a publisher's jurisdiction, per publisher and day, before
 #: further such checks are refused: each one tells "this is not that person", so guessing is bounded.
@@ -101,7 +117,11 @@ async def resolve(
     """
     trace = trace or IdentityTrace(publisher_id)
     who = person(subject)
-    if subject.registryId is not None:
+    linked = _LINKED.get()
+    if linked is not None and subject.registryId in (None, linked):  # replaying: the link the registry made then
+        exists = (await officers.by_ids(conn, [linked]))[0] is not None
+        officer_id = linked if exists else await _register(conn, subject, publisher_id, ssn_index)
+    elif subject.registryId is not None:
         canonical = await officers.canonical_id(conn, subject.registryId)
         if canonical is None:
             raise NotFound(f"no officer with registry ID {subject.registryId}")

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RECORDED: ContextVar[Mapping[str, str] | None] = ContextVar("recorded_ids", default=None)
 
 
 def new_id(prefix: str) -> str:
+    recorded = _RECORDED.get()
+    if recorded is not None and prefix in recorded:
+        return recorded[prefix]
     return prefix + "-" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+@contextlib.contextmanager
+def recorded(by_prefix: Mapping[str, str]) -> Iterator[None]:
+    """While replaying the log, hand out the IDs the registry assigned when the event was first applied."""
+    token = _RECORDED.set(by_prefix)
+    try:
+        yield
+    finally:
+        _RECORDED.reset(token)
 
 
 def officer_id() -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,33 @@ PUBLISHERS = [
     ("sunnyvale-dps", "AGENCY", "Sunnyvale DPS", None, "CA0010000"),
     ("austin-pd", "AGENCY", "Austin Police Department", None, "TX2270000"),
 ]
+
+
+@contextlib.asynccontextmanager
+async def second_database(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """Another migrated database on the same server, dropped afterwards (two registries side by side)."""
+    from registry import database as db
+    from registry import migrate
+
+    name = "registry_2nd_" + secrets.token_hex(4)
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = urllib.parse.urlunsplit(urllib.parse.urlsplit(database_url)._replace(path="/" + name))
+    pool = await db.create_pool(url, min_size=1, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await migrate.migrate(conn)
+        yield pool
+    finally:
+        await pool.close()
+        admin = await asyncpg.connect(database_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 class World:

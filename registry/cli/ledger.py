@@ -460,22 +460,60 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     with database_url(settings) as dsn:
         try:
             report = asyncio.run(_audit(dsn, verifier, origin))
+            replayed = asyncio.run(_replay_audit(dsn)) if args.replay else None
         except asyncpg.UndefinedTableError:
             return fail(CliError("the database has no ledger tables: run `registry migrate` first"))
+        except asyncpg.InsufficientPrivilegeError as exc:
+            return fail(CliError(f"the replay needs a scratch database on the same server, and the role in "
+                                 f"DATABASE_URL may not create one ({exc}); grant CREATEDB or run without --replay"))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             return fail(CliError(f"cannot audit the database: {exc}"))
+    ok = report.ok and (replayed is None or replayed.ok)
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-        return 0 if report.ok else 1
+        doc = report.as_dict()
+        if replayed is not None:
+            doc["replay"] = {"ok": replayed.ok, "replayed": replayed.replayed, "expunged": replayed.expunged,
+                             "rows_compared": replayed.rows_compared,
+                             "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
+                                          for f in replayed.findings]}
+        print(json.dumps(doc, indent=2))
+        return 0 if ok else 1
     for finding in report.findings:
         print(finding)
+    if replayed is not None:
+        for replay_finding in replayed.findings:
+            print(replay_finding)
+        print(f"replay: {replayed.replayed} events re-applied ({replayed.expunged} expunged or about expunged "
+              f"content), {replayed.rows_compared} rows compared, {len(replayed.findings)} difference(s)")
     print(f"log size {report.log_size}, {report.leaves} leaves, {report.events} events ({report.expunged} expunged), "
           f"{report.nodes_checked} interior nodes, {report.checkpoints_checked} checkpoints"
           f"{'' if report.latest_checkpoint is None else f' (latest at size {report.latest_checkpoint})'}; "
           f"{report.signatures_verified} publisher signatures verified; "
           f"checkpoint signatures {'checked' if report.signatures_checked else 'NOT checked (no log key)'}")
-    print("audit clean" if report.ok else f"audit found {len(report.findings)} problem(s)")
-    return 0 if report.ok else 1
+    problems = len(report.findings) + (len(replayed.findings) if replayed is not None else 0)
+    print("audit clean" if ok else f"audit found {problems} problem(s)")
+    return 0 if ok else 1
+
+
+async def _replay_audit(dsn: str) -> Any:
+    """Replay the log into a scratch database on the same server (created and dropped here) and compare."""
+    import secrets as _secrets
+    import urllib.parse
+
+    from publishing.replay import replay
+    from registry import migrate
+
+    name = "registry_replay_" + _secrets.token_hex(4)
+    async with connected(dsn) as admin:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        scratch_dsn = urllib.parse.urlunsplit(urllib.parse.urlsplit(dsn)._replace(path="/" + name))
+        async with connected(scratch_dsn) as scratch, connected(dsn) as live:
+            await migrate.migrate(scratch)
+            return await replay(live, scratch)
+    finally:
+        async with connected(dsn) as admin:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,4 +588,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                      "key from REGISTRY_LOG_SIGNER_KEY or the data directory)")
     p.add_argument("--origin", help="the log's origin (default: REGISTRY_LOG_ORIGIN)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--replay", action="store_true",
+                   help="also replay the whole log into a scratch database with the code that applied it and name "
+                        "every state-table row and field it does not explain (needs CREATE DATABASE)")
     p.set_defaults(func=cmd_audit)

@@ -23,7 +23,15 @@ import asyncpg
 import pytest
 
 from tests.conftest import DOMAIN_TABLES
-from tests.support import World, cert_issued, employment_started, record_published, status_changed, subject
+from tests.support import (
+    World,
+    cert_issued,
+    employment_started,
+    record_published,
+    second_database,
+    status_changed,
+    subject,
+)
 
 PERSON = subject("Rosa", "Delgado", "1981-07-22")
 CA_CERT, TX_CERT = "CA-77001", "TX-88001"
@@ -362,34 +370,13 @@ async def _scenario_world(pool: asyncpg.Pool, tmp: Any, with_matter: bool) -> tu
     return world, {"@HIDDEN@": hidden, "@SETTLED@": settled}
 
 
-async def _second_database(database_url: str) -> tuple[asyncpg.Pool, str]:
-    import secrets as _secrets
-    import urllib.parse
-
-    from registry import database as db
-    from registry import migrate
-
-    name = "registry_ni_" + _secrets.token_hex(4)
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urllib.parse.urlunsplit(urllib.parse.urlsplit(database_url)._replace(path="/" + name))
-    pool = await db.create_pool(url, min_size=1, max_size=4)
-    async with pool.acquire() as conn:
-        await migrate.migrate(conn)
-    return pool, name
-
-
 async def test_generated_queries_answer_alike(pool: asyncpg.Pool, clean: None, database_url: str,
                                               tmp_path: Any) -> None:
     """Queries generated over the schema (hypothesis-graphql), asked in both registries at once."""
     corpus = _generated_queries()
     assert len(corpus) >= GENERATED // 2
     await _reset(pool)
-    other_pool, other_name = await _second_database(database_url)
-    try:
+    async with second_database(database_url) as other_pool:
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         hidden_world, hidden_ids = await _scenario_world(pool, tmp_path / "a", with_matter=True)
@@ -409,10 +396,3 @@ async def test_generated_queries_answer_alike(pool: asyncpg.Pool, clean: None, d
                 assert normalize(bodies[0]) == normalize(bodies[1]), f"{caller}: {query}\n{bodies}"
                 answered += bool(bodies[0]["body"].get("data") or {})
         assert answered > len(corpus)  # most generated queries ran (not all refused by validation)
-    finally:
-        await other_pool.close()
-        admin = await asyncpg.connect(database_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)')
-        finally:
-            await admin.close()

@@ -1,0 +1,73 @@
+"""The registry's state as a projection of the signed log: what the replay audit copies and compares.
+
+``copy_registrations`` carries over what is not (yet) in the log: agencies, publishers and their keys.
+``snapshot`` reads the tables the log determines, keyed so that two databases can be compared row by row;
+timestamps the registry sets itself and officer-side data that is not logged (statements, disputes, SSN
+blind indexes) are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+__all__ = ["TABLES", "copy_proposal", "copy_registrations", "expunged_records", "replayable_events", "snapshot"]
+
+#: table -> (key columns, compared columns, row filter)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "officers": (("id",), ("date_of_birth", "merged_into"), "TRUE"),
+    "officer_names": (("officer_id", "kind", "normalized"), ("given_name", "middle_name", "family_name", "suffix"),
+                      "TRUE"),
+    "certifications": (("id",), ("officer_id", "publisher_id", "source_id", "state", "number", "kind", "status",
+                                 "issued_on", "expires_on", "status_reason"), "TRUE"),
+    "employment": (("id",), ("officer_id", "publisher_id", "source_id", "agency_ori", "position", "start_date",
+                             "end_date", "separation_reason"), "TRUE"),
+    "misconduct_records": (("id",), ("officer_id", "publisher_id", "source_id", "kind", "state", "agency_ori",
+                                     "reason_category", "action_date", "narrative", "case_reference", "status",
+                                     "fair_process_attested"), "status <> 'EXPUNGED'"),
+    "record_status_history": (("record_id", "step"), ("from_status", "to_status", "fair_process_attested",
+                                                      "reason"),
+                              "record_id IN (SELECT id FROM misconduct_records WHERE status <> 'EXPUNGED')"),
+}
+
+
+async def snapshot(conn: asyncpg.Connection) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+    out: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for table, (keys, columns, where) in TABLES.items():
+        source = table
+        if table == "record_status_history":  # its serial ID differs between databases: number the steps
+            source = ("(SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY id) AS step "
+                      "FROM record_status_history) AS h")
+        rows = await conn.fetch(f"SELECT {', '.join(keys + columns)} FROM {source} WHERE {where}")
+        out[table] = {tuple(r[k] for k in keys): {c: r[c] for c in columns} for r in rows}
+    return out
+
+
+async def copy_registrations(src: asyncpg.Connection, dst: asyncpg.Connection) -> None:
+    for table, columns in (("agencies", "ori, name, state, level"),
+                           ("publishers", "id, kind, name, state, agency_ori"),
+                           ("publisher_keys", "publisher_id, kid, public_jwk, valid_from, revoked_at")):
+        rows = await src.fetch(f"SELECT {columns} FROM {table}")
+        marks = ", ".join(f"${i + 1}" for i in range(len(columns.split(", "))))
+        await dst.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [tuple(r) for r in rows])
+
+
+async def copy_proposal(src: asyncpg.Connection, dst: asyncpg.Connection, proposal_id: int) -> None:
+    """A link proposal (made by matching, not logged) that a logged decision is about."""
+    row = await src.fetchrow("SELECT id, officer_id, candidate_id, score, reasons, proposed_by, created_at "
+                             "FROM link_proposals WHERE id = $1", proposal_id)
+    if row is not None:
+        await dst.execute("INSERT INTO link_proposals (id, officer_id, candidate_id, score, reasons, proposed_by, "
+                          "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING", *tuple(row))
+
+
+async def replayable_events(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        """SELECT e.log_index, e.jws, e.publisher_id, e.officer_id, e.entity_id, e.type, e.accepted_at,
+                  e.payload ->> 'proposalId' AS proposal_id, p.kind AS publisher_kind
+             FROM events e JOIN publishers p ON p.id = e.publisher_id ORDER BY e.log_index"""))
+
+
+async def expunged_records(conn: asyncpg.Connection) -> set[str]:
+    return {r["id"] for r in await conn.fetch("SELECT id FROM misconduct_records WHERE status = 'EXPUNGED'")}
