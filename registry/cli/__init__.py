@@ -14,6 +14,7 @@ import sys
 import warnings
 
 from registry.cli import ledger, log_monitor, monitoring, partner, service, witness
+from registry.cli.common import CliError
 from registry.config import ConfigError, Settings
 
 __all__ = ["build_parser", "main"]
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         code: int = args.func(args, settings)
-    except ConfigError as err:
+    except (ConfigError, CliError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,17 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 async def _migrate(dsn: str) -> list[str]:
+    """Pending migrations applied; a refused migration is one line (``registry.cli.main``), exit 2."""
     async with connected(dsn) as conn:
-        return await migrate.migrate(conn)
+        try:
+            return await migrate.migrate(conn)
+        except migrate.MigrationError as err:
+            raise CliError(str(err)) from None
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     with database_url(settings) as dsn:
-        try:
-            applied = asyncio.run(_migrate(dsn))
-        except migrate.MigrationError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+        applied = asyncio.run(_migrate(dsn))
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 
@@ -53,11 +53,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = development_settings(settings)
     services = Services.build(settings)  # a configuration mistake stops here, before any database starts
     with database_url(settings) as dsn:
-        try:
-            applied = asyncio.run(_migrate(dsn))
-        except migrate.MigrationError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+        applied = asyncio.run(_migrate(dsn))
         if applied:
             print("applied migrations: " + ", ".join(applied), file=sys.stderr)
         if args.demo:
