@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 import httpx
+import pytest
 from joserfc.jwk import OKPKey
 
 from auth.dev_issuer import create_issuer_key, mint_token, write_public_jwks
@@ -37,6 +39,14 @@ PUBLISHERS = [
     ("sunnyvale-dps", "AGENCY", "Sunnyvale DPS", None, "CA0010000"),
     ("austin-pd", "AGENCY", "Austin Police Department", None, "TX2270000"),
 ]
+
+
+def missing_prerequisite(what: str) -> NoReturn:
+    """A tool the suite needs is absent: in CI (CI=true) that fails the run, since .ci/run installs it; on a
+    developer's machine the test is skipped, saying what to install."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run every test, but {what} is missing: .ci/run installs it", pytrace=False)
+    pytest.skip(f"SKIPPED for lack of {what} (CI installs it and fails without it)")
 
 
 @contextlib.asynccontextmanager

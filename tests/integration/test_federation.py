@@ -33,7 +33,7 @@ from credentials import attestation
 from schema import sdl
 from server import create_app
 from tests.conftest import DOMAIN_TABLES
-from tests.support import World, cert_issued, record_published
+from tests.support import World, cert_issued, missing_prerequisite, record_published
 
 FED_DIR = Path(__file__).resolve().parents[1] / "federation"
 HR_SDL = (FED_DIR / "hr.graphql").read_text()
@@ -46,7 +46,7 @@ PURPOSE = {"Registry-Purpose": "PRE_EMPLOYMENT_BACKGROUND_CHECK"}
 def node_modules() -> Path:
     """Install the pinned npm packages (npm ci) unless the installed tree matches the lock file."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the federation tests")
+        missing_prerequisite("node and npm (Debian packages nodejs, npm) for the federation tests")
     marker = FED_DIR / "node_modules" / ".package-lock.json"  # written by npm after an install
     lock = FED_DIR / "package-lock.json"
     if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:

@@ -39,7 +39,7 @@ from tests.integration.test_accreditation import (
     ok,
     register,
 )
-from tests.support import World, record_published, subject
+from tests.support import World, missing_prerequisite, record_published, subject
 from tests.unit.test_suppression import determined, peel
 
 THRESHOLD = 5
@@ -144,7 +144,7 @@ def chromium() -> str:
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env, timeout=1800)
         path = shutil.which("chromium")
     if path is None:
-        pytest.skip("headless Chromium (Debian package 'chromium') is not installed")
+        missing_prerequisite("headless Chromium (Debian package 'chromium') for the public page's browser test")
     return path
 
 
