@@ -34,6 +34,7 @@ from schema.loaders import Loaders
 from web import public as public_routes
 from web import ws_auth
 from web.request_guard import RequestGuard
+from web.responses import graphql_error
 
 log = logging.getLogger("registry.server")
 PURPOSE_HEADER = "registry-purpose"
@@ -47,12 +48,6 @@ class State:
         self.settings = settings
         self.services = services
         self.pool = pool
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
-    )
 
 
 class Authenticate:
@@ -71,26 +66,27 @@ class Authenticate:
         if secret is not None and isinstance(self.app, RegistryGraphQL) and not hmac.compare_digest(
             headers.get(SUBGRAPH_SECRET_HEADER, "").encode(), secret.encode()
         ):  # the subgraph answers only its router (docs/federation.md); checked before any token
-            await _error(403, "FORBIDDEN", "this subgraph answers only its router")(scope, receive, send)
+            await graphql_error(403, "FORBIDDEN", "this subgraph answers only its router")(scope, receive, send)
             return
         principal: Principal = ANONYMOUS
         auth = headers.get("authorization")
         if auth is not None:
             scheme, _, token = auth.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                await _error(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")(
+                await graphql_error(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")(
                     scope, receive, send
                 )
                 return
             try:
                 principal = await self.state.services.verifier.verify(token.strip())
             except AuthError as err:
-                await _error(401, "UNAUTHENTICATED", err.message)(scope, receive, send)
+                await graphql_error(401, "UNAUTHENTICATED", err.message)(scope, receive, send)
                 return
         purpose = headers.get(PURPOSE_HEADER)
         if purpose is not None and purpose not in QueryPurpose._value2member_map_:
             allowed = ", ".join(QueryPurpose._value2member_map_)
-            await _error(400, "BAD_USER_INPUT", f"Registry-Purpose must be one of {allowed}")(scope, receive, send)
+            refusal = graphql_error(400, "BAD_USER_INPUT", f"Registry-Purpose must be one of {allowed}")
+            await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})
         scope["state"]["principal"] = principal

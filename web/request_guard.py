@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.responses import graphql_error
 
 #: Deeper JSON than this is refused; GraphQL variables never need more, and deeper values recurse in libraries.
 MAX_JSON_DEPTH = 64
@@ -85,10 +86,7 @@ class RequestGuard:
             if headers.get("content-type", "application/json").split(";")[0].strip().lower() == "application/json":
                 check_body(raw, allow_batching=self.allow_batching)
         except BodyError as err:
-            response = JSONResponse({"data": None, "errors": [{"message": err.message,
-                                                               "extensions": {"code": err.code}}]},
-                                    status_code=err.status)
-            await response(scope, receive, send)
+            await graphql_error(err.status, err.code, err.message)(scope, receive, send)
             return
         await self.app(scope, _replay(raw, receive), send)
 

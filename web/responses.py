@@ -1,0 +1,12 @@
+"""The GraphQL error envelope for answers given before GraphQL runs (bad token, bad body, wrong caller)."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse
+
+__all__ = ["graphql_error"]
+
+
+def graphql_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status)
