@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from auth.principal import Role
-from auth.tokens import IssuerScope, TrustedIssuer
+from auth.tokens import ROLE_BINDING, IssuerScope, TrustedIssuer
 
+#: The file's list key for each binding claim (``auth.tokens.ROLE_BINDING`` says which role needs which claim).
 _BINDING_LISTS = {"officer_ids": "officer_id", "agency_oris": "agency_ori", "publisher_ids": "publisher_id",
                   "partner_ids": "partner_id"}
-_ROLE_NEEDS = {Role.OFFICER: "officer_ids", Role.HIRING_AGENCY: "agency_oris", Role.PUBLISHER: "publisher_ids",
-               Role.CREDENTIALING_BODY: "publisher_ids", Role.PARTNER: "partner_ids"}
+_LIST_OF_CLAIM = {claim: key for key, claim in _BINDING_LISTS.items()}
 _KEYS = {"issuer", "jwks_file", "jwks_url", "audience", "roles", "max_token_lifetime_seconds", *_BINDING_LISTS}
 
 
@@ -73,9 +73,10 @@ def _entry(path: Path, index: int, entry: Any, default_audience: str) -> Trusted
             raise IssuersFileError(f"{where}: '{key}' must be a list of values (a trailing * is a prefix)")
         bindings[claim] = tuple(values)
     for role in roles:
-        need = _ROLE_NEEDS.get(role)
-        if need is not None and _BINDING_LISTS[need] not in bindings:
-            raise IssuersFileError(f"{where}: role {role.value} needs '{need}' (the values it may assert)")
+        needed = ROLE_BINDING.get(role)
+        if needed is not None and needed not in bindings:
+            raise IssuersFileError(f"{where}: role {role.value} needs '{_LIST_OF_CLAIM[needed]}' (the values it may "
+                                   "assert)")
     lifetime = entry.get("max_token_lifetime_seconds", 3600)
     if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 60 <= lifetime <= 86400:
         raise IssuersFileError(f"{where}: 'max_token_lifetime_seconds' must be a whole number from 60 to 86400")

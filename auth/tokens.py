@@ -35,6 +35,7 @@ from auth.principal import Principal, Role
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
+    "ROLE_BINDING",
     "AuthError",
     "IssuerScope",
     "TokenVerifier",
@@ -66,7 +67,7 @@ _MAX_JWKS_BYTES: Final = 1_048_576
 _LOCAL_HOSTS: Final[frozenset[str]] = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Role -> the claim that binds it to whose data it reaches. Roles absent here carry no binding.
-_ROLE_BINDING: Final[Mapping[Role, str]] = {
+ROLE_BINDING: Final[Mapping[Role, str]] = {
     Role.OFFICER: "officer_id",
     Role.HIRING_AGENCY: "agency_ori",
     Role.PUBLISHER: "publisher_id",
@@ -109,7 +110,7 @@ class IssuerScope:
         """Why this issuer may not speak for ``principal``, or None."""
         if principal.role not in self.roles:
             return f"this token's issuer may not assert the role {principal.role.value}"
-        binding = _ROLE_BINDING.get(principal.role)
+        binding = ROLE_BINDING.get(principal.role)
         if binding is None:
             return None
         value = getattr(principal, binding)
@@ -448,7 +449,7 @@ def _principal_from_claims(claims: Mapping[str, Any], issuer: str) -> Principal:
         raise AuthError("token role is not recognised") from exc
 
     bound: str | None = None
-    binding = _ROLE_BINDING.get(role)
+    binding = ROLE_BINDING.get(role)
     if binding is not None:
         value = claims.get(binding)
         if not isinstance(value, str) or not value.strip():

@@ -23,9 +23,10 @@ from store import events as event_store
 from store import publishers
 from store.publishers import PublisherKeyRow
 
-__all__ = ["BadEntry", "check_entry", "first_bad_entry"]
+__all__ = ["CLOCK_SKEW", "BadEntry", "check_entry", "first_bad_entry"]
 
-CLOCK_SKEW = timedelta(minutes=5)  # as publishing allows
+#: How far an event's issuedAt may run ahead of the clock or behind a key's validFrom (publishing uses it too).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

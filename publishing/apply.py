@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -22,6 +22,7 @@ import monitoring
 from auth import derived
 from auth.principal import Principal, Role
 from ledger import log_store
+from ledger.entry_check import CLOCK_SKEW
 from publishing import accreditation, jurisdiction, lifecycle, review, subjects
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
@@ -44,7 +45,6 @@ from store import agencies, certifications, employment, notifications, publisher
 from store import events as event_store
 from store.models import CertificationRow, EmploymentRow, PublisherRow, RecordRow
 
-CLOCK_SKEW = timedelta(minutes=5)
 log = logging.getLogger(__name__)
 
 
