@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +19,27 @@ from ledger import state_file
 from ledger.checkpoint import Checkpoint
 from ledger.merkle import ProofError, leaf_hash, verify_consistency
 
-__all__ = ["MonitorError", "Seen", "append_journal", "check_extends", "journal_leaves", "not_in_journal"]
+__all__ = ["MonitorError", "Seen", "append_journal", "check_extends", "journal_leaves", "load_seen",
+           "not_in_journal", "save_seen"]
 
 
 class MonitorError(Exception):
     """The log cannot be trusted as seen (a fork) or the monitor's own files are unusable."""
 
 
-@dataclass(frozen=True)
-class Seen:
-    size: int
-    root: bytes
+Seen = state_file.TreeHead  # the last checkpoint the monitor saw
 
-    @classmethod
-    def load(cls, path: Path) -> Seen | None:
-        try:
-            doc = json.loads(path.read_text())
-            return cls(int(doc["size"]), bytes.fromhex(doc["root"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise MonitorError(f"the monitor state {path} is unreadable ({err})") from None
 
-    def save(self, path: Path) -> None:
-        with state_file.locked(path):
-            state_file.write(path, {"size": self.size, "root": self.root.hex()})
+def load_seen(path: Path) -> Seen | None:
+    try:
+        return state_file.read_head(path)
+    except ValueError as err:
+        raise MonitorError(f"the monitor state {path} is unreadable ({err})") from None
+
+
+def save_seen(path: Path, seen: Seen) -> None:
+    with state_file.locked(path):
+        state_file.write_head(path, seen)
 
 
 def append_journal(path: Path, events: Iterable[tuple[str | None, str]]) -> None:

@@ -11,7 +11,6 @@ refused with one error; docs/ledger-operations.md says what an operator does aft
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,7 @@ class StateError(RuntimeError):
     """The signer state file cannot be read or written."""
 
 
-@dataclass(frozen=True)
-class SignedHead:
-    size: int
-    root: bytes
+SignedHead = state_file.TreeHead
 
 
 class SignerState:
@@ -54,11 +50,8 @@ class SignerState:
         if self.path is None:
             return self._memory
         try:
-            doc = json.loads(self.path.read_text())
-            return SignedHead(int(doc["size"]), bytes.fromhex(doc["root"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            return state_file.read_head(self.path)
+        except ValueError as err:
             raise StateError(f"the log signer state {self.path} is unreadable ({err}); it must not be guessed: "
                              "restore it from backup (docs/ledger-operations.md)") from None
 
@@ -66,7 +59,7 @@ class SignerState:
         if self.path is None:
             self._memory = head
             return
-        state_file.write(self.path, {"size": head.size, "root": head.root.hex()})
+        state_file.write_head(self.path, head)
 
 
 @dataclass

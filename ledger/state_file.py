@@ -2,6 +2,8 @@
 
 ``locked`` holds an exclusive lock (a ``.lock`` file beside the state) across a read-check-write;
 ``write`` replaces the file atomically and durably (temporary file, fsync, rename, fsync of the folder).
+``read_head`` / ``write_head`` keep one tree head, ``{"size", "root"}``: what a signer last signed, what a
+monitor last saw.
 """
 
 from __future__ import annotations
@@ -11,10 +13,32 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["locked", "write"]
+__all__ = ["TreeHead", "locked", "read_head", "write", "write_head"]
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    size: int
+    root: bytes
+
+
+def read_head(path: Path) -> TreeHead | None:
+    """The head kept in ``path``, None before the first; ValueError (saying why) when it is unreadable."""
+    try:
+        doc = json.loads(path.read_text())
+        return TreeHead(int(doc["size"]), bytes.fromhex(doc["root"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(str(err)) from None
+
+
+def write_head(path: Path, head: TreeHead) -> None:
+    write(path, {"size": head.size, "root": head.root.hex()})
 
 
 @contextlib.contextmanager

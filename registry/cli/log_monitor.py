@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint
-from ledger.monitor import MonitorError, Seen, check_extends, journal_leaves, not_in_journal
+from ledger.monitor import MonitorError, Seen, check_extends, journal_leaves, load_seen, not_in_journal, save_seen
 from registry.cli.common import CliError, fail
 from registry.config import Settings
 
@@ -38,7 +38,7 @@ async def monitor(base_url: str, token: str, publisher: str, log_key: NoteVerifi
                   transport: httpx.AsyncBaseTransport | None = None) -> list[Mapping[str, Any]]:
     """Check the newest checkpoint against what was seen, then return the entries missing from the journal."""
     leaves = journal_leaves(journal)
-    seen = Seen.load(state)
+    seen = load_seen(state)
     url = base_url.rstrip("/").removesuffix("/graphql")
     async with httpx.AsyncClient(transport=transport, timeout=60) as client:
         resp = await client.get(url + "/checkpoint")
@@ -63,7 +63,7 @@ async def monitor(base_url: str, token: str, publisher: str, log_key: NoteVerifi
             if len(page) < 5000:
                 break
             after = page[-1]["logIndex"]
-    Seen(checkpoint.size, checkpoint.root_hash).save(state)
+    save_seen(state, Seen(checkpoint.size, checkpoint.root_hash))
     return not_in_journal(entries, leaves)
 
 
