@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
@@ -39,6 +40,14 @@ PUBLISHERS = [
     ("sunnyvale-dps", "AGENCY", "Sunnyvale DPS", None, "CA0010000"),
     ("austin-pd", "AGENCY", "Austin Police Department", None, "TX2270000"),
 ]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server a test starts, or a peer that is down)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
 
 
 def missing_prerequisite(what: str) -> NoReturn:

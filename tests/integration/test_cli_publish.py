@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from registry.cli import ledger as cli_ledger
 from registry.cli import main
 from tests.integration.test_bulk_csv import CSV
-from tests.support import World, cert_issued
+from tests.support import World, cert_issued, free_port
 
 
 def _key_file(world: World, tmp_path: Path) -> Path:
@@ -43,12 +42,6 @@ async def test_the_report_names_the_officer_and_record_and_the_token_names_the_p
     assert str(reports[2].entity_id) in out and str(reports[0].officer_id) in out
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
 
 async def test_an_unreachable_registry_is_one_line_not_a_line_per_row(
         world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,7 +49,7 @@ async def test_an_unreachable_registry_is_one_line_not_a_line_per_row(
     events.write_text("".join(json.dumps(cert_issued(number=f"U-{i}")) + "\n" for i in range(1200)))
     token = world.token("publisher", publisher_id="ca-post")
     code = await asyncio.to_thread(main, ["publish", str(events), "--key", str(_key_file(world, tmp_path)), "--url",
-                                          f"http://127.0.0.1:{_closed_port()}", "--token", token, "--quiet",
+                                          f"http://127.0.0.1:{free_port()}", "--token", token, "--quiet",
                                           "--batch-size", "100"])
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""

@@ -15,14 +15,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def _postgres_for(pgdata: Path) -> list[psutil.Process]:
@@ -37,7 +33,7 @@ def _postgres_for(pgdata: Path) -> list[psutil.Process]:
 def _serve(data_dir: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REGISTRY_ENV")}
     env.update(REGISTRY_DATA_DIR=str(data_dir), REGISTRY_CHECKPOINT_SECONDS="0")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--dev", "--port", str(port),
                              "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -4,7 +4,6 @@ GraphQL error carries ``extensions.code``; a database outage says so (503-style)
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import asyncpg
 import pytest
 
 from reporting import csv_export
-from tests.support import World
+from tests.support import World, free_port
 
 JSON = {"content-type": "application/json"}
 
@@ -95,15 +94,9 @@ async def test_a_forged_entity_representation_is_bad_user_input(world: World) ->
         assert _only_error(body)[0] == "BAD_USER_INPUT", body
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
 
 async def test_a_database_outage_is_service_unavailable_not_a_traceback(tmp_path: Path) -> None:
-    dead = await asyncpg.create_pool(f"postgresql://registry@127.0.0.1:{_closed_port()}/registry", min_size=0,
+    dead = await asyncpg.create_pool(f"postgresql://registry@127.0.0.1:{free_port()}/registry", min_size=0,
                                      max_size=1, timeout=2)
     world = World(dead, tmp_path)
     body = await world.gql('query { officer(id: "OFC-0000000000Z0", purpose: OVERSIGHT_AUDIT) { id } }',

@@ -7,7 +7,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from ledger.signer_guard import LogSigner, SignerState
 from ledger.witness import Witness
 from ledger.witnessing import WitnessEndpoint
 from registry.cli import main
-from tests.support import World, cert_issued, subject
+from tests.support import World, cert_issued, free_port, subject
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "officer-registry.example/log"
@@ -75,12 +74,6 @@ def test_the_witness_answers_as_the_protocol_says(tmp_path: Path) -> None:
     assert witness.add_checkpoint(_request(5, [], one)).status == 400  # old larger than the checkpoint
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
 
 @pytest.fixture
 async def witnesses(log_world: World, tmp_path: Path) -> AsyncIterator[list[tuple[str, Cosigner]]]:
@@ -93,7 +86,7 @@ async def witnesses(log_world: World, tmp_path: Path) -> AsyncIterator[list[tupl
         key_file = tmp_path / f"w{n}.key"
         key_file.write_text(cosigner.signer_key_string() + "\n")
         key_file.chmod(0o600)
-        port = _port()
+        port = free_port()
         running.append(await asyncio.create_subprocess_exec(
             sys.executable, "-m", "registry.cli", "witness", "--name", cosigner.name, "--key", str(key_file),
             "--state", str(tmp_path / f"w{n}.state"), "--log", log_key, "--port", str(port),
