@@ -115,8 +115,10 @@ async def check_consistent(conn: Any, officer_id: str, person: Person, conflict:
 async def strong_match(
     conn: asyncpg.Connection, person: Person, ssn_index: bytes | None, cert: tuple[str, str] | None,
     publisher_id: str | None = None, near: list[tuple[str, float, list[str]]] | None = None,
+    holders: Sequence[str] | None = None,
 ) -> str | None:
-    """The one existing officer this person certainly is, else None.
+    """The one existing officer this person certainly is, else None (``holders``: the officers holding
+    ``cert``, when the caller has already looked them up).
 
     Strong means: the same certification number, or exactly one candidate the scorer calls strong, or
     (within the publisher's own jurisdiction, where it already published about the person) exactly
@@ -125,7 +127,7 @@ async def strong_match(
     """
     near = [] if near is None else near
     if cert is not None:
-        found = await officers.ids_by_certification(conn, *cert)
+        found = list(holders) if holders is not None else await officers.ids_by_certification(conn, *cert)
         if len(found) == 1:
             await check_consistent(conn, found[0], person,
                                    f"{cert[0]} certification number {cert[1]} belongs to a different person")

@@ -156,7 +156,7 @@ async def _match(conn: asyncpg.Connection, subject: Subject, who: Person, publis
     async def compare() -> None:
         nonlocal found
         try:
-            found = await matching.strong_match(conn, who, ssn_index, cert, publisher_id, near)
+            found = await matching.strong_match(conn, who, ssn_index, cert, publisher_id, near, holders)
         except Conflict:
             if not outside_holder:
                 raise
