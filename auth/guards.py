@@ -6,7 +6,7 @@ roster reports) builds the ``Guard`` here, so that they all ask the same questio
 
 from __future__ import annotations
 
-from auth.policy import Guard
+from auth.policy import AgencyGuard, Guard
 from store.models import OfficerRow, RecordRow
 
 
@@ -21,3 +21,8 @@ def record_guard(row: RecordRow) -> Guard:
 
 def owned_guard(officer_id: str, publisher_id: str | None, publisher_ids: frozenset[str]) -> Guard:
     return Guard(officer_id=officer_id, publisher_id=publisher_id, publisher_ids=publisher_ids)
+
+
+def agency_guard(agency_ori: str, publisher_ids: frozenset[str]) -> AgencyGuard:
+    """An agency's own data: ``publisher_ids`` are its own publishers and its credentialing bodies."""
+    return AgencyGuard(agency_ori=agency_ori, publisher_ids=publisher_ids)

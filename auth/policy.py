@@ -27,6 +27,14 @@ class Guard:
     fair_process_attested: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class AgencyGuard:
+    """An agency's own (unpublished) figures: which agency, and which publishers act for or credential it."""
+
+    agency_ori: str
+    publisher_ids: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class Grant:
     """A named condition under which a caller may read; ``name`` is what the docs and tests show."""
@@ -98,6 +106,13 @@ ENROLLEE = Grant(
                   and o.owner_id == w.agency_ori)
     or (w.role is Role.PARTNER and w.partner_id is not None and o.owner_kind == "PARTNER"
         and o.owner_id == w.partner_id),
+)
+AGENCY_ITSELF = Grant(
+    "the agency itself (a hiring agency of its ORI, its own publisher) or a credentialing body with a credential "
+    "for it",
+    lambda w, o: (w.role is Role.HIRING_AGENCY and w.agency_ori is not None and w.agency_ori == o.agency_ori)
+    or (w.role in (Role.PUBLISHER, Role.CREDENTIALING_BODY) and w.publisher_id is not None
+        and w.publisher_id in o.publisher_ids),
 )
 NOBODY = Access(())
 
@@ -286,6 +301,26 @@ FIELDS.update({
     "PublicStatistics": _all(PUBLIC, "basis", "minimumCellSize", "generatedAt", "cells"),
     "StatisticsCell": _all(PUBLIC, "state", "year", "kind", "reasonCategory", "count", "suppressed"),
 })
+
+# EO 13929 Sec. 4(b) (resolvers/training.py): programs and the aggregated coverage are public; an agency's own
+# coverage (unsuppressed counts of its roster) is for the agency itself, its credentialing bodies and auditors.
+AGENCY_READERS = AGENCY_ITSELF | AUDITOR
+ROWS["AgencyTrainingCoverage"] = AGENCY_READERS
+FIELDS["Query"].update({
+    **_all(PUBLIC, "trainingCoverage", "agencyPrograms"),
+    "agencyTrainingCoverage": HIRING | PUBLISHER | CREDENTIALING | AUDITOR,  # rows: AgencyTrainingCoverage
+})
+FIELDS["GrantEligibility"].update(_all(PUBLIC, "informationalReasons", "trainingCoverage"))  # rows decide the latter
+FIELDS.update({
+    "TrainingCoverage": _all(PUBLIC, "basis", "minimumCellSize", "generatedAt", "firstYear", "lastYear", "rows"),
+    "TrainingCoverageRow": _all(PUBLIC, "state", "sizeBand", "year", "activeOfficers", "currentCrisisTraining",
+                                "shareCurrent", "suppressed", "coResponderAgencies", "crisisProgramAgencies"),
+    "AgencyProgram": _all(PUBLIC, "id", "agencyOri", "kind", "partnerType", "startDate", "endDate", "endReason",
+                          "publisherId", "logIndex"),
+    "AgencyTrainingCoverage": _all(AGENCY_READERS, "ori", "on", "activeOfficers", "currentCrisisTraining",
+                                   "shareCurrent", "sizeBand", "programs", "reason"),
+})
+FIELDS["Certification"]["refresherMonths"] = IDENTITY
 
 # Identity review queue (resolvers/review.py): a proposal shows both sides' identity to the publishers that
 # published about either officer (they must judge whether it is one person) and to auditors.

@@ -11,7 +11,15 @@ What is in it:
 
 * 150 officers with realistic names (hyphenated and compound Hispanic surnames, diacritics, name
   changes kept as former names), born 1960-2000, each with one or two certifications (peace officer
-  or corrections, some crisis-intervention / de-escalation training) and one or two employment periods.
+  or corrections) and one or two employment periods.
+* Training (EO 13929 Sec. 4(b)): crisis-intervention training became common from 2016 on (current for
+  about half of the officers on a roster in recent years, up from a fifth in 2017). From 2016 it carries a
+  ``refresherMonths`` interval (24 or 36) instead of an expiry, with refreshers recorded as
+  ``certification.status_changed`` (``ACTIVE``, ``refreshedOn``), some late or let lapse; Florida's
+  certificate has no terms. Older crisis-intervention and all de-escalation training expire after
+  three years, and some de-escalation training has an annual refresher in addition.
+* Six crisis-response programs (``agency_program.published``) published by the three agency
+  publishers for their own agencies; two of them ended (``agency_program.ended``).
 * 25 misconduct records covering every record kind and every due-process status, built as
   ``record.published`` followed by ``record.status_changed`` steps (FINAL with fair process attested,
   FINAL without attestation, NOTICE_PENDING ... APPEAL_PENDING, OVERTURNED, RESCINDED, EXPUNGED).

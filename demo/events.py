@@ -56,11 +56,17 @@ def events_of(planner: Planner) -> list[PendingEvent]:
             }
             if cert.expires_on is not None:
                 issued["expiresOn"] = cert.expires_on.isoformat()
+            if cert.refresher_months is not None:
+                issued["refresherMonths"] = cert.refresher_months
             add(pub, cert.issued_on, issued, None if registering or cert.subject else ref,
                 index if registering else None)
             for when, status, reason in cert.changes:
                 add(pub, when, {"type": "certification.status_changed", "certificationSourceId": cert.source_id,
                                 "status": status, "reason": reason})
+            for when in cert.refreshers:  # signed the day it was completed, which is when it takes effect
+                add(pub, when, {"type": "certification.status_changed", "certificationSourceId": cert.source_id,
+                                "status": "ACTIVE", "refreshedOn": when.isoformat(),
+                                "reason": "Refresher training completed."})
         for job in person.jobs:
             pub = _employment_publisher(job.ori)
             add(pub, job.start, {"type": "employment.started", "sourceId": job.source_id,
@@ -84,6 +90,19 @@ def events_of(planner: Planner) -> list[PendingEvent]:
             for when, status, attested, reason in rec.steps:
                 add(rec.publisher, when, {"type": "record.status_changed", "recordSourceId": rec.source_id,
                                           "status": status, "fairProcessAttested": attested, "reason": reason})
+    for program in planner.programs:
+        started: dict[str, Any] = {
+            "type": "agency_program.published", "sourceId": program.source_id, "agencyOri": program.ori,
+            "kind": program.kind, "partnerType": program.partner, "startDate": program.start.isoformat(),
+        }
+        add(program.publisher, program.published, started)
+        if program.end is not None:
+            assert program.ended is not None
+            ended: dict[str, Any] = {"type": "agency_program.ended", "programSourceId": program.source_id,
+                                     "endDate": program.end.isoformat()}
+            if program.end_reason:
+                ended["reason"] = program.end_reason
+            add(program.publisher, program.ended, ended)
     return sorted(out, key=lambda e: (e.when, _same_day_order(e.payload), e.seq))
 
 

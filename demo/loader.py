@@ -50,7 +50,8 @@ async def load(dsn: str, settings: Settings) -> str:
     return (f"demo data loaded: {counts['agencies']} agencies, {counts['publishers']} publishers, "
             f"{counts['officers']} officers, {counts['certifications']} certifications, "
             f"{counts['employment']} employment periods, {counts['misconduct_records']} misconduct records, "
-            f"{counts['events']} signed events (publisher keys in {key_dir})")
+            f"{counts['agency_programs']} crisis-response programs, {counts['events']} signed events "
+            f"(publisher keys in {key_dir})")
 
 
 async def _register(conn: asyncpg.Connection, keys: dict[str, tuple[OKPKey, str]]) -> None:
@@ -104,6 +105,7 @@ async def _counts(conn: asyncpg.Connection) -> dict[str, int]:
                   (SELECT count(*) FROM officers) AS officers, (SELECT count(*) FROM certifications) AS certifications,
                   (SELECT count(*) FROM employment) AS employment,
                   (SELECT count(*) FROM misconduct_records) AS misconduct_records,
+                  (SELECT count(*) FROM agency_programs) AS agency_programs,
                   (SELECT count(*) FROM events) AS events"""
     )
     assert row is not None

@@ -24,6 +24,7 @@ from demo.cast import (
 )
 from demo.vocabulary import (
     CASE_PREFIX,
+    CIT_TAKE_UP,
     FEMALE_MIDDLE,
     FEMALE_NAMES,
     KIND_CODE,
@@ -31,14 +32,26 @@ from demo.vocabulary import (
     MALE_NAMES,
     NARRATIVES,
     PENDING_STATUSES,
+    PROGRAM_SPECS,
     RECORD_SPECS,
     SEPARATION_FOR,
     STEP_REASONS,
     SUFFIXES,
     SURNAMES,
 )
-from publishing.payloads import PersonName
+from publishing.payloads import TRAINING_KINDS, PersonName
 from publishing.subjects import normalized_name
+from publishing.training import add_months
+
+CIT = "CRISIS_INTERVENTION_TRAINING"
+#: From here on crisis-intervention training has a refresher interval instead of a fixed three-year expiry.
+REFRESHER_ERA = date(2016, 1, 1)
+#: Officers still on a roster on or after this day were offered crisis-intervention training by their state.
+CIT_PUSH = date(2018, 1, 1)
+#: States whose crisis-intervention certificate, from REFRESHER_ERA on, neither expires nor needs a refresher.
+CIT_WITHOUT_TERMS = frozenset({"FL"})
+#: Statuses of the certification an officer serves under after which no training is planned.
+_OUT_OF_SERVICE = frozenset({"INACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "SURRENDERED"})
 
 
 def _name(given: str, family: str, middle: str | None = None, suffix: str | None = None) -> dict[str, Any]:
@@ -60,6 +73,8 @@ class _Cert:
     expires_on: date | None = None
     changes: list[tuple[date, str, str]] = field(default_factory=list)  # (when, status, reason)
     subject: dict[str, Any] | None = None
+    refresher_months: int | None = None  # training kinds: months it stays current after it was last completed
+    refreshers: list[date] = field(default_factory=list)  # days refreshers were completed (status ACTIVE)
 
     @property
     def source_id(self) -> str:
@@ -90,6 +105,20 @@ class _Record:
     source_id: str
     steps: list[tuple[date, str, bool, str]]  # (when, status, fair process attested, reason)
     subject: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class _Program:
+    publisher: str
+    ori: str
+    source_id: str
+    kind: str
+    partner: str
+    start: date
+    published: date  # the day the agency published it (it signs once the program has started)
+    end: date | None = None
+    end_reason: str | None = None
+    ended: date | None = None  # the day it published the end
 
 
 @dataclass
@@ -140,6 +169,7 @@ class Planner:
         self.identities: set[tuple[str, date]] = set()
         self.jobs = 0
         self.records = 0
+        self.programs: list[_Program] = []
 
     # helpers
     def day_between(self, lo: date, hi: date) -> date:
@@ -228,10 +258,7 @@ class Planner:
         if not moved and rng.random() < 0.35 and lo < last_day:
             training = rng.choice(("CRISIS_INTERVENTION_TRAINING", "DE_ESCALATION_TRAINING"))
             on = self.day_between(lo, last_day)
-            cert = _Cert(person.state, home.number, training, on, _add_years(on, 3))
-            if cert.expires_on is not None and cert.expires_on < HORIZON:
-                cert.changes.append((cert.expires_on, "EXPIRED", "Training credential not renewed."))
-            person.certs.append(cert)
+            person.certs.append(_Cert(person.state, home.number, training, on))  # its terms: _plan_training
 
     def pick_agency(self, state: str, avoid: str | None) -> str:
         weights = {
@@ -376,7 +403,94 @@ def make_plan(rng: random.Random) -> Planner:
     while len(planner.people) < 150:
         planner.career(planner.random_person())
     _assign_records(planner)
+    _plan_training(planner)  # last, so that it changes nothing drawn before it
+    _plan_programs(planner)
     return planner
+
+
+def _serving_until(person: Person, state: str, after: date) -> date:
+    """The last day (at most HORIZON) the person served in ``state`` under a certification in good standing."""
+    ends = [HORIZON if job.end is None else min(job.end, HORIZON) for job in person.jobs
+            if AGENCY_BY_ORI[job.ori].state == state]
+    last = max(ends, default=after)
+    for cert in person.certs:
+        if cert.state == state and cert.kind in ("PEACE_OFFICER", "CORRECTIONS"):
+            last = min([last, *(when for when, status, _ in cert.changes if status in _OUT_OF_SERVICE)])
+    return last
+
+
+def _training_terms(planner: Planner, person: Person, cert: _Cert) -> None:
+    """Crisis-intervention training from REFRESHER_ERA on: current for 24 or 36 months after it was last
+    completed, refreshed on time (some agencies every year in service), late now and then, or let lapse;
+    in the states of CIT_WITHOUT_TERMS a certificate that stays current (no expiry, no refresher).
+    Older crisis-intervention and all de-escalation training: a three-year expiry, and de-escalation
+    sometimes an annual refresher in addition. Refreshers stop when the officer stops serving."""
+    rng = planner.rng
+    serving = _serving_until(person, cert.state, cert.issued_on)
+    if cert.kind == CIT and cert.issued_on >= REFRESHER_ERA and cert.state in CIT_WITHOUT_TERMS:
+        return
+    if cert.kind == CIT and cert.issued_on >= REFRESHER_ERA:
+        months = rng.choices((24, 36), weights=(7, 3))[0]
+        cert.refresher_months = months
+        annual = rng.random() < 0.35
+        done = cert.issued_on
+        while rng.random() >= 0.08:  # else (8% a cycle) the officer lets it lapse
+            if annual:
+                nxt = done + timedelta(days=rng.randint(330, 400))
+            else:  # mostly in the weeks before it falls due, sometimes a little late
+                late = rng.random() < 0.3
+                nxt = add_months(done, months) + timedelta(days=rng.randint(5, 60) if late else -rng.randint(1, 80))
+            if nxt > serving:
+                break
+            cert.refreshers.append(nxt)
+            done = nxt
+        return
+    cert.expires_on = _add_years(cert.issued_on, 3)
+    if cert.kind != CIT and rng.random() < 0.5:
+        cert.refresher_months = 12
+        done = cert.issued_on
+        while (nxt := done + timedelta(days=rng.randint(300, 380))) < cert.expires_on and nxt <= serving:
+            cert.refreshers.append(nxt)
+            done = nxt
+    if cert.expires_on < HORIZON:
+        cert.changes.append((cert.expires_on, "EXPIRED", "Training credential not renewed."))
+
+
+def _plan_training(planner: Planner) -> None:
+    """The terms of the training planned with the careers, and crisis-intervention training for most
+    officers still serving in a state with a POST board from CIT_PUSH on (from their state's board)."""
+    rng = planner.rng
+    for person in planner.people:
+        if person.registry_id is not None:  # the showcase officer's story is his records
+            continue
+        for cert in [c for c in person.certs if c.kind in TRAINING_KINDS]:
+            _training_terms(planner, person, cert)
+        if any(c.kind == CIT for c in person.certs):
+            continue
+        job = person.jobs[-1]
+        state = AGENCY_BY_ORI[job.ori].state
+        home = next((c for c in reversed(person.certs)
+                     if c.state == state and c.kind in ("PEACE_OFFICER", "CORRECTIONS")), None)
+        if home is None or (job.end is not None and job.end < CIT_PUSH) or rng.random() >= CIT_TAKE_UP[job.ori]:
+            continue
+        lo = max(job.start + timedelta(days=30), home.issued_on + timedelta(days=30), REFRESHER_ERA)
+        hi = _serving_until(person, state, lo)
+        if lo > hi:
+            continue
+        cert = _Cert(state, home.number, CIT, planner.day_between(lo, min(hi, lo + timedelta(days=7 * 365))))
+        person.certs.append(cert)
+        _training_terms(planner, person, cert)
+
+
+def _plan_programs(planner: Planner) -> None:
+    """The agencies' crisis-response programs, each published by the agency's own publisher."""
+    for publisher, source_id, kind, partner, start, end, reason in PROGRAM_SPECS:
+        pub = next(p for p in PUBLISHERS if p.id == publisher)
+        assert pub.kind == "AGENCY" and pub.agency_ori is not None
+        published = min(start + timedelta(days=21), HORIZON)
+        ended = None if end is None else min(end + timedelta(days=10), HORIZON)
+        planner.programs.append(_Program(publisher, pub.agency_ori, source_id, kind, partner, start, published,
+                                         end, reason, ended))
 
 
 def _assign_records(planner: Planner) -> None:

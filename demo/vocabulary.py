@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from demo.cast import BAYVIEW, CEDAR_CREEK, EVERGREEN, FEDERAL, PALMETTO, RIVERSIDE, STATE_PATROL, TRIBAL
+
 MALE_NAMES = (
     "James", "Michael", "Robert", "John", "David", "William", "Richard", "Joseph", "Thomas", "Christopher",
     "Daniel", "Matthew", "Anthony", "Mark", "Steven", "Andrew", "Joshua", "Kevin", "Brian", "Jason",
@@ -111,3 +115,22 @@ SEPARATION_FOR = {
 }
 KIND_CODE = {"PEACE_OFFICER": "PO", "CORRECTIONS": "CO", "CRISIS_INTERVENTION_TRAINING": "CIT",
               "DE_ESCALATION_TRAINING": "DET"}
+
+# -- EO 13929 Sec. 4: crisis-intervention training and crisis-response programs --------------------------
+
+#: Of the officers on an agency's roster from 2018 on without crisis-intervention training, the share their
+#: state's board trains (agencies with a crisis-intervention team train the most).
+CIT_TAKE_UP = {BAYVIEW: 0.85, FEDERAL: 0.5, CEDAR_CREEK: 0.85, STATE_PATROL: 0.6, TRIBAL: 0.65, EVERGREEN: 0.7,
+               PALMETTO: 0.8, RIVERSIDE: 0.0}
+#: (agency publisher, sourceId, kind, partnerType, startDate, endDate or None, why it ended)
+PROGRAM_SPECS: tuple[tuple[str, str, str, str, date, date | None, str | None], ...] = (
+    ("bayview-pd", "bpd-cit-team", "CRISIS_INTERVENTION_TEAM", "MENTAL_HEALTH_PROFESSIONAL", date(2016, 3, 1), None,
+     None),
+    ("bayview-pd", "bpd-co-responder", "CO_RESPONDER", "MENTAL_HEALTH_PROFESSIONAL", date(2019, 7, 1), None, None),
+    ("cedar-creek-pd", "ccpd-cit", "CRISIS_INTERVENTION_TEAM", "NONE", date(2018, 1, 15), None, None),
+    ("cedar-creek-pd", "ccpd-mobile-crisis", "MOBILE_CRISIS_PARTNERSHIP", "MEDICAL", date(2021, 4, 1),
+     date(2024, 9, 30), "The county grant that funded the paramedic partnership ended."),
+    ("riverside-heights-pd", "rhpd-peer-outreach", "OTHER_CRISIS_RESPONSE", "PEER_SUPPORT_SPECIALIST",
+     date(2017, 5, 1), date(2022, 6, 30), "Replaced by the co-responder program."),
+    ("riverside-heights-pd", "rhpd-co-responder", "CO_RESPONDER", "SOCIAL_WORKER", date(2022, 7, 1), None, None),
+)

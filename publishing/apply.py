@@ -23,7 +23,7 @@ from auth import derived
 from auth.principal import Principal, Role
 from ledger import log_store
 from ledger.entry_check import CLOCK_SKEW
-from publishing import accreditation, jurisdiction, lifecycle, review, subjects
+from publishing import accreditation, jurisdiction, lifecycle, programs, review, subjects, training
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -226,6 +226,8 @@ class Publisher:
                 return Applied(*await review.confirm(self.conn, event, pub, event_pk))
             case LinkRejected():
                 return Applied(*await review.reject(self.conn, event, pub, event_pk))
+            case _ if isinstance(event, programs.EVENTS):  # EO 13929 Sec. 4(b)
+                return Applied(None, await programs.apply(self.conn, event, pub, event_pk))
             case _ if isinstance(event, accreditation.EVENTS):  # EO 13929 Sec. 2 and 3(d)
                 return Applied(None, await accreditation.apply(self.conn, self.caller, event, pub, event_pk))
         raise BadInput("unsupported event type")  # pragma: no cover - the union is exhaustive
@@ -251,9 +253,10 @@ class Publisher:
                                             trace=self.trace)
         await self._check_backed(officer_id, ev.status, ev.state, pub)
         row = CertificationRow(ids.certification_id(), officer_id, pub.id, ev.sourceId, ev.state, ev.number,
-                               ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, datetime.now(UTC))
+                               ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, datetime.now(UTC),
+                               ev.refresherMonths)
         try:
-            await certifications.insert(self.conn, row)
+            await certifications.insert(self.conn, row, training.first_step(ev))
         except asyncpg.UniqueViolationError:
             raise Conflict(f"{ev.state} certification number {ev.number} ({ev.kind}) is already registered") from None
         await monitoring.on_certification(self.conn, officer_id, row.id, None, ev.type)
@@ -264,7 +267,8 @@ class Publisher:
         if cert is None:
             raise NotFound(f"you have no certification with sourceId {ev.certificationSourceId}")
         await self._check_backed(cert.officer_id, ev.status, cert.state, pub)
-        await certifications.set_status(self.conn, cert.id, ev.status, ev.reason, ev.expiresOn)
+        step = training.next_step(cert, await certifications.last_step(self.conn, cert.id), ev)
+        await certifications.set_status(self.conn, cert.id, ev.status, ev.reason, ev.expiresOn, step)
         await monitoring.on_certification(self.conn, cert.officer_id, cert.id, cert, ev.type)
         return Applied(cert.officer_id, cert.id)
 

@@ -75,3 +75,16 @@ def check_reporting(publisher: PublisherRow, agency: AgencyRow) -> str | None:
         return None
     return (f"{publisher.name} may not attest for {agency.ori}: only the agency's own publisher or its state's "
             "POST board may")
+
+
+# --- EO 13929 Sec. 4 (publishing/programs.py) --------------------------------------------------------
+
+def check_program(publisher: PublisherRow, agency: AgencyRow, credentialed_by: frozenset[str]) -> str | None:
+    """An agency's crisis-response program is published by the agency itself or by a credentialing body
+    that holds (or held) a credential record for it; ``credentialed_by`` are those bodies' IDs."""
+    if publisher.kind == "AGENCY" and agency.ori == publisher.agency_ori:
+        return None
+    if publisher.kind == "CREDENTIALING_BODY" and publisher.id in credentialed_by:
+        return None
+    return (f"{publisher.name} may not publish programs of {agency.ori}: only the agency's own publisher or a "
+            "credentialing body with a credential for the agency may")

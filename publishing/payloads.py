@@ -12,6 +12,7 @@ NameStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 State = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Ori = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{7}$")]
 CertKind = Literal["PEACE_OFFICER", "CORRECTIONS", "CRISIS_INTERVENTION_TRAINING", "DE_ESCALATION_TRAINING"]
+TRAINING_KINDS = ("CRISIS_INTERVENTION_TRAINING", "DE_ESCALATION_TRAINING")
 CertStatus = Literal["ACTIVE", "INACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "SURRENDERED"]
 Separation = Literal[
     "RESIGNED", "RETIRED", "TERMINATED", "RESIGNED_UNDER_INVESTIGATION", "RETIRED_UNDER_INVESTIGATION",
@@ -78,6 +79,14 @@ class CertificationIssued(_Event):
     status: CertStatus = "ACTIVE"
     issuedOn: date
     expiresOn: date | None = None
+    #: Training kinds (EO 13929 Sec. 4): months the training stays current after it was completed.
+    refresherMonths: Annotated[int, Field(ge=1, le=120)] | None = None
+
+    @model_validator(mode="after")
+    def _refresher_for_training(self) -> CertificationIssued:
+        if self.refresherMonths is not None and self.kind not in TRAINING_KINDS:
+            raise ValueError(f"refresherMonths applies to training certifications only ({', '.join(TRAINING_KINDS)})")
+        return self
 
 
 class CertificationStatusChanged(_Event):
@@ -86,6 +95,8 @@ class CertificationStatusChanged(_Event):
     status: CertStatus
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
     expiresOn: date | None = None
+    #: Training kinds: the day the officer completed a refresher, which restarts the refresher interval.
+    refreshedOn: date | None = None
 
 
 class EmploymentStarted(_Event):
@@ -226,6 +237,38 @@ class NothingToReport(_Event):
     statement: Note | None = None
 
 
+# --- EO 13929 Sec. 4: crisis-response programs (publishing/programs.py) --------------------------------
+ProgramKind = Literal["CO_RESPONDER", "CRISIS_INTERVENTION_TEAM", "MOBILE_CRISIS_PARTNERSHIP", "OTHER_CRISIS_RESPONSE"]
+ProgramPartner = Literal["MENTAL_HEALTH_PROFESSIONAL", "SOCIAL_WORKER", "PEER_SUPPORT_SPECIALIST",
+                         "SUBSTANCE_USE_COUNSELOR", "MEDICAL", "OTHER", "NONE"]
+
+
+class AgencyProgramPublished(_Event):
+    """An agency runs a crisis-response program: with CO_RESPONDER, social workers or mental-health
+    professionals respond alongside its officers (Sec. 4(b))."""
+
+    type: Literal["agency_program.published"]
+    sourceId: Str200
+    agencyOri: Ori
+    kind: ProgramKind
+    partnerType: ProgramPartner
+    startDate: date
+    endDate: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> AgencyProgramPublished:
+        if self.endDate is not None and self.endDate < self.startDate:
+            raise ValueError("endDate is before startDate")
+        return self
+
+
+class AgencyProgramEnded(_Event):
+    type: Literal["agency_program.ended"]
+    programSourceId: Str200
+    endDate: date
+    reason: Note | None = None
+
+
 class LinkConfirmed(_Event):
     """A reviewer confirms a proposed identity link: the two registry IDs are one person (merge)."""
 
@@ -242,6 +285,7 @@ class LinkRejected(_Event):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
+PROGRAM_EVENTS = (AgencyProgramPublished, AgencyProgramEnded)
 ACCREDITATION_EVENTS = (
     CredentialingBodyCertified, CredentialingBodySuspended, CredentialingBodyWithdrawn,
     AgencyCredentialPublished, AgencyCredentialStatusChanged, NothingToReport,
@@ -253,7 +297,7 @@ Event = Annotated[
     | RecordPublished | RecordStatusChanged | RecordCorrected | RecordAffirmed
     | CredentialingBodyCertified | CredentialingBodySuspended | CredentialingBodyWithdrawn
     | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport
-    | LinkConfirmed | LinkRejected,
+    | LinkConfirmed | LinkRejected | AgencyProgramPublished | AgencyProgramEnded,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -262,5 +306,5 @@ EVENT_TYPES = (
     "record.published", "record.status_changed", "record.corrected", "record.affirmed",
     "credentialing_body.certified", "credentialing_body.suspended", "credentialing_body.withdrawn",
     "agency_credential.published", "agency_credential.status_changed", "reporting.nothing_to_report",
-    "identity.link_confirmed", "identity.link_rejected",
+    "identity.link_confirmed", "identity.link_rejected", "agency_program.published", "agency_program.ended",
 )

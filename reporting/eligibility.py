@@ -10,7 +10,9 @@ For an agency and a reporting period (a calendar year) both must hold:
    its due-process status), or an explicit signed ``reporting.nothing_to_report`` attestation for the
    period by the agency's own publisher or its state's POST board.
 
-Each result lists its reasons in words. Reasons are public, so they never say *how* the information was
+Each result lists its reasons in words. Crisis-response programs that ran during the year (EO 13929 Sec. 4(b))
+are listed as informational reasons: the EO makes them no condition, and they change no verdict.
+Reasons are public, so they never say *how* the information was
 submitted (records or attestation) nor how many records there were: that would disclose the existence of
 records still in due process. Those details are auditor-only fields (``auth.policy``).
 """
@@ -25,10 +27,13 @@ import asyncpg
 
 from publishing.accreditation import certified_periods, credential_periods
 from registry.errors import BadInput
+from reporting import training_coverage
 from store import accreditation as store
+from store import programs as program_store
 from store import publishers
 from store.accreditation import AttestationRow, CredentialRow
 from store.models import AgencyRow, row_to
+from store.programs import ProgramRow
 
 FIRST_YEAR, LAST_YEAR = 1900, 9999
 _RANK = {"GRANTED": 0, "IN_PROCESS": 1, "APPLIED": 2}
@@ -46,6 +51,12 @@ class Eligibility:
     qualifying_credential_id: str | None = None
     records_submitted: int = 0
     attestations: list[AttestationRow] = field(default_factory=list)
+    #: crisis-response programs running during the year (EO 13929 Sec. 4(b)): informational, never a condition
+    programs: list[ProgramRow] = field(default_factory=list)
+
+    @property
+    def informational_reasons(self) -> list[str]:
+        return [training_coverage.program_reason(p, self.year) for p in self.programs]
 
     @property
     def eligible(self) -> bool:
@@ -90,8 +101,9 @@ async def evaluate(conn: asyncpg.Connection | asyncpg.Pool, agencies: Sequence[A
     names = {b.id: b.name for b in await publishers.by_ids(conn, body_ids) if b is not None}
     submitted = await store.records_submitted(conn, scope, start, end)
     attested = await store.attestations(conn, scope, year)
+    programs = await program_store.by_agency_oris(conn, oris)
     out = []
-    for agency, agency_creds in zip(agencies, creds, strict=True):
+    for agency, agency_creds, agency_programs in zip(agencies, creds, programs, strict=True):
         cred_met, cred_id, cred_reasons = _credential(agency_creds, history, decisions, names, year)
         n, atts = submitted.get(agency.ori, 0), attested.get(agency.ori, [])
         sub_met = n > 0 or bool(atts)
@@ -100,8 +112,9 @@ async def evaluate(conn: asyncpg.Connection | asyncpg.Pool, agencies: Sequence[A
                       "agency for the period and no signed nothing-to-report attestation")
         verdict = (f"eligible for discretionary grants for {year}" if cred_met and sub_met
                    else f"not eligible for discretionary grants for {year}")
+        running = [p for p in agency_programs if p.start_date <= end and (p.end_date is None or p.end_date >= start)]
         out.append(Eligibility(agency, year, cred_met, sub_met, [verdict, *cred_reasons, sub_reason], cred_id, n,
-                               atts))
+                               atts, running))
     return out
 
 

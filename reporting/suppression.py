@@ -6,7 +6,8 @@ used for the registry are every one- and two-way breakdown and the grand total; 
 published, so no cell is about fewer dimensions' worth of people than a two-way table. Zero cells are not
 listed: a reader knows an unlisted combination is 0.
 
-1. **Primary suppression**: every published cell (any level, totals included) with ``0 < count < threshold``.
+1. **Primary suppression**: every published cell (any level, totals included) with ``0 < count < threshold``,
+   and any cell the caller names for another reason (``also``).
 2. **Complementary suppression, by lines**: a *line* is a published total together with the published cells
    that add up to it along one dimension (e.g. CA-all-years with CA-2021, CA-2022, ...). A line with
    exactly one suppressed member would give it away by subtraction, so the smallest other non-zero member
@@ -96,13 +97,14 @@ def lines(cells: Iterable[Key]) -> list[tuple[Key, list[Key]]]:
 
 
 def suppress(leaves: Mapping[Key, int], dims: int, threshold: int,
-             levels: Collection[frozenset[int]] | None = None) -> dict[Key, Cell]:
+             levels: Collection[frozenset[int]] | None = None, also: Collection[Key] = ()) -> dict[Key, Cell]:
     """The published tables (``levels``, default every level down to the detail) with primary and
-    complementary suppression; ``leaves`` are the detail counts over all ``dims`` dimensions."""
+    complementary suppression; ``leaves`` are the detail counts over all ``dims`` dimensions. ``also``: cells
+    to suppress whatever their count (another primary rule, e.g. too few contributing organisations)."""
     if threshold < 1:
         raise ValueError("the suppression threshold is at least 1 (1 suppresses nothing)")
     counts = with_margins(leaves, dims, levels)
-    hidden = {k for k, n in counts.items() if n < threshold}
+    hidden = {k for k, n in counts.items() if n < threshold} | (set(also) & counts.keys())
     all_lines = lines(counts)
     by_cell: dict[Key, list[int]] = defaultdict(list)
     for i, (total, members) in enumerate(all_lines):

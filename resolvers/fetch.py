@@ -7,17 +7,29 @@ by the row rules of ``auth.policy``; resolvers never filter on their own.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from auth import derived, policy
-from auth.guards import officer_guard, owned_guard, record_guard
-from auth.policy import Guard
+from auth.guards import agency_guard, officer_guard, owned_guard, record_guard
+from auth.policy import AgencyGuard, Guard
+from reporting import training_coverage
 from store.models import CertificationRow, EmploymentRow, OfficerRow, QueryLogRow, RecordRow, StatusChangeRow
 from store.notifications import NotificationRow
+from store.training import agency_readers
 
 
 def _visible(ctx: Any, type_name: str, guard: Guard) -> bool:
     return policy.row_visible(type_name, ctx.principal, guard)
+
+
+async def agency_coverage(ctx: Any, ori: str, day: date
+                          ) -> tuple[training_coverage.AgencyCoverage, AgencyGuard] | None:
+    """An agency's own training coverage on a day, with its guard, if the caller may see it (absent otherwise)."""
+    guard = agency_guard(ori, await agency_readers(ctx.pool, ori))
+    if not policy.row_visible("AgencyTrainingCoverage", ctx.principal, guard):
+        return None
+    return await training_coverage.agency_coverage(ctx.pool, ori, day), guard
 
 
 async def officer(ctx: Any, officer_id: str) -> OfficerRow | None:

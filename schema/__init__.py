@@ -22,10 +22,12 @@ from resolvers.mutation import Mutation as CoreMutation
 from resolvers.partner import PartnerQuery
 from resolvers.query import Query as CoreQuery
 from resolvers.review import ReviewQuery
+from resolvers.training import TrainingQuery
 from schema import limits
 
 # Each feature contributes its own root fields in its own module; they are merged here.
-QUERIES: tuple[type, ...] = (CoreQuery, PartnerQuery, MonitoringQuery, AccreditationQuery, ReviewQuery)
+QUERIES: tuple[type, ...] = (CoreQuery, PartnerQuery, MonitoringQuery, AccreditationQuery, ReviewQuery,
+                             TrainingQuery)
 MUTATIONS: tuple[type, ...] = (CoreMutation, MonitoringMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -10,10 +10,11 @@ import strawberry
 from strawberry.types import Info
 
 from registry.errors import BadInput
-from reporting import suppression
+from reporting import suppression, training_coverage
 from reporting.eligibility import Eligibility
 from reporting.statistics import MAX_BREAKDOWN
 from schema import enums
+from schema.training_types import AgencyTrainingCoverage
 from schema.types import Agency, Publisher, load_agency, load_publisher
 from store.accreditation import BodyDecisionRow, CredentialChangeRow, CredentialRow
 from store.models import PublisherRow
@@ -202,11 +203,26 @@ class GrantEligibility:
         description="Misconduct records naming the agency with an action date in the period (auditors).")
     nothing_to_report_attested_by: list[str] | None = strawberry.field(
         description="Publishers that signed a nothing-to-report attestation for the period (auditors).")
+    informational_reasons: list[str] = strawberry.field(
+        description="Crisis-response programs that ran during the year (EO 13929 Sec. 4(b)): informational, not a "
+                    "condition of eligibility.")
     result: strawberry.Private[Eligibility]
 
     @strawberry.field
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, self.ori)
+
+    @strawberry.field(description="The agency's crisis-intervention training coverage on the period's last day (or "
+                                  "today): informational. Null unless you are the agency, its credentialing body or "
+                                  "an auditor.")
+    async def training_coverage(self, info: Info) -> AgencyTrainingCoverage | None:
+        from resolvers import fetch
+
+        today = datetime.now(UTC).date()
+        if self.year > today.year:
+            return None
+        found = await fetch.agency_coverage(info.context, self.ori, training_coverage.reference_day(self.year, today))
+        return AgencyTrainingCoverage.from_found(found)
 
     @strawberry.field(description="The credential that meets the requirement, if any.")
     async def qualifying_credential(self, info: Info) -> AgencyCredential | None:
@@ -220,7 +236,8 @@ class GrantEligibility:
                    eligible=r.eligible, credential_requirement_met=r.credential_met,
                    submission_requirement_met=r.submission_met, reasons=r.reasons,
                    records_submitted=r.records_submitted,
-                   nothing_to_report_attested_by=[a.publisher_id for a in r.attestations], result=r)
+                   nothing_to_report_attested_by=[a.publisher_id for a in r.attestations],
+                   informational_reasons=r.informational_reasons, result=r)
 
 
 @strawberry.type(description="One published count. A null dimension means all values of it (a total).")

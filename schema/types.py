@@ -183,6 +183,8 @@ class Certification:
     expires_on: date | None
     status_reason: str | None
     updated_at: datetime | None
+    refresher_months: int | None = strawberry.field(
+        description="Training kinds: months the training stays current after it was completed (EO 13929 Sec. 4).")
     row: strawberry.Private[CertificationRow]
     guard: strawberry.Private[Guard]
 
@@ -208,6 +210,7 @@ class Certification:
             expires_on=row.expires_on,
             status_reason=row.status_reason,
             updated_at=row.updated_at,
+            refresher_months=row.refresher_months,
             row=row,
             guard=guard,
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
@@ -38,21 +40,49 @@ async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str)
     return None if row is None else row_to(CertificationRow, row)
 
 
-async def insert(conn: asyncpg.Connection, row: CertificationRow) -> None:
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One status a certification had from ``effective_on`` (``certification_status_history``)."""
+
+    status: str
+    effective_on: date
+    completed_on: date
+    current_through: date | None
+
+
+async def insert(conn: asyncpg.Connection, row: CertificationRow, first: Step) -> None:
     await conn.execute(
         """INSERT INTO certifications (id, officer_id, publisher_id, source_id, state, number, kind, status,
-                                       issued_on, expires_on, status_reason)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                                       issued_on, expires_on, status_reason, refresher_months)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
         row.id, row.officer_id, row.publisher_id, row.source_id, row.state, row.number, row.kind,
-        row.status, row.issued_on, row.expires_on, row.status_reason,
+        row.status, row.issued_on, row.expires_on, row.status_reason, row.refresher_months,
     )
+    await _add_step(conn, row.id, first)
 
 
-async def set_status(
-    conn: asyncpg.Connection, cert_id: str, status: str, reason: str | None, expires_on: object
-) -> None:
+async def set_status(conn: asyncpg.Connection, cert_id: str, status: str, reason: str | None,
+                     expires_on: date | None, step: Step) -> None:
     await conn.execute(
         """UPDATE certifications SET status = $2, status_reason = $3,
                   expires_on = coalesce($4, expires_on), updated_at = now() WHERE id = $1""",
         cert_id, status, reason, expires_on,
+    )
+    await _add_step(conn, cert_id, step)
+
+
+async def last_step(conn: asyncpg.Connection, cert_id: str) -> Step | None:
+    row = await conn.fetchrow(
+        """SELECT status::text AS status, effective_on, completed_on, current_through
+             FROM certification_status_history WHERE certification_id = $1 ORDER BY step DESC LIMIT 1""", cert_id)
+    return None if row is None else row_to(Step, row)
+
+
+async def _add_step(conn: asyncpg.Connection, cert_id: str, step: Step) -> None:
+    await conn.execute(
+        """INSERT INTO certification_status_history (certification_id, step, status, effective_on, completed_on,
+                                                     current_through)
+           SELECT $1, coalesce(max(step), 0) + 1, $2, $3, $4, $5
+             FROM certification_status_history WHERE certification_id = $1""",
+        cert_id, step.status, step.effective_on, step.completed_on, step.current_through,
     )

@@ -43,6 +43,7 @@ class CertificationRow:
     expires_on: date | None
     status_reason: str | None
     updated_at: datetime
+    refresher_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

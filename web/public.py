@@ -25,7 +25,7 @@ from auth import policy
 from auth.principal import ANONYMOUS, Principal
 from registry.config import Settings
 from registry.errors import BadInput
-from reporting import csv_export, eligibility, statistics, suppression
+from reporting import csv_export, eligibility, statistics, suppression, training_coverage
 from reporting.suppression import Cell
 from schema import enums
 from store import agencies as agency_store
@@ -55,6 +55,14 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
             "Content-Disposition": 'attachment; filename="officer-registry-statistics.csv"',
             "Cache-Control": "public, max-age=60"})
 
+    async def coverage_csv(_request: Request) -> Response:
+        if not _may(ANONYMOUS, "Query", "trainingCoverage"):
+            return _refuse(ANONYMOUS)
+        cov = await training_coverage.tabulate(pool(), state.settings.stats_min_cell)
+        return PlainTextResponse(training_coverage.to_csv(cov), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="officer-registry-training-coverage.csv"',
+            "Cache-Control": "public, max-age=60"})
+
     async def eligibility_csv(request: Request) -> Response:
         who: Principal = request.state.principal
         if not _may(who, "Query", "grantEligibilityReport"):
@@ -76,12 +84,15 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
         if not _may(ANONYMOUS, "Query", "publicStatistics"):
             return _refuse(ANONYMOUS)
         tab = await statistics.tabulate(pool(), state.settings.stats_min_cell)
+        cov = (await training_coverage.tabulate(pool(), state.settings.stats_min_cell)
+               if _may(ANONYMOUS, "Query", "trainingCoverage") else None)
         lookup = await _lookup(pool(), request.query_params.get("ori"), request.query_params.get("year"))
-        return HTMLResponse(_page(tab, lookup, request.query_params), headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_page(tab, cov, lookup, request.query_params), headers={"Cache-Control": "no-cache"})
 
     return [
         Route("/public", page, methods=["GET"]),
         Route("/public/statistics.csv", statistics_csv, methods=["GET"]),
+        Route("/public/training-coverage.csv", coverage_csv, methods=["GET"]),
         Route("/reports/grant-eligibility.csv", authenticate(request_response(eligibility_csv)), methods=["GET"]),
     ]
 
@@ -252,6 +263,49 @@ def _chart(tab: statistics.Tabulation) -> str:
             f'{"".join(parts)}</svg>')
 
 
+#: Years of coverage shown on the page (the CSV and the API have all of ``training_coverage.YEARS_SHOWN``).
+_PAGE_YEARS = 5
+
+
+def _share(row: training_coverage.Row | None) -> str:
+    if row is None or (not row.active_officers and not row.suppressed):
+        return '<td class="zero">no officers</td>'
+    if row.share is None:
+        return '<td class="suppressed">suppressed</td>'
+    return (f'<td class="count" title="{row.current_training:,} of {row.active_officers:,}">'
+            f"{row.share:.0%} <small>({row.current_training:,} of {row.active_officers:,})</small></td>")
+
+
+def _coverage(cov: training_coverage.Coverage | None) -> str:
+    if cov is None:
+        return ""
+    years = list(range(max(cov.first_year, cov.last_year - _PAGE_YEARS + 1), cov.last_year + 1))
+    by_key = {(r.state, r.size_band, r.year): r for r in cov.rows}
+    states = sorted({r.state for r in cov.rows if r.state is not None and r.year in years})
+    head = "".join(f'<th scope="col">{y}</th>' for y in years)
+    body = [f'<tr><th scope="row">{escape(st)}</th>{"".join(_share(by_key.get((st, None, y))) for y in years)}</tr>'
+            for st in states]
+    total = "".join(_share(by_key.get((None, None, y))) for y in years)
+    programs = "".join(
+        f"<tr><th scope=\"row\">{y}</th><td class=\"count\">{(r.co_responder_agencies if r else 0):,}</td>"
+        f"<td class=\"count\">{(r.crisis_program_agencies if r else 0):,}</td></tr>"
+        for y in years for r in [by_key.get((None, None, y))])
+    return f"""<section id="coverage"><h2>Crisis-encounter training and crisis-response programs (Sec. 4(b))</h2>
+<p>Share of officers on agencies' rosters with current crisis-intervention training, on December 31 of each year
+(today for this year). Counted: {escape(cov.basis)}. Counts below {cov.threshold} are suppressed, with the same
+complementary suppression as above.</p>
+<table id="coverage-table"><caption>Officers with current crisis-intervention training, by state and year</caption>
+<thead><tr><th scope="col">State</th>{head}</tr></thead><tbody>{"".join(body)}</tbody>
+<tfoot><tr><th scope="row">All states</th>{total}</tr></tfoot></table>
+<table id="programs-table"><caption>Agencies running a crisis-response program during the year (public signed
+facts, not suppressed)</caption><thead><tr><th scope="col">Year</th><th scope="col">Co-responder program</th>
+<th scope="col">Any crisis-response program</th></tr></thead><tbody>{programs}</tbody></table>
+<p><a href="/public/training-coverage.csv">Download the coverage tables (by state, by agency size band and per
+year, {cov.first_year}–{cov.last_year}) as CSV</a></p>
+</section>
+"""
+
+
 def _eligibility(lookup: _Lookup | None) -> str:
     if lookup is None:
         return ""
@@ -280,7 +334,8 @@ form label { margin-right: 1rem; }
 """
 
 
-def _page(tab: statistics.Tabulation, lookup: _Lookup | None, params: Any) -> str:
+def _page(tab: statistics.Tabulation, cov: training_coverage.Coverage | None, lookup: _Lookup | None,
+          params: Any) -> str:
     ori = escape(params.get("ori") or "")
     year = escape(params.get("year") or str(datetime.now(UTC).year - 1))
     return f"""<!doctype html>
@@ -302,7 +357,7 @@ year, record kind and reason category, and the grand total) as CSV</a></p>
 <h2>Records by year, all states</h2>
 {_chart(tab)}
 </section>
-<section id="eligibility"><h2>Agency grant eligibility (Sec. 2(b) and 3(d))</h2>
+{_coverage(cov)}<section id="eligibility"><h2>Agency grant eligibility (Sec. 2(b) and 3(d))</h2>
 <form id="eligibility-form" method="get" action="/public">
 <label>Agency ORI <input name="ori" value="{ori}" required pattern="[A-Za-z]{{2}}[A-Za-z0-9]{{7}}" size="10"></label>
 <label>Year <input name="year" type="number" min="1900" max="9999" value="{year}"></label>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import demo
 from ledger.events import verify_event
 from publishing.keys import import_public_jwk
 from registry.config import Settings
+from tests.support import World
 
 
 async def test_demo_loads_once_with_verifiable_events(
@@ -122,3 +124,36 @@ async def test_demo_roles_bind_to_loaded_data(pool: asyncpg.Pool, clean: None, d
                                roles["publisher"]["publisher_id"]) == "POST_BOARD"
     assert await pool.fetchval("SELECT kind::text FROM publishers WHERE id = $1",
                                roles["credentialing_body"]["publisher_id"]) == "CREDENTIALING_BODY"
+
+
+COVERAGE_Q = """{ trainingCoverage { rows(breakdown: TOTAL) {
+  year activeOfficers currentCrisisTraining shareCurrent crisisProgramAgencies } } }"""
+PROGRAMS_Q = """query($ori: String!) { agencyPrograms(ori: $ori) {
+  agencyOri kind partnerType startDate endDate endReason publisherId } }"""
+
+
+async def test_demo_shows_training_coverage_and_programs(pool: asyncpg.Pool, clean: None, database_url: str,
+                                                         tmp_path: Path) -> None:
+    """EO 13929 Sec. 4(b) on the demo: published coverage this year and last, and an agency's programs."""
+    await demo.load(database_url, Settings(data_dir=tmp_path / "demo"))
+    world = World(pool, tmp_path)
+    rows = {r["year"]: r for r in (await world.ok(COVERAGE_Q))["trainingCoverage"]["rows"]}  # anonymous
+    this_year = datetime.now(UTC).year
+    for year in (this_year - 1, this_year):
+        row = rows[year]
+        assert row["activeOfficers"] is not None and row["activeOfficers"] > 0, row
+        assert row["currentCrisisTraining"] is not None and row["currentCrisisTraining"] > 0, row
+        assert row["shareCurrent"] is not None and row["crisisProgramAgencies"] >= 1, row
+
+    programs = (await world.ok(PROGRAMS_Q, {"ori": "TX2274600"}))["agencyPrograms"]  # Cedar Creek PD
+    assert {(p["kind"], p["partnerType"], p["startDate"], p["endDate"]) for p in programs} == {
+        ("CRISIS_INTERVENTION_TEAM", "NONE", "2018-01-15", None),
+        ("MOBILE_CRISIS_PARTNERSHIP", "MEDICAL", "2021-04-01", "2024-09-30")}
+    assert all(p["agencyOri"] == "TX2274600" and p["publisherId"] == "cedar-creek-pd" for p in programs)
+    assert any(p["endReason"] for p in programs if p["endDate"])
+
+    # refresher intervals and completed refreshers are in the data set
+    assert await pool.fetchval("SELECT count(*) FROM certifications WHERE refresher_months IS NOT NULL") >= 30
+    assert await pool.fetchval("SELECT count(*) FROM certification_status_history h JOIN certifications c"
+                               " ON c.id = h.certification_id WHERE h.step > 1 AND h.status = 'ACTIVE'"
+                               " AND h.completed_on > c.issued_on") >= 30

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from tests.integration.test_accreditation import (
     ok,
     register,
 )
-from tests.support import World, missing_prerequisite, record_published, subject
+from tests.support import World, cert_issued, employment_started, missing_prerequisite, record_published, subject
 from tests.unit.test_suppression import determined, peel
 
 THRESHOLD = 5
@@ -178,6 +179,7 @@ class DomReader(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.ids: dict[str, str] = {}
+        self.hrefs: list[str] = []
         self.tables: dict[str, list[list[tuple[str, str]]]] = {}
         self._open: list[tuple[str, str | None]] = []
         self._table: str | None = None
@@ -186,6 +188,8 @@ class DomReader(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"] or "")
         if tag in ("br", "input", "meta", "img", "hr", "link"):  # void elements: no end tag
             return
         self._open.append((tag, a.get("id")))
@@ -239,6 +243,24 @@ async def test_public_page_in_headless_chromium(stats_world: World, served: str,
     ok(await as_body(stats_world, credential_status("c-1", "GRANTED", "2021-02-01", confirmations=CONFIRMED)))
     await stats_world.publish_ok("sunnyvale-dps", record_published(publisher="sunnyvale-dps", kind="TERMINATION",
                                                                    agency="CA0010000", source="term-1"))
+    # Sec. 4(b): officers since 2020 at three CA agencies (a public count sums at least three), 7 of 15 trained
+    await stats_world.ok("mutation($i: AgencyInput!) { registerAgency(input: $i) { ori } }",
+                         {"i": {"ori": "CA0020000", "name": "Bayview PD", "state": "CA", "level": "LOCAL"}},
+                         as_="admin")
+    for publisher, ori, officers, trained in (("sunnyvale-dps", "CA0010000", 10, 5), ("ca-post", "CA0190000", 3, 1),
+                                              ("ca-post", "CA0020000", 2, 1)):
+        hired = await stats_world.publish_ok(publisher, *(
+            {**employment_started(publisher, f"emp-{ori}-{n}", ori,
+                                  subj=subject(given=f"Cadet{n}", family=f"Lee{ori}", dob=f"199{n}-02-03")),
+             "startDate": "2020-06-01"} for n in range(officers)))
+        await stats_world.publish_ok("ca-post", *(
+            {**cert_issued("ca-post", f"CIT-{ori}-{n}", kind="CRISIS_INTERVENTION_TRAINING",
+                           subj={"registryId": row["officerId"]}), "issuedOn": "2020-01-15"}
+            for n, row in enumerate(hired[:trained])))
+    await stats_world.publish_ok("sunnyvale-dps", {
+        "type": "agency_program.published", "publisher": "sunnyvale-dps", "eventId": "prog-1",
+        "issuedAt": datetime.now(UTC).isoformat(), "sourceId": "p-1",
+        "agencyOri": "CA0010000", "kind": "CO_RESPONDER", "partnerType": "SOCIAL_WORKER", "startDate": "2021-01-01"})
 
     dom = await render(chromium, f"{served}/public?ori=CA0010000&year=2021", tmp_path / "profile")
     table = dom.tables["statistics-table"]
@@ -254,6 +276,17 @@ async def test_public_page_in_headless_chromium(stats_world: World, served: str,
     assert dom.ids["eligibility-verdict"].strip() == "eligible"
     assert "submitted its Sec. 3(b) information for 2021" in dom.ids["eligibility-result"]
     assert "Sunnyvale Department of Public Safety" in dom.ids["eligibility-result"]
+
+    this = datetime.now(UTC).year
+    years = [str(y) for y in range(this - 4, this + 1)]
+    coverage = dom.tables["coverage-table"]
+    assert [text for text, _ in coverage[0]] == ["State", *years]
+    assert coverage[1] == [("CA", ""), *[("47% (7 of 15)", "count")] * 5]
+    assert coverage[2] == [("All states", ""), *[("47% (7 of 15)", "count")] * 5]
+    programs = dom.tables["programs-table"]
+    assert [r[0][0] for r in programs[1:]] == years
+    assert all(r[1:] == [("1", "count"), ("1", "count")] for r in programs[1:])
+    assert "/public/training-coverage.csv" in dom.hrefs
 
     other = await render(chromium, f"{served}/public?ori=TX2270000&year=2021", tmp_path / "profile2")
     assert other.ids["eligibility-verdict"].strip() == "not eligible"

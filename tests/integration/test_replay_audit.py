@@ -53,12 +53,22 @@ EDITS = [
      {("ROW_NOT_IN_LOG", "certifications", "")}),
     ("DELETE FROM record_status_history WHERE id = (SELECT max(id) FROM record_status_history)",
      {("ROW_MISSING", "record_status_history", "")}),
+    # EO 13929 Sec. 4(b): a program that ended made to run on; a training made current for longer
+    ("UPDATE agency_programs SET end_date = NULL WHERE id = ("
+     "SELECT id FROM agency_programs WHERE end_date IS NOT NULL ORDER BY id LIMIT 1)",
+     {("FIELD_DIFFERS", "agency_programs", "end_date")}),
+    ("UPDATE certification_status_history SET current_through = current_through + 365 "
+     "WHERE (certification_id, step) = (SELECT certification_id, step FROM certification_status_history "
+     "WHERE current_through IS NOT NULL "
+     "ORDER BY 1, 2 LIMIT 1)",
+     {("FIELD_DIFFERS", "certification_status_history", "current_through")}),
 ]
 
 
 async def test_every_change_behind_the_api_is_named(demo_registry: asyncpg.Pool, database_url: str) -> None:
-    """Six edits at once (a status made final, a narrative, a revocation undone, a separation softened, a row
-    inserted, a history step deleted): each is named, and nothing else is."""
+    """Eight edits at once (a status made final, a narrative, a revocation undone, a separation softened, a row
+    inserted, a history step deleted, a program's end removed, a training's currency extended): each is named,
+    and nothing else is."""
     for edit, _ in EDITS:
         await demo_registry.execute(edit)
     report = await _replay(demo_registry, database_url)
@@ -91,3 +101,22 @@ async def test_registry_audit_replay_from_the_command_line(demo_registry: asyncp
                                 "SELECT id FROM misconduct_records WHERE narrative IS NOT NULL ORDER BY id LIMIT 1)")
     code, out = await audit()
     assert code == 1 and "FIELD_DIFFERS" in out and "narrative is 'Edited.'" in out, out
+
+
+async def test_migration_0010_backfills_the_history_publishing_writes(demo_registry: asyncpg.Pool) -> None:
+    """Certification status history of a registry migrated from before 0010 is rebuilt from the signed events by
+    the migration's backfill; for certifications without the new refresher fields it equals what publishing
+    writes today (the demo was published through the API)."""
+    sql = (ROOT / "migrations" / "0010_training_and_programs.sql").read_text()
+    backfill = sql.split("-- backfill: begin", 1)[1].split("-- backfill: end", 1)[0]
+    plain = ("SELECT c.id FROM certifications c WHERE c.refresher_months IS NULL "
+             "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.entity_id = c.id AND e.payload ? 'refreshedOn')")
+    query = ("SELECT certification_id, step, status::text, effective_on, completed_on, current_through "
+             f"FROM certification_status_history WHERE certification_id IN ({plain}) ORDER BY 1, 2")
+    async with demo_registry.acquire() as conn, conn.transaction():
+        published = [tuple(r) for r in await conn.fetch(query)]
+        assert len(published) > 100 and any(r[1] > 1 for r in published)  # changes as well as issues
+        await conn.execute("DELETE FROM certification_status_history")
+        await conn.execute(backfill)
+        rebuilt = [tuple(r) for r in await conn.fetch(query)]
+        assert rebuilt == published

@@ -142,6 +142,19 @@ def test_a_lone_small_total_is_protected_too() -> None:
     assert peel(table) == {} and determined(table) == []
 
 
+def test_a_cell_named_for_another_reason_is_suppressed_and_protected_like_a_small_one() -> None:
+    # TX 2022 is large (30) but must not be published (e.g. it is one agency's figures): named in ``also``
+    leaves = {("CA", 2021): 12, ("CA", 2022): 14, ("TX", 2021): 20, ("TX", 2022): 30}
+    without = published(suppress(leaves, 2, threshold=5))
+    assert without[("TX", 2022)] == 30 and None not in without.values()
+    table = published(suppress(leaves, 2, threshold=5, also=[("TX", 2022), ("WA", 2022)]))  # WA: no such cell
+    assert table[("TX", 2022)] is None and ("WA", 2022) not in table
+    # its lines are closed: TX's other year and 2022's other state go too, and nothing hidden can be worked out
+    assert table[("TX", 2021)] is None and table[("CA", 2022)] is None
+    assert peel(table) == {} and determined(table) == []
+    assert table[(None, None)] == 76
+
+
 def test_line_by_line_is_not_enough_so_the_audit_adds_cells() -> None:
     """Every line has two suppressed cells or none, yet combining lines gives a cell away (found by a search
     over small random tables); the exact audit suppresses more until nothing is."""
