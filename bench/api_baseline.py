@@ -17,9 +17,9 @@
    the same reads directly with asyncpg: the store-layer functions the resolvers call, on a pool of
    the same size, plus the query-log insert the API makes for every disclosure. Officers looked up:
    half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
-   the ceiling of HTTP + client on this machine. And, unless ``--no-proposed``, the GraphQL run again
-   on an app whose validation can be cached (``_cached_validation_extensions``): an experiment showing
-   what a change to ``schema/limits.py`` would give, not the project's code.
+   the ceiling of HTTP + client on this machine. And, unless ``--no-uncached``, the GraphQL run again
+   on the same app with the parse and validation caches of ``schema/limits.py`` turned off, to show what
+   they give in the same run.
 3. Bulk publishing: signed ``record.published`` events (about existing officers, by registry ID)
    through ``publishing.apply.Publisher`` in batches of 500 (signature check, idempotency, log append,
    writes), then signed ``certification.issued`` events naming new people by name and date of birth
@@ -405,43 +405,8 @@ def _free_port() -> int:
         return port
 
 
-def _cached_validation_extensions(settings: Any) -> list[Any]:
-    """The same request limits as ``schema.limits.extensions``, arranged so validation can be cached.
-
-    An experiment, not the project's code: strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter``
-    build a new validation-rule class per instance, and the schema builds new instances per request, so
-    no validation result can be reused. Here the rule classes are built once and parsing and validation
-    are cached (``ParserCache``, ``ValidationCache``; the cache key includes the rule set, so the
-    introspection gate's extra rule for anonymous callers still applies).
-    """
-    from strawberry.extensions import (
-        AddValidationRules,
-        MaskErrors,
-        MaxAliasesLimiter,
-        MaxTokensLimiter,
-        ParserCache,
-        QueryDepthLimiter,
-        ValidationCache,
-    )
-
-    from schema import limits
-
-    depth = QueryDepthLimiter(max_depth=settings.max_depth).validation_rules
-    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
-    out: list[Any] = [
-        lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),
-        lambda: AddValidationRules(depth), lambda: AddValidationRules(aliases),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: limits.IntrospectionGate(settings.introspection),
-    ]
-    if not settings.development:
-        out.append(lambda: MaskErrors(should_mask_error=limits._unexpected,
-                                      error_message="Internal error; it has been logged."))
-    return out
-
-
 @asynccontextmanager
-async def serving(dsn: str, tmp: Path, *, cached_validation: bool = False,
+async def serving(dsn: str, tmp: Path, *, document_cache: bool = True,
                   ) -> AsyncIterator[tuple[str, str, Any, asyncpg.Pool]]:
     """uvicorn + the app on 127.0.0.1; yields (url, hiring-agency token, app, pool)."""
     import uvicorn
@@ -458,17 +423,14 @@ async def serving(dsn: str, tmp: Path, *, cached_validation: bool = False,
     settings = Settings(data_dir=tmp, audience=AUDIENCE)
     services = Services(ssn_key=secrets.token_bytes(32), verifier=verifier)
     pool = await database.create_pool(dsn)
-    if cached_validation:
-        from schema import limits
+    from schema import limits
 
-        original = limits.extensions
-        limits.extensions = _cached_validation_extensions
-        try:
-            app = create_app(settings, pool=pool, services=services)
-        finally:
-            limits.extensions = original
-    else:
+    size = limits.DOCUMENT_CACHE_SIZE
+    limits.DOCUMENT_CACHE_SIZE = size if document_cache else 0  # read when the schema is built
+    try:
         app = create_app(settings, pool=pool, services=services)
+    finally:
+        limits.DOCUMENT_CACHE_SIZE = size
     token = mint_token(key, issuer=ISSUER, audience=AUDIENCE, subject="bench-hiring-user", role="hiring_agency",
                        agency_ori=HIRING_ORI, ttl_seconds=24 * 3600)
     port = _free_port()
@@ -693,10 +655,10 @@ async def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="api-bench-") as tmpdir, \
                 ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
             rss["before server"] = _rss()
-            variants = [False, True] if args.proposed else [False]
-            for cached in variants:
-                async with serving(dsn, Path(tmpdir), cached_validation=cached) as (url, token, app, _pool):
-                    if not cached:
+            variants = [False, True] if args.uncached else [False]
+            for uncached in variants:
+                async with serving(dsn, Path(tmpdir), document_cache=not uncached) as (url, token, app, _pool):
+                    if not uncached:
                         rss["server started"] = _rss()
                         state = app.state.registry
                         stmts = await count_statements(
@@ -704,21 +666,21 @@ async def run(args: argparse.Namespace) -> int:
                             token, info["lookups"][0])
                     base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
                             "warmup": args.warmup, "duration": args.duration}
-                    if cached:
-                        plan = [("graphql+cache", c) for c in clients]
+                    if uncached:
+                        plan = [("graphql-nocache", c) for c in clients]
                     else:
                         plan = [("healthz", max(clients))] + [(m, c) for c in clients for m in ("graphql", "raw")]
                     for mode, c in plan:
                         print(f"  {mode} x{c} clients...", file=sys.stderr)
                         cpu0 = time.process_time()
                         cell = await loop.run_in_executor(
-                            ex, drive, {**base, "mode": "graphql" if mode == "graphql+cache" else mode, "clients": c})
+                            ex, drive, {**base, "mode": "graphql" if mode == "graphql-nocache" else mode, "clients": c})
                         cell.mode = mode
                         cell.server_cpu_s = time.process_time() - cpu0
                         if cell.errors:
                             print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
                         cells.append(cell)
-                    if not cached:
+                    if not uncached:
                         rss["after load"] = _rss()
 
         print(f"Bulk publishing {args.publish:,} signed records and {args.certs:,} certifications...",
@@ -745,12 +707,12 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
           f"raw {stmts[1]}"
           f" (both include the query-log insert). {args.duration:.0f} s per cell after {args.warmup:.0f} s warm-up.\n")
     by = {(c.mode, c.clients): c for c in cells}
-    labels = {"graphql": "GraphQL over HTTP", "graphql+cache": "GraphQL, validation cached (proposed)",
+    labels = {"graphql": "GraphQL over HTTP", "graphql-nocache": "GraphQL, parse/validation caches off",
               "raw": "raw asyncpg (store functions)"}
     rows = []
     for c in sorted({c.clients for c in cells if c.mode != "healthz"}):
         raw = by[("raw", c)]
-        for mode in ("graphql", "graphql+cache", "raw"):
+        for mode in ("graphql", "graphql-nocache", "raw"):
             cell = by.get((mode, c))
             if cell is None:
                 continue
@@ -770,10 +732,10 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
         ratio = eight.rate / by[("raw", 8)].rate
         print(f"Targets at 8 clients: GraphQL/raw {ratio:.0%} (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'}), "
               f"p99 {eight.pct(99):.1f} ms (target < 25 ms: {'met' if eight.pct(99) < 25 else 'MISSED'}).")
-    cached8 = by.get(("graphql+cache", 8))
-    if cached8 is not None:
-        print(f"With validation cached (not in the code): GraphQL/raw {cached8.rate / by[('raw', 8)].rate:.0%}, "
-              f"p99 {cached8.pct(99):.1f} ms.")
+    uncached8 = by.get(("graphql-nocache", 8))
+    if uncached8 is not None and eight is not None:
+        print(f"Parse and validation caches (schema/limits.py): {eight.rate / uncached8.rate:.2f}x the same app "
+              f"without them ({uncached8.rate:,.0f} req/s, p99 {uncached8.pct(99):.1f} ms, same run).")
 
     print("\nBulk publishing (batches of 500, one transaction each):\n")
     copy_rate = args.publish / copy_s
@@ -803,8 +765,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--publish", type=int, default=5_000, help="signed record.published events (default 5,000)")
     ap.add_argument("--certs", type=int, default=1_000, help="signed certification.issued by name (default 1,000)")
     ap.add_argument("--seed", type=int, default=PopulationConfig.seed)
-    ap.add_argument("--no-proposed", dest="proposed", action="store_false",
-                    help="skip the GraphQL run with validation cached (an experiment on the side)")
+    ap.add_argument("--no-uncached", dest="uncached", action="store_false",
+                    help="skip the GraphQL run with the parse and validation caches turned off (the comparison)")
     args = ap.parse_args(argv)
     if args.publish % BATCH or args.certs % BATCH:
         ap.error(f"--publish and --certs must be multiples of {BATCH}")

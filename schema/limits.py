@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 
 import asyncpg
 from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 
 from registry.config import Settings
 from registry.database import OUTAGES, UNAVAILABLE
@@ -95,12 +105,42 @@ def log_if_unexpected(error: GraphQLError) -> None:
         log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
 
+class DocumentCache(ParserCache):
+    """strawberry's parse cache, minus one flaw: it parses inside the extension hook, so a syntax error escapes
+    the normal error path (no ``extensions.code``). A document that does not parse is left to strawberry,
+    which parses it again and reports the error as usual; errors are never cached (``lru_cache`` keeps none)."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        yield
+
+
+#: Distinct documents whose parse and validation results are kept (per process, least recently used first out).
+#: Bounded, so a caller sending endless distinct documents costs CPU, never memory.
+DOCUMENT_CACHE_SIZE = 512
+
+
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories, so each request gets fresh extension instances."""
+    """Factories, so each request gets fresh extension instances.
+
+    Parsing and validation are cached by document: the same query text parses to the same document, and the
+    same document with the same rules validates to the same errors. The rule classes of the depth and alias
+    limits are built once here (strawberry's limiters build a new class per instance, which would make every
+    request a cache miss); the introspection gate adds its rule per request for callers it refuses, so their
+    validation is cached under a different rule set. The token limit applies while parsing (it is among the
+    parse options, so part of the parse cache's key).
+    """
+    depth = QueryDepthLimiter(max_depth=settings.max_depth).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
+    size = DOCUMENT_CACHE_SIZE  # read once, when the schema is built (0: no caching, for comparison)
     exts: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,  # first, so that it sees the result last (after masking)
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: DocumentCache(maxsize=size),
+        lambda: ValidationCache(maxsize=size),
+        lambda: AddValidationRules(depth),
+        lambda: AddValidationRules(aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: IntrospectionGate(settings.introspection),
     ]

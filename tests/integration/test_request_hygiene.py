@@ -127,3 +127,30 @@ async def test_the_auditor_csv_neutralises_a_formula_in_an_agency_name(world: Wo
     assert resp.status_code == 200, resp.text
     line = next(row for row in resp.text.splitlines() if row.startswith("CA0990000"))
     assert ",\"'=HYPERLINK(" in line and ",\"=HYPERLINK(" not in line, line
+
+
+async def test_cached_documents_keep_every_rule_for_every_caller(world: World) -> None:
+    """Parsing and validation are cached by document (schema/limits.py). A document validated for one caller is
+    not thereby valid for another: introspection an authenticated caller may run stays refused to the anonymous
+    one, in either order; a refused document stays refused when repeated; and a repeat is a cache hit."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+
+    from schema import limits
+
+    parse_cache: Any = _get_parse_cache(limits.DOCUMENT_CACHE_SIZE)  # functools.lru_cache
+    doc = "{ __schema { queryType { name } } }"
+    for _ in range(2):
+        assert (await world.ok(doc, as_="auditor"))["__schema"]["queryType"]["name"] == "Query"
+        body = await world.gql(doc)
+        assert body.get("data") is None and body["errors"], body
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
+    too_deep = "{ " + "officer(id: \"x\") { records { edges { node { officer { " * 4 + "id" + " } } } } }" * 4 + " }"
+    refused = [await world.gql(too_deep, as_="auditor") for _ in range(2)]
+    assert refused[0] == refused[1] and refused[0]["errors"]
+    assert {e["extensions"]["code"] for e in refused[0]["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
+    assert any("exceeds maximum operation depth" in e["message"] for e in refused[0]["errors"]), refused[0]
+    deep = '{ officer(id: "x") { id } }'
+    before = parse_cache.cache_info().hits
+    await world.gql(deep, as_="publisher", publisher_id="ca-post")
+    await world.gql(deep, as_="publisher", publisher_id="ca-post")
+    assert parse_cache.cache_info().hits >= before + 1
