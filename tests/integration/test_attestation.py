@@ -16,8 +16,7 @@ import pytest
 import demo
 from credentials import attestation, sd_jwt
 from registry import cli
-from registry.config import Settings
-from tests.support import World, cert_issued, subject
+from tests.support import World, cert_issued, load_demo, subject
 
 VERIFY = """query($s: String!, $n: String!) { verifyCredential(state: $s, number: $n) {
   state number kind status expiresOn checkedAt validUntil kid jws sdJwt } }"""
@@ -246,7 +245,7 @@ def test_the_attestation_key_is_created_once_private_and_reused(tmp_path: Path,
 async def test_the_readme_partner_section_works_as_written(pool: asyncpg.Pool, clean: None, database_url: str,
                                                            tmp_path: Path) -> None:
     """The demo answer the README promises, and its joserfc snippet, run against the real JWKS."""
-    await demo.load(database_url, Settings(data_dir=tmp_path / "demo"))
+    await load_demo(database_url, pool, tmp_path / "demo")
     world = World(pool, tmp_path)
     body = await world.ok('{ verifyCredential(state: "CA", number: "148623") { status jws } }',
                           as_="partner", partner_id=demo.DEMO_ROLES["partner"]["partner_id"])

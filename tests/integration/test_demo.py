@@ -15,7 +15,7 @@ import demo
 from ledger.events import verify_event
 from publishing.keys import import_public_jwk
 from registry.config import Settings
-from tests.support import World
+from tests.support import World, load_demo
 
 
 async def test_demo_loads_once_with_verifiable_events(
@@ -114,7 +114,7 @@ async def test_demo_loads_once_with_verifiable_events(
 
 async def test_demo_roles_bind_to_loaded_data(pool: asyncpg.Pool, clean: None, database_url: str,
                                               tmp_path: Path) -> None:
-    await demo.load(database_url, Settings(data_dir=tmp_path))
+    await load_demo(database_url, pool, tmp_path)
     roles = demo.DEMO_ROLES
     assert set(roles) == {"officer", "hiring_agency", "partner", "publisher", "credentialing_body", "auditor",
                           "admin"}
@@ -135,7 +135,7 @@ PROGRAMS_Q = """query($ori: String!) { agencyPrograms(ori: $ori) {
 async def test_demo_shows_training_coverage_and_programs(pool: asyncpg.Pool, clean: None, database_url: str,
                                                          tmp_path: Path) -> None:
     """EO 13929 Sec. 4(b) on the demo: published coverage this year and last, and an agency's programs."""
-    await demo.load(database_url, Settings(data_dir=tmp_path / "demo"))
+    await load_demo(database_url, pool, tmp_path / "demo")
     world = World(pool, tmp_path)
     rows = {r["year"]: r for r in (await world.ok(COVERAGE_Q))["trainingCoverage"]["rows"]}  # anonymous
     this_year = datetime.now(UTC).year

@@ -11,9 +11,8 @@ import asyncpg
 import pytest
 
 import demo
-from registry.config import Settings
 from tests.integration.monitoring_support import TEST_CONFIG, Receiver, receiving, truncate_monitoring, worker
-from tests.support import World
+from tests.support import World, load_demo
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -32,7 +31,7 @@ def _blocks(lang: str) -> list[str]:
 @pytest.fixture
 async def demo_world(pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path) -> World:
     await truncate_monitoring(pool)
-    await demo.load(database_url, Settings(data_dir=tmp_path / "demo"))
+    await load_demo(database_url, pool, tmp_path / "demo")
     return World(pool, tmp_path, monitoring=TEST_CONFIG)
 
 

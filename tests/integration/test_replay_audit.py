@@ -10,10 +10,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-import demo
 from publishing.replay import ReplayReport, replay
-from registry.config import Settings
-from tests.support import second_database
+from tests.support import load_demo, second_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +23,7 @@ async def _replay(pool: asyncpg.Pool, database_url: str) -> ReplayReport:
 
 @pytest.fixture
 async def demo_registry(pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path) -> asyncpg.Pool:
-    await demo.load(database_url, Settings(data_dir=tmp_path))
+    await load_demo(database_url, pool, tmp_path)
     return pool
 
 

@@ -9,8 +9,7 @@ import asyncpg
 import pytest
 
 import demo
-from registry.config import Settings
-from tests.support import World
+from tests.support import World, load_demo
 
 Q = """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) {
   names { fullName } dateOfBirth records { edges { node { kind status narrative } } } } }"""
@@ -18,7 +17,7 @@ Q = """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHE
 
 @pytest.fixture
 async def demo_world(pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path) -> World:
-    await demo.load(database_url, Settings(data_dir=tmp_path / "demo"))
+    await load_demo(database_url, pool, tmp_path / "demo")
     return World(pool, tmp_path)
 
 
