@@ -44,6 +44,7 @@ from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryErr
 from store import agencies, certifications, employment, notifications, publishers, querylog, records
 from store import events as event_store
 from store.models import CertificationRow, EmploymentRow, PublisherRow, RecordRow
+from store.publishers import PublisherKeyRow
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class Publisher:
         self.ssn_key = ssn_key
         self.trace = subjects.IdentityTrace(caller.publisher_id or "")
         self.at = at  # the time the batch is judged at: now, or when a replayed event was first accepted
+        self._keys: dict[str, PublisherKeyRow | None] = {}   # this batch's lookups (the batch is one transaction)
+        self._publishers: dict[str, PublisherRow] = {}
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
@@ -102,9 +105,14 @@ class Publisher:
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
         outcomes: list[Outcome] = []
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
+        self._keys, self._publishers = {}, {}
         tx = self.conn.transaction()
         await tx.start()
         try:
+            # The log's append lock, for the whole batch and outside every event's savepoint: a concurrent batch
+            # with the same events has then committed (or rolled back), so an event sent twice at once is a
+            # DUPLICATE, never a constraint error.
+            await log_store.lock_size(self.conn)
             for index, sub in enumerate(submissions):
                 outcomes.append(await self._one(index, sub))
         except BaseException:
@@ -147,7 +155,9 @@ class Publisher:
         from ledger import events as signing
 
         kid = _unverified_kid(sub.jws)
-        key = await publishers.key_by_kid(self.conn, kid)
+        if kid not in self._keys:  # one lookup per key per batch
+            self._keys[kid] = await publishers.key_by_kid(self.conn, kid)
+        key = self._keys[kid]
         if key is None:
             raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")
 
@@ -178,9 +188,6 @@ class Publisher:
             raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
 
         digest = _content_digest(verified.payload)
-        # The log's append lock first: a concurrent batch with the same event has then committed (or rolled
-        # back), so the same event sent twice at once is a DUPLICATE, never a constraint error.
-        await log_store.lock_size(self.conn)
         prior = await event_store.by_publisher_event(self.conn, event.publisher, event.eventId)
         if prior is not None:
             if prior.content_digest != digest:
@@ -189,8 +196,11 @@ class Publisher:
             return Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id, prior.officer_id,
                            prior.log_index)
 
-        publisher = (await publishers.by_ids(self.conn, [event.publisher]))[0]
-        assert publisher is not None
+        publisher = self._publishers.get(event.publisher)
+        if publisher is None:
+            found = (await publishers.by_ids(self.conn, [event.publisher]))[0]
+            assert found is not None  # its key is registered
+            publisher = self._publishers[event.publisher] = found
         [(log_index, _)] = await log_store.append_leaves(self.conn, [sub.jws.encode("ascii")])
         event_pk = await event_store.insert(
             self.conn, publisher_id=event.publisher, event_id=event.eventId, type_=event.type, kid=kid,
