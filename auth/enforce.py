@@ -1,8 +1,9 @@
 """Enforce ``auth.policy`` on every field resolution, whatever path reached it.
 
-Runs as a schema extension around every resolver, so root fields, nested fields, connections
-and federation ``_entities`` all pass through the same check. It also enforces the declared
-purpose for logged roles and notes what was disclosed, for the query log.
+``apply_policy`` wraps every field's resolver when the schema is built, so root fields, nested fields,
+connections and federation ``_entities`` all pass through the same check, decided once per field rather than
+by a middleware around every resolution. The wrapper also enforces the declared purpose for logged roles and
+notes what was disclosed, for the query log (``__typename`` of an officer's object included).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
+from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.extensions import SchemaExtension
 
 from auth import policy
@@ -39,37 +41,84 @@ def _disclosed(type_name: str, root: Any) -> list[Any]:
     return []
 
 
-class FieldPolicy(SchemaExtension):
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        field_name = info.field_name
-        type_name = info.parent_type.name
-        if type_name.startswith("__"):  # introspection: gated by IntrospectionGate
-            return _next(root, info, *args, **kwargs)
+def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+    """``resolve`` behind the policy of ``type_name.field_name``, decided once, when the schema is built: a
+    field everyone may read, that shows nothing about an officer and needs no purpose keeps its resolver."""
+    access = policy.field_access(type_name, field_name)
+    public = policy.ANYONE in access.grants
+    disclosed = bool(_disclosed_kind(type_name))
+    purpose_root = type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS
+    if public and not disclosed and not purpose_root:
+        return resolve
+
+    def guarded(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
         ctx = info.context
         who: Principal = ctx.principal
-        if not field_name.startswith("__"):  # __typename of an object the caller reached is no field of its own
-            guard = getattr(root, "guard", None)
-            if not policy.field_access(type_name, field_name).allows(who, guard):
-                raise forbidden(type_name, field_name)
+        if not public and not access.allows(who, getattr(root, "guard", None)):
+            raise forbidden(type_name, field_name)
         if who.role in policy.LOGGED_ROLES:
-            if type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS:
-                self._declare_purpose(ctx, kwargs)
-            shown = _disclosed(type_name, root)
-            if shown:
-                if ctx.purpose is None:
-                    raise _purpose_required()
-                for obj in shown:
-                    ctx.disclosures.note(type_name.removesuffix("Connection").removesuffix("Edge"), obj)
-        return _next(root, info, *args, **kwargs)
+            if purpose_root:
+                _declare_purpose(ctx, kwargs)
+            if disclosed:
+                _note(ctx, type_name, root)
+        return resolve(root, info, **kwargs)
 
-    @staticmethod
-    def _declare_purpose(ctx: Any, kwargs: dict[str, Any]) -> None:
-        purpose = kwargs.get("purpose")
-        ctx.declare_purpose(getattr(purpose, "value", purpose))
+    return guarded
+
+
+def _disclosed_kind(type_name: str) -> str | None:
+    """The disclosed type an object of ``type_name`` shows (itself, or its connection's or edge's node)."""
+    base = type_name.removesuffix("Connection").removesuffix("Edge")
+    return base if base in policy.DISCLOSED_TYPES else None
+
+
+def _note(ctx: Any, type_name: str, root: Any) -> None:
+    shown = _disclosed(type_name, root)
+    if shown:
         if ctx.purpose is None:
             raise _purpose_required()
+        for obj in shown:
+            ctx.disclosures.note(type_name.removesuffix("Connection").removesuffix("Edge"), obj)
+
+
+def _declare_purpose(ctx: Any, kwargs: dict[str, Any]) -> None:
+    purpose = kwargs.get("purpose")
+    ctx.declare_purpose(getattr(purpose, "value", purpose))
+    if ctx.purpose is None:
+        raise _purpose_required()
+
+
+def _typename(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``__typename`` of an object about an officer is a disclosure too (the caller learns it exists)."""
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        ctx = info.context
+        if ctx is not None and getattr(ctx, "principal", None) is not None \
+                and ctx.principal.role in policy.LOGGED_ROLES and _disclosed_kind(info.parent_type.name):
+            _note(ctx, info.parent_type.name, source)
+        return original(source, info, **args)
+
+    resolve.registry_policy = True  # type: ignore[attr-defined]
+    return resolve
+
+
+def apply_policy(schema: GraphQLSchema) -> None:
+    """Put every field of every object type behind ``auth.policy`` (root fields, nested fields, connections and
+    federation ``_entities`` alike), once, when the schema is built: no per-field middleware at run time.
+    Introspection types are left alone (gated by ``schema.limits.IntrospectionGate``)."""
+    for name, gtype in schema.type_map.items():
+        if name.startswith("__") or not isinstance(gtype, GraphQLObjectType):
+            continue
+        for field_name, field in gtype.fields.items():
+            field.resolve = _guarded(name, field_name, field.resolve or default_field_resolver)
+            if field.subscribe is not None:  # a subscription is refused before it starts, not event by event
+                field.subscribe = _guarded(name, field_name, field.subscribe)
+    if not getattr(TypeNameMetaFieldDef.resolve, "registry_policy", False):
+        TypeNameMetaFieldDef.resolve = _typename(TypeNameMetaFieldDef.resolve or default_field_resolver)
+
+
+class FieldPolicy(SchemaExtension):
+    """After execution, writes what was disclosed to the query log (``apply_policy`` does the rest)."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield

@@ -13,7 +13,7 @@ from strawberry.tools import merge_types
 from strawberry.types.info import Info
 from strawberry.utils.inspect import get_func_args
 
-from auth.enforce import FieldPolicy
+from auth.enforce import FieldPolicy, apply_policy
 from registry.config import Settings
 from registry.errors import BadInput
 from resolvers.accreditation import AccreditationQuery
@@ -69,7 +69,7 @@ class RegistrySchema(Schema):
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
     exts: list[Any] = [FieldPolicy, *limits.extensions(settings)]
-    return RegistrySchema(
+    schema = RegistrySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -77,6 +77,8 @@ def build_schema(settings: Settings | None = None) -> Schema:
         config=StrawberryConfig(disable_field_suggestions=True),
         federation_version="2.11",
     )
+    apply_policy(schema._schema)
+    return schema
 
 
 def sdl() -> str:
