@@ -432,7 +432,7 @@ async def serving(dsn: str, tmp: Path, *, document_cache: bool = True,
     finally:
         limits.DOCUMENT_CACHE_SIZE = size
     token = mint_token(key, issuer=ISSUER, audience=AUDIENCE, subject="bench-hiring-user", role="hiring_agency",
-                       agency_ori=HIRING_ORI, ttl_seconds=24 * 3600)
+                       agency_ori=HIRING_ORI, ttl_seconds=3600)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="on"))
