@@ -771,7 +771,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.publish % BATCH or args.certs % BATCH:
         ap.error(f"--publish and --certs must be multiples of {BATCH}")
     os.environ.setdefault("REGISTRY_CHECKPOINT_SECONDS", "10")
-    return asyncio.run(run(args))
+    # the server runs in this process's loop: uvloop, as under `registry serve` (uvicorn picks it when installed)
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        return asyncio.run(run(args))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(run(args))
 
 
 if __name__ == "__main__":
