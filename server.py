@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -44,10 +44,13 @@ SUBGRAPH_SECRET_HEADER = "registry-subgraph-secret"  # noqa: S105 (a header name
 class State:
     """What the app holds for its lifetime: settings, services and the pool."""
 
-    def __init__(self, settings: Settings, services: Services, pool: asyncpg.Pool | None) -> None:
+    def __init__(self, settings: Settings, services: Services, pool: asyncpg.Pool | None,
+                 worker: int | None = None) -> None:
         self.settings = settings
         self.services = services
         self.pool = pool
+        self.worker = worker  # which of `registry serve --workers N` this is (None: the only process)
+        self.leader = False   # runs the background jobs (database.while_leader)
 
 
 class Authenticate:
@@ -123,10 +126,11 @@ def create_app(
     pool: asyncpg.Pool | None = None,
     services: Services | None = None,
     database_url: str | None = None,
+    worker: int | None = None,
 ) -> Starlette:
     """Build the app. Pass ``pool`` to share one (tests); otherwise it connects at start-up."""
     settings = settings or Settings.from_env()
-    state = State(settings, services or Services.build(settings), pool)
+    state = State(settings, services or Services.build(settings), pool, worker)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -136,28 +140,30 @@ def create_app(
             if dsn is None:
                 raise RuntimeError("no database: set DATABASE_URL or start through `registry serve`")
             owned = state.pool = await database.create_pool(dsn)
+        pool = state.pool
         every = settings.checkpoint_seconds  # 0 turns the timer off
-        timer = (
-            asyncio.create_task(
-                checkpointer.run_timer(state.pool, state.services.log_signer, settings.log_origin, every)
-            )
-            if every > 0
-            else None
-        )
-        worker = (asyncio.create_task(delivery.Worker(state.pool, state.services.webhook_signer,
-                                                      settings.monitoring).run())
-                  if settings.monitoring.worker else None)  # webhook delivery from the outbox
+
+        def jobs() -> list[Coroutine[Any, Any, None]]:
+            out = []
+            if every > 0:
+                out.append(checkpointer.run_timer(pool, state.services.log_signer, settings.log_origin, every))
+            if settings.monitoring.worker:  # webhook delivery from the outbox
+                out.append(delivery.Worker(pool, state.services.webhook_signer, settings.monitoring).run())
+            return out
+
+        def lead(now: bool) -> None:
+            state.leader = now
+
+        # once across every process on this database: the holder of database.LEADER_LOCK runs them
+        elected = (asyncio.create_task(database.while_leader(pool, jobs, lead))
+                   if every > 0 or settings.monitoring.worker else None)
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
+            if elected is not None:
+                elected.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            if timer is not None:
-                timer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await timer
+                    await elected
             if owned is not None:
                 await owned.close()
 
@@ -192,7 +198,8 @@ def create_app(
                 {"status": "unavailable", "reason": "migrations pending", "pending": [m.name for m in todo]},
                 status_code=503,
             )
-        return JSONResponse({"status": "ready"})
+        # which worker answered, and whether it runs the background jobs (checkpoint timer, webhook delivery)
+        return JSONResponse({"status": "ready", "worker": state.worker, "leader": state.leader})
 
     async def checkpoint(_request: Request) -> Response:
         assert state.pool is not None  # signed on demand: publishes sign at most once per checkpoint interval

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,42 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One atomic unit of work: everything inside commits together or not at all."""
     async with pool.acquire() as conn, conn.transaction():
         yield conn
+
+
+#: The session advisory lock whose holder runs the registry's background jobs (checkpoint timer, webhook
+#: delivery): one holder across every worker process and every server on the database.
+LEADER_LOCK = (0x52454749, 1)  # ("REGI", 1)
+
+
+async def while_leader(pool: asyncpg.Pool, jobs: Callable[[], list[Coroutine[Any, Any, None]]],
+                       on_change: Callable[[bool], None], *, retry_seconds: float = 5.0) -> None:
+    """Run ``jobs`` in this process only while it holds ``LEADER_LOCK``; until cancelled.
+
+    The lock is a session lock on a connection held for the whole leadership (taken from the pool and kept
+    out of it): when the process dies or loses the database, PostgreSQL releases it and another process
+    takes over within ``retry_seconds``. The jobs are cancelled as soon as the connection stops answering.
+    """
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LEADER_LOCK):
+                    tasks = [asyncio.create_task(job) for job in jobs()]
+                    on_change(True)
+                    try:
+                        while all(not t.done() for t in tasks):
+                            await asyncio.sleep(retry_seconds)
+                            await conn.fetchval("SELECT 1")  # still connected, so still holding the lock
+                    finally:
+                        on_change(False)
+                        for t in tasks:
+                            t.cancel()
+                        for t in tasks:
+                            with contextlib.suppress(asyncio.CancelledError, Exception):
+                                await t
+                        with contextlib.suppress(Exception):
+                            await conn.fetchval("SELECT pg_advisory_unlock($1, $2)", *LEADER_LOCK)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # the database is away: try again
+            log.warning("leader election: %s", err)
+        await asyncio.sleep(retry_seconds)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from registry import migrate
+from registry.cli import workers
 from registry.cli.common import CliError, connected, database_url, fail
 from registry.config import MonitoringConfig, Settings
 from registry.services import DEV_TOKEN_SECONDS, Services
@@ -49,6 +50,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if args.workers < 1 or args.workers > 64:
+        raise CliError("--workers must be between 1 and 64")
+    if args.workers > 1 and args.port == 0:
+        raise CliError("--workers needs a fixed --port (each worker listens on it, and the kernel spreads "
+                       "connections)")
     if args.demo or args.dev:
         settings = development_settings(settings)
     services = Services.build(settings)  # a configuration mistake stops here, before any database starts
@@ -64,8 +70,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             _print_dev_tokens(settings)
         from server import create_app
 
-        app = create_app(settings, services=services, database_url=dsn)
         print(f"GraphQL API on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+        if args.workers > 1:
+            return workers.serve(settings, dsn, args.host, args.port, args.log_level, args.workers)
+        app = create_app(settings, services=services, database_url=dsn)
         # uvicorn drains on SIGTERM, then raises the signal again; exiting through Python instead lets the
         # embedded PostgreSQL be stopped on the way out (the `with` above), as after Ctrl-C.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -158,6 +166,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--dev", action="store_true",
                    help="development mode: GraphiQL, unmasked errors, a local token issuer, tokens printed")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--workers", type=int, default=int(os.environ.get("REGISTRY_WORKERS", "1")),
+                   help="server processes sharing the port (default $REGISTRY_WORKERS or 1): the kernel spreads "
+                        "connections over them (SO_REUSEPORT); one of them at a time runs the checkpoint timer "
+                        "and webhook delivery; a worker that dies is restarted")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply pending database migrations",
