@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import io
 import os
@@ -405,6 +406,59 @@ def _free_port() -> int:
         return port
 
 
+def _cpu(procs: list[Any]) -> float:
+    """User + system CPU seconds of the worker processes."""
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+@asynccontextmanager
+async def serving_workers(dsn: str, tmp: Path, workers: int) -> AsyncIterator[tuple[str, str, list[Any]]]:
+    """`registry serve --workers N` as its own process tree on the scratch database, trusting an issuer the
+    bench creates; yields (url, hiring-agency token, the worker processes)."""
+    import json
+    import signal
+
+    import httpx
+    import psutil
+
+    from auth.dev_issuer import create_issuer_key, mint_token, write_public_jwks
+
+    key = create_issuer_key(tmp / "workers-issuer.jwk")
+    write_public_jwks(key, tmp / "workers-jwks.json")
+    issuers = tmp / "workers-issuers.json"
+    issuers.write_text(json.dumps([{"issuer": ISSUER, "jwks_file": str(tmp / "workers-jwks.json"),
+                                    "audience": AUDIENCE, "roles": ["hiring_agency"], "agency_oris": ["*"]}]))
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": dsn, "REGISTRY_DATA_DIR": str(tmp / "workers-data"),
+           "REGISTRY_ISSUERS_FILE": str(issuers), "REGISTRY_AUDIENCE": AUDIENCE}
+    env.pop("REGISTRY_ENV", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "registry.cli", "serve", "--workers", str(workers), "--port", str(port),
+        "--log-level", "warning", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(600):
+                if proc.returncode is not None:
+                    raise RuntimeError(f"registry serve --workers exited with {proc.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"{url}/readyz", timeout=2)).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        procs = [c for c in psutil.Process(proc.pid).children() if "resource_tracker" not in " ".join(c.cmdline())]
+        token = mint_token(key, issuer=ISSUER, audience=AUDIENCE, subject="bench-hiring-user", role="hiring_agency",
+                           agency_ori=HIRING_ORI, ttl_seconds=3600)
+        yield url, token, procs
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 60)
+
+
 @asynccontextmanager
 async def serving(dsn: str, tmp: Path, *, document_cache: bool = True,
                   ) -> AsyncIterator[tuple[str, str, Any, asyncpg.Pool]]:
@@ -682,6 +736,19 @@ async def run(args: argparse.Namespace) -> int:
                         cells.append(cell)
                     if not uncached:
                         rss["after load"] = _rss()
+            if args.workers > 1:
+                async with serving_workers(dsn, Path(tmpdir), args.workers) as (url, token, procs):
+                    base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
+                            "warmup": args.warmup, "duration": args.duration}
+                    for c in clients:
+                        print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
+                        cpu0 = _cpu(procs)
+                        cell = await loop.run_in_executor(ex, drive, {**base, "mode": "graphql", "clients": c})
+                        cell.mode = "graphql-workers"
+                        cell.server_cpu_s = _cpu(procs) - cpu0
+                        if cell.errors:
+                            print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+                        cells.append(cell)
 
         print(f"Bulk publishing {args.publish:,} signed records and {args.certs:,} certifications...",
               file=sys.stderr)
@@ -708,11 +775,12 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
           f" (both include the query-log insert). {args.duration:.0f} s per cell after {args.warmup:.0f} s warm-up.\n")
     by = {(c.mode, c.clients): c for c in cells}
     labels = {"graphql": "GraphQL over HTTP", "graphql-nocache": "GraphQL, parse/validation caches off",
+              "graphql-workers": f"GraphQL, serve --workers {args.workers}",
               "raw": "raw asyncpg (store functions)"}
     rows = []
     for c in sorted({c.clients for c in cells if c.mode != "healthz"}):
         raw = by[("raw", c)]
-        for mode in ("graphql", "graphql-nocache", "raw"):
+        for mode in ("graphql", "graphql-nocache", "graphql-workers", "raw"):
             cell = by.get((mode, c))
             if cell is None:
                 continue
@@ -765,6 +833,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--publish", type=int, default=5_000, help="signed record.published events (default 5,000)")
     ap.add_argument("--certs", type=int, default=1_000, help="signed certification.issued by name (default 1,000)")
     ap.add_argument("--seed", type=int, default=PopulationConfig.seed)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="also run the lookups against `registry serve --workers N` (default 2; 1: skip)")
     ap.add_argument("--no-uncached", dest="uncached", action="store_false",
                     help="skip the GraphQL run with the parse and validation caches turned off (the comparison)")
     args = ap.parse_args(argv)
