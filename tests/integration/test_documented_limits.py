@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,7 +19,7 @@ INTROSPECT = "{ __schema { queryType { name } } }"
 
 
 async def _introspects(world: World, role: str | None) -> bool:
-    bindings = {"agency_ori": "CA0010000"} if role == "hiring_agency" else {}
+    bindings: dict[str, Any] = {"agency_ori": "CA0010000"} if role == "hiring_agency" else {}
     body = await (world.gql(INTROSPECT, as_=role, **bindings) if role else world.gql(INTROSPECT))
     if body.get("errors"):
         assert {e["extensions"]["code"] for e in body["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}, body
