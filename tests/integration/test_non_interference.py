@@ -69,6 +69,15 @@ VERIFY = """query($s: String!, $n: String!) { verifyCertification(state: $s, num
 NOTICES = """query { monitoringNotices(first: 50) { totalCount edges { node { type officerId data } } } }"""
 STATISTICS = """query { publicStatistics { basis minimumCellSize
   cells { state year kind reasonCategory count suppressed } } }"""
+# EO 13929 Sec. 4(b): rosters count an officer whose separation reveals a pending matter as still employed
+COVERAGE_ROWS = "state sizeBand year activeOfficers currentCrisisTraining shareCurrent suppressed"
+COVERAGE = f"""query {{ trainingCoverage {{ total: rows(breakdown: TOTAL) {{ {COVERAGE_ROWS} }}
+  state: rows(breakdown: STATE) {{ {COVERAGE_ROWS} }} band: rows(breakdown: SIZE_BAND) {{ {COVERAGE_ROWS} }} }} }}"""
+AGENCY_COVERAGE = """query($o: String!) { now: agencyTrainingCoverage(ori: $o) { activeOfficers currentCrisisTraining
+  sizeBand reason } then: agencyTrainingCoverage(ori: $o, on: "2024-12-31") { activeOfficers currentCrisisTraining
+  sizeBand reason } }"""
+ELIGIBILITY = """query($o: String!) { grantEligibility(ori: $o, year: 2024) { informationalReasons
+  trainingCoverage { activeOfficers currentCrisisTraining reason } } }"""
 
 _ID = re.compile(r"\b(OFC|REC|CRT|EMP|ENR|NTC|WHK|DLV|PRP)-[0-9A-Z]{12}\b")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -149,13 +158,16 @@ async def _corpus(world: World, ids: dict[str, str]) -> dict[str, Any]:
         ("record typename", TYPENAME, {"id": ids["record"]}),
         ("record entity", ENTITIES, {"r": [{"__typename": "MisconductRecord", "id": ids["record"]}]}),
         ("statistics", STATISTICS, {}),
+        ("training coverage", COVERAGE, {}),
+        *((f"coverage of {ori}", AGENCY_COVERAGE, {"o": ori}) for ori in ("CA0010000", HIRING_ORI)),
+        *((f"eligibility notes of {ori}", ELIGIBILITY, {"o": ori}) for ori in ("CA0010000", HIRING_ORI)),
     ]
     for caller, spec in CALLERS.items():
         token = world.token(spec[0], **spec[1]) if spec else None
         for label, query, variables in requests:
             resp = await world.post(query, variables, token=token, headers=PURPOSE)
             out[f"{caller}: {label}"] = {"status": resp.status_code, "body": resp.json()}
-    for path in ("/public", "/public/statistics.csv"):
+    for path in ("/public", "/public/statistics.csv", "/public/training-coverage.csv"):
         resp = await world.http.get(path)
         out[f"GET {path}"] = {"status": resp.status_code, "body": resp.text}
     # another state's board checks the officer in a dry run; the hiring agency uploads its roster
