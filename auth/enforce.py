@@ -30,15 +30,19 @@ def _purpose_required() -> GraphQLError:
                          extensions={"code": "PURPOSE_REQUIRED"})
 
 
-def _disclosed(type_name: str, root: Any) -> list[Any]:
-    """The objects about officers that resolving a field of ``type_name`` on ``root`` shows."""
-    if type_name in policy.DISCLOSED_TYPES:
-        return [root]
-    if type_name.endswith("Connection") and type_name.removesuffix("Connection") in policy.DISCLOSED_TYPES:
+def _disclosed_kind(type_name: str) -> str | None:
+    """The disclosed type an object of ``type_name`` shows (itself, or its connection's or edge's node)."""
+    base = type_name.removesuffix("Connection").removesuffix("Edge")
+    return base if base in policy.DISCLOSED_TYPES else None
+
+
+def _shown(type_name: str, root: Any) -> list[Any]:
+    """The objects about officers that an object of a disclosed type (or its connection or edge) shows."""
+    if type_name.endswith("Connection"):
         return [edge.node for edge in root.edges]
-    if type_name.endswith("Edge") and type_name.removesuffix("Edge") in policy.DISCLOSED_TYPES:
+    if type_name.endswith("Edge"):
         return [root.node]
-    return []
+    return [root]
 
 
 def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,9 +50,9 @@ def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Ca
     field everyone may read, that shows nothing about an officer and needs no purpose keeps its resolver."""
     access = policy.field_access(type_name, field_name)
     public = policy.ANYONE in access.grants
-    disclosed = bool(_disclosed_kind(type_name))
+    kind = _disclosed_kind(type_name)
     purpose_root = type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS
-    if public and not disclosed and not purpose_root:
+    if public and kind is None and not purpose_root:
         return resolve
 
     def guarded(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
@@ -59,26 +63,19 @@ def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Ca
         if who.role in policy.LOGGED_ROLES:
             if purpose_root:
                 _declare_purpose(ctx, kwargs)
-            if disclosed:
-                _note(ctx, type_name, root)
+            if kind is not None:
+                _note(ctx, kind, _shown(type_name, root))
         return resolve(root, info, **kwargs)
 
     return guarded
 
 
-def _disclosed_kind(type_name: str) -> str | None:
-    """The disclosed type an object of ``type_name`` shows (itself, or its connection's or edge's node)."""
-    base = type_name.removesuffix("Connection").removesuffix("Edge")
-    return base if base in policy.DISCLOSED_TYPES else None
-
-
-def _note(ctx: Any, type_name: str, root: Any) -> None:
-    shown = _disclosed(type_name, root)
+def _note(ctx: Any, kind: str, shown: list[Any]) -> None:
     if shown:
         if ctx.purpose is None:
             raise _purpose_required()
         for obj in shown:
-            ctx.disclosures.note(type_name.removesuffix("Connection").removesuffix("Edge"), obj)
+            ctx.disclosures.note(kind, obj)
 
 
 def _declare_purpose(ctx: Any, kwargs: dict[str, Any]) -> None:
@@ -93,9 +90,10 @@ def _typename(original: Callable[..., Any]) -> Callable[..., Any]:
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
         ctx = info.context
-        if ctx is not None and getattr(ctx, "principal", None) is not None \
-                and ctx.principal.role in policy.LOGGED_ROLES and _disclosed_kind(info.parent_type.name):
-            _note(ctx, info.parent_type.name, source)
+        kind = _disclosed_kind(info.parent_type.name)
+        if kind is not None and ctx is not None and getattr(ctx, "principal", None) is not None \
+                and ctx.principal.role in policy.LOGGED_ROLES:
+            _note(ctx, kind, _shown(info.parent_type.name, source))
         return original(source, info, **args)
 
     resolve.registry_policy = True  # type: ignore[attr-defined]
