@@ -4,11 +4,10 @@ transaction, after the signature, the publisher binding and idempotency were che
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncpg
 
 from publishing import jurisdiction
+from publishing.accreditation import DATE_SLACK
 from publishing.payloads import PROGRAM_EVENTS as EVENTS
 from publishing.payloads import AgencyProgramEnded, AgencyProgramPublished
 from registry import ids
@@ -18,10 +17,6 @@ from store import programs as store
 from store.models import PublisherRow
 
 __all__ = ["EVENTS", "apply"]
-
-#: How far a start or end day may run ahead of the signing day (time zones); programs are facts, not plans.
-_SLACK = timedelta(days=1)
-
 
 async def apply(conn: asyncpg.Connection, event: AgencyProgramPublished | AgencyProgramEnded, pub: PublisherRow,
                 event_pk: int) -> str:
@@ -41,7 +36,7 @@ async def _published(conn: asyncpg.Connection, ev: AgencyProgramPublished, pub: 
         raise Forbidden(reason)
     signed = ev.issuedAt.date()
     for day, name in ((ev.startDate, "startDate"), (ev.endDate, "endDate")):
-        if day is not None and day > signed + _SLACK:
+        if day is not None and day > signed + DATE_SLACK:  # programs are facts, not plans
             raise BadInput(f"{name} {day.isoformat()} is after the day the event was signed: publish a program "
                            "once it has started (and its end once it has ended)")
     if await store.by_source(conn, pub.id, ev.sourceId) is not None:
@@ -62,7 +57,7 @@ async def _ended(conn: asyncpg.Connection, ev: AgencyProgramEnded, pub: Publishe
     if ev.endDate < program.start_date:
         raise BadInput(f"endDate {ev.endDate.isoformat()} is before the program started "
                        f"({program.start_date.isoformat()})")
-    if ev.endDate > ev.issuedAt.date() + _SLACK:
+    if ev.endDate > ev.issuedAt.date() + DATE_SLACK:
         raise BadInput("endDate is after the day the event was signed: publish the end once it has happened")
     await store.end(conn, program.id, ev.endDate, ev.reason, event_pk)
     return program.id

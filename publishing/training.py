@@ -13,16 +13,13 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+from publishing.accreditation import DATE_SLACK
 from publishing.payloads import TRAINING_KINDS, CertificationIssued, CertificationStatusChanged
 from registry.errors import BadInput
 from store.certifications import Step
 from store.models import CertificationRow
 
 __all__ = ["TRAINING_KINDS", "add_months", "current_through", "first_step", "next_step"]
-
-#: How far a reported day may run ahead of the signing day (time zones).
-_SLACK = timedelta(days=1)
-
 
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or the month's last day when it has no such day (Jan 31 + 1 = Feb 28)."""
@@ -56,7 +53,7 @@ def next_step(cert: CertificationRow, before: Step | None, ev: CertificationStat
         if ev.refreshedOn < completed:
             raise BadInput(f"refreshedOn {ev.refreshedOn.isoformat()} is before the training was last completed "
                            f"({completed.isoformat()})")
-        if ev.refreshedOn > signed + _SLACK:
+        if ev.refreshedOn > signed + DATE_SLACK:
             raise BadInput("refreshedOn is after the day the event was signed")
         completed = ev.refreshedOn
     expires = ev.expiresOn if ev.expiresOn is not None else cert.expires_on

@@ -112,7 +112,7 @@ async def evaluate(conn: asyncpg.Connection | asyncpg.Pool, agencies: Sequence[A
                       "agency for the period and no signed nothing-to-report attestation")
         verdict = (f"eligible for discretionary grants for {year}" if cred_met and sub_met
                    else f"not eligible for discretionary grants for {year}")
-        running = [p for p in agency_programs if p.start_date <= end and (p.end_date is None or p.end_date >= start)]
+        running = [p for p in agency_programs if p.runs_during(start, end)]
         out.append(Eligibility(agency, year, cred_met, sub_met, [verdict, *cred_reasons, sub_reason], cred_id, n,
                                atts, running))
     return out

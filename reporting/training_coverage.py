@@ -204,7 +204,7 @@ class AgencyCoverage:
 async def agency_coverage(conn: asyncpg.Connection | asyncpg.Pool, ori: str, day: date) -> AgencyCoverage:
     found = await store.agency_days(conn, [day], CRISIS_ENCOUNTER_KINDS, HIDDEN_ENDS, [ori])
     [programs] = await program_store.by_agency_oris(conn, [ori])
-    running = [p for p in programs if p.start_date <= day and (p.end_date is None or p.end_date >= day)]
+    running = [p for p in programs if p.runs_during(day, day)]
     active = found[0].active if found else 0
     current = found[0].current if found else 0
     return AgencyCoverage(ori, day, active, current, running)

@@ -25,6 +25,10 @@ class ProgramRow:
     log_index: int
     updated_at: datetime
 
+    def runs_during(self, start: date, end: date) -> bool:
+        """Running on at least one day from ``start`` to ``end`` (inclusive)."""
+        return self.start_date <= end and (self.end_date is None or self.end_date >= start)
+
 
 _SELECT = """SELECT p.id, p.publisher_id, p.source_id, p.agency_ori, p.kind, p.partner_type, p.start_date,
                     p.end_date, p.end_reason, e.log_index, p.updated_at
@@ -54,15 +58,3 @@ async def end(conn: asyncpg.Connection, program_id: str, end_date: date, reason:
     await conn.execute(
         "UPDATE agency_programs SET end_date = $2, end_reason = $3, ended_pk = $4, updated_at = now() WHERE id = $1",
         program_id, end_date, reason, event_pk)
-
-
-async def agencies_running(conn: asyncpg.Connection | asyncpg.Pool, oris: Sequence[str] | None, start: date,
-                           end: date, kinds: Sequence[str] | None = None) -> set[str]:
-    """The agencies (all, or of ``oris``) with a program (of ``kinds``) running on some day in [start, end]."""
-    rows = await conn.fetch(
-        """SELECT DISTINCT agency_ori FROM agency_programs
-            WHERE start_date <= $3 AND (end_date IS NULL OR end_date >= $2)
-              AND ($1::text[] IS NULL OR agency_ori = ANY($1::text[]))
-              AND ($4::text[] IS NULL OR kind = ANY($4::text[]))""",
-        None if oris is None else list(oris), start, end, None if kinds is None else list(kinds))
-    return {r["agency_ori"] for r in rows}

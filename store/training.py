@@ -63,11 +63,6 @@ async def agency_days(conn: asyncpg.Connection | asyncpg.Pool, days: Sequence[da
     return [AgencyDay(r["day"], r["agency_ori"], r["state"], int(r["active"]), int(r["current"])) for r in rows]
 
 
-async def agency_states(conn: asyncpg.Connection | asyncpg.Pool, oris: Sequence[str]) -> dict[str, str]:
-    rows = await conn.fetch("SELECT ori, state::text AS state FROM agencies WHERE ori = ANY($1::text[])", list(oris))
-    return {r["ori"]: r["state"] for r in rows}
-
-
 async def programs_by_year(conn: asyncpg.Connection | asyncpg.Pool, first: int, last: int
                            ) -> list[tuple[int, str, str, str]]:
     """(year, agency ORI, agency state, program kind) for every program running on some day of a year."""

@@ -51,17 +51,13 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
         if not _may(ANONYMOUS, "Query", "publicStatistics"):
             return _refuse(ANONYMOUS)
         tab = await statistics.tabulate(pool(), state.settings.stats_min_cell)
-        return PlainTextResponse(statistics.to_csv(tab), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="officer-registry-statistics.csv"',
-            "Cache-Control": "public, max-age=60"})
+        return _csv(statistics.to_csv(tab), "officer-registry-statistics.csv", "public, max-age=60")
 
     async def coverage_csv(_request: Request) -> Response:
         if not _may(ANONYMOUS, "Query", "trainingCoverage"):
             return _refuse(ANONYMOUS)
         cov = await training_coverage.tabulate(pool(), state.settings.stats_min_cell)
-        return PlainTextResponse(training_coverage.to_csv(cov), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="officer-registry-training-coverage.csv"',
-            "Cache-Control": "public, max-age=60"})
+        return _csv(training_coverage.to_csv(cov), "officer-registry-training-coverage.csv", "public, max-age=60")
 
     async def eligibility_csv(request: Request) -> Response:
         who: Principal = request.state.principal
@@ -76,9 +72,7 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
             return _json_error(400, err.code, err.message)
         rows = await eligibility.agencies_in(pool(), st)
         results = await eligibility.evaluate(pool(), rows, year, all_agencies=st is None)
-        return PlainTextResponse(_eligibility_csv(who, results), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="grant-eligibility-{year}.csv"',
-            "Cache-Control": "no-store"})
+        return _csv(_eligibility_csv(who, results), f"grant-eligibility-{year}.csv", "no-store")
 
     async def page(request: Request) -> Response:
         if not _may(ANONYMOUS, "Query", "publicStatistics"):
@@ -101,6 +95,12 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
 
 def _may(who: Principal, type_name: str, field_name: str) -> bool:
     return policy.field_access(type_name, field_name).allows(who, None)
+
+
+def _csv(text: str, filename: str, cache: str) -> Response:
+    """A CSV download."""
+    return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": cache})
 
 
 def _json_error(status: int, code: str, message: str) -> JSONResponse:
