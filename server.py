@@ -220,10 +220,15 @@ def create_app(
         return JSONResponse(attestation.jwks(state.services.attestation_key),
                             headers={"Cache-Control": "public, max-age=300"})
 
+    async def vc_issuer(_request: Request) -> Response:  # SD-JWT VC key discovery, keys by value
+        return JSONResponse(attestation.issuer_metadata(settings.attestation_issuer, state.services.attestation_key),
+                            headers={"Cache-Control": "public, max-age=300"})
+
     routes = [
         Route("/checkpoint", checkpoint),
         Route("/.well-known/registry-log-key", log_key),
         Route("/.well-known/jwks.json", attestation_jwks),
+        Route(attestation.issuer_metadata_path(settings.attestation_issuer), vc_issuer),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports

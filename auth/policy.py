@@ -160,6 +160,7 @@ FIELDS: dict[str, dict[str, Access]] = {
         "record": Access((AUTHENTICATED,)),
         "verifyCertification": PARTNER | HIRING | AUDITOR | PUBLISHER,
         "verifyCredential": PARTNER | HIRING | AUDITOR | PUBLISHER | OFFICER,  # rows: CredentialAttestation
+        "verifyPresentation": PARTNER | HIRING | AUDITOR | PUBLISHER | OFFICER,  # only what the token shows
         "agency": PUBLIC,
         "agencies": PUBLIC,
         "publisher": PUBLIC,
@@ -214,7 +215,10 @@ FIELDS: dict[str, dict[str, Access]] = {
                           "returned", "queriedAt", "officerId"),
     "Notification": _all(Access((SELF,)), "id", "kind", "message", "recordId", "createdAt"),
     "CredentialAttestation": _all(PARTNER | HIRING | AUDITOR | PUBLISHER | SELF, "state", "number", "kind",
-                                  "status", "expiresOn", "checkedAt", "validUntil", "kid", "jws", "sdJwt"),
+                                  "status", "expiresOn", "checkedAt", "validUntil", "kid", "jws", "sdJwt", "sdJwtVc",
+                                  "holderBound"),
+    "PresentationCheck": _all(PARTNER | HIRING | AUDITOR | PUBLISHER | OFFICER, "valid", "error", "form", "kid",
+                              "claims", "undisclosed", "holderBound", "keyBound"),
     "CertificationVerification": _all(PARTNER | HIRING | AUDITOR | PUBLISHER, "state", "number", "kind",
                                       "status", "expiresOn", "checkedAt"),
     "OfficerMatch": _all(HIRING | AUDITOR | PUBLISHER, "officer", "score", "reasons", "strong"),

@@ -1,17 +1,25 @@
 """Signed credential attestations: what the registry says about one certification, verifiable offline.
 
-An attestation comes in two forms, signed by the same registry Ed25519 key (``alg: Ed25519``, RFC 9864):
+An attestation comes in three forms, signed by the same registry Ed25519 key (``alg: Ed25519``, RFC 9864;
+verifiers here also accept the legacy RFC 8037 name ``EdDSA``):
 
-* a compact JWS (``typ: registry-attestation+jwt``) whose claims are all visible;
+* a compact JWS (``typ: registry-attestation+jwt``) whose claims are all visible (a bearer token);
 * an SD-JWT (RFC 9901, ``typ: registry-attestation+sd-jwt``) with the same facts as selectively
-  disclosable claims, so the holder can show a third party, say, ``status`` and ``expiresOn`` only.
+  disclosable claims, so the holder can show a third party, say, ``status`` and ``expiresOn`` only;
+* an SD-JWT VC (``typ: dc+sd-jwt``, ``vct`` = ``VCT``) for wallets and OpenID4VP verifiers; the
+  certification status is ``certificationStatus`` there, because ``status`` is a registered claim
+  (Token Status List) that SD-JWT VC forbids to disclose selectively.
 
 Claims: ``iss``, ``iat``, ``exp`` (10 minutes later), ``jti``, ``sub`` (the registry's certification
 ID), ``state``, ``number``, ``kind``, ``status``, ``expiresOn`` and, when the caller asked through an
 officer it may read, ``officerId``. Never a name or a date of birth: partners see status by number only.
+Both SD-JWT forms carry decoy digests, so the number of digests does not tell whether ``officerId`` was
+issued. Given a holder key, both SD-JWT forms carry ``cnf`` (RFC 7800) and no JWS is issued: a bound
+credential has no bearer twin. The verifier then asks for a Key Binding JWT over the presentation.
 
 The private key is ``$REGISTRY_ATTESTATION_KEY`` (a private JWK, from a secret store) or a 0600 file in
-the secrets directory created on first use; the public half is served at ``/.well-known/jwks.json``.
+the secrets directory created on first use; the public half is served at ``/.well-known/jwks.json`` and,
+for SD-JWT VC key discovery, inside ``/.well-known/jwt-vc-issuer`` (``issuer_metadata``).
 """
 
 from __future__ import annotations
@@ -20,14 +28,16 @@ import json
 import os
 import secrets
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OKPKey
 
@@ -43,10 +53,16 @@ __all__ = [
     "JWS_TYP",
     "SD_JWT_TYP",
     "TTL_SECONDS",
+    "VCT",
+    "VC_DISCLOSABLE",
+    "VC_TYP",
     "Attestation",
     "AttestationError",
     "Verified",
+    "disclosable_for",
     "issue",
+    "issuer_metadata",
+    "issuer_metadata_path",
     "jwks",
     "load_jwks",
     "load_or_create_key",
@@ -55,14 +71,24 @@ __all__ = [
 ]
 
 ALG: Final = "Ed25519"
+#: Accepted when verifying: RFC 9864's name, and RFC 8037's polymorphic name that older verifiers and
+#: issuers still use for the same Ed25519 signature.
+VERIFY_ALGS: Final = ("Ed25519", "EdDSA")
 ENV_VAR: Final = "REGISTRY_ATTESTATION_KEY"
 DEFAULT_FILE: Final = "attestation.jwk"
 JWS_TYP: Final = "registry-attestation+jwt"
 SD_JWT_TYP: Final = "registry-attestation+sd-jwt"
+VC_TYP: Final = "dc+sd-jwt"
+#: The SD-JWT VC type. A URN, not a URL: a wallet or verifier that fetched Type Metadata from a URL would tell
+#: the registry who verifies whose certification (SD-JWT VC's "issuer phone-home"); a version suffix
+#: changes when the claims' meaning does.
+VCT: Final = "urn:us:officer-registry:certification-status:1"
 TTL_SECONDS: Final = 600
 LEEWAY_SECONDS: Final = 30
 #: The claims an SD-JWT holder may choose to show or hide; iss, iat, exp and jti are always visible.
 DISCLOSABLE: Final = ("sub", "state", "number", "kind", "status", "expiresOn", "officerId")
+#: The same, in the SD-JWT VC: iss, iat, exp, jti, vct and cnf are always visible (SD-JWT VC section 3.2.2).
+VC_DISCLOSABLE: Final = ("sub", "state", "number", "kind", "certificationStatus", "expiresOn", "officerId")
 _MAX_JWKS_BYTES: Final = 1_048_576
 
 
@@ -118,66 +144,160 @@ def load_jwks(source: str, *, timeout: float = 10.0) -> KeySet:
         raise AttestationError("the JWKS is too large")
     try:
         doc = json.loads(text)
+    except ValueError as err:
+        raise AttestationError(f"{source} is not a JWKS: {err}") from None
+    return _import_public(doc, source)
+
+
+# --- issuer metadata (SD-JWT VC section 5) ---------------------------------------------------------
+def issuer_metadata_path(issuer: str) -> str:
+    """Where JWT VC Issuer Metadata lives for ``issuer``: ``/.well-known/jwt-vc-issuer`` + the issuer's path."""
+    return "/.well-known/jwt-vc-issuer" + urlsplit(issuer).path.rstrip("/")
+
+
+def issuer_metadata(issuer: str, key: OKPKey) -> dict[str, Any]:
+    """The JWT VC Issuer Metadata document: the issuer and its JWKS by value (no second fetch needed)."""
+    return {"issuer": issuer, "jwks": jwks(key)}
+
+
+def load_issuer_keys(issuer: str, *, timeout: float = 10.0) -> KeySet:
+    """The keys of ``issuer`` from its JWT VC Issuer Metadata, refused unless it names exactly that issuer."""
+    parts = urlsplit(issuer)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise AttestationError(f"issuer {issuer!r} is not an https URL, so its keys cannot be discovered")
+    url = f"{parts.scheme}://{parts.netloc}{issuer_metadata_path(issuer)}"
+    doc = _fetch_json(url, timeout)
+    if not isinstance(doc, dict) or doc.get("issuer") != issuer:
+        raise AttestationError(f"{url} names another issuer ({doc.get('issuer') if isinstance(doc, dict) else None!r})")
+    if ("jwks" in doc) == ("jwks_uri" in doc):
+        raise AttestationError(f"{url} must give exactly one of jwks and jwks_uri")
+    return _import_public(doc["jwks"], url) if "jwks" in doc else load_jwks(str(doc["jwks_uri"]), timeout=timeout)
+
+
+def _fetch_json(url: str, timeout: float) -> Any:
+    resp = httpx.get(url, timeout=timeout, follow_redirects=False)
+    if resp.status_code != 200:
+        raise AttestationError(f"{url} answered HTTP {resp.status_code}")
+    if len(resp.content) > _MAX_JWKS_BYTES:
+        raise AttestationError(f"{url} is too large")
+    try:
+        return resp.json()
+    except ValueError:
+        raise AttestationError(f"{url} is not JSON") from None
+
+
+def _import_public(doc: Any, where: str) -> KeySet:
+    try:
         keys = [{k: v for k, v in jwk.items() if k != "d"} for jwk in doc["keys"]]
         return KeySet.import_key_set({"keys": keys})
     except (ValueError, KeyError, TypeError, AttributeError, JoseError) as err:
-        raise AttestationError(f"{source} is not a JWKS: {err}") from None
+        raise AttestationError(f"{where} is not a JWKS: {err}") from None
 
 
 # --- issuing ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attestation:
-    jws: str
+    jws: str | None             # None when bound to a holder key: a bound credential has no bearer twin
     sd_jwt: str
+    sd_jwt_vc: str
     kid: str
     issued_at: datetime
     expires_at: datetime
+    holder_bound: bool
     claims: dict[str, Any] = field(repr=False)
 
 
-def issue(key: OKPKey, issuer: str, facts: Mapping[str, Any], *, now: float | None = None,
-          ttl_seconds: int = TTL_SECONDS) -> Attestation:
-    """Sign ``facts`` (sub, state, number, kind, status, expiresOn[, officerId]) in both forms."""
+def issue(key: OKPKey, issuer: str, facts: Mapping[str, Any], *, holder: sd_jwt.HolderKey | None = None,
+          now: float | None = None, ttl_seconds: int = TTL_SECONDS) -> Attestation:
+    """Sign ``facts`` (sub, state, number, kind, status, expiresOn[, officerId]) in every form.
+
+    With ``holder`` (a public Ed25519 or P-256 key) both SD-JWT forms carry ``cnf`` and the JWS is not issued.
+    """
     unknown = set(facts) - set(DISCLOSABLE)
     if unknown:
         raise ValueError(f"not an attestation claim: {sorted(unknown)}")
     iat = int(time.time() if now is None else now)
-    claims: dict[str, Any] = {"iss": issuer, "iat": iat, "exp": iat + ttl_seconds,
-                              "jti": secrets.token_urlsafe(12), **facts}
+    always: dict[str, Any] = {"iss": issuer, "iat": iat, "exp": iat + ttl_seconds, "jti": secrets.token_urlsafe(12)}
+    claims = {**always, **facts}
     key.ensure_kid()
     kid = str(key.kid)
-    token = jwt.encode({"alg": ALG, "kid": kid, "typ": JWS_TYP}, claims, key, algorithms=[ALG])
-    payload, disclosures = sd_jwt.conceal(claims, DISCLOSABLE)
-    signed = jwt.encode({"alg": ALG, "kid": kid, "typ": SD_JWT_TYP}, payload, key, algorithms=[ALG])
+    cnf = {"cnf": sd_jwt.cnf_for(holder)} if holder is not None else {}
+    token = None if holder else jwt.encode({"alg": ALG, "kid": kid, "typ": JWS_TYP}, claims, key, algorithms=[ALG])
+
+    def selective(typ: str, plain: Mapping[str, Any], disclosable: tuple[str, ...]) -> str:
+        payload, disclosures = sd_jwt.conceal(plain, disclosable)
+        signed = jwt.encode({"alg": ALG, "kid": kid, "typ": typ}, payload, key, algorithms=[ALG])
+        return sd_jwt.SdJwt(signed, tuple(disclosures), "").serialize()
+
+    vc_facts = {("certificationStatus" if k == "status" else k): v for k, v in facts.items()}
     return Attestation(
         jws=token,
-        sd_jwt=sd_jwt.SdJwt(signed, tuple(disclosures), "").serialize(),
+        sd_jwt=selective(SD_JWT_TYP, {**claims, **cnf}, DISCLOSABLE),
+        sd_jwt_vc=selective(VC_TYP, {**always, "vct": VCT, **cnf, **vc_facts}, VC_DISCLOSABLE),
         kid=kid,
         issued_at=datetime.fromtimestamp(iat, UTC),
         expires_at=datetime.fromtimestamp(iat + ttl_seconds, UTC),
+        holder_bound=holder is not None,
         claims=claims,
     )
+
+
+def disclosable_for(token: str) -> tuple[str, ...]:
+    """Which claims the holder may choose in this SD-JWT (by its unverified ``typ``: the holder's own token)."""
+    try:
+        header = json.loads(sd_jwt.b64decode(token.split(".", 1)[0]))
+    except (ValueError, sd_jwt.SdJwtError):
+        raise AttestationError("not an SD-JWT attestation (unreadable header)") from None
+    typ = header.get("typ") if isinstance(header, dict) else None
+    if typ == VC_TYP:
+        return VC_DISCLOSABLE
+    if typ == SD_JWT_TYP:
+        return DISCLOSABLE
+    raise AttestationError(f"not an SD-JWT attestation (typ {typ!r})")
 
 
 # --- verifying -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verified:
-    form: str                  # "jws" or "sd-jwt"
+    form: str                  # "jws", "sd-jwt" or "dc+sd-jwt"
     claims: dict[str, Any]     # for an SD-JWT: the always-visible claims plus the disclosed ones
     kid: str
     undisclosed: int = 0       # SD-JWT digests not disclosed, at any depth: withheld claims or decoys
+    holder_bound: bool = False  # the credential names a holder key (cnf)
+    key_binding: sd_jwt.KeyBinding | None = None  # the presenter proved it holds that key, for this verifier
+
+    @property
+    def bearer(self) -> bool:
+        """Anyone holding the token could have presented it (no verified KB-JWT)."""
+        return self.key_binding is None
 
 
-def _signed(token: str, keys: KeySet, typ: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _verification_keys(keys: KeySet | Mapping[str, Any]) -> KeySet:
+    """The keys without their JWK ``alg``: joserfc would hold a key published as ``Ed25519`` to that exact name
+    and refuse an ``EdDSA`` signature by it; which names are accepted is ``VERIFY_ALGS``' job, here."""
+    doc = keys.as_dict(private=False) if isinstance(keys, KeySet) else dict(keys)
     try:
-        decoded = jwt.decode(token, keys, algorithms=[ALG])
+        public = [{k: v for k, v in jwk.items() if k not in ("alg", "d")} for jwk in doc["keys"]]
+        return KeySet.import_key_set({"keys": public})
+    except (ValueError, KeyError, TypeError, AttributeError, JoseError) as err:
+        raise AttestationError(f"not a JWKS: {err}") from None
+
+
+def _signed(token: str, keys: KeySet, typs: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    registry = jws.JWSRegistry(algorithms=list(VERIFY_ALGS), strict_check_header=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # joserfc warns on the deprecated "EdDSA" name; accepted on purpose
+            decoded = jwt.decode(token, keys, algorithms=list(VERIFY_ALGS), registry=registry)
     except JoseError as err:
         raise AttestationError(f"bad signature or unknown key ({err.error})") from None
     except ValueError:
         raise AttestationError("not a compact JWS") from None
     header = dict(decoded.header)
-    if header.get("typ") != typ:
-        raise AttestationError(f"not a registry attestation (typ {header.get('typ')!r}, expected {typ!r})")
+    if header.get("typ") not in typs:
+        raise AttestationError(f"not a registry attestation (typ {header.get('typ')!r}, expected "
+                               f"{' or '.join(repr(t) for t in typs)})")
     return header, dict(decoded.claims)
 
 
@@ -193,25 +313,45 @@ def _check_times(claims: Mapping[str, Any], issuer: str | None, now: float | Non
         raise AttestationError(f"invalid claims: {err.description or err.error}") from None
 
 
-def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None = None,
-           now: float | None = None) -> Verified:
-    """Verify a JWS or SD-JWT attestation offline with the registry's JWKS; raise AttestationError if not valid."""
-    keyset = keys if isinstance(keys, KeySet) else KeySet.import_key_set(dict(keys))  # type: ignore[arg-type]
+def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None = None, now: float | None = None,
+           audience: str | None = None, nonce: str | None = None, require_binding: bool = False,
+           max_age_seconds: int = sd_jwt.KB_MAX_AGE_SECONDS) -> Verified:
+    """Verify an attestation offline with the registry's JWKS; raise AttestationError if not valid.
+
+    A KB-JWT, when present, is always checked (signature by ``cnf``, ``sd_hash``, freshness) and its ``aud``
+    and ``nonce`` compared with the verifier's own. ``require_binding`` refuses bearer presentations; it
+    needs ``audience`` and ``nonce``, or a replayed KB-JWT would pass.
+    """
+    if require_binding and (not audience or not nonce):
+        raise AttestationError("requiring key binding needs your audience and the nonce you gave the holder")
+    keyset = _verification_keys(keys)
     token = token.strip()
     if "~" not in token:
-        header, claims = _signed(token, keyset, JWS_TYP)
+        if require_binding:
+            raise AttestationError("a compact JWS is a bearer token; key binding needs an SD-JWT with a KB-JWT")
+        header, claims = _signed(token, keyset, (JWS_TYP,))
         _check_times(claims, issuer, now)
         return Verified("jws", claims, str(header.get("kid")))
     try:
         parsed = sd_jwt.parse(token)
     except sd_jwt.SdJwtError as err:
         raise AttestationError(str(err)) from None
-    if parsed.key_binding:
-        raise AttestationError("unexpected key-binding JWT: registry attestations are not key-bound")
-    header, payload = _signed(parsed.jwt, keyset, SD_JWT_TYP)
+    header, payload = _signed(parsed.jwt, keyset, (SD_JWT_TYP, VC_TYP))
+    form = "dc+sd-jwt" if header["typ"] == VC_TYP else "sd-jwt"
+    if form == "dc+sd-jwt" and payload.get("vct") != VCT:
+        raise AttestationError(f"unknown credential type vct {payload.get('vct')!r} (expected {VCT!r})")
     try:
         claims, hidden = sd_jwt.resolve_counting(payload, parsed.disclosures)
+        binding = None
+        if parsed.key_binding:
+            binding = sd_jwt.verify_key_binding(parsed, payload.get("cnf"), audience=audience, nonce=nonce,
+                                                now=now, max_age_seconds=max_age_seconds)
     except sd_jwt.SdJwtError as err:
         raise AttestationError(str(err)) from None
     _check_times(claims, issuer, now)
-    return Verified("sd-jwt", claims, str(header.get("kid")), undisclosed=hidden)
+    if require_binding and binding is None:
+        why = "" if "cnf" in payload else " (and the credential names no holder key)"
+        raise AttestationError(f"not key-bound: the presentation carries no KB-JWT, so anyone holding it could "
+                               f"have sent it{why}")
+    return Verified(form, claims, str(header.get("kid")), undisclosed=hidden, holder_bound="cnf" in payload,
+                    key_binding=binding)

@@ -1,11 +1,12 @@
 """Selective Disclosure for JWTs (SD-JWT, RFC 9901): a small issuer, holder and verifier.
 
 Written here rather than taken from the ``sd-jwt`` package (old, and built on another JOSE library),
-and limited to what the registry needs: top-level selectively disclosable claims, SHA-256 digests, no
-key binding. The verifier follows RFC 9901 section 7.1 and also processes nested ``_sd`` objects and
-``{"...": digest}`` array elements, so it accepts any issuer's SD-JWT of that shape.
+and limited to what the registry needs: top-level selectively disclosable claims, decoy digests, SHA-256,
+and Key Binding (RFC 9901 section 4.3: a ``kb+jwt`` signed by the holder key in ``cnf``). The verifier
+follows RFC 9901 sections 7.1 and 7.3 and also processes nested ``_sd`` objects and ``{"...": digest}``
+array elements, so it accepts any issuer's SD-JWT of that shape.
 
-Format: ``<issuer-signed JWT>~<disclosure>~<disclosure>~...~`` where a disclosure is
+Format: ``<issuer-signed JWT>~<disclosure>~<disclosure>~...~[<KB-JWT>]`` where a disclosure is
 ``base64url(UTF-8 JSON [salt, claim name, claim value])`` and the JWT carries
 ``"_sd": [base64url(SHA-256(ASCII(disclosure))), ...]`` and ``"_sd_alg": "sha-256"``.
 """
@@ -16,14 +17,27 @@ import base64
 import hashlib
 import json
 import secrets
+import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["SD_ALG", "SdJwt", "SdJwtError", "claim_name", "conceal", "digest", "make_disclosure", "parse", "present",
-           "resolve"]
+from joserfc import jws, jwt
+from joserfc.errors import BadSignatureError, JoseError
+from joserfc.jwk import ECKey, JWKRegistry, OKPKey
+
+__all__ = ["HOLDER_ALGORITHMS", "KB_JWT_TYP", "SD_ALG", "KeyBinding", "SdJwt", "SdJwtError", "b64decode", "bind",
+           "claim_name", "cnf_for", "conceal", "digest", "holder_key", "make_disclosure", "parse", "present", "resolve",
+           "resolve_counting", "sd_hash", "verify_key_binding"]
 
 SD_ALG = "sha-256"
+KB_JWT_TYP: Final = "kb+jwt"
+#: What a holder key may sign a KB-JWT with, by key type: Ed25519 (RFC 9864's name, and the legacy RFC 8037
+#: "EdDSA" that many wallets still send) and ES256 on P-256, the usual wallet key. Nothing else, never "none".
+HOLDER_ALGORITHMS: Final[Mapping[str, tuple[str, ...]]] = {"OKP": ("Ed25519", "EdDSA"), "EC": ("ES256",)}
+KB_MAX_AGE_SECONDS: Final = 300
+KB_LEEWAY_SECONDS: Final = 30
 _SALT_BYTES = 16  # 128 bits, as RFC 9901 section 9.3 recommends
 _MAX_CHARS = 64_000
 
@@ -36,7 +50,8 @@ def _b64e(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64d(text: str) -> bytes:
+def b64decode(text: str) -> bytes:
+    """base64url without padding, strictly (RFC 7515 section 2): anything else is an SdJwtError."""
     if not text or any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in text):
         raise SdJwtError("a disclosure is not base64url")
     try:
@@ -121,7 +136,7 @@ def present(sd_jwt: str, keep: Iterable[str]) -> str:
 
 def _decode(disclosure: str) -> list[Any]:
     try:
-        item = json.loads(_b64d(disclosure).decode("utf-8"))
+        item = json.loads(b64decode(disclosure).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise SdJwtError("a disclosure is not a JSON array") from None
     if not isinstance(item, list) or len(item) not in (2, 3) or not isinstance(item[0], str):
@@ -205,3 +220,109 @@ def resolve_counting(payload: Mapping[str, Any], disclosures: Iterable[str]) -> 
         raise SdJwtError("a disclosure does not belong to this SD-JWT (modified, or from another one)")
     return claims, len(seen - used)  # digests at any depth not disclosed: withheld claims, or decoys
 
+
+
+# --- key binding (RFC 9901 sections 4.3 and 7.3) ----------------------------------------------------
+HolderKey = OKPKey | ECKey
+
+
+def holder_key(jwk: Any) -> HolderKey:
+    """A holder's public key from a JWK: Ed25519 (OKP) or P-256 (EC), public members only.
+
+    A JWK carrying a private member is refused rather than stripped: whoever sent it has leaked the key.
+    """
+    if not isinstance(jwk, Mapping):
+        raise SdJwtError("the holder key must be a JWK (a JSON object)")
+    if any(m in jwk for m in ("d", "p", "q", "dp", "dq", "qi", "k")):
+        raise SdJwtError("the holder key must be a public JWK (it carries a private member)")
+    try:
+        key = JWKRegistry.import_key(dict(jwk))
+    except (JoseError, ValueError, TypeError, KeyError) as err:
+        raise SdJwtError(f"the holder key is not a valid JWK: {err}") from None
+    if isinstance(key, OKPKey) and key.curve_name == "Ed25519":
+        return key
+    if isinstance(key, ECKey) and key.curve_name == "P-256":
+        return key
+    raise SdJwtError("the holder key must be an Ed25519 (kty OKP) or P-256 (kty EC) public key")
+
+
+def cnf_for(key: HolderKey) -> dict[str, Any]:
+    """The ``cnf`` claim binding an SD-JWT to ``key`` (RFC 7800 section 3.2: the public JWK by value)."""
+    public = {k: v for k, v in key.as_dict(private=False).items() if k in ("kty", "crv", "x", "y")}
+    return {"jwk": public}
+
+
+def sd_hash(presentation: SdJwt) -> str:
+    """The KB-JWT's ``sd_hash``: SHA-256 over the presentation up to and including the last ``~``."""
+    return digest(SdJwt(presentation.jwt, presentation.disclosures, "").serialize())
+
+
+def bind(presentation: str, key: HolderKey, *, audience: str, nonce: str, now: float | None = None) -> str:
+    """The holder's side: append a KB-JWT signed by ``key`` over exactly this presentation."""
+    parsed = parse(presentation)
+    if not key.is_private:
+        raise SdJwtError("signing a key-binding JWT needs the holder's private key")
+    alg = HOLDER_ALGORITHMS[key.key_type][0]
+    claims = {"iat": int(time.time() if now is None else now), "aud": audience, "nonce": nonce,
+              "sd_hash": sd_hash(parsed)}
+    kb = jwt.encode({"alg": alg, "typ": KB_JWT_TYP}, claims, key, algorithms=[alg])
+    return SdJwt(parsed.jwt, parsed.disclosures, kb).serialize()
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    """A verified KB-JWT: the presenter holds the key in ``cnf`` and signed this very presentation."""
+
+    audience: str
+    nonce: str
+    issued_at: int
+    alg: str
+
+
+def verify_key_binding(presentation: SdJwt, cnf: Any, *, audience: str | None, nonce: str | None,
+                       now: float | None = None, max_age_seconds: int = KB_MAX_AGE_SECONDS) -> KeyBinding:
+    """RFC 9901 section 7.3: the KB-JWT is by the ``cnf`` key, typed ``kb+jwt``, fresh, and over this presentation.
+
+    ``audience`` and ``nonce`` are the verifier's own values; None skips that comparison (reported by the
+    caller, never silently treated as a match). ``iat`` may be at most ``max_age_seconds`` old.
+    """
+    if not presentation.key_binding:
+        raise SdJwtError("no key-binding JWT: the presentation is not proven to come from the holder")
+    if not isinstance(cnf, Mapping) or "jwk" not in cnf:
+        raise SdJwtError("the SD-JWT has no holder key (cnf.jwk), so its key-binding JWT cannot be checked")
+    key = holder_key(cnf["jwk"])
+    algorithms = list(HOLDER_ALGORITHMS[key.key_type])
+    registry = jws.JWSRegistry(algorithms=algorithms, strict_check_header=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # joserfc warns on the deprecated "EdDSA" name; accepted on purpose
+            token = jwt.decode(presentation.key_binding, key, algorithms=algorithms, registry=registry)
+    except BadSignatureError:
+        raise SdJwtError("the key-binding JWT is not signed by the holder key in cnf") from None
+    except (JoseError, ValueError, TypeError) as err:
+        raise SdJwtError(f"the key-binding JWT is malformed or uses an algorithm not allowed for the holder key "
+                         f"({getattr(err, 'error', None) or err})") from None
+    if token.header.get("typ") != KB_JWT_TYP:
+        raise SdJwtError(f"the key-binding JWT has typ {token.header.get('typ')!r}, expected {KB_JWT_TYP!r}")
+    claims = dict(token.claims)
+    iat = claims.get("iat")
+    if not isinstance(iat, int) or isinstance(iat, bool):
+        raise SdJwtError("the key-binding JWT has no numeric iat")
+    clock = time.time() if now is None else now
+    if iat > clock + KB_LEEWAY_SECONDS:
+        raise SdJwtError("the key-binding JWT is dated in the future")
+    if iat < clock - max_age_seconds - KB_LEEWAY_SECONDS:
+        raise SdJwtError(f"the key-binding JWT is older than {max_age_seconds} s (replayed?)")
+    exp = claims.get("exp")
+    if exp is not None and (not isinstance(exp, int | float) or exp < clock - KB_LEEWAY_SECONDS):
+        raise SdJwtError("the key-binding JWT has expired")
+    if claims.get("sd_hash") != sd_hash(presentation):
+        raise SdJwtError("the key-binding JWT was made for another presentation (sd_hash differs)")
+    aud, got_nonce = claims.get("aud"), claims.get("nonce")
+    if not isinstance(aud, str) or not isinstance(got_nonce, str):
+        raise SdJwtError("the key-binding JWT must carry aud and nonce as strings")
+    if audience is not None and aud != audience:
+        raise SdJwtError(f"the key-binding JWT is for audience {aud!r}, not {audience!r}")
+    if nonce is not None and not secrets.compare_digest(got_nonce.encode(), nonce.encode()):
+        raise SdJwtError("the key-binding JWT carries another nonce (replayed?)")
+    return KeyBinding(audience=aud, nonce=got_nonce, issued_at=iat, alg=str(token.header.get("alg")))

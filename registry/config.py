@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -48,6 +49,18 @@ def _choice(env: Env, name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = env.get(name, default)
     if value not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _issuer_url(env: Env, name: str, default: str) -> str:
+    """An issuer identifier: SD-JWT VC wants an https URL with no query or fragment (http only for localhost)."""
+    value = env.get(name, default)
+    parts = urlsplit(value)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.hostname or (parts.scheme != "https" and not (parts.scheme == "http" and local)) \
+            or parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ConfigError(f"{name} must be an https URL without query or fragment "
+                          f"(e.g. https://registry.example), not {value!r}")
     return value
 
 
@@ -160,7 +173,7 @@ class Settings:
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),
             checkpoint_seconds=_seconds(env, "REGISTRY_CHECKPOINT_SECONDS", 10.0),
             stats_min_cell=_int(env, "REGISTRY_STATS_MIN_CELL", 11, low=2),
-            attestation_issuer=env.get("REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
+            attestation_issuer=_issuer_url(env, "REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
             subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,
             monitoring=MonitoringConfig.from_env(dev),
         )

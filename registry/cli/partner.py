@@ -1,17 +1,18 @@
-"""``registry verify-credential`` and ``registry present-credential``: a partner's offline tools.
+"""``registry verify-credential``, ``present-credential`` and ``holder-key``: partners' and holders' offline tools.
 
-Neither talks to the registry's API: verification needs only the registry's public JWKS (a file, or
-the URL of ``/.well-known/jwks.json``).
+None talks to the registry's API: verification needs only the registry's public keys (a JWKS file or URL,
+or discovery from the issuer's ``/.well-known/jwt-vc-issuer``); presenting needs only the holder's own key.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from credentials import attestation, presentation
+from credentials import attestation, presentation, sd_jwt
 from registry.config import Settings
 
 
@@ -24,53 +25,115 @@ def _read_token(arg: str) -> str:
 
 
 def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
+    if args.jwks is None and args.issuer is None:
+        print("error: give --jwks, or --issuer to discover the keys from its /.well-known/jwt-vc-issuer",
+              file=sys.stderr)
+        return 2
+    if args.require_binding and (not args.audience or not args.nonce):
+        print("error: --require-binding needs --audience and --nonce (yours), or a replayed KB-JWT would pass",
+              file=sys.stderr)
+        return 2
     try:
         token = _read_token(args.token)
-        keys = attestation.load_jwks(args.jwks)
+        keys = attestation.load_jwks(args.jwks) if args.jwks else attestation.load_issuer_keys(args.issuer)
     except (OSError, attestation.AttestationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        result = attestation.verify(token, keys, issuer=args.issuer)
+        result = attestation.verify(token, keys, issuer=args.issuer, audience=args.audience, nonce=args.nonce,
+                                    require_binding=args.require_binding, max_age_seconds=args.max_age)
     except attestation.AttestationError as err:
         print(f"INVALID: {err}", file=sys.stderr)
         return 1
-    hidden = (f", {result.undisclosed} digest(s) not disclosed (withheld claims or decoys)"
-              if result.form == "sd-jwt" else "")
-    print(f"valid {result.form} attestation from {result.claims.get('iss')} (kid {result.kid}){hidden}",
-          file=sys.stderr)
+    notes = []
+    if result.form != "jws":
+        notes.append(f"{result.undisclosed} digest(s) not disclosed (withheld claims or decoys)")
+    if result.key_binding is not None:
+        kb = result.key_binding
+        unchecked = [n for n, v in (("audience", args.audience), ("nonce", args.nonce)) if not v]
+        notes.append(f"key-bound: presented by the holder of its cnf key for aud {kb.audience!r}"
+                     + (f" ({' and '.join(unchecked)} not checked: pass yours)" if unchecked else ""))
+    elif result.holder_bound:
+        notes.append("WARNING bearer presentation: the credential names a holder key but no KB-JWT proves the "
+                     "presenter holds it (use --require-binding to refuse this)")
+    print(f"valid {result.form} attestation from {result.claims.get('iss')} (kid {result.kid})"
+          + "".join(f"; {n}" for n in notes), file=sys.stderr)
     print(json.dumps(result.claims, indent=2, sort_keys=True))
     return 0
 
 
 def cmd_present_credential(args: argparse.Namespace, _settings: Settings) -> int:
+    if args.holder_key and (not args.audience or not args.nonce):
+        print("error: --holder-key needs the verifier's --audience and --nonce", file=sys.stderr)
+        return 2
     try:
-        print(presentation.present(_read_token(args.sd_jwt), args.disclose.split(",")))
+        key = presentation.load_holder_key(Path(args.holder_key)) if args.holder_key else None
+        print(presentation.present(_read_token(args.sd_jwt), args.disclose.split(","), holder_key=key,
+                                   audience=args.audience, nonce=args.nonce))
     except (OSError, presentation.PresentationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
 
 
+def cmd_holder_key(args: argparse.Namespace, _settings: Settings) -> int:
+    out = Path(args.out)
+    key = presentation.new_holder_key()
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never overwrite a key someone relies on
+    except FileExistsError:
+        print(f"error: {out} exists; not overwriting a holder key", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: cannot create {out}: {err.strerror}", file=sys.stderr)
+        return 2
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(key.as_dict(private=True)) + "\n")
+    print(f"private key written to {out} (mode 0600); pass the public key below as holderKey", file=sys.stderr)
+    print(json.dumps(sd_jwt.cnf_for(key)["jwk"]))
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the partner commands on ``registry``'s sub-command parser."""
+    """Register the partner and holder commands on ``registry``'s sub-command parser."""
     p = sub.add_parser(
-        "verify-credential", help="verify a credential attestation (JWS or SD-JWT) offline and print its claims",
-        description="Check an attestation from verifyCredential offline: Ed25519 signature by a key in the "
-                    "registry's JWKS, its type, iss, iat and exp (30 s leeway) and, for an SD-JWT, that every "
-                    "disclosure belongs to it (RFC 9901). Prints the claims as JSON. Exit 0 valid, 1 invalid or "
-                    "expired, 2 unreadable input.")
+        "verify-credential", help="verify a credential attestation (JWS, SD-JWT or SD-JWT VC) offline; print claims",
+        description="Check an attestation from verifyCredential offline: Ed25519 signature (alg Ed25519 or legacy "
+                    "EdDSA) by a key of the registry, its type, iss, iat and exp (30 s leeway); for an SD-JWT, that "
+                    "every disclosure belongs to it (RFC 9901); for an SD-JWT VC (typ dc+sd-jwt), its vct; and a "
+                    "Key Binding JWT when present (signed by the holder key in cnf, over this presentation, fresh, "
+                    "for your audience and nonce). Prints the claims as JSON. Exit 0 valid, 1 invalid or expired, "
+                    "2 unreadable input or bad options.")
     p.add_argument("token", help="the compact JWS or SD-JWT ('-' for stdin, @FILE to read a file)")
-    p.add_argument("--jwks", required=True,
-                   help="the registry's JWKS: a file, or a URL such as https://registry.example/.well-known/jwks.json")
-    p.add_argument("--issuer", help="require this iss (e.g. https://officer-registry.example)")
+    p.add_argument("--jwks", help="the registry's JWKS: a file, or a URL such as "
+                                  "https://registry.example/.well-known/jwks.json")
+    p.add_argument("--issuer", help="require this iss (e.g. https://officer-registry.example); without --jwks, the "
+                                    "keys are fetched from its /.well-known/jwt-vc-issuer (SD-JWT VC key discovery)")
+    p.add_argument("--audience", help="your identifier, which the holder's KB-JWT must name as aud")
+    p.add_argument("--nonce", help="the nonce you gave the holder, which the KB-JWT must carry")
+    p.add_argument("--require-binding", action="store_true",
+                   help="refuse bearer presentations: demand a KB-JWT by the credential's holder key")
+    p.add_argument("--max-age", type=int, default=sd_jwt.KB_MAX_AGE_SECONDS, metavar="SECONDS",
+                   help=f"oldest KB-JWT iat accepted (default {sd_jwt.KB_MAX_AGE_SECONDS})")
     p.set_defaults(func=cmd_verify_credential)
 
     p = sub.add_parser(
         "present-credential", help="keep only chosen disclosures of an SD-JWT attestation (holder side)",
         description="Print the SD-JWT with only the disclosures of the named claims; the issuer's signature still "
-                    "verifies and the other claims stay hidden.")
+                    "verifies and the other claims stay hidden. With --holder-key, also sign a Key Binding JWT for "
+                    "the verifier's audience and nonce, proving you hold the key the credential was bound to.")
     p.add_argument("sd_jwt", help="the SD-JWT from verifyCredential ('-' for stdin, @FILE to read a file)")
     p.add_argument("--disclose", required=True,
-                   help=f"comma-separated claims to show, from: {', '.join(attestation.DISCLOSABLE)}")
+                   help=f"comma-separated claims to show; registry SD-JWT: {', '.join(attestation.DISCLOSABLE)}; "
+                        f"SD-JWT VC: {', '.join(attestation.VC_DISCLOSABLE)}")
+    p.add_argument("--holder-key", metavar="FILE", help="your private JWK (from `registry holder-key`)")
+    p.add_argument("--audience", help="the verifier's identifier (goes into the KB-JWT as aud)")
+    p.add_argument("--nonce", help="the nonce the verifier gave you (goes into the KB-JWT)")
     p.set_defaults(func=cmd_present_credential)
+
+    p = sub.add_parser(
+        "holder-key", help="create a key to hold credentials with (Ed25519); print its public JWK",
+        description="Write a new private Ed25519 JWK to FILE (mode 0600, never overwriting) and print the public "
+                    "JWK: pass it as holderKey when asking for an attestation, so only you can present it.")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the private key")
+    p.set_defaults(func=cmd_holder_key)

@@ -123,9 +123,9 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
-    """Run an ASGI app on uvicorn at 127.0.0.1 (a free port) in this event loop; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan,
+async def serve(app: Any, lifespan: Literal["on", "off"] = "off", port: int = 0) -> AsyncIterator[str]:
+    """Run an ASGI app on uvicorn at 127.0.0.1 (``port``, or a free one) in this event loop; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan,
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # pytest's signals

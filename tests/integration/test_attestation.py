@@ -103,6 +103,7 @@ async def test_tampered_expired_and_foreign_attestations_are_refused(
         attestation.verify(result["jws"], keys, now=time.time() + attestation.TTL_SECONDS + 60)
     stale = attestation.issue(world.services.attestation_key, "https://officer-registry.example",
                               {"sub": "x", "status": "ACTIVE"}, now=time.time() - 3600)
+    assert stale.jws is not None  # unbound: the bearer JWS is issued
     for token in (stale.jws, stale.sd_jwt):
         with pytest.raises(attestation.AttestationError, match="expired"):
             attestation.verify(token, keys)

@@ -42,8 +42,11 @@ def _registry(args: list[str], env: dict[str, str], data_dir: Path) -> subproces
     ({"REGISTRY_WEBHOOK_TIMEOUT": "90"}, "REGISTRY_WEBHOOK_LEASE"),
     ({"REGISTRY_ENV": "development", "REGISTRY_SSN_KEY": "not-hex"}, "REGISTRY_SSN_KEY"),
     ({"REGISTRY_ENV": "development", "REGISTRY_LOG_SIGNER_KEY": "garbage"}, "REGISTRY_LOG_SIGNER_KEY"),
+    ({"REGISTRY_ENV": "development", "REGISTRY_ATTESTATION_ISSUER": "registry.example"}, "REGISTRY_ATTESTATION_ISSUER"),
+    ({"REGISTRY_ENV": "development", "REGISTRY_ATTESTATION_ISSUER": "https://r.example/?t=1"},
+     "REGISTRY_ATTESTATION_ISSUER"),
 ], ids=["no issuers", "missing file", "not a number", "unknown mode", "unknown choice", "bad seconds",
-        "lease shorter than timeout", "ssn key", "log key"])
+        "lease shorter than timeout", "ssn key", "log key", "issuer not a URL", "issuer with a query"])
 def test_serve_with_a_configuration_mistake_says_so_in_one_line(tmp_path: Path, env: dict[str, str],
                                                                 names: str) -> None:
     done = _registry(["serve", "--port", "1"], env, tmp_path)
