@@ -11,8 +11,9 @@ verifiers here also accept the legacy RFC 8037 name ``EdDSA``):
   (Token Status List) that SD-JWT VC forbids to disclose selectively.
 
 Claims: ``iss``, ``iat``, ``exp`` (10 minutes later), ``jti``, ``sub`` (the registry's certification
-ID), ``state``, ``number``, ``kind``, ``status``, ``expiresOn`` and, when the caller asked through an
-officer it may read, ``officerId``. Never a name or a date of birth: partners see status by number only.
+ID), ``state``, ``number``, ``kind``, ``status``, ``expiresOn``, ``log`` (the signed event behind the
+status with its inclusion proof, ``log_anchor``) and, when the caller asked through an officer it may
+read, ``officerId``. Never a name or a date of birth: partners see status by number only.
 Both SD-JWT forms carry decoy digests, so the number of digests does not tell whether ``officerId`` was
 issued. Given a holder key, both SD-JWT forms carry ``cnf`` (RFC 7800) and no JWS is issued: a bound
 credential has no bearer twin. The verifier then asks for a Key Binding JWT over the presentation.
@@ -42,7 +43,7 @@ from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OKPKey
 
 from auth.dev_issuer import public_jwks
-from credentials import sd_jwt
+from credentials import log_anchor, sd_jwt
 from registry.secret_files import read_or_create
 
 __all__ = [
@@ -86,9 +87,9 @@ VCT: Final = "urn:us:officer-registry:certification-status:1"
 TTL_SECONDS: Final = 600
 LEEWAY_SECONDS: Final = 30
 #: The claims an SD-JWT holder may choose to show or hide; iss, iat, exp and jti are always visible.
-DISCLOSABLE: Final = ("sub", "state", "number", "kind", "status", "expiresOn", "officerId")
+DISCLOSABLE: Final = ("sub", "state", "number", "kind", "status", "expiresOn", "officerId", "log")
 #: The same, in the SD-JWT VC: iss, iat, exp, jti, vct and cnf are always visible (SD-JWT VC section 3.2.2).
-VC_DISCLOSABLE: Final = ("sub", "state", "number", "kind", "certificationStatus", "expiresOn", "officerId")
+VC_DISCLOSABLE: Final = ("sub", "state", "number", "kind", "certificationStatus", "expiresOn", "officerId", "log")
 _MAX_JWKS_BYTES: Final = 1_048_576
 
 
@@ -266,6 +267,7 @@ class Verified:
     undisclosed: int = 0       # SD-JWT digests not disclosed, at any depth: withheld claims or decoys
     holder_bound: bool = False  # the credential names a holder key (cnf)
     key_binding: sd_jwt.KeyBinding | None = None  # the presenter proved it holds that key, for this verifier
+    log: log_anchor.LogAnchor | None = None  # the status's event is proven in the log (when a log key was given)
 
     @property
     def bearer(self) -> bool:
@@ -315,12 +317,14 @@ def _check_times(claims: Mapping[str, Any], issuer: str | None, now: float | Non
 
 def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None = None, now: float | None = None,
            audience: str | None = None, nonce: str | None = None, require_binding: bool = False,
-           max_age_seconds: int = sd_jwt.KB_MAX_AGE_SECONDS) -> Verified:
+           max_age_seconds: int = sd_jwt.KB_MAX_AGE_SECONDS, log_key: str | None = None,
+           log_origin: str | None = None) -> Verified:
     """Verify an attestation offline with the registry's JWKS; raise AttestationError if not valid.
 
     A KB-JWT, when present, is always checked (signature by ``cnf``, ``sd_hash``, freshness) and its ``aud``
     and ``nonce`` compared with the verifier's own. ``require_binding`` refuses bearer presentations; it
-    needs ``audience`` and ``nonce``, or a replayed KB-JWT would pass.
+    needs ``audience`` and ``nonce``, or a replayed KB-JWT would pass. With ``log_key`` (the registry's log
+    verifier key) the ``log`` claim must be disclosed and its inclusion proof must hold.
     """
     if require_binding and (not audience or not nonce):
         raise AttestationError("requiring key binding needs your audience and the nonce you gave the holder")
@@ -331,7 +335,7 @@ def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None =
             raise AttestationError("a compact JWS is a bearer token; key binding needs an SD-JWT with a KB-JWT")
         header, claims = _signed(token, keyset, (JWS_TYP,))
         _check_times(claims, issuer, now)
-        return Verified("jws", claims, str(header.get("kid")))
+        return Verified("jws", claims, str(header.get("kid")), log=_anchored(claims, log_key, log_origin))
     try:
         parsed = sd_jwt.parse(token)
     except sd_jwt.SdJwtError as err:
@@ -354,4 +358,15 @@ def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None =
         raise AttestationError(f"not key-bound: the presentation carries no KB-JWT, so anyone holding it could "
                                f"have sent it{why}")
     return Verified(form, claims, str(header.get("kid")), undisclosed=hidden, holder_bound="cnf" in payload,
-                    key_binding=binding)
+                    key_binding=binding, log=_anchored(claims, log_key, log_origin))
+
+
+def _anchored(claims: Mapping[str, Any], log_key: str | None, origin: str | None) -> log_anchor.LogAnchor | None:
+    if log_key is None:
+        return None
+    if "log" not in claims:
+        raise AttestationError("the log claim is not disclosed, so the status cannot be checked against the log")
+    try:
+        return log_anchor.verify(claims["log"], log_key, origin)
+    except log_anchor.AnchorError as err:
+        raise AttestationError(str(err)) from None

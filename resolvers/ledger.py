@@ -21,6 +21,7 @@ from strawberry.types import Info
 from auth import derived, policy
 from auth.guards import record_guard
 from auth.policy import Guard
+from credentials import log_anchor
 from ledger import checkpointer, proofs
 from ledger.bundle import build_bundle
 from ledger.checkpointer import StoredCheckpoint
@@ -32,8 +33,8 @@ from store import publishers as publisher_store
 from store.events import EventRow
 from store.models import RecordRow
 
-__all__ = ["consistency_proof", "latest_checkpoint", "record_bundle", "record_events", "record_proof",
-           "registry_log_key"]
+__all__ = ["consistency_proof", "entity_anchor", "latest_checkpoint", "record_bundle", "record_events",
+           "record_proof", "registry_log_key"]
 
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,18 @@ async def record_proof(info: Info, row: RecordRow) -> LogProof | None:
     inc = await ledger.proofs.load((event.log_index, cp.size))
     return LogProof(log_index=event.log_index, leaf_hash=inc.leaf_hash.hex(), tree_size=cp.size,
                     inclusion_proof=[h.hex() for h in inc.proof], checkpoint=cp.note)
+
+
+async def entity_anchor(info: Info, entity_id: str) -> dict[str, Any] | None:
+    """The ``log`` claim of an attestation: the entity's latest signed event, proven against a checkpoint."""
+    events = await _ledger(info).events.load(entity_id)
+    if not events:
+        return None
+    event = events[-1]
+    ledger = _ledger(info)
+    cp = await ledger.checkpoint_covering(event.log_index)
+    inc = await ledger.proofs.load((event.log_index, cp.size))
+    return log_anchor.claim(event.log_index, inc.leaf_hash, inc.proof, cp.note)
 
 
 async def record_bundle(info: Info, row: RecordRow) -> JSON | None:

@@ -18,7 +18,7 @@ from auth import policy
 from auth.policy import Guard
 from credentials import attestation, sd_jwt
 from registry.errors import BadInput
-from resolvers import search
+from resolvers import ledger, search
 from schema import enums
 from schema.partner_types import CredentialAttestation, PresentationCheck
 from store import certifications as cert_store
@@ -39,15 +39,20 @@ def holder_key_arg(value: JSON | None) -> sd_jwt.HolderKey | None:
         raise BadInput(f"holderKey: {err}") from None
 
 
-def attest(ctx: Any, row: CertificationRow, guard: Guard, *, officer_id: str | None = None,
-           holder: sd_jwt.HolderKey | None = None) -> CredentialAttestation:
-    """Sign what the caller may see of one certification: status by number, never a name or birth date."""
+async def attest(info: Info, row: CertificationRow, guard: Guard, *, officer_id: str | None = None,
+                 holder: sd_jwt.HolderKey | None = None) -> CredentialAttestation:
+    """Sign what the caller may see of one certification: status by number, never a name or birth date,
+    anchored to the signed event behind the status in the transparency log."""
+    ctx = info.context
     facts: dict[str, Any] = {
         "sub": row.id, "state": row.state, "number": row.number, "kind": row.kind, "status": row.status,
         "expiresOn": row.expires_on.isoformat() if row.expires_on else None,
     }
     if officer_id is not None:
         facts["officerId"] = officer_id
+    anchor = await ledger.entity_anchor(info, row.id)
+    if anchor is not None:
+        facts["log"] = anchor
     signed = attestation.issue(ctx.services.attestation_key, ctx.settings.attestation_issuer, facts, holder=holder)
     return CredentialAttestation(
         state=row.state, number=row.number, kind=enums.CertificationKind(row.kind),
@@ -57,15 +62,15 @@ def attest(ctx: Any, row: CertificationRow, guard: Guard, *, officer_id: str | N
     )
 
 
-def attest_certification(ctx: Any, row: CertificationRow, guard: Guard,
-                         holder: sd_jwt.HolderKey | None = None) -> CredentialAttestation | None:
+async def attest_certification(info: Info, row: CertificationRow, guard: Guard,
+                               holder: sd_jwt.HolderKey | None = None) -> CredentialAttestation | None:
     """``Certification.attestation``: the caller already reads the certification, so it may know the officer.
 
     This is how an officer holds their own certification: asked with the officer's token and their key.
     """
-    if not policy.row_visible("CredentialAttestation", ctx.principal, guard):
+    if not policy.row_visible("CredentialAttestation", info.context.principal, guard):
         return None
-    return attest(ctx, row, guard, officer_id=row.officer_id, holder=holder)
+    return await attest(info, row, guard, officer_id=row.officer_id, holder=holder)
 
 
 def _guard(row: CertificationRow) -> Guard:
@@ -85,7 +90,7 @@ class PartnerQuery:
         holder = holder_key_arg(holder_key)
         rows = await cert_store.by_number(ctx.pool, state.upper(), number.strip())
         visible = [r for r in rows if policy.row_visible("CredentialAttestation", ctx.principal, _guard(r))]
-        return [attest(ctx, r, _guard(r), holder=holder) for r in visible]
+        return [await attest(info, r, _guard(r), holder=holder) for r in visible]
 
     @strawberry.field(description="Check a presented attestation (JWS, SD-JWT or SD-JWT VC, with or without a Key "
                                   "Binding JWT) against the registry's keys. Give your audience and the nonce you "

@@ -24,7 +24,8 @@ class CredentialAttestation:
     kid: str = strawberry.field(description="The `kid` of the registry attestation key that signed it.")
     jws: str | None = strawberry.field(
         description="Compact JWS (alg Ed25519, typ registry-attestation+jwt): iss, iat, exp, jti, sub (certification "
-                    "ID), state, number, kind, status, expiresOn, and officerId when asked through an officer. A "
+                    "ID), state, number, kind, status, expiresOn, log (the signed event behind the status with its "
+                    "inclusion proof in the transparency log), and officerId when asked through an officer. A "
                     "bearer token, so null when the attestation is bound to a holder key.")
     sd_jwt: str = strawberry.field(
         description="The same claims as an SD-JWT (RFC 9901, typ registry-attestation+sd-jwt): every claim but iss, "

@@ -194,14 +194,14 @@ class Certification:
 
     @strawberry.field(description="A signed, 10-minute attestation of this certification's status (with officerId). "
                                   "An officer asking with holderKey gets a credential only they can present.")
-    def attestation(
+    async def attestation(
         self, info: Info,
         holder_key: Annotated[JSON | None, strawberry.argument(description="Your public key (JWK): see "
                                                                            "verifyCredential(holderKey:).")] = None,
     ) -> CredentialAttestation | None:
         from resolvers.partner import attest_certification, holder_key_arg
 
-        return attest_certification(info.context, self.row, self.guard, holder_key_arg(holder_key))
+        return await attest_certification(info, self.row, self.guard, holder_key_arg(holder_key))
 
     @classmethod
     def from_row(cls, row: CertificationRow, guard: Guard) -> Certification:

@@ -24,6 +24,13 @@ def _read_token(arg: str) -> str:
     return arg.strip()
 
 
+def _log_key(arg: str | None) -> str | None:
+    """The log verifier key, given as the key itself or @FILE (as /.well-known/registry-log-key serves it)."""
+    if arg is None or not arg.startswith("@"):
+        return arg
+    return Path(arg[1:]).read_text(encoding="utf-8").strip()
+
+
 def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     if args.jwks is None and args.issuer is None:
         print("error: give --jwks, or --issuer to discover the keys from its /.well-known/jwt-vc-issuer",
@@ -34,6 +41,7 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
               file=sys.stderr)
         return 2
     try:
+        _log_key(args.log_key)
         token = _read_token(args.token)
         keys = attestation.load_jwks(args.jwks) if args.jwks else attestation.load_issuer_keys(args.issuer)
     except (OSError, attestation.AttestationError) as err:
@@ -41,7 +49,8 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
         return 2
     try:
         result = attestation.verify(token, keys, issuer=args.issuer, audience=args.audience, nonce=args.nonce,
-                                    require_binding=args.require_binding, max_age_seconds=args.max_age)
+                                    require_binding=args.require_binding, max_age_seconds=args.max_age,
+                                    log_key=_log_key(args.log_key), log_origin=args.log_origin)
     except attestation.AttestationError as err:
         print(f"INVALID: {err}", file=sys.stderr)
         return 1
@@ -56,6 +65,9 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     elif result.holder_bound:
         notes.append("WARNING bearer presentation: the credential names a holder key but no KB-JWT proves the "
                      "presenter holds it (use --require-binding to refuse this)")
+    if result.log is not None:
+        notes.append(f"its status comes from log entry {result.log.index}, proven in {result.log.origin} at tree "
+                     f"size {result.log.tree_size}")
     print(f"valid {result.form} attestation from {result.claims.get('iss')} (kid {result.kid})"
           + "".join(f"; {n}" for n in notes), file=sys.stderr)
     print(json.dumps(result.claims, indent=2, sort_keys=True))
@@ -102,8 +114,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                     "EdDSA) by a key of the registry, its type, iss, iat and exp (30 s leeway); for an SD-JWT, that "
                     "every disclosure belongs to it (RFC 9901); for an SD-JWT VC (typ dc+sd-jwt), its vct; and a "
                     "Key Binding JWT when present (signed by the holder key in cnf, over this presentation, fresh, "
-                    "for your audience and nonce). Prints the claims as JSON. Exit 0 valid, 1 invalid or expired, "
-                    "2 unreadable input or bad options.")
+                    "for your audience and nonce); with --log-key, that the signed event behind the status is in the "
+                    "registry's transparency log (inclusion proof against a signed checkpoint). Prints the claims as "
+                    "JSON. Exit 0 valid, 1 invalid or expired, 2 unreadable input or bad options.")
     p.add_argument("token", help="the compact JWS or SD-JWT ('-' for stdin, @FILE to read a file)")
     p.add_argument("--jwks", help="the registry's JWKS: a file, or a URL such as "
                                   "https://registry.example/.well-known/jwks.json")
@@ -113,6 +126,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--nonce", help="the nonce you gave the holder, which the KB-JWT must carry")
     p.add_argument("--require-binding", action="store_true",
                    help="refuse bearer presentations: demand a KB-JWT by the credential's holder key")
+    p.add_argument("--log-key", metavar="VKEY",
+                   help="the registry's log verifier key (or @FILE), from /.well-known/registry-log-key: also check "
+                        "that the event behind the status is in the transparency log (the log claim must be shown)")
+    p.add_argument("--log-origin", help="the log's origin line (default: the log key's name)")
     p.add_argument("--max-age", type=int, default=sd_jwt.KB_MAX_AGE_SECONDS, metavar="SECONDS",
                    help=f"oldest KB-JWT iat accepted (default {sd_jwt.KB_MAX_AGE_SECONDS})")
     p.set_defaults(func=cmd_verify_credential)

@@ -21,7 +21,7 @@ from tests.support import World, cert_issued, load_demo, subject
 VERIFY = """query($s: String!, $n: String!) { verifyCredential(state: $s, number: $n) {
   state number kind status expiresOn checkedAt validUntil kid jws sdJwt } }"""
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-FACTS = {"iss", "iat", "exp", "jti", "sub", "state", "number", "kind", "status", "expiresOn"}
+FACTS = {"iss", "iat", "exp", "jti", "sub", "state", "number", "kind", "status", "expiresOn", "log"}
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ async def test_partner_gets_status_and_an_attestation_verifiable_offline(
     full = attestation.verify(result["sdJwt"], keys)
     digests = len(json.loads(_segments(result["sdJwt"].split("~")[0])[1])["_sd"])
     assert full.form == "sd-jwt" and full.claims == {**checked.claims}
-    assert 7 <= digests <= 10 and full.undisclosed == digests - 6  # six claims disclosed; the rest are decoys
+    assert 8 <= digests <= 11 and full.undisclosed == digests - 7  # seven claims disclosed; the rest are decoys
 
     jwks_file = tmp_path / "registry-jwks.json"
     jwks_file.write_text(json.dumps(keys))
@@ -135,7 +135,7 @@ async def test_sd_jwt_discloses_only_what_the_holder_chooses(
     [result] = (await verify_as(world, "partner", partner_id="acme-hr"))["data"]["verifyCredential"]
     keys = await jwks(world)
     full = result["sdJwt"]
-    assert full.endswith("~") and len(full.split("~")) == 2 + 6  # JWT, six disclosures, no key binding
+    assert full.endswith("~") and len(full.split("~")) == 2 + 7  # JWT, seven disclosures, no key binding
     signed_payload = _segments(full.split("~")[0])[1]
     assert b"100001" not in signed_payload and b"ACTIVE" not in signed_payload  # only digests are signed in clear
 
@@ -276,7 +276,8 @@ def test_decoys_hide_whether_an_optional_claim_was_issued() -> None:
                                                                               else {})})
             payload = json.loads(_segments(issued.sd_jwt.split("~")[0])[1])
             counts[with_officer].add(len(payload["_sd"]))
-    assert counts[True] == counts[False] == {7, 8, 9, 10}
+    names = len(attestation.DISCLOSABLE)  # 8: a digest per disclosable claim name, real or decoy, plus 0-3
+    assert counts[True] == counts[False] == {names, names + 1, names + 2, names + 3}
 
 
 def test_a_nested_or_decoyed_token_never_counts_below_zero() -> None:

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from joserfc.jwk import ECKey, OKPKey
 
-from credentials import attestation, presentation, sd_jwt
+from credentials import attestation, log_anchor, presentation, sd_jwt
+from ledger.checkpoint import NoteSigner
 from registry import cli
-from tests.integration.monitoring_support import serve
+from tests.integration.monitoring_support import cert_status_changed, serve
 from tests.support import World, cert_issued, free_port, subject
 
 OWN = """query($id: ID!, $k: JSON) { officer(id: $id) { certifications { edges { node { number
@@ -215,3 +216,49 @@ def test_the_kb_jwt_must_be_fresh_and_typed() -> None:
                                                              "sd_hash": sd_jwt.sd_hash(parsed)}) + "."
     with pytest.raises(attestation.AttestationError, match=r"malformed|not allowed"):
         attestation.verify(issued.sd_jwt + none, keys, audience=AUD, nonce="n", now=1_000_000)
+
+
+async def test_the_status_is_anchored_to_its_signed_event_in_the_log(world: World, doe: str, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    log_key = (await world.http.get("/.well-known/registry-log-key")).text.strip()
+    entries = 'query { logEntries(publisherId: "ca-post") { logIndex leafHash type } }'
+
+    async def partner_sees() -> tuple[dict[str, Any], dict[str, Any]]:
+        body = await world.ok('{ verifyCredential(state: "CA", number: "100001") { status jws sdJwtVc } }',
+                              **PARTNER)
+        [result] = body["verifyCredential"]
+        verified = attestation.verify(result["jws"], attestation.jwks(world.services.attestation_key),
+                                      log_key=log_key)
+        return result, verified.claims
+
+    _, claims = await partner_sees()
+    assert claims["status"] == "ACTIVE"
+    [issued] = (await world.ok(entries, as_="publisher", publisher_id="ca-post"))["logEntries"]
+    # The anchor is the board's own event: the leaf its monitor sees under its name.
+    assert (claims["log"]["index"], claims["log"]["leafHash"]) == (issued["logIndex"], issued["leafHash"])
+
+    await world.publish_ok("ca-post", cert_status_changed("cert-100001", "INACTIVE"))
+    result, claims = await partner_sees()
+    assert claims["status"] == "INACTIVE"
+    changed = (await world.ok(entries, as_="publisher", publisher_id="ca-post"))["logEntries"][-1]
+    assert changed["type"] == "certification.status_changed"
+    assert (claims["log"]["index"], claims["log"]["leafHash"]) == (changed["logIndex"], changed["leafHash"])
+
+    keys = attestation.jwks(world.services.attestation_key)
+    # Offline with the CLI, in the VC form, showing only the status and the anchor.
+    shown = presentation.present(result["sdJwtVc"], ["certificationStatus", "log"])
+    (tmp_path / "jwks.json").write_text(json.dumps(keys))
+    (tmp_path / "log.vkey").write_text(log_key + "\n")
+    args = ["verify-credential", shown, "--jwks", str(tmp_path / "jwks.json"), "--log-key", f"@{tmp_path}/log.vkey"]
+    assert cli.main(args) == 0
+    assert f"its status comes from log entry {changed['logIndex']}" in capsys.readouterr().err
+    # Withheld anchor, another log's key, or a proof for another leaf: not proven.
+    hidden = presentation.present(result["sdJwtVc"], ["certificationStatus"])
+    with pytest.raises(attestation.AttestationError, match="log claim is not disclosed"):
+        attestation.verify(hidden, keys, log_key=log_key)
+    stranger = NoteSigner.generate(log_key.split("+")[0]).verifier().verifier_key_string()
+    with pytest.raises(attestation.AttestationError, match="checkpoint does not verify"):
+        attestation.verify(result["jws"], keys, log_key=stranger)
+    forged = dict(claims["log"], leafHash=issued["leafHash"])
+    with pytest.raises(log_anchor.AnchorError, match="not proven"):
+        log_anchor.verify(forged, log_key)
