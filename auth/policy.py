@@ -218,7 +218,7 @@ FIELDS: dict[str, dict[str, Access]] = {
                                   "status", "expiresOn", "checkedAt", "validUntil", "kid", "jws", "sdJwt", "sdJwtVc",
                                   "holderBound"),
     "PresentationCheck": _all(PARTNER | HIRING | AUDITOR | PUBLISHER | OFFICER, "valid", "error", "form", "kid",
-                              "claims", "undisclosed", "holderBound", "keyBound"),
+                              "claims", "undisclosed", "holderBound", "keyBound", "logIndex"),
     "CertificationVerification": _all(PARTNER | HIRING | AUDITOR | PUBLISHER, "state", "number", "kind",
                                       "status", "expiresOn", "checkedAt"),
     "OfficerMatch": _all(HIRING | AUDITOR | PUBLISHER, "officer", "score", "reasons", "strong"),

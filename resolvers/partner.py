@@ -101,12 +101,18 @@ class PartnerQuery:
         if len(token) > 64_000:
             raise BadInput("token: too long")
         keys = attestation.jwks(ctx.services.attestation_key)
+        log_key = ctx.services.log_signer.verifier_key_string()
         try:
             got = attestation.verify(token, keys, issuer=ctx.settings.attestation_issuer, audience=audience,
                                      nonce=nonce, require_binding=require_key_binding)
+            if "log" in got.claims:  # shown: its proof must hold too (withheld: nothing to check)
+                got = attestation.verify(token, keys, issuer=ctx.settings.attestation_issuer, audience=audience,
+                                         nonce=nonce, require_binding=require_key_binding, log_key=log_key,
+                                         log_origin=ctx.settings.log_origin)
         except attestation.AttestationError as err:
             return PresentationCheck(valid=False, error=str(err), form=None, kid=None, claims=None, undisclosed=0,
-                                     holder_bound=False, key_bound=False)
+                                     holder_bound=False, key_bound=False, log_index=None)
         return PresentationCheck(valid=True, error=None, form=got.form, kid=got.kid, claims=cast(JSON, got.claims),
                                  undisclosed=got.undisclosed, holder_bound=got.holder_bound,
-                                 key_bound=got.key_binding is not None)
+                                 key_bound=got.key_binding is not None,
+                                 log_index=got.log.index if got.log is not None else None)

@@ -52,3 +52,6 @@ class PresentationCheck:
     holder_bound: bool = strawberry.field(description="The credential names a holder key (cnf).")
     key_bound: bool = strawberry.field(
         description="A Key Binding JWT by that key, over this presentation, for your audience and nonce, was checked.")
+    log_index: int | None = strawberry.field(
+        description="When the log claim is shown: the log entry behind the status, its inclusion proof checked "
+                    "against the registry's signed checkpoint.")

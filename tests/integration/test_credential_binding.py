@@ -252,8 +252,14 @@ async def test_the_status_is_anchored_to_its_signed_event_in_the_log(world: Worl
     args = ["verify-credential", shown, "--jwks", str(tmp_path / "jwks.json"), "--log-key", f"@{tmp_path}/log.vkey"]
     assert cli.main(args) == 0
     assert f"its status comes from log entry {changed['logIndex']}" in capsys.readouterr().err
-    # Withheld anchor, another log's key, or a proof for another leaf: not proven.
+    # The registry's own check says which entry it proved; with the anchor withheld there is nothing to prove.
     hidden = presentation.present(result["sdJwtVc"], ["certificationStatus"])
+    query = "query($t: String!) { verifyPresentation(token: $t) { valid logIndex claims } }"
+    proved = (await world.ok(query, {"t": shown}, **PARTNER))["verifyPresentation"]
+    assert proved["valid"] is True and proved["logIndex"] == changed["logIndex"]
+    withheld = (await world.ok(query, {"t": hidden}, **PARTNER))["verifyPresentation"]
+    assert withheld["valid"] is True and withheld["logIndex"] is None and "log" not in withheld["claims"]
+    # Withheld anchor (when the verifier asks for one), another log's key, or a proof for another leaf: refused.
     with pytest.raises(attestation.AttestationError, match="log claim is not disclosed"):
         attestation.verify(hidden, keys, log_key=log_key)
     stranger = NoteSigner.generate(log_key.split("+")[0]).verifier().verifier_key_string()
