@@ -247,9 +247,10 @@ async def test_the_status_is_anchored_to_its_signed_event_in_the_log(world: Worl
     keys = attestation.jwks(world.services.attestation_key)
     # Offline with the CLI, in the VC form, showing only the status and the anchor.
     shown = presentation.present(result["sdJwtVc"], ["certificationStatus", "log"])
-    (tmp_path / "jwks.json").write_text(json.dumps(keys))
+    (tmp_path / "attestation-jwks.json").write_text(json.dumps(keys))
     (tmp_path / "log.vkey").write_text(log_key + "\n")
-    args = ["verify-credential", shown, "--jwks", str(tmp_path / "jwks.json"), "--log-key", f"@{tmp_path}/log.vkey"]
+    args = ["verify-credential", shown, "--jwks", str(tmp_path / "attestation-jwks.json"), "--log-key",
+            f"@{tmp_path}/log.vkey"]
     assert cli.main(args) == 0
     assert f"its status comes from log entry {changed['logIndex']}" in capsys.readouterr().err
     # The registry's own check says which entry it proved; with the anchor withheld there is nothing to prove.
