@@ -300,7 +300,7 @@ FIELDS.update({
     "GrantEligibility": {
         **_all(PUBLIC, "ori", "year", "periodStart", "periodEnd", "eligible", "credentialRequirementMet",
                "submissionRequirementMet", "reasons", "agency", "qualifyingCredential"),
-        **_all(Access((AUDITOR,)), "recordsSubmitted", "nothingToReportAttestedBy"),
+        **_all(Access((AUDITOR,)), "recordsSubmitted", "nothingToReportAttestedBy", "submissionAttestedBy"),
     },
     "PublicStatistics": _all(PUBLIC, "basis", "minimumCellSize", "generatedAt", "cells"),
     "StatisticsCell": _all(PUBLIC, "state", "year", "kind", "reasonCategory", "count", "suppressed"),

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from demo.cast import AGENCY_BY_ORI, AGENCY_PUBLISHER, BATCH_SIZE, KEY_VALID_FROM, POST_BOARD_BY_STATE, PUBLISHERS
+from demo.cast import (
+    AGENCY_BY_ORI,
+    AGENCY_PUBLISHER,
+    BATCH_SIZE,
+    HORIZON,
+    KEY_VALID_FROM,
+    POST_BOARD_BY_STATE,
+    PUBLISHERS,
+)
 from demo.plan import Person, Planner
 
 
@@ -103,7 +111,28 @@ def events_of(planner: Planner) -> list[PendingEvent]:
             if program.end_reason:
                 ended["reason"] = program.end_reason
             add(program.publisher, program.ended, ended)
+    _statements(planner, add)
     return sorted(out, key=lambda e: (e.when, _same_day_order(e.payload), e.seq))
+
+
+#: Years each agency files its annual Sec. 3(d) statement for (EO 13929 applies from 2020; the demo starts
+#: earlier so that eligibility has a history). The federal agency files none: it takes no such grants.
+STATEMENT_YEARS = range(2016, HORIZON.year + 1)
+
+
+def _statements(planner: Planner, add: Any) -> None:
+    """Each agency's statement for each year, signed by its own publisher or its state's board on January 31
+    of the next year (the horizon at the latest): "submitted" when records name it for the year, else
+    "nothing to report"."""
+    named = {(rec.ori, rec.action.year) for person in planner.people for rec in person.records if rec.ori}
+    for agency in AGENCY_BY_ORI.values():
+        if agency.level == "FEDERAL":
+            continue
+        signer = _employment_publisher(agency.ori)
+        for year in STATEMENT_YEARS:
+            kind = "reporting.submitted" if (agency.ori, year) in named else "reporting.nothing_to_report"
+            add(signer, min(date(year + 1, 1, 31), HORIZON), {"type": kind, "agencyOri": agency.ori,
+                                                              "reportingYear": year})
 
 
 def _same_day_order(payload: dict[str, Any]) -> int:

@@ -8,7 +8,8 @@ Who submits what:
   Attorney General; the auditor's token subject is recorded with the decision;
 - agency credentials (``agency_credential.*``) are signed and submitted by the credentialing body itself
   (a ``credentialing_body`` token, or a ``publisher`` token, bound to that body);
-- ``reporting.nothing_to_report`` is signed by the agency's own publisher or its state's POST board.
+- the annual Sec. 3(d) statements ``reporting.submitted`` and ``reporting.nothing_to_report`` are signed by
+  the agency's own publisher or its state's POST board.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from publishing.payloads import (
     CredentialingBodySuspended,
     CredentialingBodyWithdrawn,
     NothingToReport,
+    SubmissionStatement,
 )
 from registry import ids
 from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryError
@@ -38,7 +40,8 @@ from store.accreditation import BodyDecisionRow, CredentialChangeRow, Credential
 from store.models import PublisherRow
 
 AccreditationEvent = (CredentialingBodyCertified | CredentialingBodySuspended | CredentialingBodyWithdrawn
-                      | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport)
+                      | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport
+                      | SubmissionStatement)
 
 __all__ = ["EVENTS", "AccreditationEvent", "admit", "apply", "certified_on", "certified_periods",
            "credential_periods"]
@@ -148,8 +151,8 @@ async def apply(conn: asyncpg.Connection, caller: Principal, event: Accreditatio
             return await _body_decision(conn, caller, event, pub, event_pk)
         case AgencyCredentialPublished() | AgencyCredentialStatusChanged():
             return await _agency_credential(conn, event, pub, event_pk)
-        case NothingToReport():
-            return await _nothing_to_report(conn, event, pub, event_pk)
+        case NothingToReport() | SubmissionStatement():
+            return await _statement(conn, event, pub, event_pk)
     raise BadInput("unsupported event type")  # pragma: no cover - the union is exhaustive
 
 
@@ -280,7 +283,10 @@ async def _certified_standards(conn: asyncpg.Connection, body: PublisherRow, sta
     return before.standards_version
 
 
-async def _nothing_to_report(conn: asyncpg.Connection, ev: NothingToReport, pub: PublisherRow, event_pk: int) -> str:
+async def _statement(conn: asyncpg.Connection, ev: NothingToReport | SubmissionStatement, pub: PublisherRow,
+                     event_pk: int) -> str:
+    """An agency's annual Sec. 3(d) statement. "Submitted" is never checked against the records: refusing it
+    when none exist would tell the signer (a POST board, say) about records it may not see."""
     agency = (await agencies.by_oris(conn, [ev.agencyOri]))[0]
     if agency is None:
         raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
@@ -288,10 +294,12 @@ async def _nothing_to_report(conn: asyncpg.Connection, ev: NothingToReport, pub:
     if ev.reportingYear > _signing_day(ev).year:
         raise BadInput(f"{ev.reportingYear} has not begun; attest for a year that has")
     start, end = date(ev.reportingYear, 1, 1), date(ev.reportingYear, 12, 31)
-    if (await store.records_submitted(conn, [agency.ori], start, end)).get(agency.ori):
+    nothing = isinstance(ev, NothingToReport)
+    if nothing and (await store.records_submitted(conn, [agency.ori], start, end)).get(agency.ori):
         raise Conflict(f"misconduct records naming {agency.ori} are already published for {ev.reportingYear}; "
                        "there is something to report")
     if not await store.add_attestation(conn, agency_ori=agency.ori, year=ev.reportingYear, publisher_id=pub.id,
-                                       statement=ev.statement, event_pk=event_pk):
-        raise Conflict(f"{pub.id} already attested that {agency.ori} has nothing to report for {ev.reportingYear}")
+                                       statement=ev.statement, event_pk=event_pk,
+                                       kind="NOTHING_TO_REPORT" if nothing else "SUBMITTED"):
+        raise Conflict(f"{pub.id} already made its Sec. 3(d) statement for {agency.ori} for {ev.reportingYear}")
     return f"ATT-{agency.ori}-{ev.reportingYear}"

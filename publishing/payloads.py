@@ -237,6 +237,16 @@ class NothingToReport(_Event):
     statement: Note | None = None
 
 
+class SubmissionStatement(_Event):
+    """Sec. 3(d): the agency has submitted its Sec. 3(b) information for a calendar year. The public grant
+    verdict rests on this signed statement, never on whether records exist (they may be in due process)."""
+
+    type: Literal["reporting.submitted"]
+    agencyOri: Ori
+    reportingYear: Annotated[int, Field(ge=1900, le=9999)]
+    statement: Note | None = None
+
+
 # --- EO 13929 Sec. 4: crisis-response programs (publishing/programs.py) --------------------------------
 ProgramKind = Literal["CO_RESPONDER", "CRISIS_INTERVENTION_TEAM", "MOBILE_CRISIS_PARTNERSHIP", "OTHER_CRISIS_RESPONSE"]
 ProgramPartner = Literal["MENTAL_HEALTH_PROFESSIONAL", "SOCIAL_WORKER", "PEER_SUPPORT_SPECIALIST",
@@ -288,7 +298,7 @@ class LinkRejected(_Event):
 PROGRAM_EVENTS = (AgencyProgramPublished, AgencyProgramEnded)
 ACCREDITATION_EVENTS = (
     CredentialingBodyCertified, CredentialingBodySuspended, CredentialingBodyWithdrawn,
-    AgencyCredentialPublished, AgencyCredentialStatusChanged, NothingToReport,
+    AgencyCredentialPublished, AgencyCredentialStatusChanged, NothingToReport, SubmissionStatement,
 )
 
 
@@ -296,7 +306,7 @@ Event = Annotated[
     CertificationIssued | CertificationStatusChanged | EmploymentStarted | EmploymentEnded
     | RecordPublished | RecordStatusChanged | RecordCorrected | RecordAffirmed
     | CredentialingBodyCertified | CredentialingBodySuspended | CredentialingBodyWithdrawn
-    | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport
+    | AgencyCredentialPublished | AgencyCredentialStatusChanged | NothingToReport | SubmissionStatement
     | LinkConfirmed | LinkRejected | AgencyProgramPublished | AgencyProgramEnded,
     Field(discriminator="type"),
 ]
@@ -306,5 +316,6 @@ EVENT_TYPES = (
     "record.published", "record.status_changed", "record.corrected", "record.affirmed",
     "credentialing_body.certified", "credentialing_body.suspended", "credentialing_body.withdrawn",
     "agency_credential.published", "agency_credential.status_changed", "reporting.nothing_to_report",
+    "reporting.submitted",
     "identity.link_confirmed", "identity.link_rejected", "agency_program.published", "agency_program.ended",
 )

@@ -106,10 +106,12 @@ async def evaluate(conn: asyncpg.Connection | asyncpg.Pool, agencies: Sequence[A
     for agency, agency_creds, agency_programs in zip(agencies, creds, programs, strict=True):
         cred_met, cred_id, cred_reasons = _credential(agency_creds, history, decisions, names, year)
         n, atts = submitted.get(agency.ori, 0), attested.get(agency.ori, [])
-        sub_met = n > 0 or bool(atts)
+        # The signed annual statement alone decides: whether records exist (some still in due process) must
+        # never move this public answer. ``n`` is for auditors, who compare it with the statement.
+        sub_met = bool(atts)
         sub_reason = (f"submitted its Sec. 3(b) information for {year}" if sub_met else
-                      f"has not submitted its Sec. 3(b) information for {year}: no misconduct record naming the "
-                      "agency for the period and no signed nothing-to-report attestation")
+                      f"has not submitted its Sec. 3(b) information for {year}: no signed submission or "
+                      "nothing-to-report statement by the agency or its state's POST board for the period")
         verdict = (f"eligible for discretionary grants for {year}" if cred_met and sub_met
                    else f"not eligible for discretionary grants for {year}")
         running = [p for p in agency_programs if p.runs_during(start, end)]

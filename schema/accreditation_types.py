@@ -197,12 +197,16 @@ class GrantEligibility:
     credential_requirement_met: bool = strawberry.field(
         description="Sought or held a credential from a body the Attorney General had certified at that time.")
     submission_requirement_met: bool = strawberry.field(
-        description="Submitted its Sec. 3(b) information for the period (records, or a signed nothing-to-report).")
+        description="Signed its Sec. 3(d) statement for the period: reporting.submitted or reporting.nothing_to_report "
+                    "(by the agency or its state's POST board). Records alone do not count: some are in due process.")
     reasons: list[str]
     records_submitted: int | None = strawberry.field(
         description="Misconduct records naming the agency with an action date in the period (auditors).")
     nothing_to_report_attested_by: list[str] | None = strawberry.field(
         description="Publishers that signed a nothing-to-report attestation for the period (auditors).")
+    submission_attested_by: list[str] | None = strawberry.field(
+        description="Publishers that signed a submission statement for the period (auditors; compare with "
+                    "recordsSubmitted).")
     informational_reasons: list[str] = strawberry.field(
         description="Crisis-response programs that ran during the year (EO 13929 Sec. 4(b)): informational, not a "
                     "condition of eligibility.")
@@ -236,7 +240,9 @@ class GrantEligibility:
                    eligible=r.eligible, credential_requirement_met=r.credential_met,
                    submission_requirement_met=r.submission_met, reasons=r.reasons,
                    records_submitted=r.records_submitted,
-                   nothing_to_report_attested_by=[a.publisher_id for a in r.attestations],
+                   nothing_to_report_attested_by=[a.publisher_id for a in r.attestations
+                                                  if a.kind == "NOTHING_TO_REPORT"],
+                   submission_attested_by=[a.publisher_id for a in r.attestations if a.kind == "SUBMITTED"],
                    informational_reasons=r.informational_reasons, result=r)
 
 

@@ -67,6 +67,7 @@ class AttestationRow:
     publisher_id: str
     statement: str | None
     recorded_at: datetime
+    kind: str = "NOTHING_TO_REPORT"  # or SUBMITTED: the agency's annual Sec. 3(d) statement
 
 
 _DECISION = """SELECT d.id, d.body_id, d.status::text AS status, d.standards_version, d.effective_on, d.valid_until,
@@ -195,16 +196,16 @@ async def add_history(conn: asyncpg.Connection, row: CredentialRow, reason: str 
     )
 
 
-# -- Sec. 3(b) submissions and "nothing to report" -------------------------------------------------
+# -- Sec. 3(d) statements ("submitted", "nothing to report") and the records behind them ---------------
 
 async def add_attestation(conn: asyncpg.Connection, *, agency_ori: str, year: int, publisher_id: str,
-                          statement: str | None, event_pk: int) -> bool:
-    """False when this publisher already attested for this agency and year."""
+                          statement: str | None, event_pk: int, kind: str = "NOTHING_TO_REPORT") -> bool:
+    """False when this publisher already made a statement (of either kind) for this agency and year."""
     done = await conn.fetchval(
-        """INSERT INTO reporting_attestations (agency_ori, reporting_year, publisher_id, statement, event_id)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_ori, reporting_year, publisher_id) DO NOTHING
+        """INSERT INTO reporting_attestations (agency_ori, reporting_year, publisher_id, statement, event_id, kind)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (agency_ori, reporting_year, publisher_id) DO NOTHING
            RETURNING id""",
-        agency_ori, year, publisher_id, statement, event_pk,
+        agency_ori, year, publisher_id, statement, event_pk, kind,
     )
     return done is not None
 
@@ -212,7 +213,7 @@ async def add_attestation(conn: asyncpg.Connection, *, agency_ori: str, year: in
 async def attestations(conn: asyncpg.Connection | asyncpg.Pool, oris: Sequence[str] | None,
                        year: int) -> dict[str, list[AttestationRow]]:
     rows = await conn.fetch(
-        """SELECT agency_ori, reporting_year, publisher_id, statement, recorded_at FROM reporting_attestations
+        """SELECT agency_ori, reporting_year, publisher_id, statement, recorded_at, kind FROM reporting_attestations
            WHERE reporting_year = $2 AND ($1::text[] IS NULL OR agency_ori = ANY($1::text[]))
            ORDER BY agency_ori, id""",
         None if oris is None else list(oris), year,

@@ -132,7 +132,8 @@ _REPORT_COLUMNS: Sequence[tuple[str, str]] = (
     ("ori", "ori"), ("agency_name", "agency"), ("state", "agency"), ("year", "year"), ("eligible", "eligible"),
     ("credential_requirement_met", "credentialRequirementMet"),
     ("submission_requirement_met", "submissionRequirementMet"),
-    ("records_submitted", "recordsSubmitted"), ("nothing_to_report_attested_by", "nothingToReportAttestedBy"),
+    ("records_submitted", "recordsSubmitted"), ("submission_attested_by", "submissionAttestedBy"),
+    ("nothing_to_report_attested_by", "nothingToReportAttestedBy"),
     ("qualifying_credential", "qualifyingCredential"), ("reasons", "reasons"),
 )
 
@@ -145,7 +146,9 @@ def _eligibility_csv(who: Principal, results: Sequence[eligibility.Eligibility])
             "ori": r.agency.ori, "agency_name": r.agency.name, "state": r.agency.state, "year": r.year,
             "eligible": str(r.eligible).lower(), "credential_requirement_met": str(r.credential_met).lower(),
             "submission_requirement_met": str(r.submission_met).lower(), "records_submitted": r.records_submitted,
-            "nothing_to_report_attested_by": " ".join(a.publisher_id for a in r.attestations),
+            "submission_attested_by": " ".join(a.publisher_id for a in r.attestations if a.kind == "SUBMITTED"),
+            "nothing_to_report_attested_by": " ".join(a.publisher_id for a in r.attestations
+                                                      if a.kind == "NOTHING_TO_REPORT"),
             "qualifying_credential": r.qualifying_credential_id or "", "reasons": "; ".join(r.reasons),
         }
         rows.append([values[name] for name, _ in columns])

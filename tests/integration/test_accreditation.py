@@ -66,6 +66,11 @@ def nothing_to_report(publisher: str, ori: str, year: int) -> dict[str, Any]:
             "statement": "no Sec. 3(b) instance occurred"}
 
 
+def submitted(publisher: str, ori: str, year: int) -> dict[str, Any]:
+    return {**_base("reporting.submitted", publisher), "agencyOri": ori, "reportingYear": year,
+            "statement": "our Sec. 3(b) information for the year is published"}
+
+
 async def submit(world: World, signer: str, *payloads: dict[str, Any], role: str = "publisher",
                  **bindings: Any) -> dict[str, Any]:
     """Sign with ``signer``'s key and submit with a token of ``role`` (default: the signer's own publisher token)."""
@@ -247,7 +252,8 @@ async def eligibility(world: World, ori: str, year: int) -> dict[str, Any]:
 
 async def build_history(eo: World) -> None:
     """Sunnyvale (CA0010000): applied 2020-05, granted 2021-02 by a body certified 2020-01 .. 2023-06-30;
-    a termination in 2021; nothing to report for 2022 (agency) and 2024 (CA POST); nothing for 2020 or 2023."""
+    a termination in 2021 and the agency's submission statement for 2021; nothing to report for 2022 (agency)
+    and 2024 (CA POST); no statement for 2020, nor for 2023 (where a record alone, still pending, exists)."""
     ok(await as_ag(eo, certified("2020-01-01", "AG-2020.1")))
     ok(await as_body(eo, credential("c-1", "APPLIED", "2020-05-01")))
     ok(await as_body(eo, credential_status("c-1", "GRANTED", "2021-02-01", confirmations=CONFIRMED,
@@ -255,6 +261,10 @@ async def build_history(eo: World) -> None:
     ok(await as_ag(eo, withdrawn("2023-07-01")))
     await eo.publish_ok("sunnyvale-dps", record_published(publisher="sunnyvale-dps", kind="TERMINATION",
                                                           agency=CA_AGENCY, source="term-1"))
+    ok(await submit(eo, "sunnyvale-dps", submitted("sunnyvale-dps", CA_AGENCY, 2021)))
+    pending_2023 = {**record_published(publisher="sunnyvale-dps", kind="TERMINATION", agency=CA_AGENCY,
+                                       source="term-2"), "actionDate": "2023-05-02"}
+    await eo.publish_ok("sunnyvale-dps", pending_2023)
     ok(await submit(eo, "sunnyvale-dps", nothing_to_report("sunnyvale-dps", CA_AGENCY, 2022)))
     ok(await submit(eo, "ca-post", nothing_to_report("ca-post", CA_AGENCY, 2024)))
 
@@ -267,9 +277,9 @@ async def test_grant_eligibility_is_computed_from_the_data_and_explained(eo: Wor
     assert verdicts == {
         2019: (False, False, False),  # nothing yet
         2020: (True, False, False),   # applied to a certified body, but submitted nothing for 2020
-        2021: (True, True, True),     # granted, and a record for 2021
+        2021: (True, True, True),     # granted, and the agency's submission statement for 2021
         2022: (True, True, True),     # still granted; nothing-to-report signed by the agency
-        2023: (True, False, False),   # the body was certified until 2023-06-30; no submission for 2023
+        2023: (True, False, False),   # certified body until 2023-06-30; a (pending) record, but no statement
         2024: (False, True, False),   # the body was withdrawn: no credential from a certified body in 2024
     }
     r2021 = by_year[2021]
@@ -288,12 +298,17 @@ async def test_grant_eligibility_is_computed_from_the_data_and_explained(eo: Wor
     bad = await eo.gql(ELIG_Q, {"ori": CA_AGENCY, "year": 20210})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
-    detail = ("query($o: String!) { grantEligibility(ori: $o, year: 2022) { recordsSubmitted "
-              "nothingToReportAttestedBy } }")
-    public = await eo.gql(detail, {"o": CA_AGENCY})
+    detail = ("query($o: String!, $y: Int!) { grantEligibility(ori: $o, year: $y) { recordsSubmitted "
+              "nothingToReportAttestedBy submissionAttestedBy } }")
+    public = await eo.gql(detail, {"o": CA_AGENCY, "y": 2022})
     assert {e["extensions"]["code"] for e in public["errors"]} == {"FORBIDDEN"}
-    auditor = (await eo.ok(detail, {"o": CA_AGENCY}, as_="auditor"))["grantEligibility"]
-    assert auditor == {"recordsSubmitted": 0, "nothingToReportAttestedBy": ["sunnyvale-dps"]}
+    seen = {y: (await eo.ok(detail, {"o": CA_AGENCY, "y": y}, as_="auditor"))["grantEligibility"]
+            for y in (2021, 2022, 2023)}
+    assert seen == {  # auditors compare the statements with the records behind them
+        2021: {"recordsSubmitted": 1, "nothingToReportAttestedBy": [], "submissionAttestedBy": ["sunnyvale-dps"]},
+        2022: {"recordsSubmitted": 0, "nothingToReportAttestedBy": ["sunnyvale-dps"], "submissionAttestedBy": []},
+        2023: {"recordsSubmitted": 1, "nothingToReportAttestedBy": [], "submissionAttestedBy": []},
+    }
 
 
 async def test_nothing_to_report_rules(eo: World) -> None:
@@ -312,9 +327,33 @@ async def test_nothing_to_report_rules(eo: World) -> None:
     ok(await submit(eo, "sunnyvale-dps", nothing_to_report("sunnyvale-dps", CA_AGENCY, 2022)))
     assert refused(await submit(eo, "sunnyvale-dps", nothing_to_report("sunnyvale-dps", CA_AGENCY, 2022)))[0] == \
         "CONFLICT"
+    # One statement per publisher, agency and year, of either kind.
+    assert refused(await submit(eo, "sunnyvale-dps", submitted("sunnyvale-dps", CA_AGENCY, 2022)))[0] == "CONFLICT"
     # a credentialing body does not attest for agencies
     body = await as_body(eo, nothing_to_report(BODY, CA_AGENCY, 2022))
     assert refused(body)[0] == "FORBIDDEN"
+
+
+async def test_submission_statement_rules(eo: World) -> None:
+    """A submission statement is checked for who signs it and when, never against the records: refusing it
+    because none exist would tell a POST board of an agency's records, some of which it may not read."""
+    this_year = date.today().year
+    cases = [
+        ("tx-tcole", submitted("tx-tcole", CA_AGENCY, 2022), "FORBIDDEN"),      # another state's board
+        ("austin-pd", submitted("austin-pd", CA_AGENCY, 2022), "FORBIDDEN"),    # another agency
+        ("sunnyvale-dps", submitted("sunnyvale-dps", CA_AGENCY, this_year + 1), "BAD_USER_INPUT"),
+        ("sunnyvale-dps", submitted("sunnyvale-dps", "CA0000000", 2022), "NOT_FOUND"),
+    ]
+    for signer, event, code in cases:
+        assert refused(await submit(eo, signer, event))[0] == code, (signer, event)
+    assert refused(await as_body(eo, submitted(BODY, CA_AGENCY, 2022)))[0] == "FORBIDDEN"
+    ok(await submit(eo, "ca-post", submitted("ca-post", CA_AGENCY, 2022)))  # the state's board, no records
+    assert (await eligibility(eo, CA_AGENCY, 2022))["submissionRequirementMet"] is True
+    assert refused(await submit(eo, "ca-post", submitted("ca-post", CA_AGENCY, 2022)))[0] == "CONFLICT"
+    ok(await submit(eo, "sunnyvale-dps", submitted("sunnyvale-dps", CA_AGENCY, 2022)))  # the agency too
+    auditor = (await eo.ok("{ grantEligibility(ori: \"CA0010000\", year: 2022) { submissionAttestedBy } }",
+                           as_="auditor"))["grantEligibility"]
+    assert sorted(auditor["submissionAttestedBy"]) == ["ca-post", "sunnyvale-dps"]
 
 
 REPORT_Q = ("query($y: Int!, $s: String) { grantEligibilityReport(year: $y, state: $s) "

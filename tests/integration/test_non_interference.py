@@ -78,6 +78,9 @@ AGENCY_COVERAGE = """query($o: String!) { now: agencyTrainingCoverage(ori: $o) {
   sizeBand reason } }"""
 ELIGIBILITY = """query($o: String!) { grantEligibility(ori: $o, year: 2024) { informationalReasons
   trainingCoverage { activeOfficers currentCrisisTraining reason } } }"""
+# EO 13929 Sec. 3(d): the public verdict, in the year of the hidden matters' action date (2021) and another
+VERDICT = """query($o: String!, $y: Int!) { grantEligibility(ori: $o, year: $y) { eligible credentialRequirementMet
+  submissionRequirementMet reasons } }"""
 
 _ID = re.compile(r"\b(OFC|REC|CRT|EMP|ENR|NTC|WHK|DLV|PRP)-[0-9A-Z]{12}\b")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -161,13 +164,16 @@ async def _corpus(world: World, ids: dict[str, str]) -> dict[str, Any]:
         ("training coverage", COVERAGE, {}),
         *((f"coverage of {ori}", AGENCY_COVERAGE, {"o": ori}) for ori in ("CA0010000", HIRING_ORI)),
         *((f"eligibility notes of {ori}", ELIGIBILITY, {"o": ori}) for ori in ("CA0010000", HIRING_ORI)),
+        *((f"eligibility of {ori} in {year}", VERDICT, {"o": ori, "y": year})
+          for ori in ("CA0010000", HIRING_ORI) for year in (2021, 2024)),
     ]
     for caller, spec in CALLERS.items():
         token = world.token(spec[0], **spec[1]) if spec else None
         for label, query, variables in requests:
             resp = await world.post(query, variables, token=token, headers=PURPOSE)
             out[f"{caller}: {label}"] = {"status": resp.status_code, "body": resp.json()}
-    for path in ("/public", "/public/statistics.csv", "/public/training-coverage.csv"):
+    for path in ("/public", "/public/statistics.csv", "/public/training-coverage.csv",
+                 "/public?ori=CA0010000&year=2021", f"/public?ori={HIRING_ORI}&year=2021"):
         resp = await world.http.get(path)
         out[f"GET {path}"] = {"status": resp.status_code, "body": resp.text}
     # another state's board checks the officer in a dry run; the hiring agency uploads its roster

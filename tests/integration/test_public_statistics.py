@@ -243,6 +243,9 @@ async def test_public_page_in_headless_chromium(stats_world: World, served: str,
     ok(await as_body(stats_world, credential_status("c-1", "GRANTED", "2021-02-01", confirmations=CONFIRMED)))
     await stats_world.publish_ok("sunnyvale-dps", record_published(publisher="sunnyvale-dps", kind="TERMINATION",
                                                                    agency="CA0010000", source="term-1"))
+    await stats_world.publish_ok("sunnyvale-dps", {
+        "type": "reporting.submitted", "publisher": "sunnyvale-dps", "eventId": "stmt-2021",
+        "issuedAt": datetime.now(UTC).isoformat(), "agencyOri": "CA0010000", "reportingYear": 2021})
     # Sec. 4(b): officers since 2020 at three CA agencies (a public count sums at least three), 7 of 15 trained
     await stats_world.ok("mutation($i: AgencyInput!) { registerAgency(input: $i) { ori } }",
                          {"i": {"ori": "CA0020000", "name": "Bayview PD", "state": "CA", "level": "LOCAL"}},
