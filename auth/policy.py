@@ -341,11 +341,15 @@ FIELDS.update({
 
 # Reading any of these about an officer, as one of these roles, needs a declared purpose and is logged: every
 # field, ``__typename``, and the connections and edges that carry them (a count or a cursor is a disclosure too).
-DISCLOSED_TYPES = frozenset({"Officer", "Certification", "Employment", "MisconductRecord", "OfficerMatch"})
+#: Reads of these go into the officer's query log (with the declared purpose) when the caller's role is logged:
+#: a partner's or hiring agency's status-by-number check is a read about that officer too.
+DISCLOSED_TYPES = frozenset({"Officer", "Certification", "Employment", "MisconductRecord", "OfficerMatch",
+                             "CredentialAttestation", "CertificationVerification"})
 LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})
 # Root fields whose very answer (found or not, how many) tells about officers: a logged role declares its
 # purpose before they run, so that no existence answer comes without a purpose.
-PURPOSE_ROOT_FIELDS = frozenset({"officer", "officers", "searchOfficers", "record", "_entities"})
+PURPOSE_ROOT_FIELDS = frozenset({"officer", "officers", "searchOfficers", "record", "_entities",
+                                 "verifyCredential", "verifyCertification"})
 
 
 def field_access(type_name: str, field_name: str) -> Access:

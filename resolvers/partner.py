@@ -19,6 +19,7 @@ from auth.policy import Guard
 from credentials import attestation, sd_jwt
 from registry.errors import BadInput
 from resolvers import ledger, search
+from resolvers.query import PurposeArg
 from schema import enums
 from schema.partner_types import CredentialAttestation, PresentationCheck
 from store import certifications as cert_store
@@ -84,8 +85,10 @@ class PartnerQuery:
     async def verify_credential(
         self, info: Info, state: str, number: str,
         holder_key: Annotated[JSON | None, strawberry.argument(description=HOLDER_KEY_HELP)] = None,
+        purpose: PurposeArg = None,
     ) -> list[CredentialAttestation]:
         ctx = info.context
+        ctx.declare_purpose(purpose.value if purpose else None)
         search.check_state(state)
         holder = holder_key_arg(holder_key)
         rows = await cert_store.by_number(ctx.pool, state.upper(), number.strip())

@@ -40,8 +40,11 @@ async def jwks(world: World) -> dict[str, Any]:
     return doc
 
 
+CHECKING = {"Registry-Purpose": "CREDENTIAL_VERIFICATION"}
+
+
 async def verify_as(world: World, role: str, number: str = "100001", **bindings: Any) -> dict[str, Any]:
-    return await world.gql(VERIFY, {"s": "CA", "n": number}, as_=role, **bindings)
+    return await world.gql(VERIFY, {"s": "CA", "n": number}, as_=role, headers=CHECKING, **bindings)
 
 
 def _segments(token: str) -> list[bytes]:
@@ -194,7 +197,7 @@ async def test_who_may_verify(world: World, officers: dict[str, str]) -> None:
 
     unknown = await verify_as(world, "partner", number="999999", partner_id="acme-hr")
     assert unknown == {"data": {"verifyCredential": []}}
-    bad = await world.gql(VERIFY, {"s": "California", "n": "1"}, as_="partner", partner_id="acme-hr")
+    bad = await world.gql(VERIFY, {"s": "California", "n": "1"}, as_="partner", partner_id="acme-hr", headers=CHECKING)
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -248,7 +251,8 @@ async def test_the_readme_partner_section_works_as_written(pool: asyncpg.Pool, c
     """The demo answer the README promises, and its joserfc snippet, run against the real JWKS."""
     await load_demo(database_url, pool, tmp_path / "demo")
     world = World(pool, tmp_path)
-    body = await world.ok('{ verifyCredential(state: "CA", number: "148623") { status jws } }',
+    body = await world.ok('{ verifyCredential(state: "CA", number: "148623", purpose: CREDENTIAL_VERIFICATION) '
+                          '{ status jws } }',
                           as_="partner", partner_id=demo.DEMO_ROLES["partner"]["partner_id"])
     [result] = body["verifyCredential"]
     assert result["status"] == "REVOKED"
@@ -285,3 +289,37 @@ def test_a_nested_or_decoyed_token_never_counts_below_zero() -> None:
         "city", "Fresno"))]}}
     claims, hidden = sd_jwt.resolve_counting(payload, [d])
     assert claims == {"address": {"city": "Fresno"}} and hidden == 1  # the decoy; the nested claim was shown
+
+
+async def test_a_status_check_by_number_declares_its_purpose_and_the_officer_sees_it(
+    world: World, officers: dict[str, str]
+) -> None:
+    """SPEC: every read by a hiring agency, partner or auditor is logged with its purpose, and the officer
+    reads that log. A status check by number is such a read: it says who checked which certification."""
+    status_q = '{ verifyCertification(state: "CA", number: "100001") { status } }'
+    for query in (VERIFY, status_q):
+        callers: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("partner", {"partner_id": "acme-hr"}), ("hiring_agency", {"agency_ori": "TX2270000"}), ("auditor", {}))
+        for role, bindings in callers:
+            body = await world.gql(query, {"s": "CA", "n": "100001"}, as_=role, **bindings)
+            assert body["data"] is None, (role, body)
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["PURPOSE_REQUIRED"], (role, query)
+    # Roles that are not logged need none: the officer for their own numbers, a publisher.
+    assert (await world.ok(VERIFY, {"s": "CA", "n": "100001"}, as_="officer", officer_id=officers["doe"]))[
+        "verifyCredential"][0]["status"] == "ACTIVE"
+    assert (await world.ok(status_q, as_="publisher", publisher_id="tx-tcole"))["verifyCertification"]
+
+    await verify_as(world, "partner", partner_id="acme-hr")
+    await world.ok(status_q, as_="hiring_agency", agency_ori="TX2270000", headers=CHECKING)
+    await verify_as(world, "partner", number="999999", partner_id="acme-hr")  # no officer: nothing to log
+    log = await world.ok("query($id: ID!) { officer(id: $id) { queryLog { edges { node { actorRole "
+                         "actorOrganization purpose returned } } } } }", {"id": officers["doe"]},
+                         as_="officer", officer_id=officers["doe"])
+    entries = [e["node"] for e in log["officer"]["queryLog"]["edges"]]
+    assert sorted((e["actorRole"], e["actorOrganization"], e["purpose"], sorted(e["returned"])) for e in entries) == [
+        ("hiring_agency", "TX2270000", "CREDENTIAL_VERIFICATION", ["CertificationVerification"]),
+        ("partner", "acme-hr", "CREDENTIAL_VERIFICATION", ["CredentialAttestation"]),
+    ]
+    other = await world.ok("query($id: ID!) { officer(id: $id) { queryLog { totalCount } } }",
+                           {"id": officers["lopez"]}, as_="officer", officer_id=officers["lopez"])
+    assert other["officer"]["queryLog"]["totalCount"] == 0

@@ -127,7 +127,8 @@ async def test_a_holder_key_the_registry_cannot_use_is_bad_user_input(world: Wor
         assert error["extensions"]["code"] == "BAD_USER_INPUT", (name, error)
         assert error["message"].startswith("holderKey: ") and says in error["message"], (name, error)
         assert "Traceback" not in json.dumps(body)
-        partner = await world.gql('query($k: JSON) { verifyCredential(state: "CA", number: "100001", holderKey: $k) '
+        partner = await world.gql('query($k: JSON) { verifyCredential(state: "CA", number: "100001", holderKey: $k, '
+                                  'purpose: CREDENTIAL_VERIFICATION) '
                                   '{ jws } }', {"k": key}, **PARTNER)
         assert partner["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", name
 
@@ -224,7 +225,8 @@ async def test_the_status_is_anchored_to_its_signed_event_in_the_log(world: Worl
     entries = 'query { logEntries(publisherId: "ca-post") { logIndex leafHash type } }'
 
     async def partner_sees() -> tuple[dict[str, Any], dict[str, Any]]:
-        body = await world.ok('{ verifyCredential(state: "CA", number: "100001") { status jws sdJwtVc } }',
+        body = await world.ok('{ verifyCredential(state: "CA", number: "100001", purpose: CREDENTIAL_VERIFICATION) '
+                              '{ status jws sdJwtVc } }',
                               **PARTNER)
         [result] = body["verifyCredential"]
         verified = attestation.verify(result["jws"], attestation.jwks(world.services.attestation_key),

@@ -1,6 +1,6 @@
 """Limits the README and docs promise, each tried for real: the introspection setting in its three modes (with
-parsing and validation cached by document), the webhook endpoint cap per enrollee, and a publisher key's
-``validFrom`` at publish time."""
+parsing and validation cached by document), the webhook endpoint cap per enrollee, a webhook URL checked
+again before every attempt, and a publisher key's ``validFrom`` at publish time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,20 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.integration.monitoring_support import TEST_CONFIG, agency_token, register, truncate_monitoring
+from tests.integration.monitoring_support import (
+    TEST_CONFIG,
+    Receiver,
+    agency_token,
+    attempt_rows,
+    cert_status_changed,
+    enroll,
+    new_officer,
+    outbox_rows,
+    receiving,
+    register,
+    truncate_monitoring,
+    worker,
+)
 from tests.support import World, cert_issued
 
 INTROSPECT = "{ __schema { queryType { name } } }"
@@ -67,3 +80,26 @@ async def test_an_event_signed_before_its_key_was_valid_is_refused(world: World)
     assert early["results"][0]["code"] == "KEY_NOT_YET_VALID", early
     await world.add_key("ca-post", valid_from=datetime.now(UTC) - timedelta(minutes=5))
     assert (await world.publish_ok("ca-post", cert_issued(number="700001")))[0]["status"] == "ACCEPTED"
+
+
+async def test_a_webhook_url_is_checked_again_before_every_attempt(pool: asyncpg.Pool, clean: None,
+                                                                    tmp_path: Path) -> None:
+    """An endpoint accepted at registration is not trusted for ever: its host may later resolve to a private
+    address (DNS rebinding) or the operator may tighten the rules. The worker checks before each attempt."""
+    await truncate_monitoring(pool)
+    w = World(pool, tmp_path, monitoring=TEST_CONFIG)  # loopback allowed: the receiver runs on 127.0.0.1
+    await w.setup()
+    officer = await new_officer(w)
+    austin = agency_token(w)
+    await enroll(w, austin, officer)
+    receiver = Receiver()
+    async with receiving(receiver) as url:
+        await register(w, austin, url)
+        await w.publish_ok("ca-post", cert_status_changed("cert-100001", "INACTIVE"))
+        strict = dataclasses.replace(TEST_CONFIG, allow_private_targets=False)  # 127.0.0.1 is no longer allowed
+        assert await worker(w, strict).run_once() == 1
+        [row] = await outbox_rows(pool)
+        [attempt] = await attempt_rows(pool, row["id"])
+        assert receiver.requests == []  # nothing left the registry
+        assert attempt["error"].startswith("refused target: the host 127.0.0.1 is not a public internet address")
+        assert row["state"] == "PENDING" and attempt["retry_at"] is not None  # retried, checked again then

@@ -308,7 +308,8 @@ async def test_access_rules_hold_through_the_gateway(federation: Federation) -> 
     assert {(e.get("extensions") or {}).get("code") for e in body["errors"]} == {"UNAUTHENTICATED"}, body
 
     # Credential verification through the gateway; the attestation verifies with the published JWKS.
-    body = await fed.ask('{ verifyCredential(state: "CA", number: "100001") { status jws } }', token=partner)
+    body = await fed.ask('{ verifyCredential(state: "CA", number: "100001", purpose: CREDENTIAL_VERIFICATION) '
+                         '{ status jws } }', token=partner)
     [result] = body["data"]["verifyCredential"]
     keys = await asyncio.to_thread(attestation.load_jwks, f"{fed.registry}/.well-known/jwks.json")
     assert attestation.verify(result["jws"], keys).claims["status"] == result["status"] == "ACTIVE"

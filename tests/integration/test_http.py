@@ -116,6 +116,7 @@ async def test_client_mistakes_are_not_500(world: World) -> None:
         assert 400 <= resp.status_code < 500, payload
     body = await world.gql("query($id: ID!) { officer(id: $id) { id } }", {"id": None}, as_="auditor")
     assert body["errors"] and "Traceback" not in json.dumps(body)
-    body = await world.gql("{ verifyCertification(state: \"California\", number: \"1\") { status } }",
+    body = await world.gql("{ verifyCertification(state: \"California\", number: \"1\", "
+                           "purpose: CREDENTIAL_VERIFICATION) { status } }",
                            as_="partner", partner_id="acme")
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -668,10 +668,14 @@ async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
             await asyncio.sleep(0.02)
         else:
             pytest.fail("the server's timer did not checkpoint")
-    # stopped, shown without waiting: the timer runs only while its process holds the leader lock (it is
-    # cancelled before the lock is let go), and no session holds it any more
+        # the lifespan runs in this event loop: its timer is a task here, the one running ledger.checkpointer.run_timer
+        timers = [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__qualname__", None) == "run_timer"]
+        assert len(timers) == 1 and not timers[0].done()
+    # stopped, shown without waiting: the timer task has ended (the lifespan awaits database.while_leader, which
+    # cancels and awaits its jobs before unlocking), and the leader lock it ran under is held by no session
+    assert timers[0].done()
     held = await pool.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 "
                                "AND objid = $2 AND objsubid = 2 AND granted", *database.LEADER_LOCK)
     assert held == 0
-    await append("T-2")
+    await append("T-2")  # so nothing signs it: the latest checkpoint stays at size 1
     assert (await checkpointer.latest(pool)).size == 1  # type: ignore[union-attr]

@@ -9,15 +9,20 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from monitoring import live
 from resolvers.pagination import encode_cursor
+from store import monitoring as notice_store
 from tests.integration.monitoring_support import (
+    AGENCY,
     OTHER_AGENCY,
+    PARTNER,
     agency_token,
+    cert_status_changed,
     enroll,
     mworld,
     new_officer,
@@ -64,12 +69,34 @@ async def next_message(ws: ClientConnection, within: float = 5.0) -> dict[str, A
     return message
 
 
-async def nothing_within(ws: ClientConnection, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(ws.recv(), seconds)
-    except TimeoutError:
-        return True
-    return False
+async def next_notice(ws: ClientConnection, op: str = "1") -> dict[str, Any]:
+    got = await next_message(ws)
+    assert got["type"] == "next" and got["id"] == op and not got["payload"].get("errors"), got
+    notice: dict[str, Any] = got["payload"]["data"]["monitoringNotices"]
+    return notice
+
+
+async def newest_cursor(pool: asyncpg.Pool, owner_kind: str, owner_id: str) -> str:
+    """The cursor of the enrollee's newest notice, as PostgreSQL holds it now."""
+    newest = await pool.fetchval("SELECT max(id) FROM monitoring_notices WHERE owner_kind = $1 AND owner_id = $2",
+                                 owner_kind, owner_id)
+    assert newest is not None, f"no notice at all for {owner_kind}:{owner_id}"
+    return encode_cursor(str(newest))
+
+
+async def next_notice_is_newest(ws: ClientConnection, pool: asyncpg.Pool, owner_kind: str, owner_id: str,
+                                op: str = "1") -> dict[str, Any]:
+    """The next notice ``ws`` receives is the enrollee's newest in the database: the sentinel just published.
+
+    "Nothing arrived before the sentinel" by order, not by waiting: notice ids follow commit order (the
+    notice-writing transactions serialize on store.monitoring.NOTICE_LOCK, taken in monitoring.hooks._write), and
+    a subscription yields an enrollee's notices by ascending id (monitoring.live.NoticeHub.stream reads
+    store.monitoring.notices_after ... ORDER BY id, resuming after the last one it yielded). So a notice that
+    should not exist, written before the sentinel, would be the next message instead, and fail this.
+    """
+    notice = await next_notice(ws, op)
+    assert notice["cursor"] == await newest_cursor(pool, owner_kind, owner_id), notice
+    return notice
 
 
 async def test_each_subscriber_receives_only_its_own_notices(mworld: World) -> None:
@@ -83,30 +110,32 @@ async def test_each_subscriber_receives_only_its_own_notices(mworld: World) -> N
         await ack(s)
         await subscribe(a)
         await subscribe(s)
+        # Each "no notice" below is shown by a sentinel that must reach the same subscriber: its next notice is
+        # the sentinel's, the newest in the database (next_notice_is_newest), so none was written before it.
         await w.publish_ok("ca-post", record_published(source="a-1", subj={"registryId": alice}))  # NOTICE_PENDING
-        assert await nothing_within(a, 0.8)  # not visible to a hiring agency: no notice
+        # not visible to a hiring agency: no notice; the sentinel is the record becoming FINAL
         await w.publish_ok("ca-post", status_changed(source="a-1", status="FINAL", attested=True))
-
-        got = await next_message(a)
-        assert got["type"] == "next" and got["id"] == "1"
-        notice = got["payload"]["data"]["monitoringNotices"]
+        notice = await next_notice_is_newest(a, w.pool, "AGENCY", AGENCY)
         assert notice["type"] == "record.visible" and notice["officerId"] == alice
         assert notice["data"]["record"]["status"] == "FINAL"
         assert notice["data"]["noticeId"] == notice["id"]
-        assert await nothing_within(s, 0.5)  # Seattle monitors Bob, not Alice
 
+        # Seattle monitors Bob, not Alice: its first notice is Bob's record
         await w.publish_ok("ca-post", record_published(source="b-1", subj={"registryId": bob}, status="FINAL",
                                                        attested=True))
-        other = (await next_message(s))["payload"]["data"]["monitoringNotices"]
+        other = await next_notice_is_newest(s, w.pool, "AGENCY", OTHER_AGENCY)
         assert other["officerId"] == bob
-        assert await nothing_within(a, 0.5)
+
+        # and Austin heard nothing of Bob: its next notice is Alice's record being overturned
+        await w.publish_ok("ca-post", status_changed(source="a-1", status="OVERTURNED"))
+        withdrawn = await next_notice_is_newest(a, w.pool, "AGENCY", AGENCY)
+        assert withdrawn["type"] == "record.withdrawn" and withdrawn["officerId"] == alice
 
         # a client that reconnects passes its last cursor and gets only what came after it
-        await w.publish_ok("ca-post", status_changed(source="a-1", status="OVERTURNED"))
         await a.send(json.dumps({"id": "1", "type": "complete"}))
         await subscribe(a, "2", after=notice["cursor"])
-        resumed = (await next_message(a))["payload"]["data"]["monitoringNotices"]
-        assert resumed["type"] == "record.withdrawn"
+        resumed = await next_notice_is_newest(a, w.pool, "AGENCY", AGENCY, op="2")
+        assert resumed["id"] == withdrawn["id"]  # not the record.visible notice the cursor named
 
     # when the last subscriber leaves, the listening connection goes back to the pool
     hub = live.hub_for(w.pool)
@@ -117,20 +146,32 @@ async def test_each_subscriber_receives_only_its_own_notices(mworld: World) -> N
     assert not hub.waiters and hub._conn is None
 
 
-async def test_subscription_without_after_starts_from_now(mworld: World) -> None:
+async def test_subscription_without_after_starts_from_now(mworld: World, monkeypatch: pytest.MonkeyPatch) -> None:
     w = mworld
     alice = await new_officer(w)
     austin = agency_token(w)
     await enroll(w, austin, alice)
     await w.publish_ok("ca-post", record_published(source="old", subj={"registryId": alice}, status="FINAL",
                                                    attested=True))
+    # "now" is the enrollee's newest notice id when the stream starts (monitoring.live.NoticeHub.stream asks
+    # store.monitoring.last_notice_id); seeing that read return tells when a later publish is "after now".
+    started = asyncio.Event()
+    last_notice_id = notice_store.last_notice_id
+
+    async def observed(conn: Any, owner_kind: str, owner_id: str) -> int:
+        newest = await last_notice_id(conn, owner_kind, owner_id)
+        started.set()
+        return newest
+
+    monkeypatch.setattr(notice_store, "last_notice_id", observed)
     async with registry_url(w) as url, session(url, austin) as a:
         await ack(a)
         await subscribe(a, after=None)
-        assert await nothing_within(a, 0.8)  # the earlier notice is history (query monitoringNotices for it)
+        await asyncio.wait_for(started.wait(), 10)
+        # the earlier notice is history (query monitoringNotices for it): the first notice is the one written now
         await w.publish_ok("ca-post", record_published(source="new", subj={"registryId": alice}, status="FINAL",
                                                        attested=True))
-        notice = (await next_message(a))["payload"]["data"]["monitoringNotices"]
+        notice = await next_notice_is_newest(a, w.pool, "AGENCY", AGENCY)
         assert notice["type"] == "record.visible"
 
 
@@ -144,11 +185,10 @@ async def test_partner_subscription_sees_status_only(mworld: World) -> None:
         await subscribe(p)
         await w.publish_ok("ca-post", record_published(source="r", subj={"registryId": alice}, status="FINAL",
                                                        attested=True))
-        assert await nothing_within(p, 0.8)  # records are never a partner's to see
-        from tests.integration.monitoring_support import cert_status_changed
-
+        # records are never a partner's to see: its first notice is the sentinel, the certification expiring
         await w.publish_ok("ca-post", cert_status_changed("cert-300001", "EXPIRED"))
-        notice = (await next_message(p))["payload"]["data"]["monitoringNotices"]
+        notice = await next_notice_is_newest(p, w.pool, "PARTNER", PARTNER)
+        assert notice["type"] == "certification.status_changed"
         assert notice["data"]["certification"]["status"] == "EXPIRED" and notice["data"]["officer"] is None
 
 
