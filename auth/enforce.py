@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    Undefined,
+    default_field_resolver,
+    get_named_type,
+)
 from graphql.type.introspection import TypeNameMetaFieldDef
 from strawberry.extensions import SchemaExtension
 
@@ -45,14 +57,47 @@ def _shown(type_name: str, root: Any) -> list[Any]:
     return [root]
 
 
-def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+def _takes_input(gtype: Any) -> bool:
+    named = get_named_type(gtype)
+    return isinstance(named, GraphQLEnumType | GraphQLInputObjectType)
+
+
+def _refused_input(who: Principal, gtype: Any, value: Any) -> str | None:
+    """The first input field or enum value in ``value`` that ``who`` may not send (``Type.name``), if any."""
+    if value is None or value is Undefined:
+        return None
+    if isinstance(gtype, GraphQLNonNull):
+        return _refused_input(who, gtype.of_type, value)
+    if isinstance(gtype, GraphQLList):
+        items = value if isinstance(value, list) else [value]
+        return next((r for v in items if (r := _refused_input(who, gtype.of_type, v)) is not None), None)
+    if isinstance(gtype, GraphQLEnumType):
+        raw = getattr(value, "value", value)
+        name = next((n for n, v in gtype.values.items() if v.value == value or v.value == raw), str(raw))
+        return None if policy.input_access(gtype.name, name).allows(who, None) else f"{gtype.name}.{name}"
+    if isinstance(gtype, GraphQLInputObjectType) and isinstance(value, dict):
+        for name, inner in value.items():
+            if inner is None:
+                continue
+            if not policy.input_access(gtype.name, name).allows(who, None):
+                return f"{gtype.name}.{name}"
+            field = gtype.fields.get(name)
+            if field is not None and (refused := _refused_input(who, field.type, inner)) is not None:
+                return refused
+    return None
+
+
+def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any],
+             args: dict[str, Any] | None = None) -> Callable[..., Any]:
     """``resolve`` behind the policy of ``type_name.field_name``, decided once, when the schema is built: a
-    field everyone may read, that shows nothing about an officer and needs no purpose keeps its resolver."""
+    field everyone may read, that shows nothing about an officer, needs no purpose and takes no input field
+    or enum value keeps its resolver."""
     access = policy.field_access(type_name, field_name)
     public = policy.ANYONE in access.grants
     kind = _disclosed_kind(type_name)
     purpose_root = type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS
-    if public and kind is None and not purpose_root:
+    checked = {name: arg.type for name, arg in (args or {}).items() if _takes_input(arg.type)}
+    if public and kind is None and not purpose_root and not checked:
         return resolve
 
     def guarded(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
@@ -60,6 +105,9 @@ def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Ca
         who: Principal = ctx.principal
         if not public and not access.allows(who, getattr(root, "guard", None)):
             raise forbidden(type_name, field_name)
+        for name, gtype in checked.items():
+            if (refused := _refused_input(who, gtype, kwargs.get(name))) is not None:
+                raise GraphQLError(f"you may not send {refused}", extensions={"code": "FORBIDDEN"})
         if who.role in policy.LOGGED_ROLES:
             if purpose_root:
                 _declare_purpose(ctx, kwargs)
@@ -70,10 +118,19 @@ def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any]) -> Ca
     return guarded
 
 
+def _check_purpose(ctx: Any) -> None:
+    """A declared purpose (argument or header) goes into the officer's query log: it must be one the caller's
+    role may state (``policy.ENUM_VALUES["QueryPurpose"]``)."""
+    if ctx.purpose is not None and not policy.input_access("QueryPurpose", ctx.purpose).allows(ctx.principal, None):
+        raise GraphQLError(f"a {ctx.principal.role.value} may not declare the purpose {ctx.purpose}",
+                           extensions={"code": "FORBIDDEN"})
+
+
 def _note(ctx: Any, kind: str, shown: list[Any]) -> None:
     if shown:
         if ctx.purpose is None:
             raise _purpose_required()
+        _check_purpose(ctx)
         for obj in shown:
             ctx.disclosures.note(kind, obj)
 
@@ -83,6 +140,7 @@ def _declare_purpose(ctx: Any, kwargs: dict[str, Any]) -> None:
     ctx.declare_purpose(getattr(purpose, "value", purpose))
     if ctx.purpose is None:
         raise _purpose_required()
+    _check_purpose(ctx)
 
 
 def _typename(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,9 +166,9 @@ def apply_policy(schema: GraphQLSchema) -> None:
         if name.startswith("__") or not isinstance(gtype, GraphQLObjectType):
             continue
         for field_name, field in gtype.fields.items():
-            field.resolve = _guarded(name, field_name, field.resolve or default_field_resolver)
+            field.resolve = _guarded(name, field_name, field.resolve or default_field_resolver, field.args)
             if field.subscribe is not None:  # a subscription is refused before it starts, not event by event
-                field.subscribe = _guarded(name, field_name, field.subscribe)
+                field.subscribe = _guarded(name, field_name, field.subscribe, field.args)
     if not getattr(TypeNameMetaFieldDef.resolve, "registry_policy", False):
         TypeNameMetaFieldDef.resolve = _typename(TypeNameMetaFieldDef.resolve or default_field_resolver)
 

@@ -258,6 +258,50 @@ FIELDS["Mutation"].update({
     "enrollRoster": Access((HIRING,)),
 })
 FIELDS["Subscription"] = {"monitoringNotices": MONITORS}
+
+
+# --- what a caller may send: input fields and enum values (deny by default, like FIELDS) -----------------
+#: For every field of every input type, who may send it (a value other than null). A field not listed here
+#: is refused to everyone: adding an input field means deciding who may use it, here.
+INPUTS: dict[str, dict[str, Access]] = {
+    "OfficerSearchInput": _all(HIRING | AUDITOR | PUBLISHER, "givenName", "middleName", "familyName",
+                               "dateOfBirth", "state", "certificationNumber"),
+    # an SSN goes only with a publisher's own signed events (write-only, kept as a keyed blind index)
+    "EventSubmission": {"jws": SUBMITTERS, "ssn": Access((PUBLISHER,))},
+    "AgencyInput": _all(Access((ADMIN,)), "ori", "name", "state", "level"),
+    "PublisherInput": _all(Access((ADMIN,)), "id", "kind", "name", "state", "agencyOri"),
+    "WebhookEndpointInput": _all(MONITORS, "url", "scheme", "description"),
+}
+_ANY_CALLER = Access((ANYONE,))  # the field that takes the value decides who may call it
+#: For every value of every enum a caller can send, who may send it. A purpose is a statement written into
+#: the officer's query log, so each names the roles for which it is true.
+#: The roles whose reads go into the officer's query log, with the purpose they declare.
+LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})
+_UNLOGGED = Grant("a role whose reads are not logged (its purpose is recorded nowhere)",
+                  lambda w, _o: w.role not in LOGGED_ROLES)
+ENUM_VALUES: dict[str, dict[str, Access]] = {
+    "QueryPurpose": {
+        "PRE_EMPLOYMENT_BACKGROUND_CHECK": HIRING | PARTNER | AUDITOR | _UNLOGGED,
+        "CONTINUOUS_MONITORING": HIRING | PARTNER | AUDITOR | _UNLOGGED,
+        "CREDENTIAL_VERIFICATION": HIRING | PARTNER | AUDITOR | _UNLOGGED,
+        "OVERSIGHT_AUDIT": AUDITOR | _UNLOGGED,
+        "LITIGATION_HOLD": AUDITOR | _UNLOGGED,
+        "CERTIFICATION_ACTION": AUDITOR | _UNLOGGED,
+    },
+    "CoverageBreakdown": _all(_ANY_CALLER, "TOTAL", "STATE", "SIZE_BAND"),
+    "JurisdictionLevel": _all(_ANY_CALLER, "FEDERAL", "STATE", "LOCAL", "TRIBAL", "TERRITORIAL"),
+    "LinkProposalStatus": _all(_ANY_CALLER, "PENDING", "CONFIRMED", "REJECTED"),
+    "PublisherKind": _all(_ANY_CALLER, "POST_BOARD", "AGENCY", "CREDENTIALING_BODY", "CERTIFYING_AUTHORITY"),
+    "StatisticsDimension": _all(_ANY_CALLER, "STATE", "YEAR", "RECORD_KIND", "REASON_CATEGORY"),
+    "WebhookDeliveryState": _all(_ANY_CALLER, "PENDING", "DELIVERED", "DEAD", "CANCELLED"),
+    "WebhookScheme": _all(_ANY_CALLER, "V1A", "V1"),
+}
+
+
+def input_access(type_name: str, name: str) -> Access:
+    """Who may send input field (or enum value) ``name`` of ``type_name``; nobody if it is not listed."""
+    table = INPUTS if type_name in INPUTS else ENUM_VALUES
+    return table.get(type_name, {}).get(name, NOBODY)
 FIELDS.update({
     "Enrollment": _all(_OWN, "id", "officerId", "createdAt", "createdBy"),
     "MonitoringNotice": _all(_OWN, "id", "cursor", "type", "officerId", "enrollmentId", "occurredAt", "data"),
@@ -339,13 +383,11 @@ FIELDS.update({
     "LinkProposalEdge": _all(PUBLIC, "cursor", "node"),
 })
 
-# Reading any of these about an officer, as one of these roles, needs a declared purpose and is logged: every
+# Reading any of these about an officer, as a role in LOGGED_ROLES, needs a declared purpose and is logged: every
 # field, ``__typename``, and the connections and edges that carry them (a count or a cursor is a disclosure too).
-#: Reads of these go into the officer's query log (with the declared purpose) when the caller's role is logged:
-#: a partner's or hiring agency's status-by-number check is a read about that officer too.
+# A partner's or hiring agency's status check by number is such a read about the officer who holds the number.
 DISCLOSED_TYPES = frozenset({"Officer", "Certification", "Employment", "MisconductRecord", "OfficerMatch",
                              "CredentialAttestation", "CertificationVerification"})
-LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})
 # Root fields whose very answer (found or not, how many) tells about officers: a logged role declares its
 # purpose before they run, so that no existence answer comes without a purpose.
 PURPOSE_ROOT_FIELDS = frozenset({"officer", "officers", "searchOfficers", "record", "_entities",

@@ -17,7 +17,8 @@ import pytest
 from tests.conftest import DOMAIN_TABLES
 from tests.support import World, cert_issued, employment_started, record_published, status_changed, subject
 
-HEADERS = {"Registry-Purpose": "OVERSIGHT_AUDIT"}
+#: Each logged role declares a purpose it may state (auth.policy.ENUM_VALUES); the others are not logged.
+PURPOSE_OF = {"hiring_agency": "PRE_EMPLOYMENT_BACKGROUND_CHECK", "partner": "CREDENTIAL_VERIFICATION"}
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ async def ask(
     if caller.role is not None:
         bindings = {k: ids.get(v[1:], v) if v.startswith("@") else v for k, v in caller.bindings}
         token = world.token(caller.role, **bindings)
-    return await world.gql(query, variables, token=token, headers=HEADERS)
+    purpose = PURPOSE_OF.get(caller.role or "", "OVERSIGHT_AUDIT")
+    return await world.gql(query, variables, token=token, headers={"Registry-Purpose": purpose})
 
 
 def errors_at(body: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:

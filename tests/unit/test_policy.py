@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphql import GraphQLObjectType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+)
 
 from auth import policy
 from auth.principal import Principal, Role
@@ -21,6 +28,46 @@ def test_every_field_of_every_type_has_a_policy_entry() -> None:
         if field not in policy.FIELDS.get(name, {})
     ]
     assert missing == [], f"fields without a policy entry (deny by default, but say so): {missing}"
+
+
+def _sendable_enums(schema: GraphQLSchema) -> set[str]:
+    """Enums a caller can send: in an argument of any field, or in an input type."""
+    found: set[str] = set()
+
+    def walk(gtype: GraphQLInputType, seen: set[str]) -> None:
+        named = get_named_type(gtype)
+        if isinstance(named, GraphQLEnumType):
+            found.add(named.name)
+        elif isinstance(named, GraphQLInputObjectType) and named.name not in seen:
+            seen.add(named.name)
+            for field in named.fields.values():
+                walk(field.type, seen)
+
+    for name, gtype in schema.type_map.items():
+        if isinstance(gtype, GraphQLObjectType) and not name.startswith("__"):
+            for field in gtype.fields.values():
+                for arg in field.args.values():
+                    walk(arg.type, set())
+    return found
+
+
+def test_every_input_field_and_sendable_enum_value_has_a_policy_entry() -> None:
+    """Deny by default for what a caller sends, as for what it reads: an unlisted input field or enum value is
+    refused to everyone, and this test fails until someone decides who may send it."""
+    schema = build_schema()._schema
+    inputs = {n: set(t.fields) for n, t in schema.type_map.items()
+              if isinstance(t, GraphQLInputObjectType) and not n.startswith("__")}
+    enums = {n: set(t.values) for n in _sendable_enums(schema) if isinstance(t := schema.type_map[n], GraphQLEnumType)}
+    missing = [f"{t}.{f}" for t, names in {**inputs, **enums}.items() for f in sorted(names)
+               if f not in (policy.INPUTS if t in inputs else policy.ENUM_VALUES).get(t, {})]
+    assert missing == [], f"input fields or enum values without a policy entry: {missing}"
+    stale = [f"{t}.{f}" for table, known in ((policy.INPUTS, inputs), (policy.ENUM_VALUES, enums))
+             for t, fields in table.items() for f in fields if f not in known.get(t, set())]
+    assert stale == []
+    for role in Role:
+        who = Principal(role=role, officer_id="OFC-1", publisher_id="p", agency_ori="CA0010000", partner_id="x")
+        assert not policy.input_access("OfficerSearchInput", "ssn").allows(who, None)
+        assert not policy.input_access("QueryPurpose", "CURIOSITY").allows(who, None)
 
 
 def test_policy_names_no_field_the_schema_lacks() -> None:
