@@ -273,12 +273,12 @@ INPUTS: dict[str, dict[str, Access]] = {
     "WebhookEndpointInput": _all(MONITORS, "url", "scheme", "description"),
 }
 _ANY_CALLER = Access((ANYONE,))  # the field that takes the value decides who may call it
-#: For every value of every enum a caller can send, who may send it. A purpose is a statement written into
-#: the officer's query log, so each names the roles for which it is true.
 #: The roles whose reads go into the officer's query log, with the purpose they declare.
 LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})
 _UNLOGGED = Grant("a role whose reads are not logged (its purpose is recorded nowhere)",
                   lambda w, _o: w.role not in LOGGED_ROLES)
+#: For every value of every enum a caller can send, who may send it. A purpose is a statement written into
+#: the officer's query log, so each names the roles for which it is true.
 ENUM_VALUES: dict[str, dict[str, Access]] = {
     "QueryPurpose": {
         "PRE_EMPLOYMENT_BACKGROUND_CHECK": HIRING | PARTNER | AUDITOR | _UNLOGGED,

@@ -32,6 +32,7 @@ from joserfc.errors import (
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
 from auth.principal import Principal, Role
+from registry.urls import https_or_loopback
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
@@ -64,7 +65,6 @@ _ACCEPTED_TYP: Final[frozenset[str]] = frozenset({"jwt", "at+jwt", "application/
 
 _MAX_TOKEN_CHARS: Final = 16_384
 _MAX_JWKS_BYTES: Final = 1_048_576
-_LOCAL_HOSTS: Final[frozenset[str]] = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Role -> the claim that binds it to whose data it reaches. Roles absent here carry no binding.
 ROLE_BINDING: Final[Mapping[Role, str]] = {
@@ -142,7 +142,7 @@ class TrustedIssuer:
         if self.jwks_url is not None:
             parts = urlsplit(self.jwks_url)
             # Plain HTTP would let anyone on the path substitute the keys; allow it only for loopback.
-            if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS):
+            if not https_or_loopback(parts):
                 raise ValueError(f"trusted issuer {self.issuer!r}: jwks_url must be https")
 
 

@@ -45,6 +45,7 @@ from joserfc.jwk import KeySet, OKPKey
 from auth.dev_issuer import public_jwks
 from credentials import log_anchor, sd_jwt
 from registry.secret_files import read_or_create
+from registry.urls import https_or_loopback
 
 __all__ = [
     "ALG",
@@ -60,6 +61,7 @@ __all__ = [
     "Attestation",
     "AttestationError",
     "Verified",
+    "check_anchor",
     "disclosable_for",
     "issue",
     "issuer_metadata",
@@ -164,8 +166,7 @@ def issuer_metadata(issuer: str, key: OKPKey) -> dict[str, Any]:
 def load_issuer_keys(issuer: str, *, timeout: float = 10.0) -> KeySet:
     """The keys of ``issuer`` from its JWT VC Issuer Metadata, refused unless it names exactly that issuer."""
     parts = urlsplit(issuer)
-    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+    if not https_or_loopback(parts):
         raise AttestationError(f"issuer {issuer!r} is not an https URL, so its keys cannot be discovered")
     url = f"{parts.scheme}://{parts.netloc}{issuer_metadata_path(issuer)}"
     doc = _fetch_json(url, timeout)
@@ -189,8 +190,11 @@ def _fetch_json(url: str, timeout: float) -> Any:
 
 
 def _import_public(doc: Any, where: str) -> KeySet:
+    """Verification keys from a JWKS document: private members dropped, and each key's JWK ``alg`` too (joserfc
+    would hold a key published as ``Ed25519`` to that exact name and refuse an ``EdDSA`` signature by it; which
+    names are accepted is ``VERIFY_ALGS``' job)."""
     try:
-        keys = [{k: v for k, v in jwk.items() if k != "d"} for jwk in doc["keys"]]
+        keys = [{k: v for k, v in jwk.items() if k not in ("alg", "d")} for jwk in doc["keys"]]
         return KeySet.import_key_set({"keys": keys})
     except (ValueError, KeyError, TypeError, AttributeError, JoseError) as err:
         raise AttestationError(f"{where} is not a JWKS: {err}") from None
@@ -269,21 +273,10 @@ class Verified:
     key_binding: sd_jwt.KeyBinding | None = None  # the presenter proved it holds that key, for this verifier
     log: log_anchor.LogAnchor | None = None  # the status's event is proven in the log (when a log key was given)
 
-    @property
-    def bearer(self) -> bool:
-        """Anyone holding the token could have presented it (no verified KB-JWT)."""
-        return self.key_binding is None
-
 
 def _verification_keys(keys: KeySet | Mapping[str, Any]) -> KeySet:
-    """The keys without their JWK ``alg``: joserfc would hold a key published as ``Ed25519`` to that exact name
-    and refuse an ``EdDSA`` signature by it; which names are accepted is ``VERIFY_ALGS``' job, here."""
     doc = keys.as_dict(private=False) if isinstance(keys, KeySet) else dict(keys)
-    try:
-        public = [{k: v for k, v in jwk.items() if k not in ("alg", "d")} for jwk in doc["keys"]]
-        return KeySet.import_key_set({"keys": public})
-    except (ValueError, KeyError, TypeError, AttributeError, JoseError) as err:
-        raise AttestationError(f"not a JWKS: {err}") from None
+    return _import_public(doc, "the keys given")
 
 
 def _signed(token: str, keys: KeySet, typs: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -362,8 +355,11 @@ def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None =
 
 
 def _anchored(claims: Mapping[str, Any], log_key: str | None, origin: str | None) -> log_anchor.LogAnchor | None:
-    if log_key is None:
-        return None
+    return None if log_key is None else check_anchor(claims, log_key, origin)
+
+
+def check_anchor(claims: Mapping[str, Any], log_key: str, origin: str | None = None) -> log_anchor.LogAnchor:
+    """The verified ``log`` claim of verified ``claims``; AttestationError if it is withheld or does not hold."""
     if "log" not in claims:
         raise AttestationError("the log claim is not disclosed, so the status cannot be checked against the log")
     try:

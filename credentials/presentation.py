@@ -49,9 +49,7 @@ def present(token: str, keep: Iterable[str], *, holder_key: sd_jwt.HolderKey | N
 
 def new_holder_key() -> OKPKey:
     """A fresh Ed25519 holder key (private); its public half goes to the registry as ``holderKey``."""
-    key = OKPKey.generate_key("Ed25519", private=True)
-    key.ensure_kid()
-    return key
+    return attestation.new_key()
 
 
 def load_holder_key(path: Path) -> sd_jwt.HolderKey:

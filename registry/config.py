@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from registry.urls import https_or_loopback
+
 
 class ConfigError(ValueError):
     """A setting the registry cannot start with; the message names the variable (or file) and the fix."""
@@ -56,9 +58,8 @@ def _issuer_url(env: Env, name: str, default: str) -> str:
     """An issuer identifier: SD-JWT VC wants an https URL with no query or fragment (http only for localhost)."""
     value = env.get(name, default)
     parts = urlsplit(value)
-    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if not parts.hostname or (parts.scheme != "https" and not (parts.scheme == "http" and local)) \
-            or parts.query or parts.fragment or "?" in value or "#" in value:
+    if not parts.hostname or not https_or_loopback(parts) or parts.query or parts.fragment \
+            or "?" in value or "#" in value:
         raise ConfigError(f"{name} must be an https URL without query or fragment "
                           f"(e.g. https://registry.example), not {value!r}")
     return value

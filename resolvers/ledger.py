@@ -111,9 +111,22 @@ def _ledger(info: Info) -> _RequestLedger:
     return found
 
 
-async def _latest_event(info: Info, row: RecordRow) -> EventRow | None:
-    events = await _ledger(info).events.load(row.id)
+async def _latest_event(info: Info, entity_id: str) -> EventRow | None:
+    events = await _ledger(info).events.load(entity_id)
     return events[-1] if events else None
+
+
+Proven = tuple[EventRow, StoredCheckpoint, proofs.InclusionResult]
+
+
+async def _latest_proven(info: Info, entity_id: str) -> Proven | None:
+    """The entity's latest event with its inclusion proof against the request's checkpoint."""
+    event = await _latest_event(info, entity_id)
+    if event is None:
+        return None
+    ledger = _ledger(info)
+    cp = await ledger.checkpoint_covering(event.log_index)
+    return event, cp, await ledger.proofs.load((event.log_index, cp.size))
 
 
 async def record_events(info: Info, row: RecordRow) -> list[SignedEvent]:
@@ -130,31 +143,26 @@ async def record_events(info: Info, row: RecordRow) -> list[SignedEvent]:
 
 async def record_proof(info: Info, row: RecordRow) -> LogProof | None:
     """Inclusion proof of the record's latest event against the request's checkpoint."""
-    event = await _latest_event(info, row)
-    if event is None:
+    proven = await _latest_proven(info, row.id)
+    if proven is None:
         return None
-    ledger = _ledger(info)
-    cp = await ledger.checkpoint_covering(event.log_index)
-    inc = await ledger.proofs.load((event.log_index, cp.size))
+    event, cp, inc = proven
     return LogProof(log_index=event.log_index, leaf_hash=inc.leaf_hash.hex(), tree_size=cp.size,
                     inclusion_proof=[h.hex() for h in inc.proof], checkpoint=cp.note)
 
 
 async def entity_anchor(info: Info, entity_id: str) -> dict[str, Any] | None:
     """The ``log`` claim of an attestation: the entity's latest signed event, proven against a checkpoint."""
-    events = await _ledger(info).events.load(entity_id)
-    if not events:
+    proven = await _latest_proven(info, entity_id)
+    if proven is None:
         return None
-    event = events[-1]
-    ledger = _ledger(info)
-    cp = await ledger.checkpoint_covering(event.log_index)
-    inc = await ledger.proofs.load((event.log_index, cp.size))
+    event, cp, inc = proven
     return log_anchor.claim(event.log_index, inc.leaf_hash, inc.proof, cp.note)
 
 
 async def record_bundle(info: Info, row: RecordRow) -> JSON | None:
     """The offline-verification bundle of the record's latest event (docs/ledger-formats.md section 4)."""
-    event = await _latest_event(info, row)
+    event = await _latest_event(info, row.id)
     if event is None or event.jws is None:
         return None
     ledger = _ledger(info)
