@@ -271,3 +271,35 @@ async def test_the_status_is_anchored_to_its_signed_event_in_the_log(world: Worl
     forged = dict(claims["log"], leafHash=issued["leafHash"])
     with pytest.raises(log_anchor.AnchorError, match="not proven"):
         log_anchor.verify(forged, log_key)
+
+
+async def test_who_may_check_a_presentation_and_reach_a_bound_attestation(world: World, doe: str) -> None:
+    """``verifyPresentation`` is for the roles that verify; a bound attestation is reachable only where the
+    certification is, by every path (root field and federation ``_entities`` alike)."""
+    holder = OKPKey.generate_key("Ed25519")
+    token = (await own_attestation(world, doe, _public(holder)))["sdJwt"]
+    query = "query($t: String!) { verifyPresentation(token: $t) { valid } }"
+    refused: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("admin", {}), ("credentialing_body", {"publisher_id": "accreditation-body"}))
+    for role, bindings in refused:
+        body = await world.gql(query, {"t": token}, as_=role, **bindings)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], role
+    anonymous = await world.gql(query, {"t": token})
+    assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["FORBIDDEN"]
+    allowed: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("partner", {"partner_id": "acme-hr"}), ("hiring_agency", {"agency_ori": "TX2270000"}), ("auditor", {}),
+        ("publisher", {"publisher_id": "tx-tcole"}), ("officer", {"officer_id": doe}))
+    for role, bindings in allowed:
+        assert (await world.ok(query, {"t": token}, as_=role, **bindings))["verifyPresentation"] == {"valid": True}
+
+    entities = """query($r: [_Any!]!, $k: JSON) { _entities(representations: $r) { ... on Officer {
+      certifications { edges { node { attestation(holderKey: $k) { holderBound sdJwtVc } } } } } } }"""
+    variables = {"r": [{"__typename": "Officer", "id": doe}], "k": _public(holder)}
+    own = await world.ok(entities, variables, as_="officer", officer_id=doe)
+    [edge] = own["_entities"][0]["certifications"]["edges"]
+    assert edge["node"]["attestation"]["holderBound"] is True
+    other = await world.gql(entities, variables, as_="officer", officer_id="OFC-000000000000")
+    assert other["data"]["_entities"] == [None] and not other.get("errors"), other
+    partner = await world.gql(entities, variables, as_="partner", partner_id="acme-hr",
+                              headers={"Registry-Purpose": "CREDENTIAL_VERIFICATION"})
+    assert partner["data"]["_entities"] == [None], partner

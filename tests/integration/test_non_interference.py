@@ -66,6 +66,9 @@ SEARCH_NUMBER = """query($n: String!) { searchOfficers(input: {state: "TX", cert
   purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { score strong reasons officer { id } } }"""
 VERIFY = """query($s: String!, $n: String!) { verifyCertification(state: $s, number: $n) { state number kind status
   expiresOn } }"""
+# the signed attestations are compared for being given (their salts differ every time); their facts are fields
+ATTEST = """query($s: String!, $n: String!) { verifyCredential(state: $s, number: $n) { state number kind status
+  expiresOn holderBound jws sdJwt sdJwtVc } }"""
 NOTICES = """query { monitoringNotices(first: 50) { totalCount edges { node { type officerId data } } } }"""
 STATISTICS = """query { publicStatistics { basis minimumCellSize
   cells { state year kind reasonCategory count suppressed } } }"""
@@ -87,7 +90,7 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d
 #: Log positions, hashes, signatures and keys: they differ with every run (salts, keys, tree sizes), so only
 #: whether they are given (or null) is compared, never their value.
 _LOG_FIELDS = {"logIndex", "treeSize", "cursor", "generatedAt", "checkedAt", "validUntil", "leafHash", "checkpoint",
-               "inclusionProof", "jws", "sdJwt", "bundle", "kid", "oldRoot", "newRoot", "proof"}
+               "inclusionProof", "jws", "sdJwt", "sdJwtVc", "bundle", "kid", "oldRoot", "newRoot", "proof"}
 
 
 def normalize(transcript: Any) -> str:
@@ -156,6 +159,7 @@ async def _corpus(world: World, ids: dict[str, str]) -> dict[str, Any]:
         ("search by number", SEARCH_NUMBER, {"n": TX_CERT}),
         ("verify CA", VERIFY, {"s": "CA", "n": CA_CERT}),
         ("verify TX", VERIFY, {"s": "TX", "n": TX_CERT}),
+        *((f"attest {st}", ATTEST, {"s": st, "n": n}) for st, n in (("CA", CA_CERT), ("TX", TX_CERT))),
         ("notices", NOTICES, {}),
         ("record", RECORD, {"id": ids["record"]}),
         ("record typename", TYPENAME, {"id": ids["record"]}),
