@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -24,15 +25,17 @@ from auth.tokens import AuthError
 from credentials import attestation
 from ledger import checkpointer
 from monitoring import delivery
-from registry import database, migrate
+from registry import database, logs, metrics, migrate
 from registry.config import Settings
 from registry.services import Services
 from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
 from schema.loaders import Loaders
+from web import metrics as metrics_route
 from web import public as public_routes
 from web import ws_auth
+from web.observability import OPERATION_KEY, RequestIds
 from web.request_guard import RequestGuard
 from web.responses import graphql_error
 
@@ -104,6 +107,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.state.pool is not None, "the database pool is not ready"
+        metrics_route.observe_pool("primary", self.state.pool)
         return Context(
             principal=request.state.principal,
             pool=self.state.pool,
@@ -114,6 +118,26 @@ class RegistryGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Leaves the operation name where the access log and the latency metric find it."""
+        data = await super().parse_http_body(request)
+        starlette_request = getattr(request, "_request", None)  # cross_web's adapter; a test reads the label
+        if not isinstance(data, list) and isinstance(starlette_request, Request):
+            starlette_request.scope.setdefault("state", {})[OPERATION_KEY] = data.operation_name
+        return data
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """Counts errors by code; an internal error carries the request ID, so a user can quote it to us."""
+        out = await super().process_result(request, result)
+        errors: list[dict[str, Any]] = out.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            exts = error.setdefault("extensions", {})
+            code = str(exts.get("code", "INTERNAL_SERVER_ERROR"))
+            metrics.graphql_errors.labels(code).inc()
+            if code == "INTERNAL_SERVER_ERROR":
+                exts["requestId"] = logs.request_id.get()
+        return out
 
     async def on_ws_connect(self, context: Context) -> Any:
         """graphql-transport-ws connection_init: authenticate (token in the payload or the upgrade header)."""
@@ -230,6 +254,7 @@ def create_app(
         Route("/.well-known/jwks.json", attestation_jwks),
         Route(attestation.issuer_metadata_path(settings.attestation_issuer), vc_issuer),
         Route("/healthz", healthz),
+        Route("/metrics", metrics_route.endpoint(settings, lambda: state.pool)),
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
         Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes,
@@ -237,7 +262,7 @@ def create_app(
         Route("/.well-known/webhook-key", webhook_key),
         WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)],
                     exception_handlers=dict.fromkeys(database.OUTAGES, outage))
     app.state.registry = state
     return app

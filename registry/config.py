@@ -65,6 +65,13 @@ def _issuer_url(env: Env, name: str, default: str) -> str:
     return value
 
 
+def _secret(env: Env, name: str) -> str | None:
+    value = env.get(name) or None
+    if value is not None and (len(value) < 16 or any(c.isspace() for c in value)):
+        raise ConfigError(f"{name} must be at least 16 characters without spaces (e.g. from: openssl rand -hex 24)")
+    return value
+
+
 def _flag(env: Env, name: str, default: bool) -> bool:
     value = env.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
@@ -151,6 +158,9 @@ class Settings:
     # If set, /graphql answers only requests carrying it in Registry-Subgraph-Secret (from the router).
     subgraph_secret: str | None = field(default=None, repr=False)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)  # webhooks and notices
+    log_format: str = "text"  # "text" or "json" (one object per line, with the request ID)
+    # GET /metrics answers scrapes carrying it as a bearer token; unset: /metrics is off (on in development).
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -177,6 +187,8 @@ class Settings:
             attestation_issuer=_issuer_url(env, "REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
             subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,
             monitoring=MonitoringConfig.from_env(dev),
+            log_format=_choice(env, "REGISTRY_LOG_FORMAT", "text", ("text", "json")),
+            metrics_token=_secret(env, "REGISTRY_METRICS_TOKEN"),
         )
 
     @property

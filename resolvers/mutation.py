@@ -14,6 +14,7 @@ from ledger.checkpointer import try_publish_checkpoint
 from monitoring import hooks
 from publishing.apply import Publisher as BatchPublisher
 from publishing.apply import Submission
+from registry import metrics
 from registry.errors import BadInput, Conflict, Forbidden, NotFound
 from resolvers import fetch, inputs
 from schema import enums
@@ -70,6 +71,8 @@ class Mutation:
             await try_publish_checkpoint(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin,
                                          min_interval=ctx.settings.checkpoint_seconds)
         outcomes = result.outcomes
+        for o in outcomes:
+            metrics.publish_events.labels(o.status, "dry_run" if dry_run else "publish").inc()
         return PublishResult(
             committed=result.committed,
             accepted=sum(o.status == "ACCEPTED" for o in outcomes),

@@ -9,10 +9,10 @@ rosters; ``partner`` verifies and presents credentials offline; ``witness`` runs
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import warnings
 
+from registry import logs
 from registry.cli import ledger, log_monitor, monitoring, partner, service, witness
 from registry.cli.common import CliError
 from registry.config import ConfigError, Settings
@@ -33,11 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure("text")
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's socket dir falls back to /tmp
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        logs.configure(settings.log_format)
         code: int = args.func(args, settings)
     except (ConfigError, CliError) as err:
         print(f"error: {err}", file=sys.stderr)

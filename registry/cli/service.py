@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from registry import migrate
+from registry import logs, migrate
 from registry.cli import workers
 from registry.cli.common import CliError, connected, database_url, fail
 from registry.config import MonitoringConfig, Settings
@@ -77,7 +77,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # uvicorn drains on SIGTERM, then raises the signal again; exiting through Python instead lets the
         # embedded PostgreSQL be stopped on the way out (the `with` above), as after Ctrl-C.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                    log_config=logs.uvicorn_log_config(settings.log_format, args.log_level))
     return 0
 
 

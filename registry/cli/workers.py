@@ -12,9 +12,12 @@ once across the workers: whichever holds the database's leader lock (``registry.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from multiprocessing.process import BaseProcess
 
@@ -28,6 +31,21 @@ DRAIN_SECONDS = 30.0
 
 def serve(settings: Settings, dsn: str, host: str, port: int, log_level: str, count: int) -> int:
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter each: no inherited loop, pool or locks
+    # Metrics of every worker add up in one scrape: prometheus-client's multiprocess mode, files in a fresh
+    # folder (an operator's own PROMETHEUS_MULTIPROC_DIR is used as given; it must be emptied between runs).
+    own_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="registry-metrics-")
+    try:
+        return _supervise(ctx, settings, dsn, host, port, log_level, count)
+    finally:
+        if own_dir is not None:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            shutil.rmtree(own_dir, ignore_errors=True)
+
+
+def _supervise(ctx: multiprocessing.context.SpawnContext, settings: Settings, dsn: str, host: str, port: int,
+               log_level: str, count: int) -> int:
     procs: dict[int, BaseProcess] = {}
     stopping = 0  # the signal that stops the workers
 
@@ -51,6 +69,7 @@ def serve(settings: Settings, dsn: str, host: str, port: int, log_level: str, co
         time.sleep(0.5)
         for index, proc in list(procs.items()):
             if not stopping and not proc.is_alive():
+                _forget_metrics_of(proc.pid)
                 print(f"worker {index} (pid {proc.pid}) exited with {proc.exitcode}; restarting it", file=sys.stderr)
                 start(index)
     for proc in procs.values():
@@ -63,6 +82,14 @@ def serve(settings: Settings, dsn: str, host: str, port: int, log_level: str, co
             proc.kill()
             proc.join(5)
     return 128 + stopping  # as a single `registry serve` stopped by the same signal
+
+
+def _forget_metrics_of(pid: int | None) -> None:
+    """A dead worker's live gauges (its pool) must not count any more; its counters stay in the sums."""
+    from prometheus_client import multiprocess
+
+    if pid is not None:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def _worker(settings: Settings, dsn: str, host: str, port: int, log_level: str, index: int) -> None:
@@ -78,4 +105,9 @@ def _worker(settings: Settings, dsn: str, host: str, port: int, log_level: str, 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
+    from registry import logs
+
+    logs.configure(settings.log_format)
+    uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False,
+                                  log_config=logs.uvicorn_log_config(settings.log_format, log_level))
+                   ).run(sockets=[sock])

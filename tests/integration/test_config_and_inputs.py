@@ -45,8 +45,11 @@ def _registry(args: list[str], env: dict[str, str], data_dir: Path) -> subproces
     ({"REGISTRY_ENV": "development", "REGISTRY_ATTESTATION_ISSUER": "registry.example"}, "REGISTRY_ATTESTATION_ISSUER"),
     ({"REGISTRY_ENV": "development", "REGISTRY_ATTESTATION_ISSUER": "https://r.example/?t=1"},
      "REGISTRY_ATTESTATION_ISSUER"),
+    ({"REGISTRY_LOG_FORMAT": "xml"}, "REGISTRY_LOG_FORMAT"),
+    ({"REGISTRY_METRICS_TOKEN": "short"}, "REGISTRY_METRICS_TOKEN"),
 ], ids=["no issuers", "missing file", "not a number", "unknown mode", "unknown choice", "bad seconds",
-        "lease shorter than timeout", "ssn key", "log key", "issuer not a URL", "issuer with a query"])
+        "lease shorter than timeout", "ssn key", "log key", "issuer not a URL", "issuer with a query", "log format",
+        "metrics token"])
 def test_serve_with_a_configuration_mistake_says_so_in_one_line(tmp_path: Path, env: dict[str, str],
                                                                 names: str) -> None:
     done = _registry(["serve", "--port", "1"], env, tmp_path)
