@@ -27,19 +27,22 @@ from ledger import checkpointer
 from monitoring import delivery
 from registry import database, logs, metrics, migrate
 from registry.config import Settings
+from registry.replicas import CURRENT_LSN, Replicas, format_lsn, parse_lsn
 from registry.services import Services
 from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
 from schema.loaders import Loaders
+from web import graphiql, read_routing, ws_auth
 from web import metrics as metrics_route
 from web import public as public_routes
-from web import ws_auth
 from web.observability import OPERATION_KEY, RequestIds
 from web.request_guard import RequestGuard
 from web.responses import graphql_error
 
 log = logging.getLogger("registry.server")
+_CONTEXT_KEY = "registry_context"
+_KIND_KEY = "graphql_operation_kind"
 PURPOSE_HEADER = "registry-purpose"
 SUBGRAPH_SECRET_HEADER = "registry-subgraph-secret"  # noqa: S105 (a header name, not a secret)
 
@@ -54,6 +57,8 @@ class State:
         self.pool = pool
         self.worker = worker  # which of `registry serve --workers N` this is (None: the only process)
         self.leader = False   # runs the background jobs (database.while_leader)
+        self.replicas: Replicas | None = None  # DATABASE_REPLICA_URLS, started with the app
+        self.write_marks = read_routing.WriteMarks()  # callers' last write positions (read-your-writes)
 
 
 class Authenticate:
@@ -94,9 +99,17 @@ class Authenticate:
             refusal = graphql_error(400, "BAD_USER_INPUT", f"Registry-Purpose must be one of {allowed}")
             await refusal(scope, receive, send)
             return
+        raw_lsn = headers.get(read_routing.MIN_LSN_HEADER)
+        try:
+            min_lsn = None if raw_lsn is None else parse_lsn(raw_lsn)
+        except ValueError:
+            await graphql_error(400, "BAD_USER_INPUT", "Registry-Min-LSN must be a WAL position such as 0/16B3748, "
+                                "as a mutation's Registry-LSN header gave it")(scope, receive, send)
+            return
         scope.setdefault("state", {})
         scope["state"]["principal"] = principal
         scope["state"]["purpose"] = purpose
+        scope["state"]["min_lsn"] = min_lsn
         await self.app(scope, receive, send)
 
 
@@ -108,7 +121,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.state.pool is not None, "the database pool is not ready"
         metrics_route.observe_pool("primary", self.state.pool)
-        return Context(
+        ctx = Context(
             principal=request.state.principal,
             pool=self.state.pool,
             settings=self.state.settings,
@@ -118,13 +131,27 @@ class RegistryGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+        request.scope["state"][_CONTEXT_KEY] = ctx  # parse_http_body routes its reads once the operation is known
+        return ctx
 
     async def parse_http_body(self, request: Any) -> Any:
-        """Leaves the operation name where the access log and the latency metric find it."""
+        """Leaves the operation name where the access log and the latency metric find it, and sends the reads
+        of a replica-eligible query to a replica (web/read_routing.py)."""
         data = await super().parse_http_body(request)
         starlette_request = getattr(request, "_request", None)  # cross_web's adapter; a test reads the label
-        if not isinstance(data, list) and isinstance(starlette_request, Request):
-            starlette_request.scope.setdefault("state", {})[OPERATION_KEY] = data.operation_name
+        if isinstance(data, list) or not isinstance(starlette_request, Request):
+            return data
+        state = starlette_request.scope.setdefault("state", {})
+        kind, state[OPERATION_KEY] = read_routing.operation_of(data.query, data.operation_name)
+        state[_KIND_KEY] = kind
+        replicas = self.state.replicas
+        ctx: Context | None = state.get(_CONTEXT_KEY)
+        if replicas is not None and ctx is not None:
+            read = await read_routing.read_pool_for(replicas, ctx.principal, kind, state.get("min_lsn"),
+                                                    self.state.write_marks)
+            if read is not None:
+                ctx.read_pool = read
+                ctx.loaders = Loaders(read)
         return data
 
     async def process_result(self, request: Any, result: Any) -> Any:
@@ -137,7 +164,17 @@ class RegistryGraphQL(GraphQL[Context, None]):
             metrics.graphql_errors.labels(code).inc()
             if code == "INTERNAL_SERVER_ERROR":
                 exts["requestId"] = logs.request_id.get()
+        state = request.scope.get("state", {})
+        ctx: Context | None = state.get(_CONTEXT_KEY)
+        if self.state.replicas is not None and ctx is not None and state.get(_KIND_KEY) == "mutation":
+            lsn = int(await ctx.pool.fetchval(CURRENT_LSN))  # after the mutation committed: read-your-writes
+            self.state.write_marks.remember(ctx.principal, lsn)
+            ctx.response.headers[read_routing.LSN_HEADER] = format_lsn(lsn)
         return out
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with its assets from this server, not a CDN: it works offline (web/graphiql.py)."""
+        return graphiql.page(request)
 
     async def on_ws_connect(self, context: Context) -> Any:
         """graphql-transport-ws connection_init: authenticate (token in the payload or the upgrade header)."""
@@ -163,8 +200,12 @@ def create_app(
             dsn = database_url or settings.database_url
             if dsn is None:
                 raise RuntimeError("no database: set DATABASE_URL or start through `registry serve`")
-            owned = state.pool = await database.create_pool(dsn)
+            owned = state.pool = await database.create_pool(dsn, max_size=settings.db_pool_size)
         pool = state.pool
+        if settings.replica_urls:
+            state.replicas = Replicas(settings.replica_urls, max_lag=settings.replica_max_lag,
+                                      wait_seconds=settings.replica_wait, pool_size=settings.db_pool_size)
+            await state.replicas.start(pool)
         every = settings.checkpoint_seconds  # 0 turns the timer off
 
         def jobs() -> list[Coroutine[Any, Any, None]]:
@@ -172,7 +213,7 @@ def create_app(
             if every > 0:
                 out.append(checkpointer.run_timer(pool, state.services.log_signer, settings.log_origin, every))
             if settings.monitoring.worker:  # webhook delivery from the outbox
-                out.append(delivery.Worker(pool, state.services.webhook_signer, settings.monitoring).run())
+                out.append(delivery.Worker(pool, state.services.webhook_keys.signers, settings.monitoring).run())
             return out
 
         def lead(now: bool) -> None:
@@ -188,6 +229,9 @@ def create_app(
                 elected.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await elected
+            if state.replicas is not None:
+                await state.replicas.close()
+                state.replicas = None
             if owned is not None:
                 await owned.close()
 
@@ -212,6 +256,9 @@ def create_app(
             assert state.pool is not None
             async with state.pool.acquire() as conn:
                 todo = await migrate.pending(conn)
+        except migrate.MigrationError as err:  # e.g. the database is at a newer release's schema than this one
+            log.warning("readiness check failed: %s", err)
+            return JSONResponse({"status": "unavailable", "reason": str(err)}, status_code=503)
         except Exception as err:  # any failure means "not ready"; say why without internals
             log.warning("readiness check failed: %s", err)
             return JSONResponse(
@@ -223,7 +270,10 @@ def create_app(
                 status_code=503,
             )
         # which worker answered, and whether it runs the background jobs (checkpoint timer, webhook delivery)
-        return JSONResponse({"status": "ready", "worker": state.worker, "leader": state.leader})
+        body: dict[str, Any] = {"status": "ready", "worker": state.worker, "leader": state.leader}
+        if state.replicas is not None:  # a lagging replica is not a reason to be unready: the primary answers
+            body["replicas"] = state.replicas.status()
+        return JSONResponse(body)
 
     async def checkpoint(_request: Request) -> Response:
         assert state.pool is not None  # signed on demand: publishes sign at most once per checkpoint interval
@@ -235,32 +285,35 @@ def create_app(
     async def log_key(_request: Request) -> Response:
         return PlainTextResponse(state.services.log_signer.verifier_key_string())
 
+    async def log_keys(_request: Request) -> Response:  # current, retiring, retired: one per line
+        return PlainTextResponse("".join(k + "\n" for k in state.services.log_signer.verifier_key_strings()))
+
     async def webhook_key(_request: Request) -> Response:
-        signer = state.services.webhook_signer
-        return JSONResponse({"publicKey": signer.public_string(), "kid": signer.kid, "jwk": signer.public_jwk()},
-                            headers={"Cache-Control": "public, max-age=300"})
+        return JSONResponse(state.services.webhook_keys.document(), headers={"Cache-Control": "public, max-age=300"})
 
     async def attestation_jwks(_request: Request) -> Response:
-        return JSONResponse(attestation.jwks(state.services.attestation_key),
-                            headers={"Cache-Control": "public, max-age=300"})
+        return JSONResponse(state.services.attestation_jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     async def vc_issuer(_request: Request) -> Response:  # SD-JWT VC key discovery, keys by value
-        return JSONResponse(attestation.issuer_metadata(settings.attestation_issuer, state.services.attestation_key),
+        return JSONResponse(attestation.issuer_metadata(settings.attestation_issuer, state.services.attestation_key,
+                                                        *state.services.attestation_older_keys),
                             headers={"Cache-Control": "public, max-age=300"})
 
     routes = [
         Route("/checkpoint", checkpoint),
         Route("/.well-known/registry-log-key", log_key),
+        Route("/.well-known/registry-log-keys", log_keys),
         Route("/.well-known/jwks.json", attestation_jwks),
         Route(attestation.issuer_metadata_path(settings.attestation_issuer), vc_issuer),
         Route("/healthz", healthz),
-        Route("/metrics", metrics_route.endpoint(settings, lambda: state.pool)),
+        Route("/metrics", metrics_route.endpoint(settings, lambda: state.pool, lambda: state.replicas)),
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
         Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes,
                                        allow_batching=settings.allow_batching), methods=["GET", "POST"]),
         Route("/.well-known/webhook-key", webhook_key),
         WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)
+        *([graphiql.assets()] if settings.graphiql else []),  # GraphiQL's JS/CSS at /graphiql/static
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)],
                     exception_handlers=dict.fromkeys(database.OUTAGES, outage))

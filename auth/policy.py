@@ -101,11 +101,13 @@ HIRING_FINAL = Grant(
     lambda w, o: w.role is Role.HIRING_AGENCY and o.status == "FINAL" and bool(o.fair_process_attested),
 )
 ENROLLEE = Grant(
-    "the monitoring enrollee itself (its ORI or partner ID)",
+    "the notices' recipient itself (its ORI, partner ID or publisher ID)",
     lambda w, o: (w.role is Role.HIRING_AGENCY and w.agency_ori is not None and o.owner_kind == "AGENCY"
                   and o.owner_id == w.agency_ori)
     or (w.role is Role.PARTNER and w.partner_id is not None and o.owner_kind == "PARTNER"
-        and o.owner_id == w.partner_id),
+        and o.owner_id == w.partner_id)
+    or (w.role is Role.PUBLISHER and w.publisher_id is not None and o.owner_kind == "PUBLISHER"
+        and o.owner_id == w.publisher_id),
 )
 AGENCY_ITSELF = Grant(
     "the agency itself (a hiring agency of its ORI, its own publisher) or a credentialing body with a credential "
@@ -119,6 +121,9 @@ NOBODY = Access(())
 # --- who may read what ----------------------------------------------------------------------
 IDENTITY = SELF | HIRING | OWN_JURISDICTION | AUDITOR          # names, aliases, certifications
 RECORD_READERS = SELF | HIRING_FINAL | OWN_RECORDS | AUDITOR    # record summary and narrative
+# A dispute's reason and resolution: the officer who filed it, the record's publisher who must answer it, and
+# auditors. Hiring agencies see only the record's `disputed` flag (SPEC: record summary).
+DISPUTE_READERS = SELF | OWN_RECORDS | AUDITOR
 PUBLIC = Access((ANYONE,))
 # Who may submit signed events. What each may submit is decided per event (publishing/jurisdiction.py): a
 # credentialing body its agency credentials; an auditor, acting for the Attorney General, only certification
@@ -131,6 +136,7 @@ ROWS: dict[str, Access] = {
     "Employment": IDENTITY,
     "MisconductRecord": RECORD_READERS,
     "StatusChange": RECORD_READERS,
+    "RecordDispute": DISPUTE_READERS,
     "QueryLogEntry": SELF | AUDITOR,
     "LogEntry": OWN_RECORDS | AUDITOR,
     "Notification": Access((SELF,)),
@@ -171,6 +177,7 @@ FIELDS: dict[str, dict[str, Access]] = {
         "registryLogKey": PUBLIC,
         "queryLog": Access((AUDITOR,)),
         "logEntries": PUBLISHER | AUDITOR,
+        "disputeInbox": PUBLISHER | AUDITOR,
         "_entities": PUBLIC,      # every entity is then checked by ROWS and FIELDS like any other path
         "_service": Access((AUTHENTICATED,)),
     },
@@ -206,13 +213,16 @@ FIELDS: dict[str, dict[str, Access]] = {
         "narrative": RECORD_READERS,
         "caseReference": RECORD_READERS,
         "officer": RECORD_READERS,
+        "disputes": DISPUTE_READERS,
         "events": RECORD_READERS,
         "proof": RECORD_READERS,
         "bundle": RECORD_READERS,
     },
     "StatusChange": _all(RECORD_READERS, "fromStatus", "toStatus", "fairProcessAttested", "reason", "changedAt"),
-    "QueryLogEntry": _all(SELF | AUDITOR, "id", "actorRole", "actorSubject", "actorOrganization", "purpose",
-                          "returned", "queriedAt", "officerId"),
+    "RecordDispute": _all(DISPUTE_READERS, "id", "recordId", "reason", "openedAt", "ageDays", "resolution",
+                          "resolutionReason", "resolvedAt", "record"),
+    "QueryLogEntry": _all(SELF | AUDITOR, "id", "actorRole", "actorSubject", "actorOrganization",
+                          "actorOrganizationName", "purpose", "returned", "queriedAt", "officerId"),
     "Notification": _all(Access((SELF,)), "id", "kind", "message", "recordId", "createdAt"),
     "CredentialAttestation": _all(PARTNER | HIRING | AUDITOR | PUBLISHER | SELF, "state", "number", "kind",
                                   "status", "expiresOn", "checkedAt", "validUntil", "kid", "jws", "sdJwt", "sdJwtVc",
@@ -239,25 +249,30 @@ FIELDS: dict[str, dict[str, Access]] = {
 
 # Connections and edges carry no data of their own: their nodes are checked by ROWS and FIELDS.
 for _node in ("Officer", "Certification", "Employment", "MisconductRecord", "QueryLogEntry", "Agency",
-              "Notification"):
+              "Notification", "RecordDispute"):
     FIELDS[f"{_node}Connection"] = _all(PUBLIC, "edges", "pageInfo", "totalCount")
     FIELDS[f"{_node}Edge"] = _all(PUBLIC, "cursor", "node")
 
-# Continuous monitoring (hiring agencies and partners). Every row is the caller's own (ENROLLEE); what a
-# notice *contains* is decided by the rows above, asked for the enrollee (monitoring/payloads.py).
+# Continuous monitoring (hiring agencies and partners enroll officers). Publishers receive notices about their
+# own records (disputes, statements) through the same notices, subscription and webhooks, but enroll nobody.
+# Every row is the caller's own (ENROLLEE); what a notice *contains* is decided by the rows above, asked for
+# the recipient (monitoring/payloads.py).
 MONITORS = HIRING | PARTNER
+NOTICE_READERS = MONITORS | PUBLISHER
 _OWN = Access((ENROLLEE,))
 FIELDS["Query"].update({
-    **_all(MONITORS, "enrollments", "monitoringNotices", "webhookEndpoints", "webhookDeliveries", "deadLetters",
+    "enrollments": MONITORS,
+    **_all(NOTICE_READERS, "monitoringNotices", "webhookEndpoints", "webhookDeliveries", "deadLetters",
            "webhookDelivery"),
     "webhookSigningKey": PUBLIC,
 })
 FIELDS["Mutation"].update({
-    **_all(MONITORS, "enrollOfficer", "removeEnrollment", "registerWebhookEndpoint", "removeWebhookEndpoint",
-           "sendTestWebhook", "replayDeadLetter", "replayDeadLetters"),
+    **_all(MONITORS, "enrollOfficer", "removeEnrollment"),
+    **_all(NOTICE_READERS, "registerWebhookEndpoint", "removeWebhookEndpoint", "sendTestWebhook",
+           "replayDeadLetter", "replayDeadLetters"),
     "enrollRoster": Access((HIRING,)),
 })
-FIELDS["Subscription"] = {"monitoringNotices": MONITORS}
+FIELDS["Subscription"] = {"monitoringNotices": NOTICE_READERS}
 
 
 # --- what a caller may send: input fields and enum values (deny by default, like FIELDS) -----------------
@@ -270,7 +285,7 @@ INPUTS: dict[str, dict[str, Access]] = {
     "EventSubmission": {"jws": SUBMITTERS, "ssn": Access((PUBLISHER,))},
     "AgencyInput": _all(Access((ADMIN,)), "ori", "name", "state", "level"),
     "PublisherInput": _all(Access((ADMIN,)), "id", "kind", "name", "state", "agencyOri"),
-    "WebhookEndpointInput": _all(MONITORS, "url", "scheme", "description"),
+    "WebhookEndpointInput": _all(NOTICE_READERS, "url", "scheme", "description"),
 }
 _ANY_CALLER = Access((ANYONE,))  # the field that takes the value decides who may call it
 #: The roles whose reads go into the officer's query log, with the purpose they declare.
@@ -289,6 +304,7 @@ ENUM_VALUES: dict[str, dict[str, Access]] = {
         "CERTIFICATION_ACTION": AUDITOR | _UNLOGGED,
     },
     "CoverageBreakdown": _all(_ANY_CALLER, "TOTAL", "STATE", "SIZE_BAND"),
+    "DisputeState": _all(_ANY_CALLER, "OPEN", "ALL"),
     "JurisdictionLevel": _all(_ANY_CALLER, "FEDERAL", "STATE", "LOCAL", "TRIBAL", "TERRITORIAL"),
     "LinkProposalStatus": _all(_ANY_CALLER, "PENDING", "CONFIRMED", "REJECTED"),
     "PublisherKind": _all(_ANY_CALLER, "POST_BOARD", "AGENCY", "CREDENTIALING_BODY", "CERTIFYING_AUTHORITY"),

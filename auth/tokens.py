@@ -437,8 +437,23 @@ def _lifetime(claims: Mapping[str, Any], now: float) -> float:
     return float(exp) - float(start)
 
 
-def _principal_from_claims(claims: Mapping[str, Any], issuer: str) -> Principal:
+def _role_claim(claims: Mapping[str, Any]) -> Any:
+    """``role`` (a string), or else ``roles`` holding exactly one (Microsoft Entra ID puts app roles in a
+    ``roles`` array and cannot emit ``role``). A token acts in one role: several roles are refused."""
     raw_role = claims.get("role")
+    roles = claims.get("roles")
+    if raw_role is not None or roles is None:
+        return raw_role
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise AuthError("token roles claim is not a list of role names")
+    if len(roles) != 1:
+        raise AuthError("token carries several roles (or none) in `roles`; the registry acts in one role per token: "
+                        "assign the user or client exactly one app role")
+    return roles[0]
+
+
+def _principal_from_claims(claims: Mapping[str, Any], issuer: str) -> Principal:
+    raw_role = _role_claim(claims)
     if raw_role is None:
         raise AuthError("token has no role")
     if not isinstance(raw_role, str):

@@ -20,7 +20,10 @@ credential has no bearer twin. The verifier then asks for a Key Binding JWT over
 
 The private key is ``$REGISTRY_ATTESTATION_KEY`` (a private JWK, from a secret store) or a 0600 file in
 the secrets directory created on first use; the public half is served at ``/.well-known/jwks.json`` and,
-for SD-JWT VC key discovery, inside ``/.well-known/jwt-vc-issuer`` (``issuer_metadata``).
+for SD-JWT VC key discovery, inside ``/.well-known/jwt-vc-issuer`` (``issuer_metadata``). The file rotates
+(``registry rotate-key attestation``, ``registry.keyring``): the new key signs at once, and the previous
+key's public half stays published beside it (``load_or_create_keys``) so the attestations it signed, which
+live 10 minutes, keep verifying; its private half is not kept, as it never signs again.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import os
 import secrets
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +42,12 @@ from urllib.parse import urlsplit
 
 import httpx
 from joserfc import jws, jwt
-from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.errors import ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet, OKPKey
 
 from auth.dev_issuer import public_jwks
 from credentials import log_anchor, sd_jwt
+from registry import keyring
 from registry.secret_files import read_or_create
 from registry.urls import https_or_loopback
 
@@ -67,8 +71,10 @@ __all__ = [
     "issuer_metadata",
     "issuer_metadata_path",
     "jwks",
+    "key_kind",
     "load_jwks",
     "load_or_create_key",
+    "load_or_create_keys",
     "new_key",
     "verify",
 ]
@@ -126,9 +132,45 @@ def load_or_create_key(path: Path) -> OKPKey:
     return _parse_key(text, str(path))
 
 
-def jwks(key: OKPKey) -> dict[str, Any]:
-    """The public JWKS partners verify attestations with (``use: sig``, ``alg: Ed25519``, ``kid``)."""
-    return public_jwks(key)
+def _parse_public(text: str, where: str) -> OKPKey:
+    try:
+        key = OKPKey.import_key({k: v for k, v in json.loads(text).items() if k != "d"})
+    except (ValueError, AttributeError, JoseError) as err:
+        raise AttestationError(f"{where} is not an Ed25519 JWK: {err}") from None
+    if key.curve_name != "Ed25519":
+        raise AttestationError(f"{where} must hold Ed25519 JWKs (kty OKP, crv Ed25519)")
+    key.ensure_kid()
+    return key
+
+
+def _public_text(text: str) -> str:
+    return json.dumps(_parse_public(text, "an attestation key").as_dict(private=False))
+
+
+def key_kind() -> keyring.KeyKind:
+    """The attestation key in ``registry.keyring``: its private half is dropped when it starts retiring."""
+    return keyring.KeyKind(name="attestation", env_var=ENV_VAR, error=AttestationError,
+                           new=lambda: json.dumps(new_key().as_dict(private=True)),
+                           kid=lambda text: str(_parse_public(text, "an attestation key").kid),
+                           retiring=_public_text, retired=_public_text)
+
+
+def load_or_create_keys(path: Path) -> tuple[OKPKey, tuple[OKPKey, ...]]:
+    """The signing key (as ``load_or_create_key``) and the public keys still published beside it: the retiring
+    one during a rotation's overlap, then the retired ones the operator kept. With the variable set, that key alone."""
+    if os.environ.get(ENV_VAR):
+        return load_or_create_key(path), ()
+    keys = keyring.load(path, key_kind())
+    assert keys is not None
+    older = ([keys.retiring] if keys.retiring else []) + list(keys.retired)
+    return _parse_key(keys.current, str(path)), tuple(_parse_public(k, f"{path} (a retiring or retired key)")
+                                                      for k in older)
+
+
+def jwks(key: OKPKey, *older: OKPKey) -> dict[str, Any]:
+    """The public JWKS partners verify attestations with (``use: sig``, ``alg: Ed25519``, ``kid``): the signing
+    key first, then ``older`` (keys that signed attestations which may still be presented)."""
+    return public_jwks([key, *older])
 
 
 def load_jwks(source: str, *, timeout: float = 10.0) -> KeySet:
@@ -158,9 +200,9 @@ def issuer_metadata_path(issuer: str) -> str:
     return "/.well-known/jwt-vc-issuer" + urlsplit(issuer).path.rstrip("/")
 
 
-def issuer_metadata(issuer: str, key: OKPKey) -> dict[str, Any]:
+def issuer_metadata(issuer: str, key: OKPKey, *older: OKPKey) -> dict[str, Any]:
     """The JWT VC Issuer Metadata document: the issuer and its JWKS by value (no second fetch needed)."""
-    return {"issuer": issuer, "jwks": jwks(key)}
+    return {"issuer": issuer, "jwks": jwks(key, *older)}
 
 
 def load_issuer_keys(issuer: str, *, timeout: float = 10.0) -> KeySet:
@@ -285,6 +327,9 @@ def _signed(token: str, keys: KeySet, typs: tuple[str, ...]) -> tuple[dict[str, 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # joserfc warns on the deprecated "EdDSA" name; accepted on purpose
             decoded = jwt.decode(token, keys, algorithms=list(VERIFY_ALGS), registry=registry)
+    except InvalidKeyIdError:
+        raise AttestationError(f"signed by an unknown key: kid {_unverified_kid(token)!r} is not in the keys given "
+                               "(a key the registry retired and dropped, or not the registry's)") from None
     except JoseError as err:
         raise AttestationError(f"bad signature or unknown key ({err.error})") from None
     except ValueError:
@@ -294,6 +339,14 @@ def _signed(token: str, keys: KeySet, typs: tuple[str, ...]) -> tuple[dict[str, 
         raise AttestationError(f"not a registry attestation (typ {header.get('typ')!r}, expected "
                                f"{' or '.join(repr(t) for t in typs)})")
     return header, dict(decoded.claims)
+
+
+def _unverified_kid(token: str) -> Any:
+    try:
+        header = json.loads(sd_jwt.b64decode(token.split(".", 1)[0]))
+    except (ValueError, sd_jwt.SdJwtError):
+        return None
+    return header.get("kid") if isinstance(header, dict) else None
 
 
 def _check_times(claims: Mapping[str, Any], issuer: str | None, now: float | None) -> None:
@@ -310,14 +363,15 @@ def _check_times(claims: Mapping[str, Any], issuer: str | None, now: float | Non
 
 def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None = None, now: float | None = None,
            audience: str | None = None, nonce: str | None = None, require_binding: bool = False,
-           max_age_seconds: int = sd_jwt.KB_MAX_AGE_SECONDS, log_key: str | None = None,
+           max_age_seconds: int = sd_jwt.KB_MAX_AGE_SECONDS, log_key: str | Sequence[str] | None = None,
            log_origin: str | None = None) -> Verified:
     """Verify an attestation offline with the registry's JWKS; raise AttestationError if not valid.
 
     A KB-JWT, when present, is always checked (signature by ``cnf``, ``sd_hash``, freshness) and its ``aud``
     and ``nonce`` compared with the verifier's own. ``require_binding`` refuses bearer presentations; it
     needs ``audience`` and ``nonce``, or a replayed KB-JWT would pass. With ``log_key`` (the registry's log
-    verifier key) the ``log`` claim must be disclosed and its inclusion proof must hold.
+    verifier key, or its keys during a rotation) the ``log`` claim must be disclosed and its inclusion proof must
+    hold.
     """
     if require_binding and (not audience or not nonce):
         raise AttestationError("requiring key binding needs your audience and the nonce you gave the holder")
@@ -354,11 +408,13 @@ def verify(token: str, keys: KeySet | Mapping[str, Any], *, issuer: str | None =
                     key_binding=binding, log=_anchored(claims, log_key, log_origin))
 
 
-def _anchored(claims: Mapping[str, Any], log_key: str | None, origin: str | None) -> log_anchor.LogAnchor | None:
+def _anchored(claims: Mapping[str, Any], log_key: str | Sequence[str] | None,
+              origin: str | None) -> log_anchor.LogAnchor | None:
     return None if log_key is None else check_anchor(claims, log_key, origin)
 
 
-def check_anchor(claims: Mapping[str, Any], log_key: str, origin: str | None = None) -> log_anchor.LogAnchor:
+def check_anchor(claims: Mapping[str, Any], log_key: str | Sequence[str],
+                 origin: str | None = None) -> log_anchor.LogAnchor:
     """The verified ``log`` claim of verified ``claims``; AttestationError if it is withheld or does not hold."""
     if "log" not in claims:
         raise AttestationError("the log claim is not disclosed, so the status cannot be checked against the log")

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint
+from ledger.checkpoint import CheckpointError, open_checkpoint, verifiers_from
 from ledger.merkle import ProofError, verify_inclusion
 
 __all__ = ["AnchorError", "LogAnchor", "claim", "verify"]
@@ -49,14 +49,15 @@ def _hex32(value: Any, what: str) -> bytes:
     return raw
 
 
-def verify(log: Any, log_key: str, origin: str | None = None) -> LogAnchor:
-    """Check the ``log`` claim against the registry's log verifier key (``name+keyid+base64``).
+def verify(log: Any, log_key: str | Sequence[str], origin: str | None = None) -> LogAnchor:
+    """Check the ``log`` claim against the registry's log verifier key (``name+keyid+base64``), or any of its keys
+    (several lines or a list: during a key rotation a checkpoint signed by either one holds).
 
-    ``origin`` defaults to the key's name, as for ``registry verify``.
+    ``origin`` defaults to the (first) key's name, as for ``registry verify``.
     """
     try:
-        verifier = NoteVerifier.from_vkey(log_key)
-    except (CheckpointError, ValueError, TypeError) as err:
+        verifiers = verifiers_from(log_key)
+    except (CheckpointError, ValueError, TypeError, AttributeError) as err:
         raise AnchorError(f"the log key is unusable: {err}") from None
     if not isinstance(log, Mapping):
         raise AnchorError("the log claim is not an object")
@@ -68,7 +69,7 @@ def verify(log: Any, log_key: str, origin: str | None = None) -> LogAnchor:
     leaf = _hex32(log.get("leafHash"), "leafHash")
     path = [_hex32(h, "inclusionProof[]") for h in proof]
     try:
-        cp = open_checkpoint(note, verifier, origin or verifier.name)
+        cp = open_checkpoint(note, verifiers, origin or verifiers[0].name)
         verify_inclusion(leaf, index, cp.size, path, cp.root_hash)
     except CheckpointError as err:
         raise AnchorError(f"the checkpoint does not verify with the log key: {err}") from None

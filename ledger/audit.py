@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +117,8 @@ class _Mismatch:
 
 
 class _Auditor:
-    def __init__(self, conn: asyncpg.Connection, verifier: NoteVerifier | None, origin: str | None) -> None:
+    def __init__(self, conn: asyncpg.Connection, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
+                 origin: str | None) -> None:
         self.conn = conn
         self.verifier = verifier
         self.origin = origin
@@ -360,12 +361,13 @@ def _payload_matches(jws: str, payload: Any) -> bool:
     return bool(signed == stored)
 
 
-async def audit(conn: asyncpg.Connection, *, verifier: NoteVerifier | None = None,
+async def audit(conn: asyncpg.Connection, *, verifier: NoteVerifier | Sequence[NoteVerifier] | None = None,
                 origin: str | None = None) -> AuditReport:
     """Recompute the log in one read-only snapshot and report every disagreement.
 
-    With ``verifier`` and ``origin`` the checkpoints' signatures are checked too; without, only
-    their contents (``signatures_checked`` says which).
+    With ``verifier`` (the log's key, or its keys: current, retiring and retired ones, as a checkpoint signed
+    before a key rotation bears only the old key's signature) and ``origin`` the checkpoints' signatures are
+    checked too; without, only their contents (``signatures_checked`` says which).
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         return await _Auditor(conn, verifier, origin).run()

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-from .checkpoint import Checkpoint, CheckpointError, NoteVerifier, open_checkpoint
+from .checkpoint import Checkpoint, CheckpointError, NoteVerifier, open_checkpoint, verifiers_from
 from .events import EventSignatureError, VerifiedEvent, verify_event
 from .merkle import HASH_SIZE, ProofError, leaf_hash, verify_consistency, verify_inclusion
 
@@ -197,7 +197,7 @@ def _check_leaf(bundle: Mapping[str, Any]) -> CheckResult:
 
 
 def _check_checkpoint(
-    note: object, verifier: NoteVerifier | None, verifier_error: str, origin: str, what: str
+    note: object, verifier: Sequence[NoteVerifier] | None, verifier_error: str, origin: str, what: str
 ) -> tuple[CheckResult, Checkpoint | None]:
     if verifier is None:
         return CheckResult(CHECK_CHECKPOINT, "failed", verifier_error), None
@@ -207,7 +207,7 @@ def _check_checkpoint(
         cp = open_checkpoint(note, verifier, origin)
     except CheckpointError as exc:
         return CheckResult(CHECK_CHECKPOINT, "failed", f"{what}: {exc}"), None
-    return CheckResult(CHECK_CHECKPOINT, "ok", f"{what} signed by {verifier.name}, size {cp.size}"), cp
+    return CheckResult(CHECK_CHECKPOINT, "ok", f"{what} signed by {verifier[0].name}, size {cp.size}"), cp
 
 
 def _check_inclusion(bundle: Mapping[str, Any], cp: Checkpoint | None) -> CheckResult:
@@ -229,7 +229,7 @@ def _check_consistency(
     cp: Checkpoint | None,
     previous_checkpoint: str | None,
     consistency_proof: Sequence[str] | None,
-    verifier: NoteVerifier | None,
+    verifier: Sequence[NoteVerifier] | None,
     verifier_error: str,
     origin: str,
 ) -> CheckResult:
@@ -254,7 +254,7 @@ def _check_consistency(
 
 def verify_bundle(
     bundle: Mapping[str, Any] | str | bytes,
-    registry_vkey: str,
+    registry_vkey: str | Sequence[str],
     origin: str,
     previous_checkpoint: str | None = None,
     consistency_proof: Sequence[str] | None = None,
@@ -263,8 +263,9 @@ def verify_bundle(
 ) -> BundleReport:
     """Check a record bundle offline and report every check.
 
-    ``registry_vkey`` is the registry's note verifier key (``name+hex8+base64``) and
-    ``origin`` the log's origin line, both obtained out of band. The bundle's own
+    ``registry_vkey`` is the registry's note verifier key (``name+hex8+base64``), or its
+    keys (a list, or one per line) when it rotated its key, and ``origin`` the log's origin
+    line, both obtained out of band. The bundle's own
     ``publisher_keys`` are used unless ``trusted_publisher_keys`` (a JWKS from a source
     the caller trusts, e.g. the registry's key directory) is given. ``signed_at`` comes
     from the bundle: it is the registry's statement, not covered by the publisher's
@@ -280,10 +281,10 @@ def verify_bundle(
         names = (CHECK_PUBLISHER_SIGNATURE, CHECK_LEAF_HASH, CHECK_INCLUSION, CHECK_CHECKPOINT)
         return BundleReport(tuple(CheckResult(n, "failed", reason) for n in names))
 
-    verifier: NoteVerifier | None = None
+    verifier: list[NoteVerifier] | None = None
     verifier_error = ""
     try:
-        verifier = NoteVerifier.from_vkey(registry_vkey)
+        verifier = verifiers_from(registry_vkey)
     except (CheckpointError, ValueError, TypeError, AttributeError) as exc:
         verifier_error = f"registry verifier key is unusable: {exc}"
 

@@ -38,6 +38,7 @@ __all__ = [
     "parse_checkpoint",
     "sign_checkpoint",
     "sign_note",
+    "verifiers_from",
 ]
 
 #: Signature type byte of Ed25519 in signed notes.
@@ -138,6 +139,16 @@ class NoteVerifier:
 
     def __repr__(self) -> str:
         return f"NoteVerifier({self.verifier_key_string()!r})"
+
+
+def verifiers_from(keys: str | Sequence[str]) -> list[NoteVerifier]:
+    """Verifier keys given as one string, several lines of one (as ``/.well-known/registry-log-keys`` serves
+    them) or a list: a log has several keys while it rotates its key, and keeps its old keys' public halves."""
+    lines = keys.splitlines() if isinstance(keys, str) else [line for k in keys for line in k.splitlines()]
+    verifiers = [NoteVerifier.from_vkey(line.strip()) for line in lines if line.strip()]
+    if not verifiers:
+        raise CheckpointError("no verifier key given")
+    return verifiers
 
 
 class NoteSigner:

@@ -99,7 +99,7 @@ async def _publish(conn: asyncpg.Connection, signer: NoteSigner | LogSigner, ori
         if guard.state.last() != head:
             raise CheckpointRefused("another checkpointer signed meanwhile; the next attempt signs")
         guard.state.record(SignedHead(size, root))  # before the signature leaves this process
-    note = sign_checkpoint(Checkpoint(origin, size, root), guard.key)
+    note = sign_checkpoint(Checkpoint(origin, size, root), guard.signing_keys())
     stored = await conn.fetchval(
         "INSERT INTO checkpoints (size, root_hash, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING"
         " RETURNING note",

@@ -6,6 +6,9 @@ entries would make a second history under the same signature. So before signing,
 from the database that the new tree extends the last (size, root) recorded here, and it records the new
 head here (atomically, under a file lock) before the signature leaves. A tree that does not extend it is
 refused with one error; docs/ledger-operations.md says what an operator does after a restore.
+
+The memory belongs to the log, not to a key: a key rotation (``registry rotate-key log``) changes who signs,
+never the head recorded here, so the new key is held to every tree the old one signed.
 """
 
 from __future__ import annotations
@@ -69,12 +72,18 @@ class LogSigner:
     ``verify_entries``: check every new entry against its publisher's registered key before signing
     (``ledger.entry_check``). A bare ``NoteSigner`` handed to the checkpointer is the generic Merkle log
     (raw leaves, as in the log's own tests): it keeps no memory between calls and checks no entries.
+
+    During a key rotation's overlap ``retiring`` (the previous key, same name) signs every checkpoint too, so
+    verifiers that still hold only its public key keep verifying; ``retired`` keys sign nothing more but the
+    checkpoints stored from before still bear their signatures. One ``state`` guards them all.
     """
 
     key: NoteSigner
     state: SignerState
     verify_entries: bool = True
     witnesses: tuple[WitnessEndpoint, ...] = ()  # asked to cosign every new checkpoint
+    retiring: NoteSigner | None = None
+    retired: tuple[NoteVerifier, ...] = ()
 
     @classmethod
     def of(cls, signer: NoteSigner | LogSigner) -> LogSigner:
@@ -88,8 +97,22 @@ class LogSigner:
     def name(self) -> str:
         return self.key.name
 
+    def signing_keys(self) -> tuple[NoteSigner, ...]:
+        """Who signs a new checkpoint: during an overlap the retiring key's line comes first, where it was before
+        the rotation (a verifier that wrongly reads only the first line keeps working), then the current key's."""
+        return (self.key,) if self.retiring is None else (self.retiring, self.key)
+
     def verifier(self) -> NoteVerifier:
+        """The current key's public half (``/.well-known/registry-log-key``)."""
         return self.key.verifier()
 
     def verifier_key_string(self) -> str:
         return self.key.verifier_key_string()
+
+    def verifiers(self) -> tuple[NoteVerifier, ...]:
+        """Every key a checkpoint of this log may bear: current, retiring, retired (``registry-log-keys``)."""
+        retiring = (self.retiring.verifier(),) if self.retiring is not None else ()
+        return (self.key.verifier(), *retiring, *self.retired)
+
+    def verifier_key_strings(self) -> list[str]:
+        return [v.verifier_key_string() for v in self.verifiers()]

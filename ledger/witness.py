@@ -17,7 +17,7 @@ import contextlib
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +41,12 @@ class Answer:
 
 
 class Witness:
-    def __init__(self, cosigner: Cosigner, logs: Mapping[str, NoteVerifier], state_path: Path | None) -> None:
+    def __init__(self, cosigner: Cosigner, logs: Mapping[str, NoteVerifier | Sequence[NoteVerifier]],
+                 state_path: Path | None) -> None:
         self.cosigner = cosigner
-        self.logs = dict(logs)  # origin -> the log's checkpoint key
+        # origin -> the log's checkpoint keys: one, or several while the log rotates its key (either may sign)
+        self.logs = {origin: (keys,) if isinstance(keys, NoteVerifier) else tuple(keys)
+                     for origin, keys in logs.items()}
         self.state_path = state_path
         self._memory: dict[str, dict[str, object]] = {}
         self._lock = threading.Lock()
@@ -54,11 +57,11 @@ class Witness:
         except ValueError as err:
             return Answer(400, f"{err}\n")
         origin = note.split("\n", 1)[0]
-        verifier = self.logs.get(origin)
-        if verifier is None:
+        verifiers = self.logs.get(origin)
+        if verifiers is None:
             return Answer(404, f"unknown log {origin!r}\n")
         try:
-            text = open_note(note, verifier)
+            text = open_note(note, verifiers)
             cp = parse_checkpoint(text)
         except CheckpointError as err:
             return Answer(403, f"the checkpoint is not signed by the log's key: {err}\n")

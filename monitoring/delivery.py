@@ -20,7 +20,7 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 
 import asyncpg
@@ -55,10 +55,10 @@ def retry_after(value: str | None, config: MonitoringConfig) -> float | None:
 
 
 class Worker:
-    def __init__(self, pool: asyncpg.Pool, signer: WebhookSigner, config: MonitoringConfig, *,
-                 client: httpx.AsyncClient | None = None, name: str | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, signer: WebhookSigner | Sequence[WebhookSigner], config: MonitoringConfig,
+                 *, client: httpx.AsyncClient | None = None, name: str | None = None) -> None:
         self.pool = pool
-        self.signer = signer
+        self.signer = signer  # several during a key rotation: each signs every delivery
         self.config = config
         self.name = name or f"{socket.gethostname()}:{secrets.token_hex(3)}"
         self._client = client

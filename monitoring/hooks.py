@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,34 +43,72 @@ def envelope(type_: str, occurred_at: datetime, data: dict[str, Any]) -> str:
     return json.dumps({"type": type_, "timestamp": stamp, "data": data}, separators=(",", ":"), sort_keys=True)
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Who a notice goes to, and why: an enrollment, or an earlier disclosure of the record (query log)."""
+
+    owner: Owner
+    subject: str                       # the enrollment's creator, or the reader the record was shown to
+    enrollment_id: str | None = None
+    purpose: str = PURPOSE             # written with the notice into the officer's query log
+
+
+async def _record_recipients(conn: asyncpg.Connection, officer_id: str,
+                             record_id: str) -> tuple[list[Recipient], list[Recipient]]:
+    """(enrollees of the officer, agencies shown this record before that are not enrolled)."""
+    enrolled = [Recipient(Owner.of(e.owner_kind, e.owner_id), e.created_by, e.id)
+                for e in await store.enrollments_of_officer(conn, officer_id)]
+    covered = {r.owner for r in enrolled}
+    earlier = [Recipient(Owner("AGENCY", ori), subject, None, purpose)
+               for ori, subject, purpose in await querylog.earlier_record_readers(conn, officer_id, record_id)
+               if Owner("AGENCY", ori) not in covered]
+    return enrolled, earlier
+
+
 async def on_record(conn: asyncpg.Connection, officer_id: str, record_id: str, before: RecordRow | None,
-                    event_type: str) -> None:
-    """After a record was published or changed (``before`` is None for a new record)."""
+                    cause: str) -> None:
+    """After a record was published or changed (``before`` is None for a new record), by a signed event or by
+    the officer (a statement, a dispute).
+
+    Enrollees are told when the record becomes visible to them, changes while visible, or stops being visible.
+    Agencies that were shown the record earlier (the query log) and are not enrolled get a revised report
+    (``record.revised``, NPDB-style) when it changes while visible to them, or ``record.withdrawn``.
+    """
     after = (await records.by_ids(conn, [record_id]))[0]
     assert after is not None
     await refresh_stored(conn, after)
-    enrollments = await store.enrollments_of_officer(conn, officer_id)
-    if not enrollments:
+    enrolled, earlier = await _record_recipients(conn, officer_id, record_id)
+    if not enrolled and not earlier:
         return
     officer_row = (await officers.by_ids(conn, [after.officer_id]))[0]
-    notices = []
-    for enr in enrollments:
-        owner = Owner.of(enr.owner_kind, enr.owner_id)
-        who = owner.principal(enr.created_by)
+    notices: list[Notice] = []
+    for rcpt, revised in [(r, False) for r in enrolled] + [(r, True) for r in earlier]:
+        who = rcpt.owner.principal(rcpt.subject)
         was, now = payloads.record_visible(who, before), payloads.record_visible(who, after)
         data: dict[str, Any]
-        if now:
-            type_ = "record.changed" if was else "record.visible"
+        if now and (was or not revised):
+            type_ = "record.revised" if revised else "record.changed" if was else "record.visible"
             data = {"record": payloads.record(who, after)}
         elif was:
             type_, data = "record.withdrawn", {"record": {"id": after.id}}
         else:
             continue
         data["officer"] = payloads.officer(who, officer_row) if officer_row else None
-        data["cause"] = event_type
+        data["cause"] = cause
         disclosed = {"MisconductRecord": [after.id]} if now else {}
-        notices.append((enr, owner, type_, data, disclosed))
+        notices.append((rcpt, type_, data, disclosed))
     await _write(conn, after.officer_id, notices)
+
+
+async def to_publisher(conn: asyncpg.Connection, row: RecordRow, type_: str, cause: str,
+                       extra: dict[str, Any] | None = None) -> None:
+    """A notice to the record's publisher (a dispute or statement was filed on its record): its notices,
+    subscription and webhooks, as its monitoring enrollees get theirs. Free text (a dispute's reason) is not
+    copied into it: the publisher reads that through the API, where expungement reaches it."""
+    owner = Owner("PUBLISHER", row.publisher_id)
+    who = owner.principal()
+    data: dict[str, Any] = {"record": payloads.record(who, row), "cause": cause, **(extra or {})}
+    await _write(conn, row.officer_id, [(Recipient(owner, "registry-notices"), type_, data, {})])
 
 
 async def refresh_stored(conn: asyncpg.Connection, row: RecordRow) -> None:
@@ -102,38 +141,41 @@ async def on_certification(conn: asyncpg.Connection, officer_id: str, cert_id: s
     officer_row = (await officers.by_ids(conn, [after.officer_id]))[0]
     publisher_ids = officer_row.publisher_ids if officer_row else frozenset()
     type_ = "certification.issued" if before is None else "certification.status_changed"
-    notices = []
+    notices: list[Notice] = []
     for enr in enrollments:
-        owner = Owner.of(enr.owner_kind, enr.owner_id)
-        who = owner.principal(enr.created_by)
+        rcpt = Recipient(Owner.of(enr.owner_kind, enr.owner_id), enr.created_by, enr.id)
+        who = rcpt.owner.principal(enr.created_by)
         cert = payloads.certification(who, after, publisher_ids, before.status if before else None)
         if cert is None:
             continue
         data: dict[str, Any] = {"certification": cert, "cause": event_type}
         data["officer"] = payloads.officer(who, officer_row) if officer_row else None
-        notices.append((enr, owner, type_, data, {"Certification": [after.id]}))
+        notices.append((rcpt, type_, data, {"Certification": [after.id]}))
     await _write(conn, after.officer_id, notices)
 
 
-async def _write(conn: asyncpg.Connection, officer_id: str,
-                 notices: list[tuple[store.EnrollmentRow, Owner, str, dict[str, Any], dict[str, list[str]]]]) -> None:
+Notice = tuple[Recipient, str, dict[str, Any], dict[str, list[str]]]  # (to, type, data, disclosed)
+
+
+async def _write(conn: asyncpg.Connection, officer_id: str, notices: list[Notice]) -> None:
     if not notices:
         return
     await store.lock_notices(conn)
     now = datetime.now(UTC)
     deliveries: list[tuple[str, str, int | None, str, str, str, str, str]] = []
     disclosures = []
-    for enr, owner, type_, data, disclosed in notices:
+    for rcpt, type_, data, disclosed in notices:
+        owner = rcpt.owner
         webhook_id = new_webhook_id()
-        data = {"noticeId": webhook_id, "enrollmentId": enr.id, "officerId": officer_id, **data}
-        notice_pk = await store.add_notice(conn, webhook_id, owner.kind, owner.id, enr.id, officer_id, type_, data,
-                                           now)
+        data = {"noticeId": webhook_id, "enrollmentId": rcpt.enrollment_id, "officerId": officer_id, **data}
+        notice_pk = await store.add_notice(conn, webhook_id, owner.kind, owner.id, rcpt.enrollment_id, officer_id,
+                                           type_, data, now)
         body = envelope(type_, now, data)
         for ep in await store.endpoints_of(conn, owner.kind, owner.id, active_only=True):
             deliveries.append((ids.new_id("DLV"), webhook_id, notice_pk, ep.id, owner.kind, owner.id, type_, body))
         if disclosed:
             role = owner.principal().role.value
-            disclosures.append((officer_id, role, enr.created_by, owner.id, PURPOSE, disclosed))
+            disclosures.append((officer_id, role, rcpt.subject, owner.id, rcpt.purpose, disclosed))
         await store.notify(conn, CHANNEL, owner.channel_key)
     if deliveries:
         await outbox.enqueue(conn, deliveries)

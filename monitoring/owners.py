@@ -1,4 +1,5 @@
-"""Who receives monitoring notices: an enrollee is a hiring agency (its ORI) or a partner (its ID).
+"""Who receives monitoring notices: an enrollee is a hiring agency (its ORI) or a partner (its ID); a publisher
+(its ID) receives notices about its own records (disputes, statements) without enrolling anyone.
 
 The enrollee's *principal* is what ``auth.policy`` is asked about when a notice is built, so a
 notice carries exactly what that agency or partner could read through the API.
@@ -12,7 +13,7 @@ from typing import Literal
 from auth.principal import Principal, Role
 from registry.errors import Forbidden
 
-OwnerKind = Literal["AGENCY", "PARTNER"]
+OwnerKind = Literal["AGENCY", "PARTNER", "PUBLISHER"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class Owner:
 
     @classmethod
     def of(cls, kind: str, id: str) -> Owner:
-        if kind not in ("AGENCY", "PARTNER"):
+        if kind not in ("AGENCY", "PARTNER", "PUBLISHER"):
             raise ValueError(f"unknown enrollee kind {kind!r}")
         return cls(kind, id)  # type: ignore[arg-type]
 
@@ -30,6 +31,8 @@ class Owner:
         """The caller this enrollee is when it reads through the API (for the policy table)."""
         if self.kind == "AGENCY":
             return Principal(role=Role.HIRING_AGENCY, subject=subject, agency_ori=self.id)
+        if self.kind == "PUBLISHER":
+            return Principal(role=Role.PUBLISHER, subject=subject, publisher_id=self.id)
         return Principal(role=Role.PARTNER, subject=subject, partner_id=self.id)
 
     @property
@@ -52,6 +55,8 @@ def owner_of(who: Principal) -> Owner | None:
         return Owner("AGENCY", who.agency_ori)
     if who.role is Role.PARTNER and who.partner_id:
         return Owner("PARTNER", who.partner_id)
+    if who.role is Role.PUBLISHER and who.publisher_id:
+        return Owner("PUBLISHER", who.publisher_id)
     return None
 
 
@@ -59,7 +64,8 @@ def require_owner(who: Principal) -> Owner:
     """Root fields are already limited by ``auth.policy``; this only maps the caller to its binding."""
     owner = owner_of(who)
     if owner is None:
-        raise Forbidden("monitoring is for hiring agencies and partners, bound to their ORI or partner ID")
+        raise Forbidden("notices are for hiring agencies, partners and publishers, bound to their ORI, partner ID "
+                        "or publisher ID")
     return owner
 
 

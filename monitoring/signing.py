@@ -5,6 +5,10 @@ registry's webhook key (public key ``whpk_<base64>``, published at ``/.well-know
 ``v1`` is HMAC-SHA256 with a per-endpoint secret ``whsec_<base64>``. Every delivery carries a ``v1a``
 signature; deliveries to a ``v1`` endpoint carry a ``v1`` signature as well (the header is a
 space-separated list, and a verifier uses the one it knows).
+
+The webhook key rotates (``registry rotate-key webhook``, ``registry.keyring``): during the overlap every
+delivery carries a ``v1a`` signature by the retiring key and one by the new key, so a receiver holding
+either public key verifies. A retired webhook key is not kept: each delivery is signed when it is sent.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from registry import keyring
 from registry.secret_files import read_or_create
 
 ENV_VAR = "REGISTRY_WEBHOOK_SIGNING_KEY"
@@ -101,13 +108,16 @@ def hmac_signature(secret: bytes, webhook_id: str, timestamp: int, body: str) ->
     return "v1," + _b64(hmac.new(secret, signed_content(webhook_id, timestamp, body), hashlib.sha256).digest())
 
 
-def signature_header(signer: WebhookSigner, scheme: str, secret: bytes | None, webhook_id: str, timestamp: int,
-                     body: str) -> str:
+def signature_header(signer: WebhookSigner | Sequence[WebhookSigner], scheme: str, secret: bytes | None,
+                     webhook_id: str, timestamp: int, body: str) -> str:
+    """The ``webhook-signature`` value: the ``v1`` HMAC for a ``v1`` endpoint, then one ``v1a`` per key, in the
+    order given (during a rotation the retiring key's first, where the only one was before)."""
     sigs = []
     if scheme == "v1":
         assert secret is not None
         sigs.append(hmac_signature(secret, webhook_id, timestamp, body))
-    sigs.append(signer.sign(webhook_id, timestamp, body))
+    for key in (signer,) if isinstance(signer, WebhookSigner) else signer:
+        sigs.append(key.sign(webhook_id, timestamp, body))
     return " ".join(sigs)
 
 
@@ -119,3 +129,43 @@ def load_or_create(secrets_dir: Path) -> WebhookSigner:
     path = secrets_dir / DEFAULT_FILE
     text = read_or_create(path, lambda: WebhookSigner.generate().secret_string() + "\n", WebhookKeyError)
     return WebhookSigner.from_secret_string(text)
+
+
+def key_kind() -> keyring.KeyKind:
+    """The webhook key in ``registry.keyring``: it signs while it retires, and nothing of it is kept after."""
+    return keyring.KeyKind(name="webhook", env_var=ENV_VAR, error=WebhookKeyError,
+                           new=lambda: WebhookSigner.generate().secret_string(),
+                           kid=lambda text: WebhookSigner.from_secret_string(text).kid,
+                           retiring=lambda text: text.strip(), retired=None)
+
+
+@dataclass(frozen=True)
+class WebhookKeys:
+    current: WebhookSigner
+    retiring: WebhookSigner | None = None  # during a rotation's overlap
+
+    @property
+    def signers(self) -> tuple[WebhookSigner, ...]:
+        """Who signs a delivery: during an overlap the retiring key first, where its signature was before the
+        rotation (a receiver that wrongly checks only the first ``v1a`` keeps working), then the current key."""
+        return (self.current,) if self.retiring is None else (self.retiring, self.current)
+
+    def document(self) -> dict[str, Any]:
+        """``/.well-known/webhook-key``: the current key at the top level (as before rotation existed), and in
+        ``keys`` every key that signs deliveries now, each with its ``status`` (current or retiring)."""
+        def entry(key: WebhookSigner, status: str) -> dict[str, Any]:
+            return {"publicKey": key.public_string(), "kid": key.kid, "jwk": key.public_jwk(), "status": status}
+
+        retiring = [entry(self.retiring, "retiring")] if self.retiring is not None else []
+        return {"publicKey": self.current.public_string(), "kid": self.current.kid, "jwk": self.current.public_jwk(),
+                "keys": [entry(self.current, "current"), *retiring]}
+
+
+def load_or_create_keys(secrets_dir: Path) -> WebhookKeys:
+    """The current key (as ``load_or_create``) and, during a rotation's overlap, the retiring one."""
+    if os.environ.get(ENV_VAR):
+        return WebhookKeys(load_or_create(secrets_dir))
+    keys = keyring.load(secrets_dir / DEFAULT_FILE, key_kind())
+    assert keys is not None
+    retiring = WebhookSigner.from_secret_string(keys.retiring) if keys.retiring is not None else None
+    return WebhookKeys(WebhookSigner.from_secret_string(keys.current), retiring)

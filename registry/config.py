@@ -34,6 +34,17 @@ def _seconds(env: Env, name: str, default: float) -> float:
     return value
 
 
+def _positive_seconds(env: Env, name: str, default: float) -> float:
+    raw = env.get(name)
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be a number of seconds greater than 0, not {raw!r}")
+    return value
+
+
 def _int(env: Env, name: str, default: int, low: int = 1, high: int = 2**31 - 1) -> int:
     raw = env.get(name)
     if raw is None:
@@ -70,6 +81,15 @@ def _secret(env: Env, name: str) -> str | None:
     if value is not None and (len(value) < 16 or any(c.isspace() for c in value)):
         raise ConfigError(f"{name} must be at least 16 characters without spaces (e.g. from: openssl rand -hex 24)")
     return value
+
+
+def _replica_urls(env: Env, name: str) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in env.get(name, "").split(",") if u.strip())
+    for url in urls:
+        if urlsplit(url).scheme not in ("postgresql", "postgres"):
+            shown = url.split("@")[-1]  # never echo a password
+            raise ConfigError(f"{name} must be a comma-separated list of postgresql:// URLs, not ...{shown!r}")
+    return urls
 
 
 def _flag(env: Env, name: str, default: bool) -> bool:
@@ -158,6 +178,13 @@ class Settings:
     # If set, /graphql answers only requests carrying it in Registry-Subgraph-Secret (from the router).
     subgraph_secret: str | None = field(default=None, repr=False)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)  # webhooks and notices
+    # Streaming replicas that answer reads of hiring agencies, partners and the public (registry.replicas).
+    replica_urls: tuple[str, ...] = field(default=(), repr=False)
+    replica_max_lag: float = 5.0   # a replica further behind than this many seconds answers nothing
+    replica_wait: float = 0.5      # read-your-writes: how long a read waits for a replica to replay the caller's LSN
+    port: int = 8000              # `registry serve` (PORT; --port wins)
+    workers: int = 1              # `registry serve` processes (REGISTRY_WORKERS; --workers wins)
+    db_pool_size: int = 10        # connections per process to each database (REGISTRY_DB_POOL_SIZE)
     log_format: str = "text"  # "text" or "json" (one object per line, with the request ID)
     # GET /metrics answers scrapes carrying it as a bearer token; unset: /metrics is off (on in development).
     metrics_token: str | None = field(default=None, repr=False)
@@ -187,6 +214,12 @@ class Settings:
             attestation_issuer=_issuer_url(env, "REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
             subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,
             monitoring=MonitoringConfig.from_env(dev),
+            replica_urls=_replica_urls(env, "DATABASE_REPLICA_URLS"),
+            replica_max_lag=_positive_seconds(env, "REGISTRY_REPLICA_MAX_LAG", 5.0),
+            replica_wait=_seconds(env, "REGISTRY_REPLICA_WAIT", 0.5),
+            port=_int(env, "PORT", 8000, low=0, high=65535),
+            workers=_int(env, "REGISTRY_WORKERS", 1, high=64),
+            db_pool_size=_int(env, "REGISTRY_DB_POOL_SIZE", 10, low=2, high=1000),
             log_format=_choice(env, "REGISTRY_LOG_FORMAT", "text", ("text", "json")),
             metrics_token=_secret(env, "REGISTRY_METRICS_TOKEN"),
         )

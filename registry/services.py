@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from joserfc.jwk import OKPKey
 
@@ -16,7 +17,7 @@ from credentials import attestation
 from ledger import signer_guard
 from ledger.checkpoint import CheckpointError
 from ledger.cosignature import CosignatureVerifier
-from ledger.keys import DEFAULT_FILE, LogKeyError, load_or_create_log_signer
+from ledger.keys import DEFAULT_FILE, LogKeyError, load_or_create_log_keys
 from ledger.signer_guard import LogSigner, SignerState, StateError
 from ledger.witnessing import WitnessEndpoint
 from monitoring import signing as webhook_signing
@@ -67,12 +68,15 @@ def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:
 
 
 def log_signer(settings: Settings) -> LogSigner:
-    """The checkpoint key, named after the log's origin (REGISTRY_LOG_SIGNER_KEY or a 0600 file), with the
-    memory of the last tree it signed (REGISTRY_LOG_SIGNER_STATE, default beside the key file)."""
-    key = load_or_create_log_signer(settings.secrets_dir / DEFAULT_FILE, settings.log_origin)
+    """The checkpoint key, named after the log's origin (REGISTRY_LOG_SIGNER_KEY or a 0600 file; with the
+    retiring and retired keys beside the file after a rotation), with the memory of the last tree signed
+    (REGISTRY_LOG_SIGNER_STATE, default beside the key file), which no rotation changes."""
+    keys = load_or_create_log_keys(settings.secrets_dir / DEFAULT_FILE, settings.log_origin)
     state = os.environ.get("REGISTRY_LOG_SIGNER_STATE")
-    return LogSigner(key, SignerState(Path(state) if state else settings.secrets_dir / signer_guard.DEFAULT_FILE),
-                     witnesses=witnesses(os.environ.get("REGISTRY_WITNESSES")))
+    return LogSigner(keys.current,
+                     SignerState(Path(state) if state else settings.secrets_dir / signer_guard.DEFAULT_FILE),
+                     witnesses=witnesses(os.environ.get("REGISTRY_WITNESSES")), retiring=keys.retiring,
+                     retired=keys.retired)
 
 
 def witnesses(raw: str | None) -> tuple[WitnessEndpoint, ...]:
@@ -97,21 +101,37 @@ class Services:
     log_signer: LogSigner = field(default_factory=lambda: LogSigner.generate(Settings.log_origin))
     # Signs credential attestations (verifyCredential); its public half is /.well-known/jwks.json.
     attestation_key: OKPKey = field(default_factory=attestation.new_key)
+    # Public halves of earlier attestation keys published beside it (retiring, and retired ones kept):
+    # the attestations they signed still verify (docs/security.md, Key rotation).
+    attestation_older_keys: tuple[OKPKey, ...] = ()
     # Signs webhooks (Standard Webhooks v1a); its public half is /.well-known/webhook-key.
     webhook_signer: webhook_signing.WebhookSigner = field(default_factory=webhook_signing.WebhookSigner.generate)
+    # The previous webhook key during a rotation's overlap: every delivery carries its signature too.
+    webhook_retiring: webhook_signing.WebhookSigner | None = None
+
+    def attestation_jwks(self) -> dict[str, Any]:
+        """Every attestation key still published: the signing key, then the older ones."""
+        return attestation.jwks(self.attestation_key, *self.attestation_older_keys)
+
+    @property
+    def webhook_keys(self) -> webhook_signing.WebhookKeys:
+        return webhook_signing.WebhookKeys(self.webhook_signer, self.webhook_retiring)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Everything a process needs before it touches the database; a configuration mistake is one
         ``ConfigError`` naming the variable or file and the fix, never a traceback."""
         try:
+            settings.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # before any key file goes in
             issuers = trusted_issuers(settings)
             if not issuers:
                 raise ConfigError("no trusted token issuer: set REGISTRY_ISSUERS_FILE to a JSON list of identity "
                                   "providers (docs/security.md), or serve with --dev for the local development issuer")
+            attestation_key, older = attestation.load_or_create_keys(settings.secrets_dir / attestation.DEFAULT_FILE)
+            webhook = webhook_signing.load_or_create_keys(settings.secrets_dir)
             return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(issuers), log_signer=log_signer(settings),
-                       attestation_key=attestation.load_or_create_key(settings.secrets_dir / attestation.DEFAULT_FILE),
-                       webhook_signer=webhook_signing.load_or_create(settings.secrets_dir))
+                       attestation_key=attestation_key, attestation_older_keys=older,
+                       webhook_signer=webhook.current, webhook_retiring=webhook.retiring)
         except ConfigError:
             raise
         except (issuers_file.IssuersFileError, LogKeyError, attestation.AttestationError,

@@ -25,7 +25,7 @@ class AccreditationQuery:
     @strawberry.field(description="Every registered credentialing body and its certification by the Attorney "
                                   "General (EO 13929 Sec. 2(a)).")
     async def credentialing_bodies(self, info: Info) -> list[CredentialingBody]:
-        rows = await store.bodies(info.context.pool)
+        rows = await store.bodies(info.context.reads)
         decisions = await info.context.loaders.body_decisions.load_many([r.id for r in rows])
         return [CredentialingBody.from_row(r, d) for r, d in zip(rows, decisions, strict=True)]
 
@@ -35,17 +35,17 @@ class AccreditationQuery:
 
     @strawberry.field(description="An agency's credentials from credentialing bodies (EO 13929 Sec. 2(b)-(c)).")
     async def agency_credentials(self, info: Info, ori: str) -> list[AgencyCredential]:
-        [rows] = await store.credentials_by_agency_oris(info.context.pool, [ori.strip().upper()])
+        [rows] = await store.credentials_by_agency_oris(info.context.reads, [ori.strip().upper()])
         return [AgencyCredential.from_row(r) for r in rows]
 
     @strawberry.field(description="Whether an agency is eligible for discretionary grants for a calendar year, "
                                   "and why (EO 13929 Sec. 2(b) and 3(d)). Null for an unknown ORI.")
     async def grant_eligibility(self, info: Info, ori: str, year: int) -> GrantEligibility | None:
         eligibility.check_year(year)
-        agency = (await agency_store.by_oris(info.context.pool, [ori.strip().upper()]))[0]
+        agency = (await agency_store.by_oris(info.context.reads, [ori.strip().upper()]))[0]
         if agency is None:
             return None
-        [result] = await eligibility.evaluate(info.context.pool, [agency], year)
+        [result] = await eligibility.evaluate(info.context.reads, [agency], year)
         return GrantEligibility.from_result(result)
 
     @strawberry.field(description="Grant eligibility of every agency (optionally of one state) for a calendar "
@@ -54,14 +54,14 @@ class AccreditationQuery:
         eligibility.check_year(year)
         if state is not None:
             search.check_state(state)
-        rows = await eligibility.agencies_in(info.context.pool, state.upper() if state else None)
-        results = await eligibility.evaluate(info.context.pool, rows, year, all_agencies=state is None)
+        rows = await eligibility.agencies_in(info.context.reads, state.upper() if state else None)
+        results = await eligibility.evaluate(info.context.reads, rows, year, all_agencies=state is None)
         return [GrantEligibility.from_result(r) for r in results]
 
     @strawberry.field(description="Aggregated, anonymized counts of misconduct records by state, year, record kind "
                                   "and reason category, with small cells suppressed (EO 13929 Sec. 3(c); also as "
                                   "CSV at /public/statistics.csv).")
     async def public_statistics(self, info: Info) -> PublicStatistics:
-        tab = await statistics.tabulate(info.context.pool, info.context.settings.stats_min_cell)
+        tab = await statistics.tabulate(info.context.reads, info.context.settings.stats_min_cell)
         return PublicStatistics(basis=tab.basis, minimum_cell_size=tab.threshold, generated_at=tab.generated_at,
                                 all_cells=tab.cells)

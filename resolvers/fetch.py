@@ -14,7 +14,15 @@ from auth import derived, policy
 from auth.guards import agency_guard, officer_guard, owned_guard, record_guard
 from auth.policy import AgencyGuard, Guard
 from reporting import training_coverage
-from store.models import CertificationRow, EmploymentRow, OfficerRow, QueryLogRow, RecordRow, StatusChangeRow
+from store.models import (
+    CertificationRow,
+    DisputeRow,
+    EmploymentRow,
+    OfficerRow,
+    QueryLogRow,
+    RecordRow,
+    StatusChangeRow,
+)
 from store.notifications import NotificationRow
 from store.training import agency_readers
 
@@ -26,10 +34,10 @@ def _visible(ctx: Any, type_name: str, guard: Guard) -> bool:
 async def agency_coverage(ctx: Any, ori: str, day: date
                           ) -> tuple[training_coverage.AgencyCoverage, AgencyGuard] | None:
     """An agency's own training coverage on a day, with its guard, if the caller may see it (absent otherwise)."""
-    guard = agency_guard(ori, await agency_readers(ctx.pool, ori))
+    guard = agency_guard(ori, await agency_readers(ctx.reads, ori))
     if not policy.row_visible("AgencyTrainingCoverage", ctx.principal, guard):
         return None
-    return await training_coverage.agency_coverage(ctx.pool, ori, day), guard
+    return await training_coverage.agency_coverage(ctx.reads, ori, day), guard
 
 
 async def officer(ctx: Any, officer_id: str) -> OfficerRow | None:
@@ -78,6 +86,14 @@ async def history_of(ctx: Any, rec: RecordRow) -> list[StatusChangeRow]:
         return []
     rows: list[StatusChangeRow] = await ctx.loaders.history.load(rec.id)
     return rows
+
+
+async def disputes_of(ctx: Any, rec: RecordRow) -> list[DisputeRow]:
+    if not _visible(ctx, "MisconductRecord", record_guard(rec)):
+        return []
+    rows: list[DisputeRow] = await ctx.loaders.disputes.load(rec.id)
+    return [r for r in rows if _visible(ctx, "RecordDispute", Guard(officer_id=r.officer_id,
+                                                                      publisher_id=r.publisher_id))]
 
 
 async def query_log_of(ctx: Any, officer_id: str) -> list[QueryLogRow]:

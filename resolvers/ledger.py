@@ -49,6 +49,10 @@ class _RequestLedger:
 
     def __init__(self, ctx: Any) -> None:
         self.pool: asyncpg.Pool = ctx.pool
+        # Which events an entity has must agree with the entity's row, so both come from the request's read
+        # pool; proofs, checkpoints and keys may come from the primary: the log is append-only, so whatever a
+        # replica has, the primary has too, with the same hashes.
+        self.reads: asyncpg.Pool = ctx.reads
         self.signer = ctx.services.log_signer
         self.origin: str = ctx.settings.log_origin
         self.events: DataLoader[str, list[EventRow]] = DataLoader(load_fn=self._events)
@@ -59,7 +63,7 @@ class _RequestLedger:
 
     async def _events(self, entity_ids: list[str]) -> list[list[EventRow]]:
         grouped: dict[str, list[EventRow]] = defaultdict(list)
-        for row in await event_store.by_entity_ids(self.pool, entity_ids):
+        for row in await event_store.by_entity_ids(self.reads, entity_ids):
             grouped[row.entity_id or ""].append(row)
         return [grouped.get(i, []) for i in entity_ids]
 
@@ -81,16 +85,29 @@ class _RequestLedger:
             if self._checkpoint is None or self._checkpoint.size <= index:
                 self._checkpoint = await checkpointer.latest(self.pool)
             if self._checkpoint is None or self._checkpoint.size <= index:
-                try:
-                    await checkpointer.publish_checkpoint(self.pool, self.signer, self.origin)
-                except (checkpointer.CheckpointRefused, proofs.LogIntegrityError) as exc:
-                    log.error("cannot checkpoint for a proof: %s", exc)
-                    raise LogUnavailable("the transparency log failed its integrity check; proofs are unavailable "
-                                         "until an operator runs `registry audit`") from None
-                self._checkpoint = await checkpointer.latest(self.pool)
+                await self._sign_covering(index)
             if self._checkpoint is None or self._checkpoint.size <= index:
                 raise LogUnavailable(f"no checkpoint includes log index {index} yet; try again shortly")
             return self._checkpoint
+
+    async def _sign_covering(self, index: int) -> None:
+        """Sign a checkpoint that covers ``index``. Losing a race to another signer (the timer, a concurrent
+        request) is no failure: the next attempt finds its checkpoint, or signs the same tree head. A refusal
+        that repeats (the log does not extend what was signed) is."""
+        for _attempt in range(3):
+            try:
+                await checkpointer.publish_checkpoint(self.pool, self.signer, self.origin)
+            except (checkpointer.CheckpointRefused, proofs.LogIntegrityError) as exc:
+                refusal: Exception = exc
+            else:
+                self._checkpoint = await checkpointer.latest(self.pool)
+                return
+            self._checkpoint = await checkpointer.latest(self.pool)
+            if self._checkpoint is not None and self._checkpoint.size > index:
+                return
+        log.error("cannot checkpoint for a proof: %s", refusal)
+        raise LogUnavailable("the transparency log failed its integrity check; proofs are unavailable until an "
+                             "operator runs `registry audit`") from None
 
 
 def _jwk(key: publisher_store.PublisherKeyRow) -> dict[str, Any]:

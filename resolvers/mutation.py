@@ -97,7 +97,11 @@ class Mutation:
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await _own_record_for_update(conn, ctx, str(record_id))
             await record_store.set_statement(conn, row.id, text)
-            await hooks.refresh_stored(conn, (await record_store.by_ids(conn, [row.id]))[0] or row)
+            cause = "statement.added" if text is not None else "statement.withdrawn"
+            # revised reports to enrollees and to agencies shown the record before; a notice to its publisher
+            await hooks.on_record(conn, row.officer_id, row.id, row, cause)
+            after = (await record_store.by_ids(conn, [row.id]))[0] or row
+            await hooks.to_publisher(conn, after, "statement.changed", cause)
         ctx.fresh_loaders()
         return await _reload(ctx, row.id)
 
@@ -112,7 +116,12 @@ class Mutation:
             row = await _own_record_for_update(conn, ctx, str(record_id))
             if not await record_store.open_dispute(conn, row.id, row.officer_id, reason):
                 raise Conflict("this record already has an open dispute")
-            await hooks.refresh_stored(conn, (await record_store.by_ids(conn, [row.id]))[0] or row)
+            await hooks.on_record(conn, row.officer_id, row.id, row, "dispute.opened")
+            after = (await record_store.by_ids(conn, [row.id]))[0] or row
+            dispute = await record_store.open_dispute_of(conn, row.id)
+            assert dispute is not None
+            await hooks.to_publisher(conn, after, "dispute.opened", "dispute.opened",
+                                     {"dispute": {"id": str(dispute.id), "openedAt": dispute.opened_at.isoformat()}})
         ctx.fresh_loaders()
         return await _reload(ctx, row.id)
 

@@ -92,7 +92,7 @@ class PartnerQuery:
         ctx.declare_purpose(purpose.value if purpose else None)
         search.check_state(state)
         holder = holder_key_arg(holder_key)
-        rows = await cert_store.by_number(ctx.pool, state.upper(), number.strip())
+        rows = await cert_store.by_number(ctx.reads, state.upper(), number.strip())
         visible = [r for r in rows if policy.row_visible("CredentialAttestation", ctx.principal, _guard(r))]
         return [await attest(info, r, _guard(r), holder=holder) for r in visible]
 
@@ -104,12 +104,12 @@ class PartnerQuery:
         ctx = info.context
         if len(token) > 64_000:
             raise BadInput("token: too long")
-        keys = attestation.jwks(ctx.services.attestation_key)
+        keys = ctx.services.attestation_jwks()  # with the keys of a rotation's overlap and those kept after
         try:
             got = attestation.verify(token, keys, issuer=ctx.settings.attestation_issuer, audience=audience,
                                      nonce=nonce, require_binding=require_key_binding)
             if "log" in got.claims:  # shown: its proof must hold too (withheld: nothing to check)
-                log_key = ctx.services.log_signer.verifier_key_string()
+                log_key = ctx.services.log_signer.verifier_key_strings()
                 got = replace(got, log=attestation.check_anchor(got.claims, log_key, ctx.settings.log_origin))
         except attestation.AttestationError as err:
             return PresentationCheck(valid=False, error=str(err), form=None, kid=None, claims=None, undisclosed=0,

@@ -111,7 +111,7 @@ class Query:
         return [CertificationVerification(state=c.state, number=c.number, kind=enums.CertificationKind(c.kind),
                                           status=enums.CertificationStatus(c.status), expires_on=c.expires_on,
                                           checked_at=now, guard=Guard(officer_id=c.officer_id))
-                for c in await cert_store.by_number(info.context.pool, state.upper(), number.strip())]
+                for c in await cert_store.by_number(info.context.reads, state.upper(), number.strip())]
 
     @strawberry.field
     async def agency(self, info: Info, ori: str) -> Agency | None:
@@ -124,7 +124,7 @@ class Query:
         first = check_first(first, ctx.settings.max_page_size)
         if state is not None:
             search.check_state(state)
-        rows = await agency_store.page(ctx.pool, state=state.upper() if state else None,
+        rows = await agency_store.page(ctx.reads, state=state.upper() if state else None,
                                        after=decode_cursor(after), limit=first + 1)
         edges = [Edge(cursor=encode_cursor(r.ori), node=Agency.from_row(r)) for r in rows[:first]]
         return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,

@@ -42,12 +42,12 @@ async def find(ctx: Any, q: SearchQuery, *, limit: int) -> list[SearchHit]:
     if by_cert:
         assert q.state is not None and q.certification_number is not None
         check_state(q.state)
-        for oid in await officer_store.ids_by_certification(ctx.pool, q.state.upper(), q.certification_number.strip()):
+        for oid in await officer_store.ids_by_certification(ctx.reads, q.state.upper(), q.certification_number.strip()):
             reason = f"certification {q.state.upper()} {q.certification_number} matches"
             found[oid] = SearchHit(oid, 1.0, [reason], True)
     if by_name:
         name = NameParts(given=q.given_name or "", middle=q.middle_name or "", family=q.family_name or "")
         person = matching.Person(names=[name], dob=q.date_of_birth, primary=name)
-        return await matching.rank(ctx.pool, person, list(found), limit=limit,
+        return await matching.rank(ctx.reads, person, list(found), limit=limit,
                                    state=q.state.upper() if q.state else None, cert_number=q.certification_number)
     return list(found.values())[:limit]

@@ -31,12 +31,12 @@ class TrainingQuery:
                                   "programs, by year, state and agency size band, with small counts suppressed "
                                   "(EO 13929 Sec. 4(b); also as CSV at /public/training-coverage.csv).")
     async def training_coverage(self, info: Info) -> TrainingCoverage:
-        cov = await training_coverage.tabulate(info.context.pool, info.context.settings.stats_min_cell)
+        cov = await training_coverage.tabulate(info.context.reads, info.context.settings.stats_min_cell)
         return TrainingCoverage.from_coverage(cov)
 
     @strawberry.field(description="An agency's crisis-response programs, past and present (EO 13929 Sec. 4(b)).")
     async def agency_programs(self, info: Info, ori: str) -> list[AgencyProgram]:
-        [rows] = await store.by_agency_oris(info.context.pool, [ori.strip().upper()])
+        [rows] = await store.by_agency_oris(info.context.reads, [ori.strip().upper()])
         return [AgencyProgram.from_row(r) for r in rows]
 
     @strawberry.field(description="An agency's own training coverage on a day (default today), unsuppressed: for the "

@@ -17,6 +17,7 @@ from auth.enforce import FieldPolicy, apply_policy
 from registry.config import Settings
 from registry.errors import BadInput
 from resolvers.accreditation import AccreditationQuery
+from resolvers.disputes import DisputeQuery
 from resolvers.monitoring import MonitoringMutation, MonitoringQuery, Subscription
 from resolvers.mutation import Mutation as CoreMutation
 from resolvers.partner import PartnerQuery
@@ -27,7 +28,7 @@ from schema import limits
 
 # Each feature contributes its own root fields in its own module; they are merged here.
 QUERIES: tuple[type, ...] = (CoreQuery, PartnerQuery, MonitoringQuery, AccreditationQuery, ReviewQuery,
-                             TrainingQuery)
+                             TrainingQuery, DisputeQuery)
 MUTATIONS: tuple[type, ...] = (CoreMutation, MonitoringMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -39,9 +39,17 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: Any = None  # graphql-transport-ws connection_init payload (set by strawberry)
+    # Where this request's reads go: a streaming replica for reads of hiring agencies, partners and the public
+    # (server.py decides), else the primary. Writes, the query log and checkpoint signing use ``pool``.
+    read_pool: asyncpg.Pool | None = None
+
+    @property
+    def reads(self) -> asyncpg.Pool:
+        return self.read_pool or self.pool
 
     def fresh_loaders(self) -> None:
-        """After a write, later reads in the same request must not see cached rows."""
+        """After a write, later reads in the same request must not see cached rows (and go to the primary)."""
+        self.read_pool = None
         self.loaders = Loaders(self.pool)
 
     def declare_purpose(self, purpose: str | None) -> None:

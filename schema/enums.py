@@ -83,6 +83,18 @@ class ReasonCategory(Enum):
     OTHER = "OTHER"
 
 
+@strawberry.enum(description="How the publisher closed a dispute: it corrected the record, or affirmed it.")
+class DisputeResolution(Enum):
+    CORRECTED = "CORRECTED"
+    AFFIRMED = "AFFIRMED"
+
+
+@strawberry.enum(description="Which disputes to list: those still open, or all.")
+class DisputeState(Enum):
+    OPEN = "OPEN"
+    ALL = "ALL"
+
+
 @strawberry.enum
 class DueProcessStatus(Enum):
     NOTICE_PENDING = "NOTICE_PENDING"

@@ -14,6 +14,7 @@ from store.accreditation import BodyDecisionRow, CredentialChangeRow, Credential
 from store.models import (
     AgencyRow,
     CertificationRow,
+    DisputeRow,
     EmploymentRow,
     OfficerRow,
     PublisherRow,
@@ -42,6 +43,7 @@ class Loaders:
         self.records: DataLoader[str, list[RecordRow]] = _loader(pool, records.by_officer_ids)
         self.record: DataLoader[str, RecordRow | None] = _loader(pool, records.by_ids)
         self.history: DataLoader[str, list[StatusChangeRow]] = _loader(pool, records.history_by_record_ids)
+        self.disputes: DataLoader[str, list[DisputeRow]] = _loader(pool, records.disputes_by_record_ids)
         self.agency: DataLoader[str, AgencyRow | None] = _loader(pool, agencies.by_oris)
         self.publisher: DataLoader[str, PublisherRow | None] = _loader(pool, publishers.by_ids)
         self.query_log: DataLoader[str, list[QueryLogRow]] = _loader(pool, querylog.by_officer_ids)

@@ -67,8 +67,10 @@ class Enrollment:
 class MonitoringNotice:
     id: strawberry.ID = strawberry.field(description="The notice ID; the `webhook-id` of its webhook deliveries.")
     cursor: str = strawberry.field(description="Pass as `after` to resume from this notice.")
-    type: str = strawberry.field(description="record.visible, record.changed, record.withdrawn, "
-                                             "certification.issued or certification.status_changed")
+    type: str = strawberry.field(description="record.visible, record.changed, record.withdrawn, record.revised (to "
+                                             "an agency shown the record before), certification.issued, "
+                                             "certification.status_changed; to publishers: dispute.opened, "
+                                             "statement.changed")
     officer_id: str
     enrollment_id: str | None
     occurred_at: datetime

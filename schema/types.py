@@ -20,6 +20,7 @@ from schema.partner_types import CredentialAttestation
 from store.models import (
     AgencyRow,
     CertificationRow,
+    DisputeRow,
     EmploymentRow,
     NameRow,
     OfficerRow,
@@ -274,6 +275,43 @@ class StatusChange:
         )
 
 
+@strawberry.type(description="An officer's dispute of a record: the reason, and how the publisher closed it.")
+class RecordDispute:
+    id: strawberry.ID
+    record_id: strawberry.ID
+    reason: str | None
+    opened_at: datetime | None
+    resolution: enums.DisputeResolution | None
+    resolution_reason: str | None
+    resolved_at: datetime | None
+    row: strawberry.Private[DisputeRow]
+    guard: strawberry.Private[Guard]
+
+    @strawberry.field(description="Whole days the dispute has been open (until it was resolved).")
+    def age_days(self) -> int | None:
+        end = self.row.resolved_at or datetime.now(self.row.opened_at.tzinfo)
+        return (end - self.row.opened_at).days
+
+    @strawberry.field(description="The disputed record.")
+    async def record(self, info: Info) -> MisconductRecord | None:
+        row = await fetch.record(info.context, self.row.record_id)
+        return None if row is None else MisconductRecord.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: DisputeRow) -> RecordDispute:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            record_id=strawberry.ID(row.record_id),
+            reason=row.reason,
+            opened_at=row.opened_at,
+            resolution=enums.DisputeResolution(row.resolution) if row.resolution else None,
+            resolution_reason=row.resolution_reason,
+            resolved_at=row.resolved_at,
+            row=row,
+            guard=Guard(officer_id=row.officer_id, publisher_id=row.publisher_id),
+        )
+
+
 @strawberry.federation.type(
     keys=["id"], description="A misconduct instance of EO 13929 Sec. 3(b), with its due-process status."
 )
@@ -311,6 +349,11 @@ class MisconductRecord:
     async def officer(self, info: Info) -> Officer | None:
         row = await fetch.officer(info.context, self.row.officer_id)
         return None if row is None else Officer.from_row(row)
+
+    @strawberry.field(description="The officer's disputes of this record, oldest first, with their reasons (the "
+                                  "officer, the record's publisher and auditors; others see only `disputed`).")
+    async def disputes(self, info: Info) -> list[RecordDispute] | None:
+        return [RecordDispute.from_row(d) for d in await fetch.disputes_of(info.context, self.row)]
 
     @strawberry.field(description="The signed events about this record, in log order.")
     async def events(self, info: Info) -> list[SignedEvent] | None:
@@ -363,6 +406,20 @@ class QueryLogEntry:
     returned: JSON
     queried_at: datetime
     guard: strawberry.Private[Guard]
+
+    @strawberry.field(description="The reader's organisation by name: the agency of a hiring agency's ORI, or "
+                                  "the publisher; null where the registry has no name for it (a partner).")
+    async def actor_organization_name(self, info: Info) -> str | None:
+        org = self.actor_organization
+        if org is None:
+            return None
+        if self.actor_role == "hiring_agency":
+            agency = await info.context.loaders.agency.load(org)
+            return None if agency is None else str(agency.name)
+        if self.actor_role in ("publisher", "credentialing_body"):
+            publisher = await info.context.loaders.publisher.load(org)
+            return None if publisher is None else str(publisher.name)
+        return None
 
     @classmethod
     def from_row(cls, row: QueryLogRow) -> QueryLogEntry:

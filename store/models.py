@@ -94,6 +94,19 @@ class StatusChangeRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DisputeRow:
+    id: int
+    record_id: str
+    officer_id: str
+    publisher_id: str     # the record's publisher: whose inbox it is in
+    reason: str
+    opened_at: datetime
+    resolution: str | None
+    resolution_reason: str | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class AgencyRow:
     ori: str
     name: str

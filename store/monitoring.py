@@ -174,7 +174,7 @@ async def lock_notices(conn: asyncpg.Connection) -> None:
 
 
 async def add_notice(conn: asyncpg.Connection, public_id: str, owner_kind: str, owner_id: str,
-                     enrollment_id: str, officer_id: str, type_: str, payload: dict[str, Any],
+                     enrollment_id: str | None, officer_id: str, type_: str, payload: dict[str, Any],
                      occurred_at: datetime) -> int:
     notice_id: int = await conn.fetchval(
         """INSERT INTO monitoring_notices (public_id, owner_kind, owner_id, enrollment_id, officer_id, type, payload,

@@ -54,3 +54,19 @@ async def page(conn: asyncpg.Connection | asyncpg.Pool, *, after: int | None, li
         after, limit,
     )
     return [row_to(QueryLogRow, r) for r in rows]
+
+
+async def earlier_record_readers(conn: asyncpg.Connection | asyncpg.Pool, officer_id: str,
+                                 record_id: str) -> list[tuple[str, str, str]]:
+    """The hiring agencies that were shown a record: (ORI, subject and purpose of the latest such read).
+
+    A revised report goes to each of them (NPDB-style), with what the agency may read now."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (actor_org) actor_org, actor_subject, purpose::text AS purpose
+             FROM query_log
+            WHERE officer_id = $1 AND actor_role = 'hiring_agency' AND actor_org IS NOT NULL
+              AND returned -> 'MisconductRecord' ? $2
+            ORDER BY actor_org, id DESC""",
+        officer_id, record_id,
+    )
+    return [(r["actor_org"], r["actor_subject"], r["purpose"]) for r in rows]

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from store.models import RecordRow, StatusChangeRow, fetch_grouped, row_to
+from store.models import DisputeRow, RecordRow, StatusChangeRow, fetch_grouped, row_to
 
 __all__ = ["RecordRow"]
 
@@ -175,3 +175,47 @@ async def resolve_dispute(
     )
     await conn.execute("UPDATE misconduct_records SET disputed = false, updated_at = now() WHERE id = $1", record_id)
     return done is not None
+
+
+_DISPUTE_COLS = """d.id, d.record_id, d.officer_id, r.publisher_id, d.reason, d.opened_at, d.resolution,
+                   d.resolution_reason, d.resolved_at"""
+
+
+async def disputes_by_record_ids(conn: asyncpg.Connection | asyncpg.Pool,
+                                 record_ids: Sequence[str]) -> list[list[DisputeRow]]:
+    return await fetch_grouped(
+        conn, DisputeRow,
+        f"""SELECT {_DISPUTE_COLS} FROM record_disputes d JOIN misconduct_records r ON r.id = d.record_id
+            WHERE d.record_id = ANY($1::text[]) ORDER BY d.record_id, d.id""",
+        record_ids, key="record_id",
+    )
+
+
+async def dispute_inbox(conn: asyncpg.Connection | asyncpg.Pool, publisher_id: str | None, *, open_only: bool,
+                        after: int | None, limit: int) -> list[DisputeRow]:
+    """Disputes on one publisher's records (all publishers' for None), oldest open first: the queue to work."""
+    rows = await conn.fetch(
+        f"""SELECT {_DISPUTE_COLS} FROM record_disputes d JOIN misconduct_records r ON r.id = d.record_id
+            WHERE ($1::text IS NULL OR r.publisher_id = $1) AND (NOT $2 OR d.resolved_at IS NULL)
+              AND ($3::bigint IS NULL OR d.id > $3)
+            ORDER BY d.id LIMIT $4""",
+        publisher_id, open_only, after, limit,
+    )
+    return [row_to(DisputeRow, r) for r in rows]
+
+
+async def count_disputes(conn: asyncpg.Connection | asyncpg.Pool, publisher_id: str | None, *,
+                         open_only: bool) -> int:
+    n: int = await conn.fetchval(
+        """SELECT count(*) FROM record_disputes d JOIN misconduct_records r ON r.id = d.record_id
+           WHERE ($1::text IS NULL OR r.publisher_id = $1) AND (NOT $2 OR d.resolved_at IS NULL)""",
+        publisher_id, open_only,
+    )
+    return n
+
+
+async def open_dispute_of(conn: asyncpg.Connection, record_id: str) -> DisputeRow | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_DISPUTE_COLS} FROM record_disputes d JOIN misconduct_records r ON r.id = d.record_id
+            WHERE d.record_id = $1 AND d.resolved_at IS NULL""", record_id)
+    return None if row is None else row_to(DisputeRow, row)

@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from registry import database, metrics
 from registry.config import Settings
+from registry.replicas import Replicas
 from store import gauges
 from web.responses import graphql_error
 
@@ -53,8 +54,24 @@ def _gauge(name: str, doc: str, value: float | None) -> GaugeMetricFamily:
     return family
 
 
-async def _database_families(pool: asyncpg.Pool, extra: Callable[[], Awaitable[list[Metric]]] | None
-                             ) -> list[Metric]:
+def _replica_families(replicas: Replicas) -> list[Metric]:
+    up = GaugeMetricFamily("registry_replica_up", "1 if the replica answers and is a standby in recovery.",
+                           labels=["replica"])
+    seconds = GaugeMetricFamily("registry_replica_lag_seconds", "How long ago the primary passed the position "
+                                "the replica has replayed.", labels=["replica"])
+    size = GaugeMetricFamily("registry_replica_lag_bytes", "WAL bytes the replica has not replayed yet.",
+                             labels=["replica"])
+    for r in replicas.replicas:
+        up.add_metric([r.name], 1 if r.up else 0)
+        if r.up and r.lag_seconds is not None and r.lag_bytes is not None:
+            seconds.add_metric([r.name], r.lag_seconds)
+            size.add_metric([r.name], r.lag_bytes)
+        if r.pool is not None:
+            observe_pool(r.name, r.pool)
+    return [up, seconds, size]
+
+
+async def _database_families(pool: asyncpg.Pool) -> list[Metric]:
     try:
         g = await gauges.read(pool)
     except database.OUTAGES as err:
@@ -72,13 +89,11 @@ async def _database_families(pool: asyncpg.Pool, extra: Callable[[], Awaitable[l
                g.outbox_pending),
         _gauge("registry_webhook_dead_letters", "Webhook deliveries that gave up (replayable).", g.dead_letters),
     ]
-    if extra is not None:
-        families += await extra()
     return families
 
 
 def endpoint(settings: Settings, pool: Callable[[], asyncpg.Pool | None],
-             extra: Callable[[], Awaitable[list[Metric]]] | None = None) -> Callable[[Request], Awaitable[Response]]:
+             replicas: Callable[[], Replicas | None] = lambda: None) -> Callable[[Request], Awaitable[Response]]:
     token = settings.metrics_token
 
     async def handler(request: Request) -> Response:
@@ -89,9 +104,10 @@ def endpoint(settings: Settings, pool: Callable[[], asyncpg.Pool | None],
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
                 return graphql_error(401, "UNAUTHENTICATED", "send Authorization: Bearer <REGISTRY_METRICS_TOKEN>")
-        current = pool()
+        current, standby = pool(), replicas()
         if current is not None:
             observe_pool("primary", current)
+        standby_families = [] if standby is None else _replica_families(standby)
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             process = CollectorRegistry()
             MultiProcessCollector(process)  # type: ignore[no-untyped-call]  # every worker's counters, summed
@@ -100,7 +116,7 @@ def endpoint(settings: Settings, pool: Callable[[], asyncpg.Pool | None],
         body = generate_latest(process)
         if current is not None:
             own = CollectorRegistry()
-            own.register(_Families(await _database_families(current, extra)))
+            own.register(_Families(await _database_families(current) + standby_families))
             body += generate_latest(own)
         return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 

@@ -25,6 +25,7 @@ from auth import policy
 from auth.principal import ANONYMOUS, Principal
 from registry.config import Settings
 from registry.errors import BadInput
+from registry.replicas import Replicas
 from reporting import csv_export, eligibility, statistics, suppression, training_coverage
 from reporting.suppression import Cell
 from schema import enums
@@ -38,6 +39,7 @@ _KINDS = [k.value for k in enums.RecordKind]
 class AppState(Protocol):
     pool: asyncpg.Pool | None
     settings: Settings
+    replicas: Replicas | None
 
 
 def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[Route]:
@@ -47,16 +49,21 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
         assert state.pool is not None, "the database pool is not ready"
         return state.pool
 
+    async def public_reads() -> asyncpg.Pool:
+        """The public's pages read from a streaming replica when one is within the lag bound."""
+        replica = None if state.replicas is None else await state.replicas.read_pool()
+        return replica or pool()
+
     async def statistics_csv(_request: Request) -> Response:
         if not _may(ANONYMOUS, "Query", "publicStatistics"):
             return _refuse(ANONYMOUS)
-        tab = await statistics.tabulate(pool(), state.settings.stats_min_cell)
+        tab = await statistics.tabulate(await public_reads(), state.settings.stats_min_cell)
         return _csv(statistics.to_csv(tab), "officer-registry-statistics.csv", "public, max-age=60")
 
     async def coverage_csv(_request: Request) -> Response:
         if not _may(ANONYMOUS, "Query", "trainingCoverage"):
             return _refuse(ANONYMOUS)
-        cov = await training_coverage.tabulate(pool(), state.settings.stats_min_cell)
+        cov = await training_coverage.tabulate(await public_reads(), state.settings.stats_min_cell)
         return _csv(training_coverage.to_csv(cov), "officer-registry-training-coverage.csv", "public, max-age=60")
 
     async def eligibility_csv(request: Request) -> Response:
@@ -77,10 +84,11 @@ def routes(state: AppState, authenticate: Callable[[ASGIApp], ASGIApp]) -> list[
     async def page(request: Request) -> Response:
         if not _may(ANONYMOUS, "Query", "publicStatistics"):
             return _refuse(ANONYMOUS)
-        tab = await statistics.tabulate(pool(), state.settings.stats_min_cell)
-        cov = (await training_coverage.tabulate(pool(), state.settings.stats_min_cell)
+        reads = await public_reads()
+        tab = await statistics.tabulate(reads, state.settings.stats_min_cell)
+        cov = (await training_coverage.tabulate(reads, state.settings.stats_min_cell)
                if _may(ANONYMOUS, "Query", "trainingCoverage") else None)
-        lookup = await _lookup(pool(), request.query_params.get("ori"), request.query_params.get("year"))
+        lookup = await _lookup(reads, request.query_params.get("ori"), request.query_params.get("year"))
         return HTMLResponse(_page(tab, cov, lookup, request.query_params), headers={"Cache-Control": "no-cache"})
 
     return [

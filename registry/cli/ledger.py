@@ -26,7 +26,7 @@ from joserfc.jwk import OKPKey
 
 from ledger.checkpoint import CheckpointError, NoteVerifier
 from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
-from registry.cli.common import CliError, connected, database_url, fail
+from registry.cli.common import CliError, connected, database_url, fail, log_verifiers
 from registry.config import Settings
 
 __all__ = ["RowReport", "add_commands", "publish_events"]
@@ -87,14 +87,6 @@ def _sign(event: Any, key: OKPKey, kid: str) -> str:
         return sign_event(body, key, kid)
     except (ValueError, TypeError) as exc:
         raise CliError(f"cannot sign the event: {exc}") from None
-
-
-def _verifier(value: str) -> NoteVerifier:
-    text = Path(value).read_text(encoding="ascii").strip() if os.path.isfile(value) else value.strip()
-    try:
-        return NoteVerifier.from_vkey(text)
-    except CheckpointError as exc:
-        raise CliError(f"--log-key is not a verifier key (name+keyid+base64): {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,7 +381,7 @@ def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
             raise CliError(f"{args.bundle} is not a record bundle (an object with event, checkpoint, ...)" if not found
                            else f"{args.bundle} holds {len(found)} bundles; save the one to verify")
         bundle = found[0]
-        verifier = _verifier(args.log_key)
+        verifiers = log_verifiers(args.log_key)
         witnesses = [_witness_key(k) for k in args.witness]
         if not 0 <= args.min_witnesses <= len(witnesses):
             raise CliError(f"--min-witnesses must be from 0 to the number of --witness keys ({len(witnesses)})")
@@ -408,7 +400,7 @@ def cmd_verify(args: argparse.Namespace, _settings: Settings) -> int:
             proof = doc
     except CliError as exc:
         return fail(exc)
-    report = verify_bundle(bundle, verifier.verifier_key_string(), args.origin or verifier.name,
+    report = verify_bundle(bundle, [v.verifier_key_string() for v in verifiers], args.origin or verifiers[0].name,
                            previous_checkpoint=previous, consistency_proof=proof)
     for check in report.checks:
         print(f"{check.status:<8} {check.name:<20} {check.reason}")
@@ -439,7 +431,7 @@ def _witness_key(value: str) -> Any:
 # audit
 
 
-async def _audit(dsn: str, verifier: NoteVerifier | None, origin: str) -> Any:
+async def _audit(dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str) -> Any:
     from ledger.audit import audit
 
     async with connected(dsn) as conn:
@@ -449,12 +441,12 @@ async def _audit(dsn: str, verifier: NoteVerifier | None, origin: str) -> Any:
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     import asyncpg
 
-    from ledger.keys import DEFAULT_FILE, LogKeyError, load_log_verifier
+    from ledger.keys import DEFAULT_FILE, LogKeyError, load_log_verifiers
 
     origin = args.origin or settings.log_origin
-    try:
-        verifier = (_verifier(args.log_key) if args.log_key
-                    else load_log_verifier(settings.secrets_dir / DEFAULT_FILE, origin))
+    try:  # the registry's own keys: current, retiring and retired, as older checkpoints bear only older keys
+        verifier = (log_verifiers(args.log_key) if args.log_key
+                    else load_log_verifiers(settings.secrets_dir / DEFAULT_FILE, origin)) or None
     except (CliError, LogKeyError) as exc:
         return fail(exc)
     with database_url(settings) as dsn:
@@ -566,10 +558,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                    "checkpoint's signature and, given an older checkpoint and a consistency proof, "
                                    "that the log only grew. Exit 1 if any check fails.")
     p.add_argument("bundle", help="bundle JSON file, or a saved GraphQL response holding one ('-' for stdin)")
-    p.add_argument("--log-key", required=True,
+    p.add_argument("--log-key", required=True, action="append",
                    help="the registry's verifier key (name+keyid+base64, from /.well-known/registry-log-key) or a "
-                        "file holding it")
-    p.add_argument("--origin", help="the log's origin line (default: the key's name)")
+                        "file holding it; repeat it, or give a file of one key per line (from "
+                        "/.well-known/registry-log-keys), to accept a checkpoint signed by any of the log's keys "
+                        "across a key rotation")
+    p.add_argument("--origin", help="the log's origin line (default: the (first) key's name)")
     p.add_argument("--previous-checkpoint", help="a checkpoint note you saw before (file)")
     p.add_argument("--consistency-proof",
                    help="JSON file: the proof from --previous-checkpoint's size to the bundle's (consistencyProof)")
@@ -584,8 +578,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                    "changed, removed or inserted behind the API; check every checkpoint against the "
                                    "recomputed tree and the registry key. Uses DATABASE_URL or the embedded "
                                    "database. Exit 1 if anything is found.")
-    p.add_argument("--log-key", help="verifier key to check checkpoint signatures with (default: the registry's own "
-                                     "key from REGISTRY_LOG_SIGNER_KEY or the data directory)")
+    p.add_argument("--log-key", action="append",
+                   help="verifier key to check checkpoint signatures with, or a file of them, one per line; repeatable "
+                        "(default: the registry's own keys, from REGISTRY_LOG_SIGNER_KEY or the data directory: the "
+                        "current one and those a key rotation retired, whose checkpoints bear only their signature)")
     p.add_argument("--origin", help="the log's origin (default: REGISTRY_LOG_ORIGIN)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--replay", action="store_true",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import httpx
 
 from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint
 from ledger.monitor import MonitorError, Seen, check_extends, journal_leaves, load_seen, not_in_journal, save_seen
-from registry.cli.common import CliError, fail
+from registry.cli.common import CliError, fail, log_verifiers
 from registry.config import Settings
 
 __all__ = ["add_commands", "monitor"]
@@ -34,9 +34,15 @@ async def _gql(client: httpx.AsyncClient, url: str, token: str, query: str, vari
     return body["data"]
 
 
-async def monitor(base_url: str, token: str, publisher: str, log_key: NoteVerifier, journal: Path, state: Path,
+async def monitor(base_url: str, token: str, publisher: str, log_key: NoteVerifier | Sequence[NoteVerifier],
+                  journal: Path, state: Path,
                   transport: httpx.AsyncBaseTransport | None = None) -> list[Mapping[str, Any]]:
-    """Check the newest checkpoint against what was seen, then return the entries missing from the journal."""
+    """Check the newest checkpoint against what was seen, then return the entries missing from the journal.
+
+    ``log_key``: the log's key, or its keys across a key rotation (a checkpoint signed by any of them holds)."""
+    keys = [log_key] if isinstance(log_key, NoteVerifier) else list(log_key)
+    if len({k.name for k in keys}) != 1:
+        raise MonitorError("the log keys given name different logs: give the keys of one log")
     leaves = journal_leaves(journal)
     seen = load_seen(state)
     url = base_url.rstrip("/").removesuffix("/graphql")
@@ -45,7 +51,7 @@ async def monitor(base_url: str, token: str, publisher: str, log_key: NoteVerifi
         if resp.status_code == 404:
             return []
         try:
-            checkpoint = open_checkpoint(resp.text, log_key, log_key.name)
+            checkpoint = open_checkpoint(resp.text, keys, keys[0].name)
         except CheckpointError as err:
             raise MonitorError(f"the checkpoint at {url}/checkpoint does not verify with the log key: {err}") from None
         proof: list[bytes] = []
@@ -72,11 +78,7 @@ def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if not token:
             raise CliError("give the board's token with --token or REGISTRY_TOKEN")
-        text = Path(args.log_key).read_text().strip() if os.path.isfile(args.log_key) else args.log_key.strip()
-        try:
-            key = NoteVerifier.from_vkey(text)
-        except CheckpointError as err:
-            raise CliError(f"--log-key is not a verifier key: {err}") from None
+        key = log_verifiers(args.log_key)
         journal = Path(args.journal) if args.journal else settings.data_dir / "journals" / f"{args.publisher}.ndjson"
         state = Path(args.state) if args.state else settings.data_dir / "journals" / f"{args.publisher}.seen.json"
         unknown = asyncio.run(monitor(args.url, token, args.publisher, key, journal, state))
@@ -104,7 +106,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                    "log forked, 2 on bad input or an unreachable registry.")
     p.add_argument("--publisher", required=True, help="your publisher ID")
     p.add_argument("--url", required=True, help="registry URL, e.g. https://registry.example")
-    p.add_argument("--log-key", required=True, help="the registry's log verifier key (or a file holding it)")
+    p.add_argument("--log-key", required=True, action="append",
+                   help="the registry's log verifier key, or a file holding it; repeat it, or give a file of one key "
+                        "per line (/.well-known/registry-log-keys), to keep verifying across a key rotation")
     p.add_argument("--token", help="your publisher token (default: $REGISTRY_TOKEN)")
     p.add_argument("--journal", help="the journal `registry publish` wrote (default: <data dir>/journals/ID.ndjson)")
     p.add_argument("--state", help="where to remember the last checkpoint seen (default: beside the journal)")

@@ -33,9 +33,9 @@ async def _deliver(dsn: str, settings: Settings, once: bool) -> int:
     from monitoring.delivery import Worker
     from registry import database
 
-    signer = signing.load_or_create(settings.secrets_dir)
+    signers = signing.load_or_create_keys(settings.secrets_dir).signers  # two during a key rotation's overlap
     pool = await database.create_pool(dsn, min_size=1, max_size=4)
-    worker = Worker(pool, signer, settings.monitoring)
+    worker = Worker(pool, signers, settings.monitoring)
     try:
         if once:
             return await worker.drain()

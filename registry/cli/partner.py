@@ -24,11 +24,12 @@ def _read_token(arg: str) -> str:
     return arg.strip()
 
 
-def _log_key(arg: str | None) -> str | None:
-    """The log verifier key, given as the key itself or @FILE (as /.well-known/registry-log-key serves it)."""
-    if arg is None or not arg.startswith("@"):
-        return arg
-    return Path(arg[1:]).read_text(encoding="utf-8").strip()
+def _log_keys(args: list[str] | None) -> list[str] | None:
+    """The log verifier keys, each given as the key itself or @FILE (as /.well-known/registry-log-key serves it,
+    or /.well-known/registry-log-keys: one per line)."""
+    if not args:
+        return None
+    return [Path(a[1:]).read_text(encoding="utf-8") if a.startswith("@") else a for a in args]
 
 
 def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
@@ -41,7 +42,7 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
               file=sys.stderr)
         return 2
     try:
-        _log_key(args.log_key)
+        log_keys = _log_keys(args.log_key)
         token = _read_token(args.token)
         keys = attestation.load_jwks(args.jwks) if args.jwks else attestation.load_issuer_keys(args.issuer)
     except (OSError, attestation.AttestationError) as err:
@@ -50,7 +51,7 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     try:
         result = attestation.verify(token, keys, issuer=args.issuer, audience=args.audience, nonce=args.nonce,
                                     require_binding=args.require_binding, max_age_seconds=args.max_age,
-                                    log_key=_log_key(args.log_key), log_origin=args.log_origin)
+                                    log_key=log_keys, log_origin=args.log_origin)
     except attestation.AttestationError as err:
         print(f"INVALID: {err}", file=sys.stderr)
         return 1
@@ -126,10 +127,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--nonce", help="the nonce you gave the holder, which the KB-JWT must carry")
     p.add_argument("--require-binding", action="store_true",
                    help="refuse bearer presentations: demand a KB-JWT by the credential's holder key")
-    p.add_argument("--log-key", metavar="VKEY",
+    p.add_argument("--log-key", metavar="VKEY", action="append",
                    help="the registry's log verifier key (or @FILE), from /.well-known/registry-log-key: also check "
-                        "that the event behind the status is in the transparency log (the log claim must be shown)")
-    p.add_argument("--log-origin", help="the log's origin line (default: the log key's name)")
+                        "that the event behind the status is in the transparency log (the log claim must be shown); "
+                        "repeat it, or give @FILE of one key per line (/.well-known/registry-log-keys), to accept "
+                        "either key across a log key rotation")
+    p.add_argument("--log-origin", help="the log's origin line (default: the (first) log key's name)")
     p.add_argument("--max-age", type=int, default=sd_jwt.KB_MAX_AGE_SECONDS, metavar="SECONDS",
                    help=f"oldest KB-JWT iat accepted (default {sd_jwt.KB_MAX_AGE_SECONDS})")
     p.set_defaults(func=cmd_verify_credential)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from dataclasses import replace
@@ -50,6 +49,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    # the environment's PORT and REGISTRY_WORKERS were checked with the rest of the configuration (Settings)
+    args.port = settings.port if args.port is None else args.port
+    args.workers = settings.workers if args.workers is None else args.workers
     if args.workers < 1 or args.workers > 64:
         raise CliError("--workers must be between 1 and 64")
     if args.workers > 1 and args.port == 0:
@@ -161,22 +163,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                    "key endpoints until stopped (Ctrl-C or SIGTERM drain requests and stop the "
                                    "embedded database).")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")),
-                   help="port to listen on (default $PORT or 8000)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (default $PORT or 8000)")
     p.add_argument("--demo", action="store_true", help="load the demo data set (implies --dev)")
     p.add_argument("--dev", action="store_true",
                    help="development mode: GraphiQL, unmasked errors, a local token issuer, tokens printed")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    p.add_argument("--workers", type=int, default=int(os.environ.get("REGISTRY_WORKERS", "1")),
+    p.add_argument("--workers", type=int, default=None,
                    help="server processes sharing the port (default $REGISTRY_WORKERS or 1): the kernel spreads "
                         "connections over them (SO_REUSEPORT); one of them at a time runs the checkpoint timer "
                         "and webhook delivery; a worker that dies is restarted")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply pending database migrations",
-                       description="Apply the numbered SQL files in migrations/ that the database lacks, each in "
-                                   "one transaction under an advisory lock; refuse if an applied file was edited "
-                                   "or removed (exit 2). Uses DATABASE_URL or the embedded PostgreSQL.")
+                       description="Apply the numbered SQL files in migrations/ that the database lacks, all in "
+                                   "one transaction under an advisory lock (all or none); refuse if an applied file "
+                                   "was edited or removed (exit 2). Uses DATABASE_URL or the embedded PostgreSQL.")
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("demo", help="load the demo data set (idempotent)",

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ledger.checkpoint import CheckpointError, NoteVerifier
+from ledger.checkpoint import CheckpointError, NoteVerifier, verifiers_from
 from ledger.cosignature import Cosigner
 from ledger.witness import Witness
 from registry.cli.common import CliError, fail
@@ -26,13 +26,14 @@ def load_witness(name: str, key_file: Path, state_file: Path, log_keys: list[str
         raise CliError(f"{key_file} is not a witness key: {err}") from None
     if cosigner.name != name:
         raise CliError(f"{key_file} holds the key of witness {cosigner.name!r}, not {name!r}")
-    logs = {}
+    logs: dict[str, list[NoteVerifier]] = {}
     for vkey in log_keys:
         try:
-            verifier = NoteVerifier.from_vkey(vkey.strip())
+            verifiers = verifiers_from(vkey)
         except CheckpointError as err:
             raise CliError(f"--log {vkey!r} is not a log verifier key (name+keyid+base64): {err}") from None
-        logs[verifier.name] = verifier
+        for verifier in verifiers:  # several of one log: a key rotation, and either key may sign
+            logs.setdefault(verifier.name, []).append(verifier)
     if not logs:
         raise CliError("give at least one --log key (the registry's /.well-known/registry-log-key)")
     return Witness(cosigner, logs, state_file)
@@ -64,7 +65,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--key", required=True, help="the witness's private key file (created if missing)")
     p.add_argument("--state", required=True, help="the witness's state file (JSON; created if missing)")
     p.add_argument("--log", action="append", default=[], required=True,
-                   help="a log's checkpoint verifier key (repeat for several logs)")
+                   help="a log's checkpoint verifier key (repeat for several logs, and for several keys of one log "
+                        "while it rotates its key: a checkpoint signed by any of them is accepted)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8100, help="port to listen on (default 8100)")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])

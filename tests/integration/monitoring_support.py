@@ -66,7 +66,9 @@ class Receiver:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def verify_v1a(self, headers: dict[str, str], body: bytes) -> bool:
-        """Independent Ed25519 check: the public key, and `id.timestamp.body` -- nothing else."""
+        """Independent Ed25519 check: the public key, and `id.timestamp.body` -- nothing else. As Standard Webhooks
+        says (and its libraries do for v1), valid if any of the listed signatures is: during a key rotation the
+        header carries one per key, and a receiver holds one of them."""
         assert self.public_key and self.public_key.startswith("whpk_")
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.public_key[len("whpk_"):]))
         content = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
@@ -78,7 +80,7 @@ class Receiver:
                 key.verify(base64.b64decode(value), content)
                 return True
             except InvalidSignature:
-                return False
+                continue
         return False
 
     def verify_v1(self, headers: dict[str, str], body: bytes) -> bool:

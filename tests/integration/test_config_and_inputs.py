@@ -47,9 +47,14 @@ def _registry(args: list[str], env: dict[str, str], data_dir: Path) -> subproces
      "REGISTRY_ATTESTATION_ISSUER"),
     ({"REGISTRY_LOG_FORMAT": "xml"}, "REGISTRY_LOG_FORMAT"),
     ({"REGISTRY_METRICS_TOKEN": "short"}, "REGISTRY_METRICS_TOKEN"),
+    ({"DATABASE_REPLICA_URLS": "postgresql://r1/db, mysql://u:secret@r2/db"}, "DATABASE_REPLICA_URLS"),
+    ({"REGISTRY_REPLICA_MAX_LAG": "-1"}, "REGISTRY_REPLICA_MAX_LAG"),
+    ({"PORT": "http"}, "PORT"),
+    ({"REGISTRY_WORKERS": "two"}, "REGISTRY_WORKERS"),
+    ({"REGISTRY_DB_POOL_SIZE": "1"}, "REGISTRY_DB_POOL_SIZE"),
 ], ids=["no issuers", "missing file", "not a number", "unknown mode", "unknown choice", "bad seconds",
         "lease shorter than timeout", "ssn key", "log key", "issuer not a URL", "issuer with a query", "log format",
-        "metrics token"])
+        "metrics token", "replica URL", "replica lag", "port", "workers", "pool size"])
 def test_serve_with_a_configuration_mistake_says_so_in_one_line(tmp_path: Path, env: dict[str, str],
                                                                 names: str) -> None:
     done = _registry(["serve", "--port", "1"], env, tmp_path)

@@ -89,3 +89,14 @@ async def test_roster_answers_are_logged_and_a_mismatch_by_number_gives_no_regis
     entries = await log_of(world, officer["officer"])
     assert [(e["actorRole"], e["purpose"], e["returned"]) for e in entries] == [
         ("hiring_agency", "CONTINUOUS_MONITORING", {"RosterRow": [officer["officer"]]})] * 2
+
+
+async def test_the_officer_sees_who_looked_by_name(world: World, officer: dict[str, str]) -> None:
+    await world.ok("query($o: ID!) { officer(id: $o, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { id } }",
+                   {"o": officer["officer"]}, as_="hiring_agency", agency_ori="TX2270000")
+    data = await world.ok("query($id: ID!) { officer(id: $id) { queryLog { edges { node { actorRole "
+                          "actorOrganization actorOrganizationName } } } } }", {"id": officer["officer"]},
+                          as_="officer", officer_id=officer["officer"])
+    seen = [(n["actorRole"], n["actorOrganization"], n["actorOrganizationName"])
+            for n in (e["node"] for e in data["officer"]["queryLog"]["edges"])]
+    assert seen == [("hiring_agency", "TX2270000", "Austin Police Department")]

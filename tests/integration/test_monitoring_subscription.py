@@ -225,8 +225,7 @@ async def test_roles_that_do_not_monitor_cannot_subscribe(mworld: World) -> None
     w = mworld
     officer = await new_officer(w)
     async with registry_url(w) as url:
-        for role, bindings in (("officer", {"officer_id": officer}), ("auditor", {}),
-                               ("publisher", {"publisher_id": "ca-post"})):
+        for role, bindings in (("officer", {"officer_id": officer}), ("auditor", {})):
             async with session(url, w.token(role, **bindings)) as ws:
                 await ack(ws)
                 await subscribe(ws)
@@ -234,3 +233,15 @@ async def test_roles_that_do_not_monitor_cannot_subscribe(mworld: World) -> None
                 assert message["type"] in ("error", "next"), message
                 errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
                 assert errors[0]["extensions"]["code"] == "FORBIDDEN", (role, message)
+        # a publisher enrolls nobody, but hears of disputes filed on its own records
+        record = (await w.publish_ok("ca-post", record_published(subj={"registryId": officer}, status="FINAL",
+                                                                 attested=True)))[0]["entityId"]
+        async with session(url, w.token("publisher", publisher_id="ca-post")) as ws:
+            await ack(ws)
+            await subscribe(ws)
+            await w.ok('mutation($r: ID!) { openDispute(recordId: $r, reason: "Not me.") { id } }', {"r": record},
+                       as_="officer", officer_id=officer)
+            message = await next_message(ws)
+            assert message["type"] == "next", message
+            notice = message["payload"]["data"]["monitoringNotices"]
+            assert (notice["type"], notice["data"]["record"]["id"]) == ("dispute.opened", record)

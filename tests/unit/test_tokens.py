@@ -221,6 +221,19 @@ async def test_unknown_role_refused(verifier: TokenVerifier, key: OKPKey) -> Non
     await refused(verifier, mint(key, role=None, extra_claims={"role": ["admin"]}), "role is not recognised")
 
 
+async def test_a_single_entry_roles_list_is_the_role(verifier: TokenVerifier, key: OKPKey) -> None:
+    """Microsoft Entra ID emits app roles as a `roles` array and cannot emit `role`: one entry is accepted."""
+    principal = await verifier.verify(mint(key, role=None, extra_claims={"roles": ["auditor"]}))
+    assert principal.role is Role.AUDITOR
+    await refused(verifier, mint(key, role=None, extra_claims={"roles": ["auditor", "admin"]}), "several roles")
+    await refused(verifier, mint(key, role=None, extra_claims={"roles": []}), "several roles")
+    await refused(verifier, mint(key, role=None, extra_claims={"roles": "auditor"}), "not a list")
+    await refused(verifier, mint(key, role=None, extra_claims={"roles": ["superuser"]}), "role is not recognised")
+    # `role` decides when both are present (the roles list of another provider is not a second identity)
+    both = await verifier.verify(mint(key, extra_claims={"roles": ["admin", "auditor"]}))
+    assert both.role is Role.AUDITOR
+
+
 async def test_missing_subject_refused(verifier: TokenVerifier, key: OKPKey) -> None:
     await refused(verifier, mint(key, extra_claims={"sub": None}), "missing required claim")
     await refused(verifier, mint(key, subject=""), "subject is invalid")
