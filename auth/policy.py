@@ -270,7 +270,7 @@ FIELDS["Mutation"].update({
     **_all(MONITORS, "enrollOfficer", "removeEnrollment"),
     **_all(NOTICE_READERS, "registerWebhookEndpoint", "removeWebhookEndpoint", "sendTestWebhook",
            "replayDeadLetter", "replayDeadLetters"),
-    "enrollRoster": Access((HIRING,)),
+    **_all(MONITORS, "enrollRoster", "enrollByCertification"),
 })
 FIELDS["Subscription"] = {"monitoringNotices": NOTICE_READERS}
 

@@ -9,7 +9,15 @@ Columns (header row required; names are case-insensitive, spaces and dashes coun
   a disagreement is reported as MISMATCH and the row is not enrolled.
 
 Other columns (e.g. your own badge number) are ignored. Verdicts: ENROLLED, ALREADY_ENROLLED,
-NOT_FOUND, AMBIGUOUS (a certification number held by more than one officer), MISMATCH, INVALID.
+NOT_FOUND, AMBIGUOUS (a certification number held by more than one officer), MISMATCH, INVALID, LIMITED.
+
+A partner may not read officers' names or birth dates, so it enrolls by ``state`` and
+``certification_number`` (what ``verifyCertification`` answers about) with the holder's ``date_of_birth`` as
+a check against typos. That check answers one more thing than ``verifyCertification`` does (whether the date
+is the holder's), so it is bounded and disclosed: each mismatch goes into the officer's query log, and a
+caller gets at most ``DOB_MISMATCHES_PER_DAY`` of them a day (then LIMITED), far too few to guess a date.
+Names given by such a caller are not compared (that would answer more); the answer to a mismatch carries no
+registry ID.
 """
 
 from __future__ import annotations
@@ -34,6 +42,10 @@ from registry.errors import BadInput
 from store import monitoring as store
 from store import officers, querylog
 from store.models import OfficerRow
+
+#: Birth-date mismatches a caller who may not read birth dates gets in 24 hours (then rows answer LIMITED).
+DOB_MISMATCHES_PER_DAY = 20
+MISMATCH_KIND = "RosterBirthDateMismatch"  # the query-log entry of such a mismatch
 
 COLUMNS = ("registry_id", "state", "certification_number", "given_name", "family_name", "date_of_birth")
 _STATE = re.compile(r"^[A-Za-z]{2}$")
@@ -141,9 +153,21 @@ def _mismatch(row: _Row, officer: OfficerRow) -> str | None:
     return None
 
 
+class _Budget:
+    """The day's birth-date mismatches of one caller (see the module's docstring)."""
+
+    def __init__(self, used: int) -> None:
+        self.used = used
+
+    @property
+    def spent(self) -> bool:
+        return self.used >= DOB_MISMATCHES_PER_DAY
+
+
 async def enroll(conn: asyncpg.Connection, owner: Owner, who: Principal, text: str, max_bytes: int,
                  max_rows: int) -> list[RowVerdict]:
     rows, verdicts = parse(text, max_bytes, max_rows)
+    budget = _Budget(await querylog.count_recent(conn, who.role.value, owner.id, MISMATCH_KIND, 24))
     by_cert = await store.officers_by_certifications(conn, sorted({r.cert for r in rows if r.cert}))
     wanted_ids = {r.registry_id for r in rows if r.registry_id}
     for r in rows:
@@ -151,44 +175,60 @@ async def enroll(conn: asyncpg.Connection, owner: Owner, who: Principal, text: s
             wanted_ids.add(next(iter(by_cert[r.cert])))
     found = {o.id: o for o in await officers.by_ids(conn, sorted(wanted_ids)) if o is not None}
     async with conn.transaction():
-        answered = [await _one(conn, owner, who, r, by_cert, found) for r in rows]
-        verdicts += [v for v, _ in answered]
+        answered = [await _one(conn, owner, who, r, by_cert, found, budget) for r in rows]
+        verdicts += [v for v, _, _ in answered]
         # every row that told the uploader something about an officer is a disclosure, on the officer's record
-        entries = [(oid, who.role.value, who.subject, owner.id, "CONTINUOUS_MONITORING", {"RosterRow": [oid]})
-                   for _, oid in answered if oid is not None]
+        entries = [(oid, who.role.value, who.subject, owner.id, "CONTINUOUS_MONITORING", {kind: [oid]})
+                   for _, oid, kind in answered if oid is not None]
         if entries:
             await querylog.append_many(conn, entries)
     return sorted(verdicts, key=lambda v: v.line)
 
 
+def _may_read_identity(who: Principal, officer: OfficerRow) -> bool:
+    guard = officer_guard(officer)
+    return (policy.field_access("Officer", "names").allows(who, guard)
+            and policy.field_access("Officer", "dateOfBirth").allows(who, guard))
+
+
 async def _one(conn: asyncpg.Connection, owner: Owner, who: Principal, r: _Row,
-               by_cert: dict[tuple[str, str], set[str]], found: dict[str, OfficerRow]
-               ) -> tuple[RowVerdict, str | None]:
-    """The row's verdict, and the officer it told the uploader about (for the query log), if any."""
+               by_cert: dict[tuple[str, str], set[str]], found: dict[str, OfficerRow], budget: _Budget
+               ) -> tuple[RowVerdict, str | None, str]:
+    """The row's verdict, and the officer it told the uploader about (for the query log) with what, if any."""
     holders = by_cert.get(r.cert, set()) if r.cert else set()
     if r.registry_id is not None:
         officer_id = r.registry_id
         if officer_id not in found:
-            return RowVerdict(r.line, "NOT_FOUND", reason=f"no officer {officer_id}"), None
+            return RowVerdict(r.line, "NOT_FOUND", reason=f"no officer {officer_id}"), None, ""
         if r.cert is not None and officer_id not in holders:
-            return RowVerdict(r.line, "MISMATCH", officer_id,
-                              reason=f"officer {officer_id} holds no {r.cert[0]} certification {r.cert[1]}"), officer_id
+            return RowVerdict(r.line, "MISMATCH", officer_id, reason=f"officer {officer_id} holds no {r.cert[0]} "
+                              f"certification {r.cert[1]}"), officer_id, "RosterRow"
     else:
         assert r.cert is not None
         if not holders:
-            return RowVerdict(r.line, "NOT_FOUND", reason=f"no {r.cert[0]} certification number {r.cert[1]}"), None
+            return RowVerdict(r.line, "NOT_FOUND", reason=f"no {r.cert[0]} certification number {r.cert[1]}"), None, ""
         if len(holders) > 1:
             return RowVerdict(r.line, "AMBIGUOUS", reason=f"{len(holders)} officers hold {r.cert[0]} number "
-                              f"{r.cert[1]} (different kinds); give registry_id"), None
+                              f"{r.cert[1]} (different kinds); give registry_id"), None, ""
         officer_id = next(iter(holders))
     officer = found[officer_id]
-    if r.given or r.family or r.dob:
-        guard = officer_guard(officer)
-        readable = (policy.field_access("Officer", "names").allows(who, guard)
-                    and policy.field_access("Officer", "dateOfBirth").allows(who, guard))
-        if readable and (why := _mismatch(r, officer)):
-            # the uploader named the officer by number only: the answer gives no registry ID to go with it
-            shown = officer_id if r.registry_id is not None else None
-            return RowVerdict(r.line, "MISMATCH", shown, reason=why), officer_id
+    readable = _may_read_identity(who, officer)
+    if r.cert is not None and r.registry_id is None and not readable:
+        # by number, for a caller who may not read birth dates: the date is a bounded, logged check
+        if r.dob is None:
+            return RowVerdict(r.line, "INVALID", reason="give the holder's date_of_birth with state and "
+                              "certification_number (a check that you name the right officer)"), None, ""
+        if budget.spent:
+            return RowVerdict(r.line, "LIMITED", reason=f"{DOB_MISMATCHES_PER_DAY} birth dates in the last day did "
+                              "not match; try again tomorrow or ask the registry operator"), None, ""
+        if officer.date_of_birth != r.dob:
+            budget.used += 1
+            return RowVerdict(r.line, "MISMATCH", reason=f"date_of_birth is not that of the holder of {r.cert[0]} "
+                              f"certification {r.cert[1]}"), officer_id, MISMATCH_KIND
+    elif readable and (r.given or r.family or r.dob) and (why := _mismatch(r, officer)):
+        # the uploader named the officer by number only: the answer gives no registry ID to go with it
+        shown = officer_id if r.registry_id is not None else None
+        return RowVerdict(r.line, "MISMATCH", shown, reason=why), officer_id, "RosterRow"
     enrollment, new = await store.enroll(conn, ids.new_id("ENR"), owner.kind, owner.id, officer_id, who.subject)
-    return RowVerdict(r.line, "ENROLLED" if new else "ALREADY_ENROLLED", officer_id, enrollment.id), officer_id
+    return (RowVerdict(r.line, "ENROLLED" if new else "ALREADY_ENROLLED", officer_id, enrollment.id), officer_id,
+            "RosterRow")

@@ -7,8 +7,10 @@ hiring agencies); every row is scoped to the caller's own enrollee binding (ORI 
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import strawberry
@@ -45,6 +47,21 @@ First = Annotated[int, strawberry.argument(description="Page size (at most the c
 
 def _owner(info: Info) -> Owner:
     return require_owner(info.context.principal)
+
+
+async def _enroll_csv(info: Info, text: str) -> RosterReport:
+    ctx = info.context
+    owner = _owner(info)
+    cfg = ctx.settings.monitoring
+    async with ctx.pool.acquire() as conn:
+        verdicts = await roster.enroll(conn, owner, ctx.principal, text, cfg.roster_max_bytes, cfg.roster_max_rows)
+    g = guard(owner)
+    rows = [RosterRow(line=v.line, status=RosterRowStatus(v.status), officer_id=v.officer_id,
+                      enrollment_id=v.enrollment_id, reason=v.reason, guard=g) for v in verdicts]
+    enrolled = sum(v.status == "ENROLLED" for v in verdicts)
+    already = sum(v.status == "ALREADY_ENROLLED" for v in verdicts)
+    return RosterReport(enrolled=enrolled, already_enrolled=already,
+                        not_enrolled=len(verdicts) - enrolled - already, rows=rows, guard=g)
 
 
 def _int_cursor(after: str | None) -> int | None:
@@ -166,18 +183,19 @@ class MonitoringMutation:
     @strawberry.mutation(description="Enroll the officers listed in a CSV roster (see the README for the columns); "
                                      "returns a verdict for every row.")
     async def enroll_roster(self, info: Info, csv: str) -> RosterReport:
-        ctx = info.context
-        owner = _owner(info)
-        cfg = ctx.settings.monitoring
-        async with ctx.pool.acquire() as conn:
-            verdicts = await roster.enroll(conn, owner, ctx.principal, csv, cfg.roster_max_bytes, cfg.roster_max_rows)
-        g = guard(owner)
-        rows = [RosterRow(line=v.line, status=RosterRowStatus(v.status), officer_id=v.officer_id,
-                          enrollment_id=v.enrollment_id, reason=v.reason, guard=g) for v in verdicts]
-        enrolled = sum(v.status == "ENROLLED" for v in verdicts)
-        already = sum(v.status == "ALREADY_ENROLLED" for v in verdicts)
-        return RosterReport(enrolled=enrolled, already_enrolled=already,
-                            not_enrolled=len(verdicts) - enrolled - already, rows=rows, guard=g)
+        return await _enroll_csv(info, csv)
+
+    @strawberry.mutation(description="Enroll the holder of a state certification, by its number, with the holder's "
+                                     "date of birth as a check (what a partner, who may not read names, can do); "
+                                     "the row's verdict is the roster's (ENROLLED, NOT_FOUND, MISMATCH, ...).")
+    async def enroll_by_certification(self, info: Info, state: str, number: str, date_of_birth: date) -> RosterRow:
+        buffer = io.StringIO()
+        writer = csv_module.writer(buffer)
+        writer.writerow(["state", "certification_number", "date_of_birth"])
+        writer.writerow([state.strip(), number.strip(), date_of_birth.isoformat()])
+        report = await _enroll_csv(info, buffer.getvalue())
+        [row] = report.rows
+        return row
 
     @strawberry.mutation(description="Register a URL to receive your notices. v1a (default): signed with the "
                                      "registry's Ed25519 key. v1: HMAC with a new whsec_ secret, returned once.")

@@ -40,6 +40,7 @@ class RosterRowStatus(Enum):
     AMBIGUOUS = "AMBIGUOUS"
     MISMATCH = "MISMATCH"
     INVALID = "INVALID"
+    LIMITED = "LIMITED"
 
 
 def _guard(owner_kind: str, owner_id: str, officer_id: str | None = None) -> EnrolleeGuard:

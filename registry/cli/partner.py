@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from credentials import attestation, presentation, sd_jwt
@@ -32,6 +33,29 @@ def _log_keys(args: list[str] | None) -> list[str] | None:
     return [Path(a[1:]).read_text(encoding="utf-8") if a.startswith("@") else a for a in args]
 
 
+def _instant(text: str | None) -> float | None:
+    """``--at``: an ISO 8601 time with a zone (``2026-05-01T12:00:00Z``) or Unix seconds."""
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"must be an ISO 8601 time such as 2026-05-01T12:00:00Z, or Unix seconds, not "
+                         f"{text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"needs a time zone (e.g. a trailing Z for UTC): {text!r}")
+    return moment.timestamp()
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
 def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     if args.jwks is None and args.issuer is None:
         print("error: give --jwks, or --issuer to discover the keys from its /.well-known/jwt-vc-issuer",
@@ -40,6 +64,11 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     if args.require_binding and (not args.audience or not args.nonce):
         print("error: --require-binding needs --audience and --nonce (yours), or a replayed KB-JWT would pass",
               file=sys.stderr)
+        return 2
+    try:
+        at = _instant(args.at)
+    except ValueError as err:
+        print(f"error: --at {err}", file=sys.stderr)
         return 2
     try:
         log_keys = _log_keys(args.log_key)
@@ -51,7 +80,7 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     try:
         result = attestation.verify(token, keys, issuer=args.issuer, audience=args.audience, nonce=args.nonce,
                                     require_binding=args.require_binding, max_age_seconds=args.max_age,
-                                    log_key=log_keys, log_origin=args.log_origin)
+                                    log_key=log_keys, log_origin=args.log_origin, now=at)
     except attestation.AttestationError as err:
         print(f"INVALID: {err}", file=sys.stderr)
         return 1
@@ -69,7 +98,8 @@ def cmd_verify_credential(args: argparse.Namespace, _settings: Settings) -> int:
     if result.log is not None:
         notes.append(f"its status comes from log entry {result.log.index}, proven in {result.log.origin} at tree "
                      f"size {result.log.tree_size}")
-    print(f"valid {result.form} attestation from {result.claims.get('iss')} (kid {result.kid})"
+    when = "" if at is None else f" at {_utc(at)} (was it valid then: stored evidence)"
+    print(f"valid{when} {result.form} attestation from {result.claims.get('iss')} (kid {result.kid})"
           + "".join(f"; {n}" for n in notes), file=sys.stderr)
     print(json.dumps(result.claims, indent=2, sort_keys=True))
     return 0
@@ -133,6 +163,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                         "repeat it, or give @FILE of one key per line (/.well-known/registry-log-keys), to accept "
                         "either key across a log key rotation")
     p.add_argument("--log-origin", help="the log's origin line (default: the (first) log key's name)")
+    p.add_argument("--at", metavar="TIME",
+                   help="verify as of this time instead of now (ISO 8601 with a zone, e.g. 2026-05-01T12:00:00Z, or "
+                        "Unix seconds): was a stored attestation valid when it was relied on? Key-binding freshness "
+                        "is judged at the same time")
     p.add_argument("--max-age", type=int, default=sd_jwt.KB_MAX_AGE_SECONDS, metavar="SECONDS",
                    help=f"oldest KB-JWT iat accepted (default {sd_jwt.KB_MAX_AGE_SECONDS})")
     p.set_defaults(func=cmd_verify_credential)

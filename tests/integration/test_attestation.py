@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,16 @@ async def test_tampered_expired_and_foreign_attestations_are_refused(
     (tmp_path / "other-jwks.json").write_text(json.dumps(other))
     assert cli.main(["verify-credential", result["sdJwt"], "--jwks", str(tmp_path / "other-jwks.json")]) == 1
     assert cli.main(["verify-credential", "@" + str(tmp_path / "missing"), "--jwks", str(jwks_file)]) == 2
+
+    # stored evidence: the expired attestation was valid when it was relied on, and not before it was issued
+    when = datetime.fromtimestamp(time.time() - 3600 + 60, UTC).isoformat().replace("+00:00", "Z")
+    assert cli.main(["verify-credential", stale.jws, "--jwks", str(jwks_file), "--at", when]) == 0
+    assert f"valid at {when[:19]}" in capsys.readouterr().err
+    assert cli.main(["verify-credential", stale.jws, "--jwks", str(jwks_file), "--at", str(time.time() - 7200)]) == 1
+    assert capsys.readouterr().err.startswith("INVALID: ")  # before it was issued
+    for bad in ("yesterday", "2026-05-01T12:00:00"):
+        assert cli.main(["verify-credential", stale.jws, "--jwks", str(jwks_file), "--at", bad]) == 2
+        assert capsys.readouterr().err.startswith("error: --at ")
 
 
 async def test_sd_jwt_discloses_only_what_the_holder_chooses(

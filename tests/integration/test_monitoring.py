@@ -82,8 +82,10 @@ async def test_only_hiring_agencies_and_partners_may_enroll(mworld: World) -> No
             assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", role
     anonymous = await w.gql("{ enrollments { totalCount } }")
     assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    roster = await w.gql('mutation { enrollRoster(csv: "registry_id\\n") { enrolled } }', token=partner_token(w))
-    assert roster["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # rosters are for agencies
+    for role, bindings in (("officer", {"officer_id": officer}), ("publisher", {"publisher_id": "ca-post"})):
+        roster = await w.gql('mutation { enrollRoster(csv: "registry_id\\n") { enrolled } }',
+                             token=w.token(role, **bindings))
+        assert roster["errors"][0]["extensions"]["code"] == "FORBIDDEN", role  # rosters are for monitors
 
 
 async def test_hiring_agency_is_told_only_once_a_record_is_final_and_attested(mworld: World) -> None:
