@@ -24,7 +24,7 @@ from auth.principal import ANONYMOUS, Principal
 from auth.tokens import AuthError
 from credentials import attestation
 from ledger import checkpointer
-from monitoring import delivery
+from monitoring import delivery, live
 from registry import database, logs, metrics, migrate
 from registry.config import Settings
 from registry.replicas import CURRENT_LSN, Replicas, format_lsn, parse_lsn
@@ -33,7 +33,7 @@ from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
 from schema.loaders import Loaders
-from web import graphiql, read_routing, ws_auth
+from web import background_report, graphiql, read_routing, ws_auth
 from web import metrics as metrics_route
 from web import public as public_routes
 from web.observability import OPERATION_KEY, RequestIds
@@ -229,6 +229,7 @@ def create_app(
                 elected.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await elected
+            await live.release(pool)  # subscriptions end with the app: their listening connection goes back
             if state.replicas is not None:
                 await state.replicas.close()
                 state.replicas = None
@@ -309,6 +310,7 @@ def create_app(
         Route("/metrics", metrics_route.endpoint(settings, lambda: state.pool, lambda: state.replicas)),
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
+        background_report.route(state, graphql.schema, lambda app: Authenticate(app, state)),  # PDF report
         Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes,
                                        allow_batching=settings.allow_batching), methods=["GET", "POST"]),
         Route("/.well-known/webhook-key", webhook_key),

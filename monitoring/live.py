@@ -108,6 +108,22 @@ class NoticeHub:
 _hubs: dict[int, NoticeHub] = {}  # asyncpg pools take no weak references; there are only ever a few
 
 
+async def release(pool: asyncpg.Pool) -> None:
+    """Give back the pool's listening connection (the app is stopping: its subscriptions end with it), so the
+    pool can close instead of waiting for a connection that is never released."""
+    hub = _hubs.pop(id(pool), None)
+    if hub is not None:
+        async with hub._lock:
+            hub.waiters.clear()
+            await hub._unlisten()
+
+
+def listening(pool: asyncpg.Pool) -> bool:
+    """Whether this process holds a listening connection from ``pool`` (for tests and diagnostics)."""
+    hub = _hubs.get(id(pool))
+    return hub is not None and hub._conn is not None
+
+
 def hub_for(pool: asyncpg.Pool) -> NoticeHub:
     hub = _hubs.get(id(pool))
     if hub is None or hub.pool is not pool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import tempfile
@@ -56,7 +57,11 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         await migrate.migrate(conn)
     p = await database.create_pool(database_url, min_size=2, max_size=8)
     yield p
-    await p.close()
+    try:  # a connection never given back (a leak) would make close() wait forever: say so instead
+        await asyncio.wait_for(p.close(), 30)
+    except TimeoutError:
+        p.terminate()
+        pytest.fail("the test pool did not close within 30 s: some code never released a connection")
 
 
 DOMAIN_TABLES = (

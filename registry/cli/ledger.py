@@ -1,9 +1,11 @@
-"""``registry keygen | sign | publish | verify | audit``: the ledger from a publisher's or auditor's desk.
+"""``registry keygen | sign | publish | publish-reference | verify | audit``: the ledger from a publisher's or
+auditor's desk.
 
 A board can create its key, sign and bulk-upload events without writing crypto code; anyone can
 verify a record bundle offline; an operator can audit the log in the database. Exit codes: 0 all
 good, 1 something did not verify / was not accepted / the audit found tampering, 2 bad input
-(missing file, bad JSON, unusable key) -- reported as one line, never a traceback.
+(missing file, bad JSON, unusable key, an event the registry's models refuse) or an upload that stopped
+(registry unreachable, token refused, --url not the registry) -- reported as one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from ledger.checkpoint import CheckpointError, NoteVerifier
-from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
+from ledger.events import generate_ed25519_jwk, new_salt, public_jwk_dict, sign_event
 from registry.cli.common import CliError, connected, database_url, fail, log_verifiers
 from registry.config import Settings
 
@@ -33,7 +35,7 @@ __all__ = ["RowReport", "add_commands", "publish_events"]
 
 MAX_BATCH = 1000  # the API's limit per publishEvents call
 PUBLISH_MUTATION = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(events: $e, dryRun: $d) {
-  committed results { index status eventId entityId officerId logIndex code message } } }"""
+  committed results { index status eventType eventId entityId officerId logIndex code message } } }"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,12 +79,35 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _sign(event: Any, key: OKPKey, kid: str) -> str:
-    """Sign one event, adding ``issuedAt`` (now) if absent; ``sign_event`` adds the salt."""
+class EventRefused(CliError):
+    """An event the registry's own payload models refuse: one problem per field, nothing signed."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+def _checked(event: Any, csv_type: str | None = None) -> dict[str, Any]:
+    """The event as it will be signed (``issuedAt`` now and a fresh salt when absent), checked with the models
+    the server applies (publishing/payloads.py). ``csv_type``: a CSV row's type, to name its columns, not fields."""
+    from publishing.event_check import event_problems
+    from publishing.reference import csv_column
+
     if not isinstance(event, dict):
         raise CliError("an event must be a JSON object")
     body = dict(event)
     body.setdefault("issuedAt", _now())
+    body.setdefault("salt", new_salt())
+    problems = event_problems(body)
+    if problems:
+        raise EventRefused([f"{(csv_column(csv_type, p.field) if csv_type else None) or p.field}: {p.message}"
+                            for p in problems])
+    return body
+
+
+def _sign(event: Any, key: OKPKey, kid: str, csv_type: str | None = None) -> str:
+    """Check one event (see ``_checked``) and sign it as a compact JWS."""
+    body = _checked(event, csv_type)
     try:
         return sign_event(body, key, kid)
     except (ValueError, TypeError) as exc:
@@ -117,11 +142,14 @@ def cmd_sign(args: argparse.Namespace, _settings: Settings) -> int:
     try:
         key = _load_private_key(args.key)
         kid = _kid(key, args.kid, args.key)
-        jws = _sign(_read_json(args.event, "event file"), key, kid)
-        _check_event(jws)  # the server's own event models: a signed event it would refuse is not printed
-        print(jws)
+        jws = _sign(_read_json(args.event, "event file"), key, kid)  # checked with the server's models first
+    except EventRefused as refused:  # one line per bad field, nothing signed
+        for problem in refused.problems:
+            fail(CliError(problem))
+        return 2
     except CliError as exc:
         return fail(exc)
+    print(jws)
     return 0
 
 
@@ -135,16 +163,22 @@ class RowReport:
 
     line: int
     event_id: str | None
-    status: str  # ACCEPTED, DUPLICATE, REJECTED, NOT_APPLIED, FAILED
+    status: str  # ACCEPTED, DUPLICATE, REJECTED, NOT_APPLIED (FAILED: the request failed, see UploadStopped)
     log_index: int | None = None
     code: str | None = None
     message: str | None = None
     entity_id: str | None = None   # the certification, employment or record the event made or changed
-    officer_id: str | None = None
+    officer_id: str | None = None  # the officer's registry ID
+    event_type: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status in ("ACCEPTED", "DUPLICATE")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "eventId": self.event_id, "eventType": self.event_type, "status": self.status,
+                "logIndex": self.log_index, "entityId": self.entity_id, "officerId": self.officer_id,
+                "code": self.code, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -153,6 +187,13 @@ class _Item:
     event_id: str | None
     jws: str
     ssn: str | None
+    publisher: str | None = None
+
+
+@dataclass(frozen=True)
+class _Bad:
+    line: int
+    message: str
 
 
 def _read_events(path: str, key: OKPKey, kid: str, *, fmt: str, publisher: str | None) -> list[_Item]:
@@ -160,6 +201,7 @@ def _read_events(path: str, key: OKPKey, kid: str, *, fmt: str, publisher: str |
 
     NDJSON: a line is an unsigned event object, or ``{"event": {...}, "ssn": "..."}`` when an SSN
     (never signed, never logged) accompanies it. CSV: the column mapping of publishing/csv_rows.py.
+    ``publisher``: the publisher of rows (CSV) and events (NDJSON) that name none.
     """
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
@@ -169,65 +211,82 @@ def _read_events(path: str, key: OKPKey, kid: str, *, fmt: str, publisher: str |
         raise CliError(f"cannot read {path}: {exc}") from None
     if fmt == "auto":
         fmt = "csv" if path.lower().endswith(".csv") else "ndjson"
-    rows = _csv_rows(text, publisher) if fmt == "csv" else _ndjson_rows(text)
+    rows = _csv_rows(text, publisher) if fmt == "csv" else _ndjson_rows(text, publisher)
     items: list[_Item] = []
-    problems: list[str] = []
+    problems: list[_Bad] = []
     for row in rows:
-        if isinstance(row, str):
+        if isinstance(row, _Bad):
             problems.append(row)
             continue
         number, event, ssn = row
-        try:
-            jws = _sign(event, key, kid)
-            _check_event(jws)
-            items.append(_Item(number, event.get("eventId"), jws, ssn))
+        try:  # CSV: problems named by column; NDJSON: by event field
+            jws = _sign(event, key, kid, csv_type=str(event.get("type")) if fmt == "csv" else None)
+            items.append(_Item(number, event.get("eventId"), jws, ssn, event.get("publisher")))
         except CliError as exc:
-            problems.append(f"line {number}: {exc}")
+            problems.append(_Bad(number, str(exc)))
     if problems:
-        raise CliError(f"{path} has {len(problems)} bad row(s), nothing was sent:\n  " + "\n  ".join(problems))
+        raise CliError(_bad_rows(path, problems))
     if not items:
         raise CliError(f"{path} holds no events")
     return items
 
 
-def _ndjson_rows(text: str) -> Iterator[str | tuple[int, dict[str, Any], str | None]]:
+def _bad_rows(path: str, problems: Sequence[_Bad]) -> str:
+    """One line per bad row, but one line for the rows sharing a problem when more than three do (a file
+    without a publisher column, a wrong date format in every row: not 10,000 lines)."""
+    by_message: dict[str, list[int]] = {}
+    for bad in problems:
+        by_message.setdefault(bad.message, []).append(bad.line)
+    lines: list[tuple[int, str]] = []
+    for message, numbers in by_message.items():
+        if len(numbers) <= 3:
+            lines += [(n, f"line {n}: {message}") for n in numbers]
+        else:
+            lines.append((numbers[0], f"lines {_ranges(numbers)} ({len(numbers)} rows): {message}"))
+    lines.sort()
+    return f"{path} has {len(problems)} bad row(s), nothing was sent:\n  " + "\n  ".join(t for _, t in lines)
+
+
+def _ranges(numbers: Sequence[int], most: int = 5) -> str:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs[:most])
+    return shown + (", ..." if len(runs) > most else "")
+
+
+def _ndjson_rows(text: str, publisher: str | None) -> Iterator[_Bad | tuple[int, dict[str, Any], str | None]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield f"line {number}: not valid JSON: {exc}"
+            yield _Bad(number, f"not valid JSON: {exc}")
             continue
         event, ssn = (obj.get("event"), obj.get("ssn")) if isinstance(obj, dict) and "event" in obj else (obj, None)
         if not isinstance(event, dict):
-            yield f"line {number}: an event must be a JSON object"
+            yield _Bad(number, "an event must be a JSON object")
         elif ssn is not None and not isinstance(ssn, str):
-            yield f"line {number}: ssn must be a string"
+            yield _Bad(number, "ssn must be a string")
         else:
+            if publisher is not None and "publisher" not in event:
+                event = {**event, "publisher": publisher}
             yield number, event, ssn
 
 
-def _csv_rows(text: str, publisher: str | None) -> Iterator[str | tuple[int, dict[str, Any], str | None]]:
+def _csv_rows(text: str, publisher: str | None) -> Iterator[_Bad | tuple[int, dict[str, Any], str | None]]:
     from publishing.csv_rows import CsvRowError, read_csv
 
     for row in read_csv(text, default_publisher=publisher):
-        yield str(row) if isinstance(row, CsvRowError) else (row.line, row.event, row.ssn)
-
-
-def _check_event(jws: str) -> None:
-    """Validate the signed payload with the server's own event models, to report bad rows before upload."""
-    from pydantic import ValidationError
-
-    from publishing.payloads import EVENT_ADAPTER
-
-    payload = json.loads(_b64url(jws.split(".")[1]))
-    try:
-        EVENT_ADAPTER.validate_python(payload)
-    except ValidationError as err:
-        first = err.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"] if "tagged-union" not in str(p) and "function-" not in str(p))
-        raise CliError(f"{where or 'event'}: {first['msg']}") from None
+        if isinstance(row, CsvRowError):
+            number, _, message = str(row).removeprefix("line ").partition(": ")
+            yield _Bad(int(number), message) if number.isdigit() else _Bad(0, str(row))
+        else:
+            yield row.line, row.event, row.ssn
 
 
 def _b64url(segment: str) -> bytes:
@@ -240,49 +299,155 @@ def _graphql_url(url: str) -> str:
     return url if url.rstrip("/").endswith("/graphql") else url.rstrip("/") + "/graphql"
 
 
+class _RequestFailed(Exception):
+    """A request that failed as a whole: every later batch would fail the same way.
+
+    ``cause``: one line naming the cause and the fix. ``reached``: the registry got the request (and refused it);
+    ``uncertain``: it may have got and applied it (a timeout or a broken connection after sending)."""
+
+    def __init__(self, code: str, cause: str, message: str, *, reached: bool, uncertain: bool = False) -> None:
+        super().__init__(cause)
+        self.code, self.cause, self.message, self.reached, self.uncertain = code, cause, message, reached, uncertain
+
+
+def _unreachable(url: str, exc: httpx.HTTPError) -> _RequestFailed:
+    import socket
+    import ssl
+
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and len(chain) < 10:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    host = httpx.URL(url).host
+    why, fix = (str(exc) or type(exc).__name__), "check --url and your network"
+    for err in chain:
+        if isinstance(err, socket.gaierror):
+            why, fix = f"cannot resolve the host {host}: {err.strerror or err}", "check --url"
+            break
+        if isinstance(err, ConnectionRefusedError):
+            why, fix = "connection refused", "is the registry running? check --url"
+            break
+        if isinstance(err, ssl.SSLError):
+            why, fix = f"TLS failed: {err.reason or err}", "check --url (https or http?) and the registry's certificate"
+            break
+    return _RequestFailed("NETWORK", f"cannot reach {url} ({why}): {fix}", why, reached=False)
+
+
+def _refused(url: str, resp: httpx.Response, body: Any) -> _RequestFailed:
+    """The failure of a request the registry (or something at --url) answered without a publishEvents result."""
+    status = resp.status_code
+    errors = body.get("errors") if isinstance(body, dict) else None
+    error = body.get("error") if isinstance(body, dict) else None  # the registry's 503 while its database is down
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else (
+        error if isinstance(error, dict) else None)
+    if first is None:
+        kind = resp.headers.get("content-type", "no content type").split(";")[0]
+        if status >= 500:
+            cause = (f"{url} answered HTTP {status} ({kind}): the registry, or a proxy in front of it, failed; "
+                     "try again later")
+        else:
+            cause = f"{url} answered HTTP {status} ({kind}), not the registry's GraphQL API: check --url"
+        return _RequestFailed(f"HTTP_{status}", cause, f"HTTP {status}", reached=True)
+    code = str((first.get("extensions") or {}).get("code") or first.get("code") or f"HTTP_{status}")
+    message = str(first.get("message") or "")
+    what = f"({code}: {message})"
+    if code == "UNAUTHENTICATED" or status == 401:
+        cause = f"the registry refused the token {what}: get a new token (--token or REGISTRY_TOKEN)"
+    elif code == "FORBIDDEN" or status == 403:
+        cause = f"the registry refused the token {what}: use a token of a publisher (--token or REGISTRY_TOKEN)"
+    elif code == "PAYLOAD_TOO_LARGE" or status == 413:
+        cause = f"the registry refused a batch as too large {what}: use a smaller --batch-size"
+    elif code == "SERVICE_UNAVAILABLE" or status == 503:
+        cause = f"the registry is unavailable {what}: try again later"
+    else:
+        cause = f"the registry refused the request {what}: try again later, or tell the registry's operator"
+    return _RequestFailed(code, cause, message, reached=True)
+
+
 async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence[_Item],
                 dry_run: bool) -> list[RowReport]:
     variables = {"e": [{"jws": i.jws, "ssn": i.ssn} for i in batch], "d": dry_run}
     try:
         resp = await client.post(url, json={"query": PUBLISH_MUTATION, "variables": variables},
                                  headers={"Authorization": f"Bearer {token}"})
+    except (httpx.ConnectTimeout, httpx.PoolTimeout):
+        raise _RequestFailed("NETWORK", f"cannot reach {url} (timed out connecting): is the registry running? "
+                             "check --url", "timed out connecting", reached=False) from None
+    except httpx.TimeoutException:
+        wait = client.timeout.read
+        raise _RequestFailed("NETWORK", f"no answer from {url} within {wait:g} s (timed out): is the registry "
+                             "overloaded? check --url, or raise --timeout", "timed out", reached=True,
+                             uncertain=True) from None
+    except httpx.ConnectError as exc:
+        raise _unreachable(url, exc) from None
+    except httpx.HTTPError as exc:  # the connection broke after the request went out: it may have been applied
+        raise _RequestFailed("NETWORK", f"the connection to {url} broke ({exc or type(exc).__name__}): check "
+                             "--url and your network", str(exc), reached=True, uncertain=True) from None
+    try:
         body = resp.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return [RowReport(i.line, i.event_id, "FAILED", code="NETWORK", message=str(exc) or type(exc).__name__)
-                for i in batch]
-    errors = body.get("errors") if isinstance(body, dict) else None
+    except ValueError:
+        body = None
     data = (body.get("data") or {}).get("publishEvents") if isinstance(body, dict) else None
-    if errors or not data:
-        first = (errors or [{}])[0]
-        code = (first.get("extensions") or {}).get("code", f"HTTP_{resp.status_code}")
-        return [RowReport(i.line, i.event_id, "FAILED", code=code, message=first.get("message", resp.text[:200]))
-                for i in batch]
+    if not isinstance(data, dict) or body.get("errors") or not isinstance(data.get("results"), list):
+        raise _refused(url, resp, body)
     out = []
     for item, result in zip(batch, data["results"], strict=True):
-        message = result.get("message")
-        if result["status"] == "NOT_APPLIED":
+        status, message = result["status"], result.get("message")
+        if status == "NOT_APPLIED":
             message = "not applied: another event in its batch was rejected (the batch is atomic)"
-        out.append(RowReport(item.line, result.get("eventId") or item.event_id, result["status"],
-                             result.get("logIndex"), result.get("code"), message, result.get("entityId"),
-                             result.get("officerId")))
+        # IDs only of what is in the registry: a batch rolled back (or a dry run) keeps none of the IDs it drew
+        kept = status == "DUPLICATE" or (status == "ACCEPTED" and not dry_run)
+        out.append(RowReport(item.line, result.get("eventId") or item.event_id, status, result.get("logIndex"),
+                             result.get("code"), message, result.get("entityId") if kept else None,
+                             result.get("officerId") if kept else None, result.get("eventType")))
     return out
 
 
-#: Failures of a whole request: every later batch would fail the same way, so the upload stops at the first.
-STOPPING = {"NETWORK", "UNAUTHENTICATED", "FORBIDDEN", "PAYLOAD_TOO_LARGE", "SERVICE_UNAVAILABLE"}
-
-
 class UploadStopped(Exception):
-    def __init__(self, reports: list[RowReport], failed: RowReport, url: str) -> None:
-        super().__init__(failed.message)
-        self.reports, self.failed, self.url = reports, failed, url
+    """The upload stopped at a request that failed as a whole (network, token, URL): ``reports`` are the rows
+    of the batches before it, ``batch`` the rows of the failed request, ``unsent`` how many rows were left."""
+
+    def __init__(self, reports: list[RowReport], failure: _RequestFailed, url: str, batch: Sequence[_Item],
+                 unsent: int) -> None:
+        super().__init__(failure.cause)
+        self.reports, self.url, self.batch, self.unsent = reports, url, list(batch), unsent
+        self.cause, self.reached, self.uncertain = failure.cause, failure.reached, failure.uncertain
+        self.failed = RowReport(batch[0].line, batch[0].event_id, "FAILED", code=failure.code,
+                                message=failure.message)
+
+    def summary(self, dry_run: bool) -> str:
+        """After the cause: what was applied before it and where to resume."""
+        first, last = self.batch[0].line, self.batch[-1].line
+        again = "(applied rows come back DUPLICATE)"
+        if not self.reports:
+            if self.uncertain:
+                return f"; lines {first}-{last} may or may not have been applied: re-run the same command {again}"
+            return " (nothing was applied)" if self.reached else " (nothing was sent)"
+        a, b = self.reports[0].line, self.reports[-1].line
+        applied = sum(r.status == "ACCEPTED" for r in self.reports)
+        duplicates = sum(r.status == "DUPLICATE" for r in self.reports)
+        unapplied = sum(r.status in ("REJECTED", "NOT_APPLIED") for r in self.reports)
+        if dry_run:
+            before = f"lines {a}-{b} were checked before it (a dry run applies nothing)"
+        elif unapplied:
+            before = (f"lines {a}-{b} were sent before it ({applied} rows applied, {unapplied} in rejected batches "
+                      "not applied: see above)")
+        else:
+            before = (f"lines {a}-{b} were committed before it ({applied} rows applied"
+                      f"{f', {duplicates} duplicates' if duplicates else ''})")
+        after = (f"lines {first}-{last} may or may not have been applied" if self.uncertain
+                 else f"nothing from line {first} on was applied")
+        return f"; {before}, {after}: re-run the same command to resume at line {first} {again}"
 
 
 async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_size: int, dry_run: bool,
                          transport: httpx.AsyncBaseTransport | None = None, progress: bool = True,
-                         journal: Path | None = None) -> list[RowReport]:
+                         journal: Path | None = None, request_timeout: float = 120) -> list[RowReport]:
     """Upload signed events in batches (each atomic on the server) and report every row.
 
+    A request that fails as a whole (the registry unreachable or silent, the token refused, --url not the
+    registry) raises ``UploadStopped`` at once: every later batch would fail the same way.
     ``journal``: every event is recorded there before it is sent (not in a dry run), so that `registry
     monitor` can tell the board's own events from any other entry in its name."""
     from rich.console import Console
@@ -291,33 +456,62 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
     from ledger.monitor import append_journal
 
     reports: list[RowReport] = []
+    endpoint = _graphql_url(url)
     columns = (TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    async with httpx.AsyncClient(transport=transport, timeout=120) as client:
-        with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
+    async with httpx.AsyncClient(transport=transport, timeout=request_timeout) as client:
+        console = Console(stderr=True)  # a bar only on a terminal, gone when done: the report and errors remain
+        with Progress(*columns, console=console, disable=not (progress and console.is_terminal), transient=True) as bar:
             task = bar.add_task("publish", total=len(items))
             for start in range(0, len(items), batch_size):
                 batch = items[start : start + batch_size]
                 if journal is not None and not dry_run:
                     append_journal(journal, [(i.event_id, i.jws) for i in batch])
-                sent = await _send(client, _graphql_url(url), token, batch, dry_run)
-                if sent and sent[0].status == "FAILED" and (sent[0].code in STOPPING
-                                                            or (sent[0].code or "").startswith("HTTP_")):
-                    raise UploadStopped(reports, sent[0], _graphql_url(url))
+                try:
+                    sent = await _send(client, endpoint, token, batch, dry_run)
+                except _RequestFailed as failure:
+                    raise UploadStopped(reports, failure, endpoint, batch, len(items) - start) from None
                 reports.extend(sent)
                 bar.advance(task, len(batch))
     return reports
 
 
-def _print_reports(reports: Sequence[RowReport], dry_run: bool) -> None:
+STATUSES = ("ACCEPTED", "DUPLICATE", "REJECTED", "NOT_APPLIED")
+_ENTITY = {"certification": "certification", "employment": "employment", "record": "record",
+           "agency_credential": "credential", "agency_program": "program"}
+
+
+def _row_line(r: RowReport) -> str:
+    where = f"log {r.log_index}" if r.log_index is not None else ""
+    ids = [f"officer {r.officer_id}"] if r.officer_id else []
+    if r.entity_id and r.entity_id != r.officer_id:
+        ids.append(f"{_ENTITY.get((r.event_type or '').split('.')[0], 'entity')} {r.entity_id}")
+    why = f"{r.code}: {r.message}" if r.code else (r.message or "")
+    return f"line {r.line:>6}  {r.event_id or '-':<24} {r.status:<11} {where:<10} {'  '.join(ids):<53} {why}".rstrip()
+
+
+def _counts(reports: Sequence[RowReport]) -> dict[str, int]:
+    return {s: n for s in STATUSES if (n := sum(r.status == s for r in reports))}
+
+
+def _print_reports(reports: Sequence[RowReport], dry_run: bool, stop: UploadStopped | None = None,
+                   as_json: bool = False) -> None:
+    """The report on stdout: one line per row (the officer's registry ID and the certification, employment or
+    record each row made or changed) and a summary; or, with ``as_json``, one JSON document."""
+    if as_json:
+        stopped = None if stop is None else {
+            "line": stop.batch[0].line, "rowsLeft": stop.unsent, "code": stop.failed.code,
+            "error": stop.cause + stop.summary(dry_run), "mayHaveBeenApplied": stop.uncertain}
+        print(json.dumps({"dryRun": dry_run, "counts": _counts(reports), "stopped": stopped,
+                          "rows": [r.as_dict() for r in reports]}, indent=1))
+        return
     for r in reports:
-        where = f"log {r.log_index}" if r.log_index is not None else ""
-        what = " ".join(i for i in (r.officer_id, r.entity_id if r.entity_id != r.officer_id else None) if i)
-        why = f"{r.code}: {r.message}" if r.code else (r.message or "")
-        print(f"line {r.line:>6}  {r.event_id or '-':<24} {r.status:<11} {where:<12} {what:<34} {why}".rstrip())
-    counts = {s: sum(r.status == s for r in reports) for s in ("ACCEPTED", "DUPLICATE", "REJECTED",
-                                                                 "NOT_APPLIED", "FAILED")}
-    summary = ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in counts.items() if n)
-    print(f"{'dry run: ' if dry_run else ''}{summary}")
+        print(_row_line(r))
+    summary = ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in _counts(reports).items())
+    if dry_run:
+        summary = f"dry run: {summary}"
+    if stop is not None:
+        summary += f"; stopped at line {stop.batch[0].line}, {stop.unsent} row(s) left"
+    print(summary)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -327,34 +521,65 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError("give a publisher token with --token or REGISTRY_TOKEN")
         if not 1 <= args.batch_size <= MAX_BATCH:
             raise CliError(f"--batch-size must be between 1 and {MAX_BATCH}")
+        if not args.timeout > 0:
+            raise CliError("--timeout must be a number of seconds above 0")
+        bound = _token_publisher(token)
+        if args.publisher and bound and args.publisher != bound:
+            raise CliError(f"--publisher {args.publisher} contradicts your token, which is for publisher {bound}: "
+                           f"leave --publisher out, or use a token of {args.publisher}")
+        publisher = args.publisher or bound
         key = _load_private_key(args.key)
-        items = _read_events(args.file, key, _kid(key, args.kid, args.key), fmt=args.format,
-                             publisher=args.publisher or _token_publisher(token))
+        items = _read_events(args.file, key, _kid(key, args.kid, args.key), fmt=args.format, publisher=publisher)
+        if bound:  # the registry refuses every event of another publisher than the token's: say so once
+            others = [i for i in items if i.publisher != bound]
+            if others:
+                names = ", ".join(sorted({str(i.publisher) for i in others}))
+                raise CliError(f"your token is for publisher {bound}, but {len(others)} row(s) name {names} (first: "
+                               f"line {others[0].line}): the registry would refuse them; use a token of "
+                               f"{names}, or correct their publisher")
     except CliError as exc:
         return fail(exc)
+    journal = (Path(args.journal) if args.journal
+               else settings.data_dir / "journals" / f"{publisher or 'publisher'}.ndjson")
     try:
-        publisher = args.publisher or _token_publisher(token) or "publisher"
-        journal = Path(args.journal) if args.journal else settings.data_dir / "journals" / f"{publisher}.ndjson"
         reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
-                                             dry_run=args.dry_run, progress=not args.quiet, journal=journal))
+                                             dry_run=args.dry_run, progress=not args.quiet, journal=journal,
+                                             request_timeout=args.timeout))
     except UploadStopped as stop:
-        if stop.reports:
-            _print_reports(stop.reports, args.dry_run)
-        sent = f"; the {len(stop.reports)} row(s) above were sent before it" if stop.reports else ""
-        return fail(CliError(f"{stop.failed.code} from {stop.url}: {stop.failed.message} (nothing more was "
-                             f"sent{sent}; re-running the file is safe: accepted rows come back DUPLICATE)"))
-    _print_reports(reports, args.dry_run)
+        if stop.reports or args.json:
+            _print_reports(stop.reports, args.dry_run, stop, as_json=args.json)
+        return fail(CliError(stop.cause + stop.summary(args.dry_run)))
+    _print_reports(reports, args.dry_run, as_json=args.json)
     return 0 if all(r.ok for r in reports) else 1
 
 
 def _token_publisher(token: str) -> str | None:
-    """The publisher a token names (read, not verified: only a default for rows that name none)."""
+    """The publisher a token is bound to (read, not verified: the server verifies; here it only fills in rows that
+    name no publisher and catches a contradicting --publisher before anything is sent)."""
+    from auth.principal import Role
+    from auth.tokens import ROLE_BINDING
+
     try:
         claims = json.loads(_b64url(token.split(".")[1]))
     except (IndexError, ValueError):
         return None
-    value = claims.get("publisher_id") if isinstance(claims, dict) else None
-    return value if isinstance(value, str) else None
+    if not isinstance(claims, dict):
+        return None
+    roles = claims.get("roles")
+    role = claims.get("role", roles[0] if isinstance(roles, list) and len(roles) == 1 else None)
+    if not isinstance(role, str) or role not in Role._value2member_map_:
+        return None
+    if ROLE_BINDING.get(Role(role)) != "publisher_id":
+        return None  # an auditor may submit for any publisher; other roles may not submit at all
+    value = claims.get("publisher_id")
+    return value if isinstance(value, str) and value else None
+
+
+def cmd_publish_reference(_args: argparse.Namespace, _settings: Settings) -> int:
+    from publishing.reference import reference
+
+    print(reference(), end="")
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,9 +747,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("sign", help="sign one event (JSON file) and print its compact JWS",
-                       description="Sign an event as a compact JWS (Ed25519 over RFC 8785 JSON). Adds a random salt "
-                                   "and issuedAt (now) when missing.")
+    p = sub.add_parser("sign", help="check one event (JSON file) and print its compact JWS",
+                       description="Check an event with the registry's own event models (one `error: FIELD: "
+                                   "PROBLEM` line per bad field, exit 2, nothing signed), then sign it as a compact "
+                                   "JWS (Ed25519 over RFC 8785 JSON). Adds a random salt and issuedAt (now) when "
+                                   "missing.")
     p.add_argument("event", help="event JSON file ('-' for stdin)")
     p.add_argument("--key", required=True, help="private JWK file (from `registry keygen`)")
     p.add_argument("--kid", help="registered key ID (default: the kid in the key file)")
@@ -532,25 +759,40 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     p = sub.add_parser("publish", help="sign and upload a file of events in batches",
                        description="Sign every event of an NDJSON file (one unsigned event object per line, or "
-                                   '{"event": {...}, "ssn": "..."}) and upload them with publishEvents. Every line is '
-                                   "checked before anything is sent. Each batch is atomic: one rejected event leaves "
-                                   "its whole batch unapplied. Re-running is safe: already accepted events come back "
-                                   "as duplicates. Exit 0 only if every event was accepted or a duplicate.")
+                                   '{"event": {...}, "ssn": "..."}) or a CSV file and upload them with '
+                                   "publishEvents. Every line is checked before anything is sent. Each batch is "
+                                   "atomic: one rejected event leaves its whole batch unapplied. The report names, per "
+                                   "row, the officer's registry ID and the certification, employment or record it "
+                                   "made or changed. An unreachable registry, a refused token or a URL that is not "
+                                   "the registry stops the upload with one line saying what was applied and where "
+                                   "to resume. Re-running is safe: already accepted events come back as "
+                                   "duplicates. Exit 0 only if every event was accepted or a duplicate, 1 if some "
+                                   "were rejected, 2 for bad input or a stopped upload.")
     p.add_argument("file", help="NDJSON or CSV file of unsigned events ('-' for stdin)")
     p.add_argument("--format", choices=["auto", "ndjson", "csv"], default="auto",
                    help="file format (default: csv for a .csv file, else ndjson)")
-    p.add_argument("--publisher", help="publisher ID for CSV rows without a publisher column "
-                                       "(default: the publisher your token names)")
+    p.add_argument("--publisher", help="publisher ID of rows and events that name none (default: the publisher "
+                                       "your token is for; refused if it contradicts the token)")
     p.add_argument("--key", required=True, help="private JWK file (from `registry keygen`)")
     p.add_argument("--kid", help="registered key ID (default: the kid in the key file)")
     p.add_argument("--url", required=True, help="registry URL, e.g. https://registry.example (/graphql is added)")
     p.add_argument("--token", help="publisher bearer token (default: $REGISTRY_TOKEN)")
     p.add_argument("--batch-size", type=int, default=500, help=f"events per request, 1-{MAX_BATCH} (default 500)")
+    p.add_argument("--timeout", type=float, default=120, help="seconds to wait for each request (default 120)")
     p.add_argument("--dry-run", action="store_true", help="validate on the server without writing anything")
+    p.add_argument("--json", action="store_true",
+                   help="print the report as one JSON document (rows with line, eventId, status, logIndex, "
+                        "entityId, officerId, code, message; counts; stopped)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--journal", help="where to record every event sent, for `registry monitor` "
                                      "(default: <data dir>/journals/<publisher>.ndjson)")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("publish-reference", help="print the CSV columns and allowed values of every event type",
+                       description="Print, as Markdown, every event type's CSV columns (required or not, type, "
+                                   "allowed values), generated from the registry's event models: the reference in "
+                                   "docs/bulk-publishing.md.")
+    p.set_defaults(func=cmd_publish_reference)
 
     p = sub.add_parser("verify", help="verify a record bundle offline",
                        description="Check a record bundle (record { bundle } from the API) with public keys only: "

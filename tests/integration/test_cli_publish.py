@@ -54,8 +54,8 @@ async def test_an_unreachable_registry_is_one_line_not_a_line_per_row(
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: NETWORK from http://127.0.0.1:"), captured.err
-    assert "nothing more was sent" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach http://127.0.0.1:"), captured.err
+    assert "(connection refused): is the registry running? check --url (nothing was sent)" in lines[0]
 
 
 def test_sign_refuses_an_event_the_registry_would_refuse(world: World, tmp_path: Path,
