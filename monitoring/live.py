@@ -35,9 +35,10 @@ class NoticeHub:
         self.waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         self._lock = asyncio.Lock()
+        self.closed = False  # released with its app: takes no connection any more, its streams end
 
     async def _listen(self) -> None:
-        if self._conn is not None and not self._conn.is_closed():
+        if self.closed or (self._conn is not None and not self._conn.is_closed()):
             return
         try:
             conn = await self.pool.acquire()
@@ -88,7 +89,7 @@ class NoticeHub:
         event = await self.join(owner)
         try:
             last = after if after is not None else await store.last_notice_id(self.pool, owner.kind, owner.id)
-            while True:
+            while not self.closed:
                 event.clear()  # cleared before reading: a NOTIFY arriving meanwhile is not lost
                 rows = await store.notices_after(self.pool, owner.kind, owner.id, last, PAGE)
                 for row in rows:
@@ -114,6 +115,10 @@ async def release(pool: asyncpg.Pool) -> None:
     hub = _hubs.pop(id(pool), None)
     if hub is not None:
         async with hub._lock:
+            hub.closed = True
+            for events in hub.waiters.values():
+                for event in events:
+                    event.set()  # wake the streams: they see the hub closed and end
             hub.waiters.clear()
             await hub._unlisten()
 

@@ -26,8 +26,10 @@ async def no_listening_connection_left(request: pytest.FixtureRequest) -> AsyncI
     if "pool" not in request.fixturenames:
         return
     pool: asyncpg.Pool = request.getfixturevalue("pool")
-    for _ in range(50):  # a subscription ending with its test finishes leaving in the background
-        if not live.listening(pool):
+    for _ in range(50):  # a subscription or server ending with its test finishes in the background
+        if not live.listening(pool) and pool.get_size() == pool.get_idle_size():
             return
         await asyncio.sleep(0.1)
-    pytest.fail("a subscription left the pool's listening connection taken (monitoring.live)")
+    if live.listening(pool):
+        pytest.fail("a subscription left the pool's listening connection taken (monitoring.live)")
+    pytest.fail(f"{pool.get_size() - pool.get_idle_size()} connection(s) of the shared pool were not given back")
