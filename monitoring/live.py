@@ -42,11 +42,19 @@ class NoticeHub:
             return
         try:
             conn = await self.pool.acquire()
-            await conn.add_listener(CHANNEL, self._on_notify)
-            conn.add_termination_listener(self._on_lost)
-            self._conn = conn
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             log.warning("cannot LISTEN for monitoring notices (%s); subscribers fall back to polling", err)
+            return
+        try:
+            await conn.add_listener(CHANNEL, self._on_notify)
+            conn.add_termination_listener(self._on_lost)
+        except BaseException as err:  # a subscriber cancelled mid-LISTEN (its socket closed) must not keep conn
+            await asyncio.shield(self.pool.release(conn))
+            if not isinstance(err, (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)):
+                raise
+            log.warning("cannot LISTEN for monitoring notices (%s); subscribers fall back to polling", err)
+            return
+        self._conn = conn
 
     async def _unlisten(self) -> None:
         conn, self._conn = self._conn, None
@@ -67,12 +75,10 @@ class NoticeHub:
             for event in events:
                 event.set()
 
-    async def join(self, owner: Owner) -> asyncio.Event:
-        event = asyncio.Event()
+    async def join(self, owner: Owner, event: asyncio.Event) -> None:
         async with self._lock:
             self.waiters.setdefault(owner.channel_key, set()).add(event)
             await self._listen()
-        return event
 
     async def leave(self, owner: Owner, event: asyncio.Event) -> None:
         async with self._lock:
@@ -86,8 +92,9 @@ class NoticeHub:
 
     async def stream(self, owner: Owner, after: int | None, poll_seconds: float) -> AsyncIterator[NoticeRow]:
         """The enrollee's notices after ``after`` (default: from now on), as they commit."""
-        event = await self.join(owner)
-        try:
+        event = asyncio.Event()
+        try:  # join inside: a subscriber cancelled while joining still leaves (else the hub listens forever)
+            await self.join(owner, event)
             last = after if after is not None else await store.last_notice_id(self.pool, owner.kind, owner.id)
             while not self.closed:
                 event.clear()  # cleared before reading: a NOTIFY arriving meanwhile is not lost
