@@ -10,6 +10,7 @@ from typing import Any
 from demo.cast import (
     AGENCY_BY_ORI,
     AGENCY_PUBLISHER,
+    ATTORNEY_GENERAL,
     BATCH_SIZE,
     HORIZON,
     KEY_VALID_FROM,
@@ -17,6 +18,7 @@ from demo.cast import (
     PUBLISHERS,
 )
 from demo.plan import Person, Planner
+from demo.vocabulary import BODY_DECISIONS, CREDENTIAL_TOPICS, CREDENTIALS, MISSED_STATEMENTS
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,11 @@ def events_of(planner: Planner) -> list[PendingEvent]:
                 "type": "record.published", "sourceId": rec.source_id, "subject": subject(rec.subject),
                 "kind": rec.kind, "state": rec.state, "reasonCategory": rec.reason,
                 "actionDate": rec.action.isoformat(), "narrative": rec.narrative,
-                "caseReference": rec.case_reference, "status": "NOTICE_PENDING", "fairProcessAttested": False,
+                "caseReference": rec.case_reference, "status": rec.initial[0], "fairProcessAttested": rec.initial[1],
             }
             if rec.ori is not None:
                 published["agencyOri"] = rec.ori
-            add(rec.publisher, rec.action, published, None if rec.subject else ref)
+            add(rec.publisher, rec.published_on, published, None if rec.subject else ref)
             for when, status, attested, reason in rec.steps:
                 add(rec.publisher, when, {"type": "record.status_changed", "recordSourceId": rec.source_id,
                                           "status": status, "fairProcessAttested": attested, "reason": reason})
@@ -112,6 +114,7 @@ def events_of(planner: Planner) -> list[PendingEvent]:
                 ended["reason"] = program.end_reason
             add(program.publisher, program.ended, ended)
     _statements(planner, add)
+    _accreditation(add)
     return sorted(out, key=lambda e: (e.when, _same_day_order(e.payload), e.seq))
 
 
@@ -123,16 +126,45 @@ STATEMENT_YEARS = range(2016, HORIZON.year + 1)
 def _statements(planner: Planner, add: Any) -> None:
     """Each agency's statement for each year, signed by its own publisher or its state's board on January 31
     of the next year (the horizon at the latest): "submitted" when records name it for the year, else
-    "nothing to report"."""
+    "nothing to report"; none for the (agency, year) pairs of MISSED_STATEMENTS."""
     named = {(rec.ori, rec.action.year) for person in planner.people for rec in person.records if rec.ori}
     for agency in AGENCY_BY_ORI.values():
         if agency.level == "FEDERAL":
             continue
         signer = _employment_publisher(agency.ori)
         for year in STATEMENT_YEARS:
+            if (agency.ori, year) in MISSED_STATEMENTS:
+                continue
             kind = "reporting.submitted" if (agency.ori, year) in named else "reporting.nothing_to_report"
             add(signer, min(date(year + 1, 1, 31), HORIZON), {"type": kind, "agencyOri": agency.ori,
                                                               "reportingYear": year})
+
+
+def _accreditation(add: Any) -> None:
+    """EO 13929 Sec. 2: the Attorney General's decisions on the credentialing bodies, and the bodies' agency
+    credentials, each signed on the day it takes effect."""
+    for kind, body, version, effective, reason in BODY_DECISIONS:
+        decision: dict[str, Any] = {"type": kind, "bodyId": body, "effectiveOn": effective.isoformat()}
+        if version is not None:
+            decision["standardsVersion"] = version
+        if reason is not None:
+            decision["reason"] = reason
+        add(ATTORNEY_GENERAL, effective, decision)
+    for body, source_id, ori, steps in CREDENTIALS:
+        for number, (status, on, expires, reason) in enumerate(steps):
+            event: dict[str, Any] = (
+                {"type": "agency_credential.published", "sourceId": source_id, "agencyOri": ori} if number == 0
+                else {"type": "agency_credential.status_changed", "credentialSourceId": source_id})
+            event |= {"status": status, "statusDate": on.isoformat()}
+            if expires is not None:
+                event["expiresOn"] = expires.isoformat()
+            if status == "GRANTED":
+                event["confirmations"] = {"policyAdheresToLaw": True,
+                                          "chokeholdsProhibitedExceptWhereDeadlyForceAllowed": True}
+                event["topicsReviewed"] = list(CREDENTIAL_TOPICS)
+            if reason is not None:
+                event["reason"] = reason
+            add(body, on, event)
 
 
 def _same_day_order(payload: dict[str, Any]) -> int:
@@ -154,7 +186,8 @@ def issued_at(when: date, n: int, now: datetime) -> str:
 
 
 def batches(events: Sequence[tuple[int, PendingEvent]]) -> Iterator[tuple[str, list[tuple[int, PendingEvent]]]]:
-    """Per publisher (boards first), in the given order, at most BATCH_SIZE events a batch."""
+    """Per publisher in the order of PUBLISHERS (boards first, the Attorney General before the bodies it
+    certifies), in the given order, at most BATCH_SIZE events a batch."""
     for pub in PUBLISHERS:
         mine = [(n, e) for n, e in events if e.publisher == pub.id]
         for start in range(0, len(mine), BATCH_SIZE):

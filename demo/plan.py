@@ -1,4 +1,10 @@
-"""The plan: people, their careers and records, drawn from a seeded generator before any event exists."""
+"""The plan: people, their careers and records, drawn from a seeded generator before any event exists.
+
+Order (each step draws from the one generator, so adding a step at the end changes nothing before it): the
+showcase officer and the search traps, everybody else's career (``OFFICERS`` in all), the hand-specified
+records of ``RECORD_SPECS`` (every kind and every due-process path), the bulk of the records year by year and
+state by state (``_bulk_records``), training, and the agencies' crisis-response programs.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +15,25 @@ from typing import Any
 
 from demo.cast import (
     AGENCY_BY_ORI,
+    AGENCY_PUBLISHER,
     BAYVIEW,
     CEDAR_CREEK,
     DEMO_OFFICER_ID,
-    EVERGREEN,
-    FEDERAL,
     HORIZON,
-    PALMETTO,
+    OFFICERS,
     POST_BOARD_BY_STATE,
     PUBLISHERS,
-    RIVERSIDE,
-    STATE_PATROL,
-    TRIBAL,
+    STATES,
 )
 from demo.vocabulary import (
+    AGENCY_CASES,
+    AGENCY_WEIGHTS,
+    BOARD_CASES,
     CASE_PREFIX,
+    CASES_PER_THOUSAND,
+    CERT_NUMBERS,
     CIT_TAKE_UP,
+    DECERTIFYING,
     FEMALE_MIDDLE,
     FEMALE_NAMES,
     KIND_CODE,
@@ -33,17 +42,23 @@ from demo.vocabulary import (
     NARRATIVES,
     PENDING_STATUSES,
     PROGRAM_SPECS,
+    REASONS_BY_KIND,
     RECORD_SPECS,
+    REGISTRY_OPENED,
     SEPARATION_FOR,
+    SHERIFF_OFFICES,
+    STATE_WEIGHTS,
     STEP_REASONS,
     SUFFIXES,
     SURNAMES,
+    TITLES,
 )
 from publishing.payloads import TRAINING_KINDS, PersonName
 from publishing.subjects import normalized_name
 from publishing.training import add_months
 
 CIT = "CRISIS_INTERVENTION_TRAINING"
+SWORN = ("PEACE_OFFICER", "CORRECTIONS")
 #: From here on crisis-intervention training has a refresher interval instead of a fixed three-year expiry.
 REFRESHER_ERA = date(2016, 1, 1)
 #: Officers still on a roster on or after this day were offered crisis-intervention training by their state.
@@ -52,6 +67,10 @@ CIT_PUSH = date(2018, 1, 1)
 CIT_WITHOUT_TERMS = frozenset({"FL"})
 #: Statuses of the certification an officer serves under after which no training is planned.
 _OUT_OF_SERVICE = frozenset({"INACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "SURRENDERED"})
+#: The years the bulk of the records covers (the public statistics' range).
+RECORD_YEARS = range(2016, HORIZON.year + 1)
+
+Step = tuple[date, str, bool, str]  # (when, status, fair process attested, reason)
 
 
 def _name(given: str, family: str, middle: str | None = None, suffix: str | None = None) -> dict[str, Any]:
@@ -103,8 +122,26 @@ class _Record:
     narrative: str
     case_reference: str
     source_id: str
-    steps: list[tuple[date, str, bool, str]]  # (when, status, fair process attested, reason)
+    steps: list[Step]
     subject: dict[str, Any] | None = None
+    #: How it was first published: on ``opened`` (None: the action date) with this status and attestation.
+    opened: date | None = None
+    initial: tuple[str, bool] = ("NOTICE_PENDING", False)
+
+    @property
+    def published_on(self) -> date:
+        return self.opened or self.action
+
+    @property
+    def status(self) -> str:
+        return self.steps[-1][1] if self.steps else self.initial[0]
+
+    @property
+    def settled_on(self) -> date | None:
+        """The day it became FINAL with fair process attested (and so may stand behind other facts)."""
+        if self.initial == ("FINAL", True):
+            return self.published_on
+        return next((when for when, status, attested, _ in self.steps if status == "FINAL" and attested), None)
 
 
 @dataclass(frozen=True)
@@ -154,11 +191,22 @@ def _fold(given: str, middle: str | None, family: str) -> str:
     return normalized_name(PersonName(givenName=given, middleName=middle, familyName=family))
 
 
+def _identities(given: str, middle: str | None, family: str, dob: date) -> set[tuple[str, date]]:
+    """What must be unique for the registry's matching never to link two different people: the name with and
+    without the middle name, and with each half of a hyphenated or compound surname."""
+    families = {family, *family.replace("-", " ").split()}
+    return {(_fold(given, m, f), dob) for f in families for m in {middle, None}}
+
+
 def _add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
 class Planner:
@@ -177,8 +225,7 @@ class Planner:
 
     def cert_number(self, state: str) -> str:
         used = self.numbers.setdefault(state, set())
-        low, high = {"CA": (100000, 999999), "TX": (1000000, 9999999), "WA": (20000, 99999),
-                     "FL": (200000, 999999)}[state]
+        low, high = CERT_NUMBERS[state]
         while True:
             number = str(self.rng.randint(low, high))
             if number not in used:
@@ -187,15 +234,15 @@ class Planner:
 
     def job_source(self) -> str:
         self.jobs += 1
-        return f"emp-{self.jobs:04d}"
+        return f"emp-{self.jobs:05d}"
 
     def identity_free(self, given: str, middle: str | None, family: str, dob: date) -> bool:
-        return (_fold(given, middle, family), dob) not in self.identities
+        return self.identities.isdisjoint(_identities(given, middle, family, dob))
 
     def claim_identity(self, person: Person) -> None:
         """Keep (name, date of birth) unique, so the registry's matching never merges two people."""
         for family in filter(None, (person.family, person.former_family)):
-            self.identities.add((_fold(person.given, person.middle, family), person.dob))
+            self.identities |= _identities(person.given, person.middle, family, person.dob)
 
     # people
     def add_person(self, person: Person) -> Person:
@@ -211,7 +258,7 @@ class Planner:
             family = rng.choice(SURNAMES)
             middle = rng.choice(MALE_MIDDLE if male else FEMALE_MIDDLE) if rng.random() < 0.45 else None
             suffix = rng.choice(SUFFIXES) if male and rng.random() < 0.06 else None
-            dob = self.day_between(date(1960, 1, 1), date(2000, 12, 31))
+            dob = self.day_between(date(1965, 1, 1), date(2001, 12, 31))
             former = None
             if rng.random() < 0.05:  # a changed surname, sometimes kept in a hyphenated name
                 former = rng.choice([s for s in SURNAMES if " " not in s and "-" not in s])
@@ -219,13 +266,13 @@ class Planner:
                     family = f"{former}-{family}"
             if former != family and middle != family and self.identity_free(given, middle, family, dob) and (
                     former is None or self.identity_free(given, middle, former, dob)):
-                state = rng.choices(("CA", "TX", "WA", "FL"), weights=(35, 25, 20, 20))[0]
+                state = _pick(rng, STATE_WEIGHTS)
                 return self.add_person(Person(given, family, dob, state, middle, suffix, former))
 
     # careers
     def career(self, person: Person) -> None:
         rng = self.rng
-        kind = "CORRECTIONS" if rng.random() < 0.18 else "PEACE_OFFICER"
+        kind = "CORRECTIONS" if rng.random() < 0.15 else "PEACE_OFFICER"
         academy_age = rng.randint(21, 31)
         issued = min(self.day_between(_add_years(person.dob, academy_age), _add_years(person.dob, academy_age + 1)),
                      HORIZON - timedelta(days=400))
@@ -238,15 +285,14 @@ class Planner:
         self.maybe_end(person, first)
         moved = False
         if first.end is not None and first.reason in ("RESIGNED", "TRANSFERRED", "LAID_OFF", "OTHER") \
-                and rng.random() < 0.75 and first.end < HORIZON - timedelta(days=120):
+                and rng.random() < 0.55 and first.end < HORIZON - timedelta(days=120):
             start = first.end + timedelta(days=rng.randint(14, 120))
-            if rng.random() < 0.45:  # a move to another state
+            if rng.random() < 0.35:  # a move to another state
                 moved = True
-                state = rng.choice([s for s in ("CA", "TX", "WA", "FL", "NY", "NY") if s != person.state])
+                state = rng.choice([s for s in STATES if s != person.state])
                 ori = self.pick_agency(state, avoid=None)
-                if state in POST_BOARD_BY_STATE:
-                    person.certs.append(_Cert(state, self.cert_number(state), "PEACE_OFFICER",
-                                              start - timedelta(days=rng.randint(7, 60))))
+                person.certs.append(_Cert(state, self.cert_number(state), "PEACE_OFFICER",
+                                          start - timedelta(days=rng.randint(7, 60))))
             else:
                 ori = self.pick_agency(person.state, avoid=first.ori)
             if ori:
@@ -255,49 +301,42 @@ class Planner:
                 self.maybe_end(person, second)
         last_day = person.jobs[-1].end or HORIZON - timedelta(days=30)
         lo = max(home.issued_on + timedelta(days=365), date(2012, 1, 1))
-        if not moved and rng.random() < 0.35 and lo < last_day:
+        if not moved and rng.random() < 0.1 and lo < last_day:
             training = rng.choice(("CRISIS_INTERVENTION_TRAINING", "DE_ESCALATION_TRAINING"))
             on = self.day_between(lo, last_day)
             person.certs.append(_Cert(person.state, home.number, training, on))  # its terms: _plan_training
 
     def pick_agency(self, state: str, avoid: str | None) -> str:
-        weights = {
-            "CA": ((BAYVIEW, 75), (FEDERAL, 25)), "TX": ((CEDAR_CREEK, 65), (STATE_PATROL, 35)),
-            "WA": ((EVERGREEN, 70), (TRIBAL, 30)), "FL": ((PALMETTO, 100),), "NY": ((RIVERSIDE, 100),),
-        }[state]
-        choices = [(ori, w) for ori, w in weights if ori != avoid]
-        if not choices:
-            return ""
-        return self.rng.choices([o for o, _ in choices], weights=[w for _, w in choices])[0]
+        choices = tuple((ori, w) for ori, w in AGENCY_WEIGHTS[state] if ori != avoid)
+        return _pick(self.rng, choices) if choices else ""
 
     def position(self, ori: str, kind: str, *, lateral: bool = False) -> str:
         if kind == "CORRECTIONS":
-            return "Corrections Deputy" if ori == PALMETTO else "Detention Officer"
+            return "Corrections Deputy" if ori in SHERIFF_OFFICES else "Detention Officer"
         if lateral and self.rng.random() < 0.3:
             return self.rng.choice(("Detective", "Sergeant", "Corporal"))
-        return {FEDERAL: "Federal Police Officer", STATE_PATROL: "Trooper", TRIBAL: "Tribal Police Officer",
-                PALMETTO: "Deputy Sheriff"}.get(ori, "Police Officer")
+        return TITLES.get(ori) or ("Deputy Sheriff" if ori in SHERIFF_OFFICES else "Police Officer")
 
     def maybe_end(self, person: Person, job: _Job) -> None:
+        """A separation unrelated to misconduct (those come with the records), or none."""
         rng = self.rng
         years = rng.choice((1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 20, 24, 28))
         end = job.start + timedelta(days=365 * years + rng.randint(0, 300))
-        if end >= HORIZON or rng.random() < 0.35:
+        if end >= HORIZON or rng.random() < 0.5:
             return
         if person.age_on(end) >= 50 and rng.random() < 0.8:
             reason = "RETIRED"
         else:
-            reason = rng.choices(("RESIGNED", "TRANSFERRED", "LAID_OFF", "OTHER", "TERMINATED"),
-                                 weights=(55, 15, 6, 6, 4))[0]
+            reason = rng.choices(("RESIGNED", "TRANSFERRED", "LAID_OFF", "OTHER"), weights=(60, 16, 7, 7))[0]
         job.end, job.reason = end, reason
         if reason == "RETIRED":
             for cert in person.certs:
-                if cert.state == AGENCY_BY_ORI[job.ori].state and cert.kind in ("PEACE_OFFICER", "CORRECTIONS"):
+                if cert.state == AGENCY_BY_ORI[job.ori].state and cert.kind in SWORN:
                     cert.changes.append((end + timedelta(days=rng.randint(1, 30)), "INACTIVE",
                                          "Retired from active service."))
 
     # records
-    def steps(self, action: date, outcome: str, appeal: bool) -> list[tuple[date, str, bool, str]]:
+    def steps(self, action: date, outcome: str, appeal: bool) -> list[Step]:
         chain = {
             "NOTICE_PENDING": [], "NOTICE_SERVED": ["NOTICE_SERVED"],
             "HEARING_PENDING": ["NOTICE_SERVED", "HEARING_PENDING"],
@@ -311,7 +350,7 @@ class Planner:
         gaps = {"NOTICE_SERVED": (7, 30), "HEARING_PENDING": (20, 60), "APPEAL_PENDING": (60, 150),
                 "FINAL": (45, 160), "FINAL_UNATTESTED": (30, 90), "OVERTURNED": (90, 200),
                 "RESCINDED": (20, 90), "EXPUNGED": (400, 900)}
-        out: list[tuple[date, str, bool, str]] = []
+        out: list[Step] = []
         when = action
         for step in chain:
             when = min(when + timedelta(days=self.rng.randint(*gaps[step])), HORIZON)
@@ -322,18 +361,62 @@ class Planner:
     def record(self, person: Person, publisher: str, kind: str, reason: str, state: str, ori: str | None,
                action: date, outcome: str, appeal: bool, *, narrative: str | None = None,
                case_reference: str | None = None, subject: dict[str, Any] | None = None) -> _Record:
+        steps = self.steps(action, outcome, appeal)
+        return self._add_record(person, publisher, kind, reason, state, ori, action, steps, narrative=narrative,
+                                case_reference=case_reference, subject=subject)
+
+    def _add_record(self, person: Person, publisher: str, kind: str, reason: str, state: str, ori: str | None,
+                    action: date, steps: list[Step], *, narrative: str | None = None,
+                    case_reference: str | None = None, subject: dict[str, Any] | None = None) -> _Record:
         self.records += 1
         agency_name = AGENCY_BY_ORI[ori].name if ori else "the agency"
         text = narrative or NARRATIVES[reason].format(day=f"{action:%B} {action.day}, {action.year}",
                                                       agency=agency_name)
         ref = case_reference or f"{CASE_PREFIX[publisher]}-{action.year}-{self.rng.randint(100, 9999):04d}"
-        rec = _Record(publisher, kind, state, ori, reason, action, text, ref, f"rec-{self.records:03d}",
-                      self.steps(action, outcome, appeal), subject)
+        rec = _Record(publisher, kind, state, ori, reason, action, text, ref, f"rec-{self.records:05d}", steps,
+                      subject)
         person.records.append(rec)
         return rec
 
     def final_date(self, rec: _Record) -> date | None:
         return next((when for when, status, _, _ in rec.steps if status == "FINAL"), None)
+
+    def bulk_record(self, person: Person, publisher: str, kind: str, reason: str, state: str, ori: str,
+                    action: date) -> _Record | None:
+        """A record of the bulk, with its due process drawn from the calendar: notice served on the action
+        date, a hearing (most officers ask for one), sometimes an appeal, then the outcome; whatever has not
+        happened by HORIZON is still pending. A matter decided before the registry opened is published as
+        decided, in one event (or, if it came to nothing, never)."""
+        rng = self.rng
+        steps: list[Step] = []
+        when = action
+        if rng.random() < 0.6:
+            when += timedelta(days=rng.randint(20, 60))
+            steps.append((when, "HEARING_PENDING", False, STEP_REASONS["HEARING_PENDING"]))
+            if rng.random() < 0.35:
+                when += timedelta(days=rng.randint(60, 150))
+                steps.append((when, "APPEAL_PENDING", False, STEP_REASONS["APPEAL_PENDING"]))
+        when += timedelta(days=rng.randint(45, 160))
+        draw = rng.random()
+        if draw < 0.06 and steps:
+            outcome = ("OVERTURNED", False, STEP_REASONS["OVERTURNED"])
+        elif draw < 0.10:
+            outcome = ("RESCINDED", False, STEP_REASONS["RESCINDED"])
+        elif draw < 0.14:
+            outcome = ("FINAL", False, STEP_REASONS["FINAL_UNATTESTED"])
+        else:
+            outcome = ("FINAL", True, STEP_REASONS["FINAL"])
+        if when < REGISTRY_OPENED:
+            if outcome[0] != "FINAL":
+                return None
+            rec = self._add_record(person, publisher, kind, reason, state, ori, action, [])
+            rec.opened, rec.initial = when, ("FINAL", outcome[1])
+            return rec
+        steps.append((when, *outcome))
+        rec = self._add_record(person, publisher, kind, reason, state, ori, action,
+                               [s for s in steps if s[0] <= HORIZON])
+        rec.initial = ("NOTICE_SERVED", False)
+        return rec
 
 
 def _showcase(planner: Planner) -> Person:
@@ -387,7 +470,8 @@ def _showcase(planner: Planner) -> Person:
     return dan
 
 
-def make_plan(rng: random.Random) -> Planner:
+def make_plan(rng: random.Random, officers: int = OFFICERS) -> Planner:
+    """The whole plan, with ``officers`` officers (a smaller data set keeps every hand-written part)."""
     planner = Planner(rng)
     _showcase(planner)
     specials = [
@@ -400,12 +484,108 @@ def make_plan(rng: random.Random) -> Planner:
     for person in specials:
         planner.add_person(person)
         planner.career(person)
-    while len(planner.people) < 150:
+    while len(planner.people) < officers:
         planner.career(planner.random_person())
     _assign_records(planner)
-    _plan_training(planner)  # last, so that it changes nothing drawn before it
+    _bulk_records(planner)
+    _plan_training(planner)  # after the records, which end careers
     _plan_programs(planner)
     return planner
+
+
+# -- the bulk of the records -----------------------------------------------------------------------------------
+
+def _sworn_cert(person: Person, state: str, day: date) -> _Cert | None:
+    """The person's certification to serve in ``state``, issued by ``day`` and in good standing then."""
+    for cert in person.certs:
+        if cert.state == state and cert.kind in SWORN and cert.issued_on <= day:
+            if any(when <= day and status in _OUT_OF_SERVICE for when, status, _ in cert.changes):
+                return None
+            return cert
+    return None
+
+
+def _bulk_records(planner: Planner) -> None:
+    """For each year and state, cases for about CASES_PER_THOUSAND of every 1,000 officers serving there that
+    year (an officer has at most one case, and nobody of the showcase or of RECORD_SPECS has one)."""
+    rng = planner.rng
+    busy = {id(p) for p in planner.people if p.records or p.registry_id}
+    for year in RECORD_YEARS:
+        first, last = date(year, 1, 1), min(date(year, 12, 31), HORIZON - timedelta(days=20))
+        for state in STATES:
+            serving = []
+            for person in planner.people:
+                job = person.jobs[-1]
+                if id(person) in busy or AGENCY_BY_ORI[job.ori].state != state:
+                    continue
+                lo, hi = max(first, job.start + timedelta(days=180)), min(last, job.end or last)
+                cert = _sworn_cert(person, state, lo) if lo <= hi else None
+                if cert is not None:
+                    serving.append((person, job, cert, lo, hi))
+            expected = len(serving) * CASES_PER_THOUSAND / 1000
+            cases = min(len(serving), round(expected * rng.uniform(0.8, 1.2)))
+            for person, job, cert, lo, hi in rng.sample(serving, cases):
+                busy.add(id(person))
+                _case(planner, person, job, cert, planner.day_between(lo, hi))
+
+
+def _case(planner: Planner, person: Person, job: _Job, cert: _Cert, action: date) -> None:
+    """One matter: the record, what it does to the job and the certification, and a board's decertification
+    after a final termination, resignation under investigation or conviction for a serious reason."""
+    rng = planner.rng
+    state = cert.state
+    board = POST_BOARD_BY_STATE[state]
+    agency_publisher = AGENCY_PUBLISHER.get(job.ori)
+    if agency_publisher is not None:
+        kind = _pick(rng, AGENCY_CASES)
+        if kind == "RETIREMENT_UNDER_INVESTIGATION" and person.age_on(action) < 42:
+            kind = "RESIGNATION_UNDER_INVESTIGATION"
+        publisher = board if kind.startswith("POST:") else agency_publisher
+        kind = kind.removeprefix("POST:")
+    else:
+        kind, publisher = _pick(rng, BOARD_CASES), board
+    reason = _pick(rng, REASONS_BY_KIND[kind])
+    rec = planner.bulk_record(person, publisher, kind, reason, state, job.ori, action)
+    if rec is None:  # it came to nothing before the registry opened
+        return
+    if kind in SEPARATION_FOR:  # the separation happened, whatever becomes of the record
+        _separate(job, cert, action, SEPARATION_FOR[kind])
+        if rec.status in ("OVERTURNED", "RESCINDED"):  # and was undone: reinstated
+            back = rec.steps[-1][0] + timedelta(days=rng.randint(14, 45))
+            if back < HORIZON:
+                person.jobs.append(_Job(job.ori, back, job.position, planner.job_source()))
+            return
+    settled = rec.settled_on
+    if settled is None:
+        return
+    if kind == "SUSPENSION" and publisher == board:
+        cert.changes.append((settled, "SUSPENDED", f"Suspended for 180 days, case {rec.case_reference}."))
+        back = settled + timedelta(days=180)
+        if back < HORIZON and (job.end is None or job.end > back):
+            cert.changes.append((back, "ACTIVE", "Suspension period completed."))
+    elif kind == "DECERTIFICATION":
+        _revoke(person, job, cert, rec, settled)
+    elif reason in DECERTIFYING and rng.random() < {"TERMINATION": 0.6, "RESIGNATION_UNDER_INVESTIGATION": 0.35,
+                                                    "CRIMINAL_CONVICTION": 0.75}.get(kind, 0.0):
+        decert_on = settled + timedelta(days=rng.randint(40, 120))
+        if decert_on < HORIZON - timedelta(days=10):
+            decert = planner.bulk_record(person, board, "DECERTIFICATION", reason, state, job.ori, decert_on)
+            if decert is not None and decert.settled_on is not None:
+                _revoke(person, job, cert, decert, decert.settled_on)
+
+
+def _separate(job: _Job, cert: _Cert, day: date, reason: str) -> None:
+    """The job ends on ``day`` for ``reason``; what the career held for it after that (a retirement) is gone."""
+    job.end, job.reason = day, reason
+    cert.changes = [c for c in cert.changes if c[0] <= day]
+
+
+def _revoke(person: Person, job: _Job, cert: _Cert, rec: _Record, day: date) -> None:
+    """A final, attested decertification: the certification is revoked and the officer's job there ends."""
+    cert.changes = [c for c in cert.changes if c[0] < day]
+    cert.changes.append((day, "REVOKED", f"Certification revoked, case {rec.case_reference}."))
+    if job.end is None or job.end > day:
+        job.end, job.reason = day, "TERMINATED"
 
 
 def _serving_until(person: Person, state: str, after: date) -> date:
@@ -430,11 +610,11 @@ def _training_terms(planner: Planner, person: Person, cert: _Cert) -> None:
     if cert.kind == CIT and cert.issued_on >= REFRESHER_ERA and cert.state in CIT_WITHOUT_TERMS:
         return
     if cert.kind == CIT and cert.issued_on >= REFRESHER_ERA:
-        months = rng.choices((24, 36), weights=(7, 3))[0]
+        months = rng.choices((24, 36), weights=(4, 6))[0]
         cert.refresher_months = months
-        annual = rng.random() < 0.35
+        annual = rng.random() < 0.1
         done = cert.issued_on
-        while rng.random() >= 0.08:  # else (8% a cycle) the officer lets it lapse
+        while rng.random() >= 0.15:  # else (15% a cycle) the officer lets it lapse
             if annual:
                 nxt = done + timedelta(days=rng.randint(330, 400))
             else:  # mostly in the weeks before it falls due, sometimes a little late
@@ -446,7 +626,7 @@ def _training_terms(planner: Planner, person: Person, cert: _Cert) -> None:
             done = nxt
         return
     cert.expires_on = _add_years(cert.issued_on, 3)
-    if cert.kind != CIT and rng.random() < 0.5:
+    if cert.kind != CIT and rng.random() < 0.3:
         cert.refresher_months = 12
         done = cert.issued_on
         while (nxt := done + timedelta(days=rng.randint(300, 380))) < cert.expires_on and nxt <= serving:

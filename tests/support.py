@@ -309,25 +309,33 @@ def employment_started(
 
 # -- the demo data set, loaded once per session and restored for every later test that needs it ------------------
 
-_DEMO_SNAPSHOTS: dict[str, tuple[dict[str, bytes], list[tuple[str, int, bool]], int, Path]] = {}
+_DEMO_SNAPSHOTS: dict[tuple[str, int], tuple[dict[str, bytes], list[tuple[str, int, bool]], int, Path]] = {}
+#: Officers in the demo data set the tests load unless they ask for another size: the same generator, cast,
+#: showcase officer, hand-written records, credentials and programs as ``registry demo`` (``demo.OFFICERS``,
+#: 3,000 officers, about 12,000 events), only fewer officers in the bulk (150, about 950 events, the size of the
+#: earlier demo), so that the replay audit, which re-applies every event of the log, stays quick. Tests about the
+#: full data set pass ``officers=demo.OFFICERS``.
+DEMO_TEST_OFFICERS = 150
 
 
-async def load_demo(database_url: str, pool: asyncpg.Pool, data_dir: Path) -> None:
-    """``demo.load`` into the (cleaned) test database with ``data_dir`` as its data directory.
+async def load_demo(database_url: str, pool: asyncpg.Pool, data_dir: Path, *,
+                    officers: int = DEMO_TEST_OFFICERS) -> None:
+    """``demo.load`` (with ``officers`` officers) into the (cleaned) test database with ``data_dir`` as its data
+    directory.
 
-    The first call in a session loads it for real, through the publishing path (as ``test_demo`` checks), and
-    keeps a copy: every table's rows (binary COPY), the sequences, the log size and the files the load wrote
-    (publisher keys, the SSN blind-index key). Later calls restore that copy, byte for byte the same state,
-    in well under a second instead of the ~10 s of publishing 850 signed events again.
+    The first call in a session for a size loads it for real, through the publishing path (as ``test_demo``
+    checks), and keeps a copy: every table's rows (binary COPY), the sequences, the log size and the files the
+    load wrote (publisher keys, the SSN blind-index key). Later calls restore that copy, byte for byte the same
+    state, in about a second instead of publishing thousands of signed events again.
     """
     import shutil
     import tempfile
 
     import demo
 
-    snapshot = _DEMO_SNAPSHOTS.get(database_url)
+    snapshot = _DEMO_SNAPSHOTS.get((database_url, officers))
     if snapshot is None:
-        await demo.load(database_url, Settings(data_dir=data_dir))
+        await demo.load(database_url, Settings(data_dir=data_dir), officers=officers)
         async with pool.acquire() as conn:
             tables = [r["name"] for r in await conn.fetch(
                 """SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -345,7 +353,7 @@ async def load_demo(database_url: str, pool: asyncpg.Pool, data_dir: Path) -> No
             size = int(await conn.fetchval("SELECT size FROM log_state"))
         files = Path(tempfile.mkdtemp(prefix="demo-files-"))
         shutil.copytree(data_dir, files, dirs_exist_ok=True)
-        _DEMO_SNAPSHOTS[database_url] = (rows, sequences, size, files)
+        _DEMO_SNAPSHOTS[(database_url, officers)] = (rows, sequences, size, files)
         return
     rows, sequences, size, files = snapshot
     async with pool.acquire() as conn, conn.transaction():

@@ -245,18 +245,21 @@ def _sort_value(value: Any) -> tuple[int, Any]:
 
 
 def _chart(tab: statistics.Tabulation) -> str:
-    """Records by year (all states) as an inline SVG bar chart; a suppressed year gets no bar, only a label."""
-    years = sorted(tab.table(1).items(), key=lambda kv: kv[0][1])
+    """Records by year (all states) as an inline SVG bar chart, a column for every year of the range; a
+    suppressed year gets no bar, only a label, and a year with no counted record a 0."""
+    by_year = {key[statistics.YEAR]: cell for key, cell in tab.table(statistics.YEAR).items()}
+    years = [(year, by_year[year]) for year in tab.years]
     if not years:
         return '<p id="statistics-chart">No records are counted yet.</p>'
     width, height, pad, bar = 72 * len(years) + 40, 220, 30, 44
     top = max((c.count for _, c in years if not c.suppressed), default=1) or 1
     parts = []
-    if all(c.suppressed for _, c in years):
-        parts.append(f'<text x="30" y="{pad}" font-size="12">Every yearly count is suppressed.</text>')
-    for i, (key, cell) in enumerate(years):
+    if not any(c.count and not c.suppressed for _, c in years):
+        parts.append(f'<text x="30" y="{pad}" font-size="12">Every yearly count with records is below '
+                     f"{tab.threshold} or could be worked out from the others, so each is suppressed.</text>")
+    for i, (year_value, cell) in enumerate(years):
         x = 30 + i * 72
-        year = escape(str(key[1]))
+        year = escape(str(year_value))
         if cell.suppressed:
             parts.append(f'<g class="bar suppressed"><text x="{x + bar / 2}" y="{height - pad - 6}" '
                          f'text-anchor="middle" font-size="10">suppressed</text>')
@@ -265,7 +268,7 @@ def _chart(tab: statistics.Tabulation) -> str:
             parts.append(f'<g class="bar"><rect x="{x}" y="{height - pad - h}" width="{bar}" height="{h}" '
                          f'fill="#2f5d8a"><title>{year}: {cell.count}</title></rect>'
                          f'<text x="{x + bar / 2}" y="{height - pad - h - 4}" text-anchor="middle" '
-                         f'font-size="11">{cell.count}</text>')
+                         f'font-size="11">{cell.count:,}</text>')
         parts.append(f'<text x="{x + bar / 2}" y="{height - pad + 14}" text-anchor="middle" '
                      f'font-size="11">{year}</text></g>')
     return (f'<svg id="statistics-chart" role="img" aria-label="Records by year, all states" '
@@ -318,6 +321,8 @@ year, {cov.first_year}–{cov.last_year}) as CSV</a></p>
 
 
 def _eligibility(lookup: _Lookup | None) -> str:
+    """The verdict, then why: the facts that decide it. For a "not eligible" verdict, a condition the agency
+    does meet is no reason for it, so it is listed apart, after the reasons."""
     if lookup is None:
         return ""
     if lookup.error is not None or lookup.result is None:
@@ -325,10 +330,16 @@ def _eligibility(lookup: _Lookup | None) -> str:
     r = lookup.result
     shown = {f: _may(ANONYMOUS, "GrantEligibility", f) for f in ("eligible", "reasons")}
     verdict = ("eligible" if r.eligible else "not eligible") if shown["eligible"] else "not public"
-    reasons = "".join(f"<li>{escape(x)}</li>" for x in r.reasons) if shown["reasons"] else ""
+    why = ""
+    if shown["reasons"]:
+        why = ('<p>Why:</p><ul id="eligibility-reasons">'
+               f'{"".join(f"<li>{escape(x)}</li>" for x in r.reasons)}</ul>')
+        if r.conditions_met and shown["eligible"]:
+            why += ('<p>Met, but not enough on its own:</p><ul id="eligibility-met">'
+                    f'{"".join(f"<li>{escape(x)}</li>" for x in r.conditions_met)}</ul>')
     return (f'<div id="eligibility-result" role="status" data-eligible="{str(r.eligible).lower()}">'
             f'<p class="verdict"><strong>{escape(r.agency.name)}</strong> ({escape(r.agency.ori)}), '
-            f'{r.year}: <span id="eligibility-verdict">{verdict}</span></p><ul>{reasons}</ul></div>')
+            f'{r.year}: <span id="eligibility-verdict">{verdict}</span></p>{why}</div>')
 
 
 _STYLE = """
@@ -356,7 +367,9 @@ def _page(tab: statistics.Tabulation, cov: training_coverage.Coverage | None, lo
 <header><h1>Officer registry: public data</h1>
 <p>Aggregated, anonymized counts under Executive Order 13929 Sec. 3(c). Counted: {escape(tab.basis)}.
 Counts below {tab.threshold} are shown as <em>suppressed</em>, and so are enough other counts that no
-suppressed count can be worked out from the totals. Generated {escape(tab.generated_at.isoformat(timespec="seconds"))}.
+suppressed count can be worked out from the totals. Every year from the first to the last with a counted
+record has a column; a 0 means no record of that year is counted.
+Generated {escape(tab.generated_at.isoformat(timespec="seconds"))}.
 </p></header>
 <main>
 <section id="statistics"><h2>Records by state and year</h2>

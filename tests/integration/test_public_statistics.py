@@ -152,6 +152,44 @@ async def test_statistics_as_csv_and_by_breakdown_for_anonymous_callers(stats_wo
     assert page.status_code == 200 and "<script>x" not in page.text and "&lt;script&gt;" in page.text
 
 
+async def test_every_year_of_the_range_is_listed_with_zero_for_a_year_without_records(
+        pool: asyncpg.Pool, clean: None, tmp_path: Path) -> None:
+    """Counted records in 2019 (3, a small cell) and 2022 (12), none in 2020 or 2021: those two years are
+    listed with 0 (a 0 is no small cell, and a reader knew that an unlisted year was 0), in the CSV, in
+    GraphQL and on the page, and suppression is exactly what it would be without them."""
+    world = World(pool, tmp_path, stats_min_cell=THRESHOLD)
+    await world.setup()
+    for n, (publisher, state, year) in enumerate([("ca-post", "CA", 2019)] * 3 + [("tx-tcole", "TX", 2022)] * 12):
+        ev = record_published(publisher=publisher, state=state, status="FINAL", attested=True, source=f"gap-{n}",
+                              subj=subject(given=f"Gap{n}", family="Roe", dob=f"19{60 + n}-02-03"))
+        ev["actionDate"] = f"{year}-03-01"
+        await world.publish_ok(publisher, ev)
+    rows = list(csv.DictReader(io.StringIO((await world.http.get("/public/statistics.csv")).text)))
+    by_year = {r["year"]: r["count"] for r in rows if (r["state"], r["record_kind"], r["reason_category"])
+               == ("ALL", "ALL", "ALL") and r["year"] != "ALL"}
+    assert by_year == {"2019": "suppressed", "2020": "0", "2021": "0", "2022": "suppressed"}
+    assert not any(r["count"] == "0" for r in rows if r["year"] in ("2019", "2022"))  # no other zero rows
+    data = (await world.ok(STATS_Q))["publicStatistics"]
+    cells = {(c["state"], c["year"], c["kind"], c["reasonCategory"]): c["count"] for c in data["cells"]}
+    assert cells[(None, 2020, None, None)] == 0 and cells[(None, 2021, None, None)] == 0
+    assert cells[(None, None, None, None)] == 15 and cells[("CA", None, None, None)] is None
+    assert peel(cells) == {} and determined(cells) == []
+    years = (await world.ok("{ publicStatistics { cells(breakdown: [YEAR]) { year count suppressed } } }"))
+    assert [(c["year"], c["count"], c["suppressed"]) for c in years["publicStatistics"]["cells"]] == [
+        (2019, None, True), (2020, 0, False), (2021, 0, False), (2022, None, True)]
+
+    page = (await world.http.get("/public")).text
+    dom = DomReader()
+    dom.feed(page)
+    table = dom.tables["statistics-table"]
+    assert [text for text, _ in table[0]] == ["State", "2019", "2020", "2021", "2022", "Total"]
+    assert {r[0][0]: [c for c, _ in r[1:]] for r in table[1:]}["Total"] == ["suppressed", "0", "0", "suppressed",
+                                                                          "15"]
+    chart = dom.ids["statistics-chart"]
+    assert all(y in chart for y in ("2019", "2020", "2021", "2022"))
+    assert "suppressed" in chart and "Every yearly count with records is below 5" in chart
+
+
 # -- the public page in a real browser ------------------------------------------------------------
 
 @pytest.fixture(scope="session")
