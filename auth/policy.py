@@ -280,7 +280,7 @@ FIELDS["Subscription"] = {"monitoringNotices": NOTICE_READERS}
 #: is refused to everyone: adding an input field means deciding who may use it, here.
 INPUTS: dict[str, dict[str, Access]] = {
     "OfficerSearchInput": _all(HIRING | AUDITOR | PUBLISHER, "givenName", "middleName", "familyName",
-                               "dateOfBirth", "state", "certificationNumber"),
+                               "dateOfBirth", "state", "certificationNumber", "ssn"),
     # an SSN goes only with a publisher's own signed events (write-only, kept as a keyed blind index)
     "EventSubmission": {"jws": SUBMITTERS, "ssn": Access((PUBLISHER,))},
     "AgencyInput": _all(Access((ADMIN,)), "ori", "name", "state", "level"),

@@ -17,9 +17,12 @@ __all__ = [
     "ACCENTED",
     "COMMON_NAMES",
     "FEMALE_GIVEN",
+    "FILIPINO_HYPOCORISMS",
+    "FILIPINO_PET_NAMES",
     "HISPANIC_NICKNAMES",
     "MALE_GIVEN",
     "MIDDLE_EXTRA",
+    "SPANISH_HYPOCORISMS",
     "STATES",
     "SURNAMES",
     "TAIL_PREFIXES",
@@ -240,6 +243,38 @@ HISPANIC_NICKNAMES: dict[str, tuple[str, ...]] = {
     "Rafael": ("Rafa",), "Guillermo": ("Memo",), "Dolores": ("Lola",), "Mercedes": ("Meche",),
     "Concepcion": ("Concha", "Conchita"), "Alejandro": ("Alex", "Jandro"), "Gilberto": ("Gil", "Beto"),
     "Salvador": ("Chava",), "Ramon": ("Moncho",), "Rosa": ("Rosita",), "Armando": ("Mando",),
+}
+
+# Spanish hypocorisms by formal name, as a clerk would type them (some keep the tilde): the common
+# Mexican, Central American and Spanish short forms, a wider list than ``HISPANIC_NICKNAMES``. Written
+# for the benchmark from general knowledge of the names, independently of ``identity.nicknames``; the
+# two lists overlap by design (both aim at the common forms) and the benchmark shows what one misses.
+SPANISH_HYPOCORISMS: dict[str, tuple[str, ...]] = {
+    "Jose": ("Pepe", "Pepito", "Chepe", "Joselito"), "Francisco": ("Paco", "Pancho", "Kiko", "Curro", "Paquito"),
+    "Jesus": ("Chucho", "Chuy"), "Ignacio": ("Nacho",), "Antonio": ("Toño", "Tono", "Toni"),
+    "Guillermo": ("Memo",), "Eduardo": ("Lalo",), "Alberto": ("Beto",), "Roberto": ("Beto", "Tito"),
+    "Enrique": ("Quique", "Kike"), "Rafael": ("Rafa", "Rafi"), "Juan": ("Juanito", "Juancho"),
+    "Manuel": ("Manolo", "Manolito"), "Fernando": ("Nando", "Fer"), "Salvador": ("Chava", "Chavo"),
+    "Ramon": ("Moncho",), "Luis": ("Lucho", "Wicho"), "Alejandro": ("Jandro",), "Gilberto": ("Beto",),
+    "Sergio": ("Checo",), "Rodrigo": ("Rodri",), "Armando": ("Mando",), "Ricardo": ("Richi",),
+    "Guadalupe": ("Lupe", "Lupita"), "Dolores": ("Lola", "Lolita"), "Mercedes": ("Meche",),
+    "Concepcion": ("Concha", "Conchita"), "Rosa": ("Rosita",), "Teresa": ("Tere",), "Ana": ("Anita",),
+    "Yolanda": ("Yoli",), "Leticia": ("Lety",), "Gabriela": ("Gaby",), "Carmen": ("Carmencita",),
+}
+
+# Filipino hypocorisms derived from the formal name (reduplications and -ing/-oy forms).
+FILIPINO_HYPOCORISMS: dict[str, tuple[str, ...]] = {
+    "Jose": ("Jojo", "Peping"), "Joseph": ("Jojo",), "Fernando": ("Nanding",), "Carlos": ("Caloy",),
+    "Ricardo": ("Carding",), "Antonio": ("Tonyo",), "Ramon": ("Monching",), "Arturo": ("Turing",),
+    "Rolando": ("Lando",), "Roberto": ("Berto",), "Maria": ("Maring",), "Teresa": ("Tessie",),
+    "Dolores": ("Loleng",), "Gloria": ("Gloring",),
+}
+
+# Filipino pet names that stand for no particular formal name (Boy, Bong, Jun for a Junior...): a clerk
+# may enter one as the given name of anybody of that sex.
+FILIPINO_PET_NAMES: dict[str, tuple[str, ...]] = {
+    "M": ("Boy", "Bong", "Jun", "Junjun", "Dodong", "Nonoy", "Toto", "Ding", "Jonjon"),
+    "F": ("Inday", "Neneng", "Nene", "Baby", "Ging", "Ding"),
 }
 
 # (code, relative size of the state's law-enforcement workforce ~ its population, millions)

@@ -7,10 +7,16 @@ certification number. Along the way some officers carry:
 
 * a :class:`ReEntry`: the same person moved to another state and was entered again by the new
   state's clerk, with one kind of noise (``NOISE_KINDS``: typos, nicknames from
-  ``identity.nicknames``' table, married names with and without the former name supplied, swapped
-  day and month, missing middle name, one part of a compound surname, a one-digit date-of-birth
-  typo, two noises at once...), plus incidental formatting (upper case, accents dropped, suffix
-  dropped). ``ReEntry.officer_id`` is the truth.
+  ``identity.nicknames``' table, Spanish and Filipino hypocorisms and pet names from this package's
+  own lists, married names with and without the former name supplied, swapped day and month, a
+  one-digit date-of-birth typo, a birth date one day, one month or one year off, given and family
+  name in swapped order, missing middle name, one part of a compound surname...) or two at once
+  (``TWO_NOISE_KINDS``: any compatible pair, a new married surname with a birth-date error, two
+  typos), plus incidental formatting (upper case, accents dropped, suffix dropped).
+  ``ReEntry.officer_id`` is the truth.
+* an SSN (``Officer.ssn``, for ``ssn_rate`` of officers: not every publisher sends one), unique per
+  person; a re-entry carries the person's SSN for ``ssn_carry_rate`` of re-entries, mistyped in one
+  digit for ``ssn_typo_rate`` of those; a stranger carries their own for ``ssn_rate``.
 * a :class:`Stranger`: a *different* person who is not registered but resembles the officer
   (``STRANGER_KINDS``: an unregistered twin, or a namesake with a random, a near or the same date of
   birth). Any automatic link of a stranger is a false link.
@@ -40,13 +46,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from bench import names_data as nd
-from identity import NameParts, normalize_token, split_surname
+from identity import InvalidSSNError, NameParts, normalize_token, split_surname, validate_ssn
 from identity.nicknames import are_nickname_related, given_name_variants
 
 __all__ = [
     "DEFAULT_NOISE_WEIGHTS",
     "NOISE_KINDS",
     "STRANGER_KINDS",
+    "TWO_NOISE_KINDS",
     "Officer",
     "Person",
     "PopulationConfig",
@@ -58,9 +65,12 @@ __all__ = [
 
 NOISE_KINDS: tuple[str, ...] = (
     "none", "middle_initial", "typo_surname", "typo_given", "nickname", "nickname_offlist",
-    "married_alias", "married_no_alias", "married_hyphenated", "swapped_day_month", "missing_middle",
-    "hyphen_part", "dob_digit", "two_noises",
+    "hypocorism_es", "hypocorism_ph", "married_alias", "married_no_alias", "married_hyphenated",
+    "swapped_day_month", "missing_middle", "hyphen_part", "dob_digit", "dob_day", "dob_month", "dob_year",
+    "order_swap", "two_noises", "married_dob", "two_typos",
 )
+#: Kinds that carry two independent errors at once (the rest carry one, and "none" none).
+TWO_NOISE_KINDS: frozenset[str] = frozenset({"two_noises", "married_dob", "two_typos"})
 STRANGER_KINDS: tuple[str, ...] = (
     "twin_unregistered", "namesake_random_dob", "namesake_near_dob", "namesake_same_dob",
 )
@@ -69,10 +79,11 @@ STRANGER_KINDS: tuple[str, ...] = (
 # drawn only for women, a swapped day/month only when the day is 12 or less...). Rare-applicability
 # kinds have large weights so that they still get a few hundred samples.
 DEFAULT_NOISE_WEIGHTS: Mapping[str, float] = {
-    "none": 0.22, "middle_initial": 0.04, "typo_surname": 0.09, "typo_given": 0.07, "nickname": 0.10,
-    "nickname_offlist": 0.30, "married_alias": 0.15, "married_no_alias": 0.15, "married_hyphenated": 0.06,
-    "swapped_day_month": 0.07, "missing_middle": 0.07, "hyphen_part": 1.0, "dob_digit": 0.07,
-    "two_noises": 0.05,
+    "none": 0.18, "middle_initial": 0.04, "typo_surname": 0.07, "typo_given": 0.06, "nickname": 0.08,
+    "nickname_offlist": 0.30, "hypocorism_es": 0.40, "hypocorism_ph": 0.03, "married_alias": 0.15,
+    "married_no_alias": 0.15, "married_hyphenated": 0.06, "swapped_day_month": 0.06, "missing_middle": 0.05,
+    "hyphen_part": 1.0, "dob_digit": 0.05, "dob_day": 0.05, "dob_month": 0.04, "dob_year": 0.05,
+    "order_swap": 0.07, "two_noises": 0.10, "married_dob": 0.30, "two_typos": 0.05,
 }
 
 _FIRST_DOB, _LAST_DOB = date(1955, 1, 1), date(2003, 12, 31)
@@ -104,6 +115,9 @@ class ReEntry:
     cert_number: str
     names: tuple[NameParts, ...]  # as entered: current name first, then former names supplied
     dob: date
+    noises: int = 1  # independent errors in the entry: 0 ("none"), 1, or 2 (``TWO_NOISE_KINDS``)
+    ssn: str | None = None  # as entered: the person's own, or mistyped (``ssn_mistyped``), or none
+    ssn_mistyped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,7 @@ class Stranger:
     cert_number: str
     names: tuple[NameParts, ...]
     dob: date
+    ssn: str | None = None  # the stranger's own, never a registered officer's
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +143,7 @@ class Officer:
     former: tuple[NameParts, ...] = ()  # former names already on file
     twin_id: str | None = None  # officer ID of a registered twin
     common: bool = False  # carries one of the forced very common names
+    ssn: str | None = None  # on file with the registry (as its blind index)
     reentry: ReEntry | None = None
     stranger: Stranger | None = None
 
@@ -141,7 +157,7 @@ class Officer:
 class PopulationConfig:
     officers: int = 1_000_000
     seed: int = 13929
-    reentry_rate: float = 0.05
+    reentry_rate: float = 0.10
     twin_rate: float = 0.004  # chance that an officer starts a registered twin pair
     common_rate: float = 0.003  # forced very common names (on top of the natural ones)
     female_rate: float = 0.15
@@ -149,6 +165,9 @@ class PopulationConfig:
     former_name_rate: float = 0.03  # women with a former name already on file
     unregistered_twin_rate: float = 0.004
     namesake_rate: float = 0.10  # per officer with a very common name
+    ssn_rate: float = 0.5  # officers (and strangers) whose publisher sent an SSN
+    ssn_carry_rate: float = 0.5  # re-entries that carry an SSN
+    ssn_typo_rate: float = 0.03  # of those, mistyped in one digit
     noise_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_NOISE_WEIGHTS))
 
 
@@ -347,6 +366,28 @@ def _swap_day_month(dob: date) -> date | None:
     return date(dob.year, dob.day, dob.month)
 
 
+def _shifted(dob: date, unit: str, step: int) -> date | None:
+    """``dob`` one ``unit`` ("day", "month", "year") earlier or later (``step`` -1 or 1), as dates count:
+    1961-10-31 plus a day is 1961-11-01. None when the day does not exist then (Jan 31 + a month)."""
+    if unit == "day":
+        return dob + timedelta(days=step)
+    if unit == "year":
+        year, month = dob.year + step, dob.month
+    else:
+        year, month0 = divmod(dob.year * 12 + dob.month - 1 + step, 12)
+        month = month0 + 1
+    try:
+        return date(year, month, dob.day)
+    except ValueError:
+        return None
+
+
+def _date_off(rng: random.Random, dob: date, unit: str) -> date | None:
+    steps = [-1, 1]
+    rng.shuffle(steps)
+    return next((d for d in (_shifted(dob, unit, s) for s in steps) if d is not None), None)
+
+
 @lru_cache(maxsize=4096)
 def _nickname_options(given: str) -> tuple[str, ...]:
     own = _first_norm(given)
@@ -355,6 +396,39 @@ def _nickname_options(given: str) -> tuple[str, ...]:
 
 def _offlist_options(given: str) -> tuple[str, ...]:
     return nd.HISPANIC_NICKNAMES.get(_fold(given.split()[0]) if given.split() else "", ())
+
+
+def _hypocorism_es_options(given: str) -> tuple[str, ...]:
+    return nd.SPANISH_HYPOCORISMS.get(_fold(given.split()[0]) if given.split() else "", ())
+
+
+def _hypocorism_ph_options(given: str, sex: str) -> tuple[str, ...]:
+    """Filipino short forms of the name when there are any, else the pet names for the sex."""
+    own = nd.FILIPINO_HYPOCORISMS.get(_fold(given.split()[0]) if given.split() else "", ())
+    return own or nd.FILIPINO_PET_NAMES[sex]
+
+
+_ORDER_SWAPS = ("fields", "family_given_middle", "family_first")
+
+
+def _order_swap(rng: random.Random, e: _Entry) -> str:
+    """Family name first, as forms and foreign records write it; how it lands in the fields varies:
+
+    * ``fields``: the family name in the given-name field and the reverse ("NG" / "PAUL");
+    * ``family_given_middle``: "FAMILY GIVEN MIDDLE" read left to right as given, middle, family;
+    * ``family_first``: the family name as given name, the rest as family ("Sutinghurst" / "Richard Steven").
+    """
+    how = rng.choice(_ORDER_SWAPS)
+    if how == "family_given_middle" and not e.middle:
+        how = "fields"
+    given, middle, family = e.given, e.middle, e.family
+    if how == "fields":
+        e.given, e.family = family, given
+    elif how == "family_given_middle":
+        e.given, e.middle, e.family = family, given, middle
+    else:
+        e.given, e.middle, e.family = family, "", " ".join(p for p in (given, middle) if p)
+    return how
 
 
 def _surname_parts(family: str) -> list[str]:
@@ -381,6 +455,7 @@ class _Entry:
 
     def __init__(self, p: Person) -> None:
         self.given, self.middle, self.family, self.suffix, self.dob = p.given, p.middle, p.family, p.suffix, p.dob
+        self.sex = p.sex
         self.former: list[NameParts] = []
 
 
@@ -392,10 +467,19 @@ def _applies(kind: str, p: Person) -> bool:
             return bool(_nickname_options(p.given))
         case "nickname_offlist":
             return bool(_offlist_options(p.given))
-        case "married_alias" | "married_no_alias" | "married_hyphenated":
+        case "hypocorism_es":
+            return bool(_hypocorism_es_options(p.given))
+        case "married_alias" | "married_no_alias" | "married_hyphenated" | "married_dob":
             return p.sex == "F"
         case "swapped_day_month":
             return _swap_day_month(p.dob) is not None
+        case "dob_month" | "dob_year":
+            unit = kind.removeprefix("dob_")
+            return any(_shifted(p.dob, unit, s) is not None for s in (-1, 1))
+        case "order_swap":
+            return bool(normalize_token(p.given) and normalize_token(p.family))
+        case "two_typos":
+            return sum(ch.isalpha() for ch in p.given) >= 3 and sum(ch.isalpha() for ch in p.family) >= 3
         case "missing_middle":
             return bool(p.middle)
         case "hyphen_part":
@@ -428,6 +512,10 @@ def _apply(kind: str, rng: random.Random, e: _Entry) -> None:
             e.given = rng.choice(_nickname_options(e.given)).title()
         case "nickname_offlist":
             e.given = rng.choice(_offlist_options(e.given))
+        case "hypocorism_es":
+            e.given = rng.choice(_hypocorism_es_options(e.given))
+        case "hypocorism_ph":
+            e.given = rng.choice(_hypocorism_ph_options(e.given, e.sex))
         case "married_alias" | "married_no_alias" | "married_hyphenated":
             old = NameParts(given=e.given, middle=e.middle, family=e.family, suffix=e.suffix)
             new = _new_married_surname(rng, e.family)
@@ -444,13 +532,18 @@ def _apply(kind: str, rng: random.Random, e: _Entry) -> None:
             e.family = rng.choice(_hyphen_variants(e.family))
         case "dob_digit":
             e.dob = _dob_digit(rng, e.dob) or e.dob
+        case "dob_day" | "dob_month" | "dob_year":
+            e.dob = _date_off(rng, e.dob, kind.removeprefix("dob_")) or e.dob
+        case "order_swap":
+            _order_swap(rng, e)
         case _:
             raise ValueError(f"unknown noise kind {kind!r}")
 
 
-_SINGLE = tuple(k for k in NOISE_KINDS if k not in ("none", "two_noises", "middle_initial"))
+_SINGLE = tuple(k for k in NOISE_KINDS if k not in ("none", "middle_initial", *TWO_NOISE_KINDS))
+_DATE_ERRORS = ("swapped_day_month", "dob_digit", "dob_day", "dob_month", "dob_year")
 _EXCLUSIVE = ({"married_alias", "married_no_alias", "married_hyphenated", "hyphen_part"},
-              {"nickname", "nickname_offlist", "typo_given"}, {"swapped_day_month", "dob_digit"})
+              {"nickname", "nickname_offlist", "hypocorism_es", "hypocorism_ph", "typo_given"}, set(_DATE_ERRORS))
 
 
 def _compatible(a: str, b: str) -> bool:
@@ -467,6 +560,18 @@ def _incidental(rng: random.Random, e: _Entry) -> None:
         e.given, e.middle, e.family = e.given.upper(), e.middle.upper(), e.family.upper()
 
 
+def _pair(rng: random.Random, kind: str, p: Person) -> tuple[str, str]:
+    """The two noises of a two-noise kind (the order swap, if any, goes last: it moves what the others changed)."""
+    if kind == "married_dob":
+        return "married_no_alias", rng.choice([k for k in _DATE_ERRORS if _applies(k, p)])
+    if kind == "two_typos":
+        return "typo_given", "typo_surname"
+    singles = [k for k in _SINGLE if _applies(k, p)]
+    first = rng.choice(singles)
+    second = rng.choice([k for k in singles if _compatible(first, k)])
+    return (second, first) if first == "order_swap" else (first, second)
+
+
 def _reentry(cfg: PopulationConfig, off: Officer) -> ReEntry:
     rng = random.Random(f"{cfg.seed}/reentry/{off.index}")
     p = off.person
@@ -474,20 +579,69 @@ def _reentry(cfg: PopulationConfig, off: Officer) -> ReEntry:
     kind = rng.choices(kinds, weights=[cfg.noise_weights[k] for k in kinds])[0]
     e = _Entry(p)
     detail = kind
-    if kind == "two_noises":
-        singles = [k for k in _SINGLE if _applies(k, p)]
-        first = rng.choice(singles)
-        second = rng.choice([k for k in singles if _compatible(first, k)])
+    if kind in TWO_NOISE_KINDS:
+        first, second = _pair(rng, kind, p)
         detail = f"{first}+{second}"
         _apply(first, rng, e)
-        if second == "typo_given" or _applies(second, Person(p.sex, e.given, e.middle, e.family, e.suffix, e.dob)):
+        if second in ("typo_given", "typo_surname", "order_swap") or _applies(
+                second, Person(p.sex, e.given, e.middle, e.family, e.suffix, e.dob)):
             _apply(second, rng, e)
     else:
         _apply(kind, rng, e)
     _incidental(rng, e)
     state = _other_state(rng, off.state)
     names = (NameParts(given=e.given, middle=e.middle, family=e.family, suffix=e.suffix), *e.former)
-    return ReEntry(off.officer_id, kind, detail, state, f"R{off.index:09d}", names, e.dob)
+    ssn, mistyped = _carried_ssn(cfg, off)
+    return ReEntry(off.officer_id, kind, detail, state, f"R{off.index:09d}", names, e.dob,
+                   0 if kind == "none" else 2 if kind in TWO_NOISE_KINDS else 1, ssn, mistyped)
+
+
+# -- SSNs -----------------------------------------------------------------------------------------
+
+# Distinct valid-looking SSNs by index: a bijection of [0, _SSN_SPACE) onto area 001-806 (666 skipped),
+# group 01-99, serial 0001-9999, so no two people share one (real SSNs are unique).
+_SSN_SPACE = 805 * 99 * 9999
+_SSN_STEP = 1_000_003  # a prime not dividing _SSN_SPACE (= 3^4 * 5 * 7 * 11^2 * 23 * 101)
+
+
+def ssn_for(number: int) -> str | None:
+    """The SSN of person ``number`` (officers by index; strangers count down from the top)."""
+    x = (number * _SSN_STEP + 12_345) % _SSN_SPACE
+    area, rest = divmod(x, 99 * 9999)
+    group, serial = divmod(rest, 9999)
+    area += 1
+    area += area >= 666
+    digits = f"{area:03d}{group + 1:02d}{serial + 1:04d}"
+    try:
+        return validate_ssn(digits)
+    except InvalidSSNError:  # a voided sample number or one digit repeated: this person has none
+        return None
+
+
+def _officer_ssn(cfg: PopulationConfig, index: int) -> str | None:
+    return ssn_for(index) if random.Random(f"{cfg.seed}/ssn/{index}").random() < cfg.ssn_rate else None
+
+
+def _mistype_ssn(rng: random.Random, ssn: str) -> str:
+    while True:
+        i = rng.randrange(9)
+        out = ssn[:i] + str(rng.randrange(10)) + ssn[i + 1:]
+        if out != ssn:
+            try:
+                return validate_ssn(out)
+            except InvalidSSNError:
+                continue
+
+
+def _carried_ssn(cfg: PopulationConfig, off: Officer) -> tuple[str | None, bool]:
+    """The SSN the new state's clerk sends: the person's own (whether or not the registry has it), mistyped, or none."""
+    rng = random.Random(f"{cfg.seed}/reentry-ssn/{off.index}")
+    own = ssn_for(off.index)
+    if own is None or rng.random() >= cfg.ssn_carry_rate:
+        return None, False
+    if rng.random() < cfg.ssn_typo_rate:
+        return _mistype_ssn(rng, own), True
+    return own, False
 
 
 def _stranger(cfg: PopulationConfig, off: Officer, kind: str) -> Stranger:
@@ -518,7 +672,9 @@ def _stranger(cfg: PopulationConfig, off: Officer, kind: str) -> Stranger:
         raise ValueError(f"unknown stranger kind {kind!r}")
     state = _other_state(rng, off.state)
     name = NameParts(given=given, middle=middle, family=p.family, suffix="")
-    return Stranger(kind, off.officer_id, state, f"S{off.index:09d}", (name,), dob)
+    own = random.Random(f"{cfg.seed}/stranger-ssn/{off.index}").random() < cfg.ssn_rate
+    ssn = ssn_for(_SSN_SPACE - 1 - off.index) if own else None
+    return Stranger(kind, off.officer_id, state, f"S{off.index:09d}", (name,), dob, ssn)
 
 
 def _is_common(p: Person) -> bool:
@@ -563,7 +719,7 @@ def generate(cfg: PopulationConfig | None = None) -> Iterator[Officer]:
         moves = rng.random() < cfg.reentry_rate
         look_alike = rng.random()
         off = Officer(index, officer_id, state, f"{cert_seq[state]:08d}", person, former, twin_id,
-                      common or _is_common(person))
+                      common or _is_common(person), _officer_ssn(cfg, index))
         if moves:
             off = replace(off, reentry=_reentry(cfg, off))
         kind = _stranger_kind(cfg, off, look_alike)

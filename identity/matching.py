@@ -1,11 +1,13 @@
 """Identity matching against the registry: candidates from stored blocking keys, ranked by the scorer.
 
-The one module of ``identity`` that reads the store. Blocking keys are stored at write time; a lookup
-finds the officers sharing any key, and ``identity.score`` ranks them with reasons. Publishing links
-to an existing officer only when exactly one candidate is a *strong* match (``strong_match``); anything
-weaker registers a new officer rather than merging. Search (``rank``) uses the same candidates and
-scorer. Callers describe the person as a ``Person`` (names and birth date), whatever their own
-format, so that identity depends on nobody's payloads.
+The one module of ``identity`` that reads the store. Blocking keys are stored at write time (``rekey``,
+from every name on file); a lookup finds the officers sharing the most telling keys
+(``identity.phonetic.query_key_weights``) and every officer with the same SSN blind index, and
+``identity.score`` ranks them with reasons. Publishing links to an existing officer only when exactly one
+candidate is a *strong* match (``decide``: that needs an SSN or certification number, never names and a
+birth date alone); anything weaker registers a new officer, and the ranked candidates go to the review
+queue. Search (``rank``) uses the same candidates and scorer. Callers describe the person as a ``Person``
+(names and birth date), whatever their own format, so that identity depends on nobody's payloads.
 """
 
 from __future__ import annotations
@@ -18,14 +20,24 @@ from typing import Any
 import asyncpg
 
 from identity.normalize import NameParts, normalize_token
-from identity.phonetic import blocking_keys, query_keys
+from identity.phonetic import BLOCKING_SCHEME_VERSION, IDF_SCALE, blocking_keys, query_key_weights
 from identity.score import Candidate, Match, Query, score
 from identity.score import rank as rank_candidates
 from registry.errors import Conflict
 from store import certifications, officers
-from store.models import NameRow, OfficerRow
+from store.models import NameRow
 
-CANDIDATE_LIMIT = 300
+#: Officers kept from the blocking keys (those sharing the most telling keys), plus any with the same SSN: the
+#: bound on a lookup's work. At 10^6 officers a query shares some key with a few hundred (p50 259, p99 1,103),
+#: and the true officer is among the first 150 by key weight for every one-error and 99.2 % of two-error
+#: re-entries of the benchmark (docs/identity.md).
+CANDIDATE_LIMIT = 150
+REVIEW_CANDIDATES = 10  # the publish path ranks exactly this many first (the review queue takes at most five)
+#: A search answer leaves out candidates scoring below this (a shared key and nothing else, or a contradicted
+#: birth date: ~0.0025). On the benchmark (50,000 officers, 4,000 re-entries with one or two noises) no true
+#: officer ranked in the first ten scores below it, and 96 % of the others do. Officers found by the
+#: certification number given are always kept (an agreeing SSN alone scores 0.9975).
+SEARCH_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
@@ -66,32 +78,55 @@ def keys_for(person: Person) -> list[str]:
     return sorted(blocking_keys(list(person.names), person.dob)) if person.names else []
 
 
-async def _candidates(conn: Any, rows: Sequence[OfficerRow | None]) -> list[Candidate]:
-    present = [r for r in rows if r is not None]
-    certs = await certifications.by_officer_ids(conn, [r.id for r in present])
-    ssns = await officers.ssn_indexes(conn, [r.id for r in present])  # a documented signal: it is compared
-    out = []
-    for row, cs in zip(present, certs, strict=True):
-        primary_first = sorted(row.names, key=lambda n: n.kind != "PRIMARY")
-        out.append(
-            Candidate(
-                officer_id=row.id,
-                names=[row_parts(n) for n in primary_first],
-                dob=row.date_of_birth,
-                cert_numbers=frozenset((c.state, c.number.upper()) for c in cs),
-                ssn_index=ssns.get(row.id),
-            )
-        )
-    return out
+async def rekey(conn: asyncpg.Connection, officer_id: str, names: Sequence[NameParts], dob: date | None) -> None:
+    """Store the officer's blocking keys for ``names`` (every name on file) and ``dob``, under the current
+    scheme, dropping keys of an older scheme or of names no longer on file."""
+    keys = keys_for(Person(names=names, dob=dob))
+    await officers.replace_blocking_keys(conn, officer_id, keys, BLOCKING_SCHEME_VERSION)
 
 
-async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str]) -> list[Match]:
-    keys = sorted(query_keys(list(query.names), dob))
-    ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT)
+async def rekey_stale(conn: asyncpg.Connection, *, batch: int = 500, after: str = "") -> tuple[int, str | None]:
+    """Re-derive the keys of up to ``batch`` officers keyed under an older scheme (IDs after ``after``).
+
+    Returns how many were re-keyed and the last ID done (None when none was left): call again with it until
+    None. Each call is one short transaction's worth of work, so a backfill can run beside live traffic.
+    """
+    ids = await officers.ids_keyed_before(conn, BLOCKING_SCHEME_VERSION, after, batch)
+    for row in await officers.by_ids(conn, ids):
+        if row is not None:
+            await rekey(conn, row.id, [row_parts(n) for n in row.names], row.date_of_birth)
+    return len(ids), (ids[-1] if ids else None)
+
+
+def decide(ranked: Sequence[Match]) -> str | None:
+    """The officer to link to automatically: the strong candidate, when exactly one is strong."""
+    strong = [m for m in ranked if m.strong]
+    return strong[0].officer_id if len(strong) == 1 else None
+
+
+def _candidate(row: officers.MatchRow) -> Candidate:
+    return Candidate(
+        officer_id=row.id,
+        names=[row_parts(n) for n in row.names],  # the primary name first
+        dob=row.date_of_birth,
+        cert_numbers=frozenset((state, number.upper()) for state, number in row.certifications),
+        ssn_index=row.ssn_blind_index,  # a documented signal: it is compared
+    )
+
+
+async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
+    return [_candidate(r) for r in await officers.for_matching(conn, ids)]
+
+
+async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str], limit: int) -> list[Match]:
+    weighted = query_key_weights(list(query.names), dob) if query.names else {}
+    keys = sorted(weighted)
+    ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT, weights=[weighted[k] for k in keys],
+                                              idf_scale=IDF_SCALE) if keys else []
     # the same SSN finds the person whatever the names say (a new surname, another spelling)
     same_ssn = await officers.ids_by_ssn_index(conn, query.ssn_index) if query.ssn_index is not None else []
-    rows = await officers.by_ids(conn, list(dict.fromkeys([*seed, *same_ssn, *ids])))
-    return rank_candidates(query, await _candidates(conn, rows))
+    return rank_candidates(query, await _candidates(conn, list(dict.fromkeys([*seed, *same_ssn, *ids]))),
+                           limit=limit)
 
 
 async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str, *, detail: bool = True) -> None:
@@ -106,7 +141,7 @@ async def check_consistent(conn: Any, officer_id: str, person: Person, conflict:
     if person.dob is not None and row.date_of_birth is not None and person.dob != row.date_of_birth:
         raise Conflict(f"{conflict}: the date of birth differs from the one on file" if detail else conflict)
     if person.names and row.names:
-        candidate = (await _candidates(conn, [row]))[0]
+        candidate = (await _candidates(conn, [row.id]))[0]
         verdict = score(Query(names=list(person.names), dob=person.dob), candidate)
         if any("given name" in c or "surname" in c for c in verdict.conflicts) and verdict.score < 0.5:
             raise Conflict(f"{conflict}: the name does not match the one on file" if detail else conflict)
@@ -120,10 +155,11 @@ async def strong_match(
     """The one existing officer this person certainly is, else None (``holders``: the officers holding
     ``cert``, when the caller has already looked them up).
 
-    Strong means: the same certification number, or exactly one candidate the scorer calls strong, or
-    (within the publisher's own jurisdiction, where it already published about the person) exactly
-    one candidate with the same full name and date of birth and no contradiction. When nothing is
-    strong, the ranked near misses are appended to ``near`` (for the review queue).
+    Strong means: the same certification number, or exactly one candidate the scorer calls strong (an
+    agreeing SSN or state certification number, see ``identity.score``), or (within the publisher's own
+    jurisdiction, where it already published about the person) exactly one candidate with the same full
+    name and date of birth and no contradiction (a different SSN or certification number of that state
+    is one). When nothing is strong, the ranked candidates are appended to ``near`` (for the review queue).
     """
     near = [] if near is None else near
     if cert is not None:
@@ -141,26 +177,37 @@ async def strong_match(
         state=cert[0] if cert else None,
         cert_number=cert[1] if cert else None,
     )
-    ranked = await _ranked(conn, query, person.dob, [])
-    strong = [m for m in ranked if m.strong]
-    if len(strong) == 1:
-        return strong[0].officer_id
-    if not strong and publisher_id is not None and person.dob is not None:
-        known = await _known_to_publisher(conn, person, ranked, publisher_id)
+    # the ranking's first few are exact; candidates ruled out by their birth date (never strong, never proposed)
+    # may be left out of it
+    ranked = await _ranked(conn, query, person.dob, [], REVIEW_CANDIDATES)
+    linked = decide(ranked)
+    if linked is not None:
+        return linked
+    if not any(m.strong for m in ranked) and publisher_id is not None and person.dob is not None:
+        known = await _known_to_publisher(conn, person, ranked, publisher_id, cert)
         if known is not None:
             return known
     near.extend((m.officer_id, float(m.score), [*m.reasons, *(f"but {c}" for c in m.conflicts)]) for m in ranked)
     return None
 
 
-async def _known_to_publisher(conn: Any, person: Person, ranked: list[Match], publisher_id: str) -> str | None:
+async def _known_to_publisher(conn: Any, person: Person, ranked: list[Match], publisher_id: str,
+                              cert: tuple[str, str] | None) -> str | None:
+    """The one officer the publisher already published about with this exact full name and birth date, and
+    nothing against it: no conflicting evidence, and (for a certification) no other number of that state on
+    file, even one character off: two people of one name and birth date certified by one board hold two
+    numbers, often consecutive ones."""
     assert person.primary is not None
     wanted = name_key(person.primary.given, person.primary.middle, person.primary.family)
     clean = [m.officer_id for m in ranked if not m.conflicts]
     rows = [r for r in await officers.by_ids(conn, clean) if r is not None]
-    exact = [r.id for r in rows if r.date_of_birth == person.dob and publisher_id in r.publisher_ids
+    exact = [r for r in rows if r.date_of_birth == person.dob and publisher_id in r.publisher_ids
              and wanted in {name_key(n.given_name, n.middle_name, n.family_name) for n in r.names}]
-    return exact[0] if len(exact) == 1 else None
+    if cert is not None and exact:
+        held = await certifications.by_officer_ids(conn, [r.id for r in exact])
+        exact = [r for r, cs in zip(exact, held, strict=True)
+                 if not any(c.state == cert[0] and c.number.upper() != cert[1].upper() for c in cs)]
+    return exact[0].id if len(exact) == 1 else None
 
 
 async def rank(
@@ -171,12 +218,20 @@ async def rank(
     limit: int,
     state: str | None = None,
     cert_number: str | None = None,
+    ssn_index: bytes | None = None,
 ) -> list[SearchHit]:
-    """Search candidates for a person, best first, each with a score and the reasons."""
-    query = Query(names=list(person.names), dob=person.dob, state=state, cert_number=cert_number)
-    ranked = await _ranked(pool, query, person.dob, seeded)
+    """Search candidates for a person, best first, each with a score and the reasons.
+
+    ``ssn_index`` (a blind index, never the number) adds the officers on file with that SSN and compares
+    it with each candidate's; a person may be given by it alone (no names), when only those are ranked.
+    """
+    query = Query(names=list(person.names), dob=person.dob, state=state, cert_number=cert_number,
+                  ssn_index=ssn_index)
+    ranked = await _ranked(pool, query, person.dob, seeded, limit)
+    kept = set(seeded)
     out = [
         SearchHit(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)
         for m in ranked
+        if m.score >= SEARCH_FLOOR or m.officer_id in kept
     ]
     return out[:limit]

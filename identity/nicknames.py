@@ -1,4 +1,5 @@
-"""Given-name nicknames (Bill/William, Liz/Elizabeth) from the ``nicknames`` package's table.
+"""Given-name nicknames (Bill/William, Liz/Elizabeth) from the ``nicknames`` package's table, plus
+hand-written Spanish and Filipino hypocorisms (Pepe/José, Jojo/José) and Filipino pet names (Boy, Bong).
 
 The table is noisy in both directions (it lists "bill has_nickname william" as well as the reverse,
 and "bill has_nickname robert"). Direct pairs are trusted as listed; two names are treated as
@@ -7,6 +8,13 @@ as both, so that William and Robert are not linked through "Bill". That rule, an
 ``formal_forms``, are hand-written. A nickname of one spelling of a formal name also counts for
 its other spellings (Kate/Katherine, so Kate/Catherine): same Metaphone code and close spelling, and only
 through a longer (formal) name of five letters or more, so Jon is not linked to Joan via "John".
+
+The ``nicknames`` package knows English nicknames only (it has no Pepe, Paco, Chuy or Jojo), so
+``HYPOCORISMS`` adds the common Spanish (Mexican, Central American, Iberian) and Filipino short forms
+of given names, each to the formal names it is used for; they join the package's pairs in every
+function here. Filipino ``PET_NAMES`` (Boy, Bong, Jun, Dodong, Nonoy, Inday...) are a different thing:
+terms of endearment used as the name a person goes by, standing for no particular formal name, so they
+link to nothing; the scorer treats one as saying nothing about the given name (``is_pet_name``).
 """
 
 from __future__ import annotations
@@ -20,11 +28,60 @@ from rapidfuzz.distance import JaroWinkler
 from identity.normalize import normalize_token
 
 __all__ = [
+    "HYPOCORISMS",
+    "PET_NAMES",
     "are_nickname_related",
     "explain_nickname",
     "formal_forms",
     "given_name_variants",
+    "is_pet_name",
 ]
+
+#: Spanish and Filipino hypocorisms -> the formal names each is short for (normalized: lower case, no
+#: accents, so "Toño" is "tono"). Hand-written from the usual forms (a short form that serves several
+#: formal names lists them all: Beto is Alberto, Roberto, Gilberto, Humberto or Norberto). Only forms
+#: used for a handful of formal names are listed; an ambiguous one (Tito, Nene) would link strangers.
+HYPOCORISMS: dict[str, tuple[str, ...]] = {
+    # Spanish
+    "pepe": ("jose",), "pepito": ("jose",), "chepe": ("jose",), "joselito": ("jose",), "chema": ("jose",),
+    "paco": ("francisco",), "pancho": ("francisco",), "paquito": ("francisco",), "panchito": ("francisco",),
+    "kiko": ("francisco", "enrique"), "curro": ("francisco",), "paca": ("francisca",), "paquita": ("francisca",),
+    "lupe": ("guadalupe",), "lupita": ("guadalupe",),
+    "chucho": ("jesus",), "chuy": ("jesus",), "chuyito": ("jesus",),
+    "nacho": ("ignacio",), "tono": ("antonio",), "tonio": ("antonio",), "toni": ("antonio",),
+    "memo": ("guillermo",), "lalo": ("eduardo",),
+    "beto": ("alberto", "roberto", "gilberto", "humberto", "norberto"),
+    "quique": ("enrique",), "kike": ("enrique",), "rafa": ("rafael",), "rafi": ("rafael",),
+    "juanito": ("juan",), "juancho": ("juan",), "juanjo": ("juan",),
+    "manolo": ("manuel",), "manolito": ("manuel",), "nando": ("fernando", "hernando"), "fer": ("fernando",),
+    "chava": ("salvador",), "chavo": ("salvador",), "moncho": ("ramon",), "lucho": ("luis",), "wicho": ("luis",),
+    "jandro": ("alejandro",), "checo": ("sergio",), "poncho": ("alfonso",), "chente": ("vicente",),
+    "goyo": ("gregorio",), "lencho": ("lorenzo",), "mando": ("armando",), "fito": ("rodolfo", "adolfo"),
+    "rodri": ("rodrigo",), "richi": ("ricardo",), "frank": ("francisco",), "alex": ("alejandro", "alejandra"),
+    "gaby": ("gabriela",),
+    "lola": ("dolores",), "lolita": ("dolores",), "meche": ("mercedes",), "concha": ("concepcion",),
+    "conchita": ("concepcion",), "chelo": ("consuelo",), "chayo": ("rosario",), "charo": ("rosario",),
+    "pili": ("pilar",), "tere": ("teresa",), "chabela": ("isabel",), "licha": ("alicia",), "chela": ("graciela",),
+    "yoli": ("yolanda",), "lety": ("leticia",), "rosita": ("rosa",), "anita": ("ana",),
+    "carmencita": ("carmen",),
+    # Filipino (reduplications and -ing/-oy forms of the formal name)
+    "jojo": ("jose", "joseph", "josefina"), "peping": ("jose",), "pining": ("josefina",),
+    "nanding": ("fernando",), "caloy": ("carlos",), "carding": ("ricardo",), "tonyo": ("antonio",),
+    "monching": ("ramon",), "turing": ("arturo",), "lando": ("rolando", "orlando"),
+    "berto": ("roberto", "alberto", "gilberto"), "maring": ("maria",), "gloring": ("gloria",),
+    "loleng": ("dolores",), "ninoy": ("benigno",), "noynoy": ("benigno",), "cory": ("corazon",),
+}
+
+#: Filipino pet names, used as the name one goes by whatever the formal name (Jun: a Junior).
+PET_NAMES: frozenset[str] = frozenset({
+    "boy", "bong", "bongbong", "jun", "junjun", "jhun", "dodong", "nonoy", "toto", "totoy", "ding", "dingdong",
+    "jonjon", "inday", "neneng", "ineng", "baby", "ging", "bebeng",
+})
+
+_FORMS_OF: dict[str, frozenset[str]] = {}
+for _nick, _formals in HYPOCORISMS.items():
+    for _formal in _formals:
+        _FORMS_OF[_formal] = _FORMS_OF.get(_formal, frozenset()) | {_nick}
 
 
 @lru_cache(maxsize=1)
@@ -37,12 +94,23 @@ def _first(given: str) -> str:
     return words[0] if words else ""
 
 
+@lru_cache(maxsize=16384)
 def _nicknames_of(name: str) -> frozenset[str]:
-    return frozenset(normalize_token(n) for n in _namer().nicknames_of(name)) if name else frozenset()
+    if not name:
+        return frozenset()
+    return frozenset(normalize_token(n) for n in _namer().nicknames_of(name)) | _FORMS_OF.get(name, frozenset())
 
 
+@lru_cache(maxsize=16384)
 def _canonicals_of(name: str) -> frozenset[str]:
-    return frozenset(normalize_token(n) for n in _namer().canonicals_of(name)) if name else frozenset()
+    if not name:
+        return frozenset()
+    return frozenset(normalize_token(n) for n in _namer().canonicals_of(name)) | frozenset(HYPOCORISMS.get(name, ()))
+
+
+def is_pet_name(given: str) -> bool:
+    """True if the first given name is a Filipino pet name (Boy, Bong, Jun...), which names no formal name."""
+    return _first(given) in PET_NAMES
 
 
 @lru_cache(maxsize=16384)

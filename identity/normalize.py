@@ -19,6 +19,8 @@ __all__ = [
     "NameParts",
     "canonical_suffix",
     "normalize_token",
+    "normalized_uncached",
+    "order_variants",
     "split_surname",
     "strip_suffix",
 ]
@@ -156,11 +158,41 @@ class NameParts:
         return _normalized(self)
 
 
-@lru_cache(maxsize=65536)
-def _normalized(parts: NameParts) -> NameParts:
+def normalized_uncached(parts: NameParts) -> NameParts:
+    """``parts.normalized()`` without remembering the answer: for names seen once (the candidates of one lookup,
+    hundreds of them), so that they do not fill the cache with objects that live long enough to make the
+    garbage collector's full passes slow, only to be evicted."""
+    return _normalize(parts)
+
+
+def _normalize(parts: NameParts) -> NameParts:
     # Strip after normalizing, so "Smith-Jr" and "Smith, Jr." both lose the suffix and a second
     # pass finds nothing new (idempotence).
     family, found = strip_suffix(normalize_token(parts.family))
     suffix = canonical_suffix(parts.suffix) if parts.suffix.strip() else found
     return NameParts(given=normalize_token(parts.given), middle=normalize_token(parts.middle),
                      family=family, suffix=suffix)
+
+
+_normalized = lru_cache(maxsize=65536)(_normalize)
+
+
+def order_variants(name: NameParts) -> list[NameParts]:
+    """The name as it reads if it was written family name first ("NG PAUL", "López Verónica").
+
+    Forms and foreign records put the family name first, and the clerk's fields then hold the names in the
+    wrong places. Given fields (given, middle, family) = (G, M, F), the other readings are:
+
+    * (F, M, G): given and family swapped ("Ng" / "Paul"). Also covers a name typed as "FAMILY GIVEN MIDDLE"
+      and split into given "Sutinghurst" and family "Richard Steven": the first given word is what counts.
+    * (M, F, G): "FAMILY GIVEN MIDDLE" read left to right into given, middle, family; so the person is M F G.
+    * (F, G, M): the inverse, for when the *other* record is the one read that way.
+
+    The set is closed under inverses, so comparing every variant of one name with the other is symmetric.
+    The suffix stays where it is.
+    """
+    g, m, f, s = name.given, name.middle, name.family, name.suffix
+    out = [NameParts(given=f, middle=m, family=g, suffix=s)]
+    if m.strip():
+        out += [NameParts(given=m, middle=f, family=g, suffix=s), NameParts(given=f, middle=g, family=m, suffix=s)]
+    return out

@@ -8,7 +8,16 @@ surnames change at marriage, a contradicting given name costs a lot because twin
 and birth date, and an SSN or certification number outweighs names. String similarity is
 rapidfuzz's Jaro-Winkler and optimal-string-alignment distance; nicknames come from
 ``identity.nicknames``. The ``strong`` rules (evidence enough to link records automatically) are
-explicit, not a score threshold, so a pile of weak evidence can never link two people.
+explicit, not a score threshold, so a pile of weak evidence can never link two people: they need a
+distinguishing identifier (an SSN, or a state certification number), never names and a birth date
+alone, however exactly they agree (two people share a full name and birth date more often than one
+would think: about one pair in ten thousand at the size of the national registry for common names).
+
+Dates are compared as dates: one day apart (1961-10-19 and 1961-10-20), one month or one year apart
+with the rest equal, day and month swapped, or one digit mistyped, each agrees partly (a clerk's error)
+rather than contradicting. Names are also compared as read family name first ("NG PAUL" is Paul Ng,
+``identity.normalize.order_variants``) when that agrees better, at a small cost. A Filipino pet name
+(Boy, Bong, Jun...) says nothing for or against a given name.
 
 A candidate's first name is taken as the current name; the others as former names or aliases.
 """
@@ -22,11 +31,19 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from identity.nicknames import explain_nickname
-from identity.normalize import NameParts, split_surname
+from identity.nicknames import explain_nickname, is_pet_name
+from identity.normalize import (
+    NameParts,
+    normalize_token,
+    normalized_uncached,
+    order_variants,
+    split_surname,
+    strip_suffix,
+)
 from identity.phonetic import surname_code
 
 __all__ = ["Candidate", "Match", "Query", "rank", "score"]
@@ -75,8 +92,14 @@ class _Level(Enum):
     NICKNAME = "nickname"
     MIDDLE_SWAP = "middle_swap"  # goes by the middle name
     SWAPPED = "swapped"  # date of birth with day and month swapped
+    DAY = "day"  # date of birth one day off
+    MONTH = "month"  # ... one month off, the day the same
+    YEAR_OFF = "year_off"  # ... one year off, the day and month the same
+    PET = "pet"  # a pet name that stands for no particular given name
+    ORDER = "order"  # the names agree as read family name first
     TYPO = "typo"
     INITIAL = "initial"
+    EDIT = "edit"  # one keying error apart, but not similar enough to call it a typo
     NEAR = "near"
     YEAR = "year"  # only the birth year to compare
     ANY_STATE = "any_state"  # certification number matches, state not given
@@ -93,18 +116,25 @@ class _Evidence:
 # Log-odds weights (natural log). Hand-tuned; see the module docstring.
 _BIAS = -6.0
 _W_GIVEN = {_Level.EXACT: 3.0, _Level.NICKNAME: 2.5, _Level.MIDDLE_SWAP: 1.5, _Level.TYPO: 1.0,
-            _Level.INITIAL: 0.5}
+            _Level.INITIAL: 0.5, _Level.PET: 0.5, _Level.EDIT: 0.0}
 _W_GIVEN_CONFLICT, _W_INITIAL_CONFLICT = -4.0, -2.0
 _W_MIDDLE = {_Level.EXACT: 1.5, _Level.NICKNAME: 1.0, _Level.INITIAL: 0.75, _Level.TYPO: 0.75}
 _W_MIDDLE_CONFLICT = -2.0
 _W_SURNAME = {_Level.EXACT: 3.0, _Level.FORMER: 2.75, _Level.PART: 2.5, _Level.TYPO: 1.5}
 _W_SURNAME_CONFLICT = -1.0  # mild: an unrecorded marriage changes it
 _W_SUFFIX, _W_SUFFIX_CONFLICT = 0.5, -2.5  # Jr vs Sr: father and son
-_W_DOB = {_Level.EXACT: 5.0, _Level.SWAPPED: 3.0, _Level.TYPO: 2.5}
+# A near date: about as likely a clerk's error for the same person as a chance agreement for another is rare.
+_W_DOB = {_Level.EXACT: 5.0, _Level.SWAPPED: 3.0, _Level.DAY: 2.5, _Level.TYPO: 2.5, _Level.MONTH: 2.5,
+          _Level.YEAR_OFF: 2.5}
 _W_DOB_CONFLICT = -6.0
+_W_ORDER = -0.5  # reading the names in another order is a second guess
 _W_YEAR, _W_YEAR_CONFLICT = 1.5, -4.0
 _W_CERT, _W_CERT_ANY_STATE, _W_CERT_NEAR, _W_CERT_OTHER = 8.0, 6.0, 1.5, -1.5
-_W_SSN, _W_SSN_CONFLICT = 12.0, -12.0
+# SSN: agreement is near-proof (one in hundreds of millions by chance); disagreement is about as likely a
+# clerk's typo as for two records of one person (a few percent of keyed SSNs) against certainty for two
+# people, so log(0.02) ~ -4: it rules out an automatic link by rule, not by weight, and leaves an otherwise
+# identical person to review.
+_W_SSN, _W_SSN_CONFLICT = 12.0, -4.0
 _W_AGENCY = 1.5
 
 _GIVEN_TYPO_JW = 0.9  # John/Jhon 0.92 passes, John/Joan 0.87 does not
@@ -120,7 +150,11 @@ class _Name:
 
 
 def _names(names: Sequence[NameParts], *, candidate: bool) -> list[_Name]:
-    return [_Name(n, n.normalized(), candidate and i > 0) for i, n in enumerate(names)]
+    # A query's names are normalized once per lookup (cached); a candidate's, seen once among hundreds, are not
+    # cached (see ``normalized_uncached``).
+    if candidate:
+        return [_Name(n, normalized_uncached(n), i > 0) for i, n in enumerate(names)]
+    return [_Name(n, n.normalized(), False) for n in names]
 
 
 def _first(s: str) -> str:
@@ -136,9 +170,9 @@ def _compare_given(q: _Name, c: _Name) -> _Evidence | None:
     qf, cf = _first(q.norm.given), _first(c.norm.given)
     if not qf or not cf:
         return None
-    qd, cd = _q(q.raw.given), _q(c.raw.given)
     if qf == cf:
         return _Evidence(_Level.EXACT, _W_GIVEN[_Level.EXACT], "given name matches")
+    qd, cd = _q(q.raw.given), _q(c.raw.given)
     # Someone known by the middle name ("J. Robert Smith" is "Robert Smith").
     if len(qf) > 1 and qf == _first(c.norm.middle):
         return _Evidence(_Level.MIDDLE_SWAP, _W_GIVEN[_Level.MIDDLE_SWAP],
@@ -155,6 +189,13 @@ def _compare_given(q: _Name, c: _Name) -> _Evidence | None:
         return _Evidence(_Level.NICKNAME, _W_GIVEN[_Level.NICKNAME], nick)
     if JaroWinkler.similarity(qf, cf) >= _GIVEN_TYPO_JW:
         return _Evidence(_Level.TYPO, _W_GIVEN[_Level.TYPO], f"given name {qd} is similar to {cd}")
+    # One keying error (Kohn/John, Gsry/Gary) is as likely a typo as another name (Jon/Joan): neither.
+    if min(len(qf), len(cf)) >= 2 and OSA.distance(qf, cf) <= 1:
+        return _Evidence(_Level.EDIT, _W_GIVEN[_Level.EDIT], f"given name {qd} is one letter from {cd}")
+    for pet, other in ((q.raw.given, c.raw.given), (c.raw.given, q.raw.given)):
+        if is_pet_name(pet):
+            return _Evidence(_Level.PET, _W_GIVEN[_Level.PET],
+                             f"given name {_q(pet)} is a pet name, which may stand for {_q(other)}")
     return _Evidence(_Level.CONFLICT, _W_GIVEN_CONFLICT, f"given name {qd} differs from {cd}")
 
 
@@ -186,16 +227,27 @@ def _surname_similar(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= 5 and OSA.distance(a, b) <= 1
 
 
+def _surname_may_agree(q: _Name, c: _Name) -> bool:
+    """A quick necessary condition for ``_compare_surname`` to find agreement (every form of agreement it
+    knows needs an equal form or a Jaro-Winkler similarity of at least 0.75 between two forms)."""
+    return _forms_may_agree(split_surname(q.norm.family), split_surname(c.norm.family))
+
+
+def _forms_may_agree(qforms: Sequence[str], cforms: Sequence[str]) -> bool:
+    return any(a == b or JaroWinkler.similarity(a, b) >= 0.75 for a in qforms for b in cforms)
+
+
 def _compare_surname(q: _Name, c: _Name) -> _Evidence | None:
     qforms, cforms = split_surname(q.norm.family), split_surname(c.norm.family)
     if not qforms or not cforms:
         return None
-    qd, cd = _q(q.raw.family), _q(c.raw.family)
-    of = f"former name {cd}" if c.former else cd
     if qforms[-1] == cforms[-1]:  # joined forms: "DelaCruz" equals "de la Cruz"
         if c.former:
-            return _Evidence(_Level.FORMER, _W_SURNAME[_Level.FORMER], f"surname matches former name {cd}")
+            return _Evidence(_Level.FORMER, _W_SURNAME[_Level.FORMER],
+                             f"surname matches former name {_q(c.raw.family)}")
         return _Evidence(_Level.EXACT, _W_SURNAME[_Level.EXACT], "surname matches")
+    qd, cd = _q(q.raw.family), _q(c.raw.family)
+    of = f"former name {cd}" if c.former else cd
     if set(qforms) & set(cforms):
         return _Evidence(_Level.PART, _W_SURNAME[_Level.PART], f"surname {qd} matches part of {of}")
     if any(_surname_similar(a, b) for a in qforms for b in cforms):
@@ -225,14 +277,30 @@ def _best(found: Iterable[_Evidence | None]) -> _Evidence | None:
     return best
 
 
+def _months(d: date) -> int:
+    return d.year * 12 + d.month
+
+
+@lru_cache(maxsize=65536)
+def _digits(d: date) -> str:
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
 def _compare_dob(q: Query, c: Candidate) -> _Evidence | None:
     if q.dob is not None and c.dob is not None:
-        if q.dob == c.dob:
+        a, b = q.dob, c.dob
+        if a == b:
             return _Evidence(_Level.EXACT, _W_DOB[_Level.EXACT], "date of birth matches")
-        if q.dob.year == c.dob.year and (q.dob.month, q.dob.day) == (c.dob.day, c.dob.month):
+        if a.year == b.year and (a.month, a.day) == (b.day, b.month):
             return _Evidence(_Level.SWAPPED, _W_DOB[_Level.SWAPPED],
                              "date of birth matches with day and month swapped")
-        if OSA.distance(q.dob.strftime("%Y%m%d"), c.dob.strftime("%Y%m%d")) == 1:
+        if abs((a - b).days) == 1:
+            return _Evidence(_Level.DAY, _W_DOB[_Level.DAY], "date of birth is one day off")
+        if a.day == b.day and abs(_months(a) - _months(b)) == 1:
+            return _Evidence(_Level.MONTH, _W_DOB[_Level.MONTH], "date of birth is one month off")
+        if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) == 1:
+            return _Evidence(_Level.YEAR_OFF, _W_DOB[_Level.YEAR_OFF], "date of birth is one year off")
+        if OSA.distance(_digits(a), _digits(b)) == 1:
             return _Evidence(_Level.TYPO, _W_DOB[_Level.TYPO],
                              "date of birth differs in one digit or two adjacent digits (likely typo)")
         return _Evidence(_Level.CONFLICT, _W_DOB_CONFLICT, "date of birth differs")
@@ -243,6 +311,7 @@ def _compare_dob(q: Query, c: Candidate) -> _Evidence | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def _cert_norm(number: str) -> str:
     return _NON_ALNUM.sub("", number).upper()
 
@@ -286,48 +355,126 @@ def _compare_agencies(q: Query, c: Candidate) -> _Evidence | None:
     return _Evidence(_Level.EXACT, _W_AGENCY, f"previously employed at agency ORI {', '.join(shared)}")
 
 
-def _exact_full_name(qn: list[_Name], cn: list[_Name]) -> bool:
-    """Some pair of names agrees exactly in given and surname, and both give a matching middle initial."""
-    for q in qn:
-        for c in cn:
-            qm, cm = q.norm.middle.split(), c.norm.middle.split()
-            if (q.norm.given and q.norm.given == c.norm.given
-                    and q.norm.family and q.norm.family.replace(" ", "") == c.norm.family.replace(" ", "")
-                    and qm and cm and qm[0][0] == cm[0][0]
-                    and not (q.norm.suffix and c.norm.suffix and q.norm.suffix != c.norm.suffix)):
-                return True
-    return False
+#: Evidence listed with the reasons whatever its weight: how the names were read, a one-letter difference.
+_SAID = frozenset({_Level.ORDER, _Level.EDIT})
 
 
 def _level(ev: _Evidence | None) -> _Level | None:
     return ev.level if ev is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class _NameEvidence:
+    given: _Evidence | None
+    middle: _Evidence | None
+    surname: _Evidence | None
+    suffix: _Evidence | None
+    order: _Evidence | None = None  # set when the names agree as read in another order
+
+    def all(self) -> list[_Evidence]:
+        return [e for e in (self.given, self.middle, self.surname, self.suffix, self.order) if e is not None]
+
+    def weight(self) -> float:
+        return sum(e.weight for e in self.all())
+
+
+def _compare_names(qn: Sequence[_Name], cn: Sequence[_Name], *, need_agreement: bool = False) -> _NameEvidence | None:
+    """Every field compared over all pairs of names; with ``need_agreement``, None unless both the surname and
+    the given name itself agree (the surname is compared first: the cheaper test and the likelier to fail)."""
+    pairs = [(q, c) for q in qn for c in cn]
+    surname = _best(_compare_surname(q, c) for q, c in pairs)
+    if need_agreement and _level(surname) in (None, _Level.CONFLICT):
+        return None
+    given = _best(_compare_given(q, c) for q, c in pairs)
+    if need_agreement and _level(given) not in (_Level.EXACT, _Level.NICKNAME, _Level.TYPO, _Level.EDIT) and not (
+            _level(given) is _Level.PET and _level(surname) in (_Level.EXACT, _Level.FORMER)):
+        return None  # a middle name or an initial is too little to re-read the order on; a pet name, unless the
+        # surname agrees exactly
+    return _NameEvidence(given, _best(_compare_middle(q, c) for q, c in pairs), surname,
+                         _best(_compare_suffix(q, c) for q, c in pairs))
+
+
+def _reordered(name: _Name, *, candidate: bool) -> tuple[_Name, ...]:
+    if candidate:
+        return tuple(_Name(v, normalized_uncached(v), name.former) for v in order_variants(name.raw))
+    return _reordered_query(name.raw)
+
+
+@lru_cache(maxsize=4096)
+def _reordered_query(raw: NameParts) -> tuple[_Name, ...]:
+    return tuple(_Name(v, v.normalized(), False) for v in order_variants(raw))
+
+
+def _name_evidence(qn: list[_Name], cn: list[_Name]) -> _NameEvidence:
+    """The names compared as written, or one name as read family name first (either side) when that agrees
+    better with one name of the other side.
+
+    Tried only when the names as written disagree on the given name or the surname; the re-read name and the
+    name it is compared with must agree on both (pairs are compared whole: a given name agreeing with one name
+    and a surname with another prove nothing about the order).
+    """
+    best = _compare_names(qn, cn)
+    assert best is not None
+    if _level(best.given) is not _Level.CONFLICT and _level(best.surname) is not _Level.CONFLICT:
+        return best
+    for q in qn:
+        for variant in _reordered(q, candidate=False):
+            for c in cn:
+                if _surname_may_agree(variant, c):
+                    best = _better(best, _compare_names([variant], [c], need_agreement=True), variant, q)
+    for c in cn:
+        # Re-read, a candidate's name has its given or middle name as surname: rule it out on those strings before
+        # building the readings (most candidates of a large block agree in nothing).
+        if not any(_forms_may_agree(split_surname(q.norm.family), _as_surname(x)) for q in qn
+                   for x in (c.raw.given, c.raw.middle) if x.strip()):
+            continue
+        for variant in _reordered(c, candidate=True):
+            for q in qn:
+                if _surname_may_agree(q, variant):
+                    best = _better(best, _compare_names([q], [variant], need_agreement=True), variant, c)
+    return best
+
+
+def _as_surname(raw: str) -> list[str]:
+    """The surname forms of ``raw`` read as a surname (as ``NameParts.normalized`` would make them)."""
+    return split_surname(strip_suffix(normalize_token(raw))[0])
+
+
+def _better(best: _NameEvidence, found: _NameEvidence | None, variant: _Name, name: _Name) -> _NameEvidence:
+    if found is None or found.weight() + _W_ORDER <= best.weight():
+        return best
+    shown = " ".join(p for p in (name.raw.given, name.raw.middle, name.raw.family) if p.strip())
+    read = " ".join(p for p in (variant.raw.given, variant.raw.middle, variant.raw.family) if p.strip())
+    order = _Evidence(_Level.ORDER, _W_ORDER, f"name '{shown}' read family name first, as '{read}'")
+    return _NameEvidence(found.given, found.middle, found.surname, found.suffix, order)
+
+
 def score(query: Query, candidate: Candidate) -> Match:
     """Score how likely ``candidate`` is the person ``query`` describes, and say why.
 
-    ``strong`` (safe to link automatically) needs one of: the same SSN with a compatible name and no
-    contradicting date of birth; the same state certification number with the exact date of birth
-    and a compatible name; or the exact date of birth with the exact full name including a matching
-    middle initial. A contradicting SSN, given name or suffix always rules it out.
+    ``strong`` (safe to link automatically) needs a distinguishing identifier, one of: the same SSN
+    with a compatible name and no contradicting date of birth (a near date is no contradiction); or
+    the same state certification number with the exact date of birth and a compatible name. A
+    contradicting SSN, given name or suffix always rules it out. Names and a birth date alone, even
+    all identical, are never strong: they go to review.
     """
-    qn, cn = _names(query.names, candidate=False), _names(candidate.names, candidate=True)
-    pairs = [(q, c) for q in qn for c in cn]
-    given = _best(_compare_given(q, c) for q, c in pairs)
-    middle = _best(_compare_middle(q, c) for q, c in pairs)
-    surname = _best(_compare_surname(q, c) for q, c in pairs)
-    suffix = _best(_compare_suffix(q, c) for q, c in pairs)
+    return _score(query, _names(query.names, candidate=False), candidate)
+
+
+def _score(query: Query, qn: list[_Name], candidate: Candidate) -> Match:
+    cn = _names(candidate.names, candidate=True)
+    names = _name_evidence(qn, cn)
+    given, middle, surname, suffix = names.given, names.middle, names.surname, names.suffix
     dob, cert = _compare_dob(query, candidate), _compare_cert(query, candidate)
     ssn, agencies = _compare_ssn(query, candidate), _compare_agencies(query, candidate)
 
-    found = [e for e in (ssn, cert, dob, given, middle, surname, suffix, agencies) if e is not None]
+    found = [e for e in (ssn, cert, dob, given, middle, surname, suffix, names.order, agencies) if e is not None]
     total = _BIAS + sum(e.weight for e in found)
     value = 1.0 / (1.0 + math.exp(-total))
 
-    any_conflict = any(e.level is _Level.CONFLICT for e in found)
     given_conflict = _level(given) is _Level.CONFLICT
     suffix_conflict = _level(suffix) is _Level.CONFLICT
-    name_agrees = (_level(given) not in (None, _Level.CONFLICT, _Level.INITIAL)
+    name_agrees = (_level(given) not in (None, _Level.CONFLICT, _Level.INITIAL, _Level.PET)
                    or _level(surname) not in (None, _Level.CONFLICT))
     name_compatible = name_agrees and not given_conflict and not suffix_conflict
     ssn_match, ssn_conflict = _level(ssn) is _Level.EXACT, _level(ssn) is _Level.CONFLICT
@@ -336,17 +483,52 @@ def score(query: Query, candidate: Candidate) -> Match:
     strong = not ssn_conflict and (
         (ssn_match and name_compatible and not dob_conflict)
         or (cert_exact and dob_exact and name_compatible and _level(middle) is not _Level.CONFLICT)
-        or (dob_exact and not any_conflict and _exact_full_name(qn, cn))
     )
     return Match(
         score=value,
-        reasons=[e.text for e in found if e.weight > 0],
+        reasons=[e.text for e in found if e.weight > 0 or e.level in _SAID],
         strong=strong,
-        conflicts=[e.text for e in found if e.weight < 0],
+        conflicts=[e.text for e in found if e.weight < 0 and e.level not in _SAID],
         officer_id=candidate.officer_id,
     )
 
 
-def rank(query: Query, candidates: Iterable[Candidate]) -> list[Match]:
-    """Score every candidate, best first (ties by officer ID, so the order is stable)."""
-    return sorted((score(query, c) for c in candidates), key=lambda m: (-m.score, m.officer_id))
+# The most the names can add (given, middle, surname and suffix all agreeing): a candidate whose birth date
+# contradicts the query's, with no SSN or certification number to outweigh it, scores at most
+# logistic(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES), about 0.018: never strong, never proposed for review.
+_MAX_NAMES = _W_GIVEN[_Level.EXACT] + _W_MIDDLE[_Level.EXACT] + _W_SURNAME[_Level.EXACT] + _W_SUFFIX
+_DATE_CONFLICT_BOUND = 1.0 / (1.0 + math.exp(-(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES)))
+
+
+def _date_rules_out(query: Query, candidate: Candidate) -> bool:
+    """The candidate's birth date contradicts the query's and nothing else could lift it over the bound."""
+    if query.dob is None or query.agency_oris:  # (a birth year alone contradicts less than a date)
+        return False
+    dob = _compare_dob(query, candidate)
+    if dob is None or dob.level is not _Level.CONFLICT:
+        return False
+    ssn, cert = _compare_ssn(query, candidate), _compare_cert(query, candidate)
+    return (ssn is None or ssn.weight < 0) and (cert is None or cert.weight < 0)
+
+
+def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None) -> list[Match]:
+    """Score every candidate, best first (ties by officer ID, so the order is stable).
+
+    With ``limit``, the first ``limit`` are exactly those of the full ranking, but candidates whose birth
+    date rules them out (see ``_DATE_CONFLICT_BOUND``: most of a large block) are scored only when they are
+    needed to fill the first ``limit``, and are otherwise left out of the list: nothing strong and nothing a
+    review would see is among them.
+    """
+    qn = _names(query.names, candidate=False)  # the query's names once, not once per candidate
+    scored: list[Match] = []
+    deferred: list[Candidate] = []
+    for c in candidates:
+        if limit is not None and _date_rules_out(query, c):
+            deferred.append(c)
+        else:
+            scored.append(_score(query, qn, c))
+    scored.sort(key=lambda m: (-m.score, m.officer_id))
+    if deferred and limit is not None and (len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND):
+        scored += [_score(query, qn, c) for c in deferred]
+        scored.sort(key=lambda m: (-m.score, m.officer_id))
+    return scored

@@ -193,14 +193,15 @@ async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject
     existing = await officers.by_ids(conn, [officer_id])
     has_primary = bool(existing[0] and any(n.kind == "PRIMARY" for n in existing[0].names))
     on_file = {normalized_name(n) for n in existing[0].names} if existing[0] else set()
+    every_name = [matching.row_parts(n) for n in existing[0].names] if existing[0] else []
     for name, kind in named:
         if normalized_name(name) in on_file:
             continue
         # A second publisher's spelling of the primary name is kept as an alias.
         row_kind = "ALIAS" if kind == "PRIMARY" and has_primary else kind
         await officers.add_name(conn, officer_id, row_kind, to_row(name, row_kind), normalized_name(name))
-    dob = subject.dateOfBirth
-    if dob is None and existing[0] is not None:
-        dob = existing[0].date_of_birth
-    await officers.add_blocking_keys(conn, officer_id, matching.keys_for(person(subject.model_copy(
-        update={"dateOfBirth": dob}))))
+        every_name.append(_parts(name))
+    dob = existing[0].date_of_birth if existing[0] is not None else None
+    # The keys are re-derived from every name on file, so an officer keyed under an older scheme is brought
+    # up to date by the next event that names them.
+    await matching.rekey(conn, officer_id, every_name, dob or subject.dateOfBirth)

@@ -42,7 +42,7 @@ PurposeArg = Annotated[enums.QueryPurpose | None, strawberry.argument(
 
 
 @strawberry.input(description="A person to look for. Give a name and date of birth, a state and certification "
-                              "number, or both.")
+                              "number, a Social Security number, or any of them together.")
 class OfficerSearchInput:
     given_name: str | None = None
     middle_name: str | None = None
@@ -50,6 +50,11 @@ class OfficerSearchInput:
     date_of_birth: date | None = None
     state: str | None = None
     certification_number: str | None = None
+    ssn: str | None = strawberry.field(
+        default=None,
+        description="The person's Social Security number (9 digits, with or without dashes). Compared through the "
+                    "registry's keyed blind index only: it is never stored, logged or shown, and answers never "
+                    "contain it.")
 
 
 @strawberry.type
@@ -88,6 +93,7 @@ class Query:
         matches = await search.find(ctx, search.SearchQuery(
             given_name=input.given_name, middle_name=input.middle_name, family_name=input.family_name,
             date_of_birth=input.date_of_birth, state=input.state, certification_number=input.certification_number,
+            ssn=input.ssn,
         ), limit=first)
         rows = {r.id: r for r in await fetch.officers(ctx, [m.officer_id for m in matches])}
         return [OfficerMatch(officer=Officer.from_row(rows[m.officer_id]), score=m.score, reasons=m.reasons,

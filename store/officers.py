@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
@@ -35,6 +37,51 @@ async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) ->
     rows = await conn.fetch(_BY_REQUESTED_ID + " WHERE req.id = ANY($1::text[])", list(ids))
     found = {r["requested"]: _officer(r) for r in rows}
     return [found.get(i) for i in ids]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    """What identity matching compares for one officer: names (primary first), birth date, SSN blind index and
+    certification numbers as (state, number)."""
+
+    id: str
+    date_of_birth: date | None
+    names: tuple[NameRow, ...]
+    ssn_blind_index: bytes | None
+    certifications: tuple[tuple[str, str], ...]
+
+
+async def for_matching(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[MatchRow]:
+    """The officers with these IDs as identity matching sees them; a merged officer's old ID answers with the
+    officer it was merged into, each officer once; unknown IDs are left out. Three flat statements on one
+    connection (measured faster at a few hundred officers than one statement aggregating JSON)."""
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as c:
+            return await _for_matching(c, ids)
+    return await _for_matching(conn, ids)
+
+
+async def _for_matching(conn: asyncpg.Connection, ids: Sequence[str]) -> list[MatchRow]:
+    officers = await conn.fetch(
+        """SELECT DISTINCT o.id, o.date_of_birth, o.ssn_blind_index FROM officers r
+           JOIN officers o ON o.id = coalesce(r.merged_into, r.id) WHERE r.id = ANY($1::text[])""",
+        list(ids),
+    )
+    found = [r["id"] for r in officers]
+    names: dict[str, list[NameRow]] = {i: [] for i in found}
+    for n in await conn.fetch(
+        """SELECT officer_id, kind::text, given_name, middle_name, family_name, suffix FROM officer_names
+           WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, kind <> 'PRIMARY', kind, id""", found):
+        names[n["officer_id"]].append(NameRow(n["kind"], n["given_name"], n["middle_name"], n["family_name"],
+                                              n["suffix"]))
+    certs: dict[str, list[tuple[str, str]]] = {i: [] for i in found}
+    for c in await conn.fetch(
+            "SELECT officer_id, state, number FROM certifications WHERE officer_id = ANY($1::text[]) ORDER BY id",
+            found):
+        certs[c["officer_id"]].append((c["state"], c["number"]))
+    return [MatchRow(r["id"], r["date_of_birth"], tuple(names[r["id"]]),
+                     bytes(r["ssn_blind_index"]) if r["ssn_blind_index"] is not None else None,
+                     tuple(certs[r["id"]])) for r in officers]
 
 
 async def page(
@@ -121,14 +168,51 @@ async def add_blocking_keys(conn: asyncpg.Connection, officer_id: str, keys: Seq
     )
 
 
-async def ids_by_blocking_keys(
-    conn: asyncpg.Connection | asyncpg.Pool, keys: Sequence[str], limit: int = 500
-) -> list[str]:
-    """Candidate officers sharing any blocking key, those sharing most keys first."""
+async def replace_blocking_keys(
+    conn: asyncpg.Connection, officer_id: str, keys: Sequence[str], scheme: int
+) -> None:
+    """Make ``keys`` (derived under blocking ``scheme``) the officer's keys: add the missing, drop the rest."""
+    await conn.execute(
+        """WITH wanted AS (SELECT unnest($2::text[]) AS key),
+                gone AS (DELETE FROM officer_blocking_keys b WHERE b.officer_id = $1
+                           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.key = b.key)),
+                marked AS (UPDATE officers SET blocking_scheme = $3 WHERE id = $1 AND blocking_scheme <> $3)
+           INSERT INTO officer_blocking_keys (key, officer_id) SELECT key, $1 FROM wanted ON CONFLICT DO NOTHING""",
+        officer_id, list(keys), scheme,
+    )
+
+
+async def ids_keyed_before(conn: asyncpg.Connection, scheme: int, after: str, limit: int) -> list[str]:
+    """Officers (not merged away) whose blocking keys follow a scheme older than ``scheme``, by ID after ``after``."""
     rows = await conn.fetch(
-        """SELECT officer_id FROM officer_blocking_keys WHERE key = ANY($1::text[])
-           GROUP BY officer_id ORDER BY count(*) DESC, officer_id LIMIT $2""",
-        list(keys), limit,
+        """SELECT id FROM officers WHERE id > $2 AND blocking_scheme < $1 AND merged_into IS NULL
+           ORDER BY id LIMIT $3""",
+        scheme, after, limit,
+    )
+    return [r["id"] for r in rows]
+
+
+async def ids_by_blocking_keys(
+    conn: asyncpg.Connection | asyncpg.Pool, keys: Sequence[str], limit: int = 500,
+    weights: Sequence[float] | None = None, idf_scale: float | None = None,
+) -> list[str]:
+    """Candidate officers sharing any blocking key, those with the largest summed weight of shared keys first.
+
+    ``weights``: one per key (without them every key weighs 1, so those sharing most keys come first); with
+    ``idf_scale``, each key's weight is multiplied by ``ln(1 + idf_scale / n)``, n the officers holding it, so a
+    key few officers share counts for more than one many share.
+    """
+    rows = await conn.fetch(
+        """WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS q(key, weight)),
+                hit AS MATERIALIZED (SELECT b.key, b.officer_id, q.weight FROM q
+                                     JOIN officer_blocking_keys b ON b.key = q.key),
+                size AS (SELECT key, count(*) AS n FROM hit GROUP BY key)
+           SELECT hit.officer_id FROM hit JOIN size ON size.key = hit.key
+           GROUP BY hit.officer_id
+           ORDER BY sum(hit.weight * CASE WHEN $4::float8 IS NULL THEN 1 ELSE ln(1 + $4::float8 / size.n) END) DESC,
+                    hit.officer_id
+           LIMIT $3""",
+        list(keys), list(weights) if weights is not None else [1.0] * len(keys), limit, idf_scale,
     )
     return [r["officer_id"] for r in rows]
 

@@ -3,8 +3,8 @@
 ``service`` runs the registry (serve, migrate, demo, token, schema); ``keys`` rotates its own signing keys
 (rotate-key, retire-key); ``ledger`` is the publisher's and
 auditor's desk (keygen, sign, publish, verify, audit); ``monitoring`` delivers webhooks and uploads
-rosters; ``partner`` verifies and presents credentials offline; ``witness`` runs a log witness.
-``common`` holds what they share.
+rosters; ``partner`` verifies and presents credentials offline; ``witness`` runs a log witness; ``identity`` runs
+the registry-wide duplicate sweep (dedupe). ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import warnings
 
 from registry import logs
-from registry.cli import keys, ledger, log_monitor, monitoring, partner, service, witness
+from registry.cli import identity, keys, ledger, log_monitor, monitoring, partner, service, witness
 from registry.cli.common import CliError
 from registry.config import ConfigError, Settings
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "PostgreSQL kept in REGISTRY_DATA_DIR (default: your user data directory).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (service, keys, ledger, log_monitor, partner, monitoring, witness):
+    for group in (service, keys, ledger, log_monitor, partner, monitoring, witness, identity):
         group.add_commands(sub)
     return parser
 

@@ -10,11 +10,12 @@ from publishing.subjects import IDENTITY_REFUSALS_PER_DAY
 from tests.support import World, cert_issued, subject
 
 TRUE_DOB = "1977-09-14"
+SSN = "287-65-4321"
 
 
-async def _ca_officer(world: World) -> str:
+async def _ca_officer(world: World, ssn: str | None = None) -> str:
     person = subject("Marisol", "Okafor", TRUE_DOB, name_extra={"middleName": "June"})
-    oid: str = (await world.publish_ok("ca-post", cert_issued(number="CA-3141", subj=person)))[0]["officerId"]
+    oid: str = (await world.publish_ok("ca-post", cert_issued(number="CA-3141", subj=person), ssn=ssn))[0]["officerId"]
     return oid
 
 
@@ -58,15 +59,16 @@ async def test_the_own_jurisdiction_still_gets_the_detail(world: World) -> None:
 
 
 async def test_a_dry_run_match_outside_the_jurisdiction_shows_no_registry_id_and_is_logged(world: World) -> None:
-    oid = await _ca_officer(world)
+    oid = await _ca_officer(world, ssn=SSN)
+    # the same SSN links (a name and birth date alone go to review, never to an automatic link)
     same_person = subject("Marisol", "Okafor", TRUE_DOB, name_extra={"middleName": "J."})
-    result = await world.publish("tx-tcole", _tx_cert(1, same_person), dry_run=True)
+    result = await world.publish("tx-tcole", _tx_cert(1, same_person), dry_run=True, ssn=SSN)
     [row] = result["results"]
     assert row["status"] == "ACCEPTED" and row["officerId"] is None, row
     assert await _log(world, oid) == [{"actorRole": "publisher", "actorOrganization": "tx-tcole",
                                        "purpose": "CERTIFICATION_ACTION", "returned": {"IdentityCheck": [oid]}}]
     # published for real, the link is a signed, logged fact: the board now holds the officer in its jurisdiction
-    [row] = await world.publish_ok("tx-tcole", _tx_cert(1, same_person))
+    [row] = await world.publish_ok("tx-tcole", _tx_cert(1, same_person), ssn=SSN)
     assert row["officerId"] == oid
 
 

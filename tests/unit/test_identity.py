@@ -196,9 +196,12 @@ def test_blocking_keys_meet_despite_noise(
 
 
 def test_swapped_day_month_gives_identical_date_keys() -> None:
+    """The keys on the whole date sort month and day, so a swap changes none of them (the partial-date keys
+    and the date key do change: they have other work)."""
     a = blocking_keys(N("Jane", "Smith"), date(1985, 3, 12))
     b = blocking_keys(N("Jane", "Smith"), date(1985, 12, 3))
-    assert a == b
+    whole = ("sy", "sm", "gd", "gs", "gmd")
+    assert {k for k in a if k.split(":")[0] in whole} == {k for k in b if k.split(":")[0] in whole}
 
 
 def test_birth_year_only_search_meets_the_surname_year_key() -> None:
@@ -210,9 +213,10 @@ def test_different_people_share_no_keys() -> None:
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    (N("John", "Smith"), 10),
-    (N("Michael", "Nguyen"), 4),
-    (N("Jose", "Munoz"), 4),
+    # 10 for the name (John has formal forms), 3 partial-date keys, 3 date x initial keys, 1 date key
+    (N("John", "Smith"), 17),
+    (N("Michael", "Nguyen"), 10),
+    (N("Jose", "Munoz"), 10),
 ])
 def test_typical_key_counts(name: NameParts, expected: int) -> None:
     assert len(blocking_keys(name, DOB)) == expected
@@ -223,8 +227,8 @@ def test_typical_key_counts(name: NameParts, expected: int) -> None:
     N("Al", "Al-Hassan bin Rashid"), N("Ann", "Smith-Jones-Brown-Green"),
 ])
 def test_worst_case_key_count_is_bounded(name: NameParts) -> None:
-    bound = 2 * MAX_SURNAME_FORMS + MAX_STORED_GIVEN_CODES * (1 + MAX_SURNAME_FORMS)
-    assert bound <= 24
+    bound = 3 * MAX_SURNAME_FORMS + MAX_STORED_GIVEN_CODES * (2 + MAX_SURNAME_FORMS) + 3 + 1
+    assert bound <= 33
     assert len(blocking_keys(name, DOB)) <= bound
 
 
@@ -240,9 +244,11 @@ TRUE = Candidate(
 )
 
 
-def test_exact_full_name_with_middle_and_dob_is_strong() -> None:
+def test_exact_full_name_with_middle_and_dob_is_not_strong_without_an_identifier() -> None:
+    """Two people can share a full name and birth date: without an SSN or certification number that agrees,
+    it goes to review (a high score), never to an automatic link."""
     m = score(Query([N("William", "Smith", "J.")], DOB), TRUE)
-    assert m.strong and m.score > 0.99
+    assert not m.strong and m.score > 0.99
     assert "date of birth matches" in m.reasons
     assert "middle initial matches" in m.reasons
     assert m.officer_id == "OFF-TRUE"
@@ -288,7 +294,7 @@ def test_surname_typo_and_diacritics() -> None:
 
 @pytest.mark.parametrize(("dob", "reason"), [
     (date(1985, 12, 3), "date of birth matches with day and month swapped"),
-    (date(1985, 3, 13), "date of birth differs in one digit or two adjacent digits (likely typo)"),
+    (date(1985, 3, 13), "date of birth is one day off"),
     (date(1958, 3, 12), "date of birth differs in one digit or two adjacent digits (likely typo)"),
 ])
 def test_dob_noise(dob: date, reason: str) -> None:
@@ -335,11 +341,13 @@ def test_certification_number_without_state() -> None:
     assert "certification number 12-345 matches (CA)" in m.reasons and not m.strong
 
 
-def test_ssn_mismatch_is_strongly_negative_and_never_strong() -> None:
+def test_ssn_mismatch_is_never_strong_and_leaves_an_identical_person_to_review() -> None:
     other_ssn = ssn_blind_index("219-45-6788", KEY)
     m = score(Query([N("William", "Smith", "James")], DOB, ssn_index=other_ssn), TRUE)
-    assert not m.strong and m.score < 0.05
+    without = score(Query([N("William", "Smith", "James")], DOB), TRUE)
+    assert not m.strong and 0.5 < m.score < without.score - 0.05  # a typo in either SSN is possible
     assert "Social Security number differs" in m.conflicts
+    assert score(Query([N("William", "Jones")], date(1990, 1, 1), ssn_index=other_ssn), TRUE).score < 0.01
     # With a matching certification too it may be an SSN typo: left for a person to review.
     q = Query([N("William", "Smith", "James")], DOB, cert_number="12345", state="CA", ssn_index=other_ssn)
     m = score(q, TRUE)
@@ -510,7 +518,7 @@ def test_normalization_is_idempotent_and_keys_bounded(a: NameParts, d: date | No
     n = a.normalized()
     assert n.normalized() == n
     assert normalize_token(n.family) == n.family
-    bound = 2 * MAX_SURNAME_FORMS + MAX_STORED_GIVEN_CODES * (1 + MAX_SURNAME_FORMS)
+    bound = 3 * MAX_SURNAME_FORMS + MAX_STORED_GIVEN_CODES * (2 + MAX_SURNAME_FORMS) + 3 + 1
     assert len(blocking_keys(a, d)) <= bound
 
 

@@ -66,7 +66,9 @@ def test_every_input_field_and_sendable_enum_value_has_a_policy_entry() -> None:
     assert stale == []
     for role in Role:
         who = Principal(role=role, officer_id="OFC-1", publisher_id="p", agency_ori="CA0010000", partner_id="x")
-        assert not policy.input_access("OfficerSearchInput", "ssn").allows(who, None)
+        # searching by SSN: hiring agencies, auditors and publishers only (never partners, officers or the public)
+        ssn_search = role in (Role.HIRING_AGENCY, Role.AUDITOR, Role.PUBLISHER)
+        assert policy.input_access("OfficerSearchInput", "ssn").allows(who, None) == ssn_search
         assert not policy.input_access("QueryPurpose", "CURIOSITY").allows(who, None)
 
 

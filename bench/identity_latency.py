@@ -1,0 +1,184 @@
+"""searchOfficers latency on a loaded registry: the identity lookup as a hiring agency sees it.
+
+    python -m bench.identity_latency [--officers 1000000] [--queries 2000] [--warmup 200]
+
+A scratch database (``bench.scratch``) is loaded with ``bench.population`` by COPY, exactly as
+``bench.api_baseline`` loads it (officers, names, blocking keys from ``identity.blocking_keys``,
+certifications, employment, records), then the app is served on 127.0.0.1 (``api_baseline.serving``)
+and one client sends ``searchOfficers`` for the noisy re-entries of the population (name and birth date
+as the new state's clerk typed them), one request at a time, so that each latency is a request's own.
+The same searches are also timed through ``identity.matching.rank`` directly on a pool (the store and
+the scorer without HTTP and GraphQL), with the number of candidates ranked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.api_baseline import load_in_child, serving
+from bench.population import PopulationConfig, generate
+from bench.scratch import scratch_database
+from identity import NameParts, matching, query_key_weights
+from identity.matching import CANDIDATE_LIMIT, Person
+from identity.phonetic import IDF_SCALE
+from store import officers as officer_store
+
+SEARCH = """query($i: OfficerSearchInput!) { searchOfficers(input: $i, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK,
+  first: 10) { score strong reasons officer { id } } }"""
+
+
+def _queries(officers: int, seed: int, n: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for off in generate(PopulationConfig(officers=officers, seed=seed)):
+        if off.reentry is not None:
+            name = off.reentry.names[0]
+            out.append({"givenName": name.given, "middleName": name.middle or None, "familyName": name.family,
+                        "dateOfBirth": off.reentry.dob.isoformat(), "_truth": off.officer_id})
+            if len(out) >= n:
+                break
+    return out
+
+
+def _weighted(person: Person) -> tuple[list[str], list[float]]:
+    weights = query_key_weights(list(person.names), person.dob)
+    keys = sorted(weights)
+    return keys, [weights[k] for k in keys]
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def _row(name: str, ms: Sequence[float]) -> str:
+    return (f"| {name} | {len(ms):,} | {statistics.fmean(ms):.1f} | {_pct(ms, .5):.1f} | {_pct(ms, .9):.1f} | "
+            f"{_pct(ms, .99):.1f} | {max(ms):.1f} |")
+
+
+class _GcClock:
+    """Time spent in the cyclic garbage collector (``gc.callbacks``), to tell its pauses from the work."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._cb)
+
+    def _cb(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._start
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._cb)
+
+
+async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="identity-latency-") as tmp:
+        async with serving(dsn, Path(tmp)) as (url, token, _app, pool):
+            direct: list[float] = []
+            direct_cpu: list[float] = []
+            candidates: list[int] = []
+            for i, q in enumerate(queries):
+                name = NameParts(given=q["givenName"], middle=q["middleName"] or "", family=q["familyName"])
+                person = Person(names=[name], dob=date.fromisoformat(q["dateOfBirth"]), primary=name)
+                t0, c0 = time.perf_counter(), time.process_time()
+                await matching.rank(pool, person, [], limit=10)
+                if i >= warmup:
+                    direct.append((time.perf_counter() - t0) * 1000)
+                    direct_cpu.append((time.process_time() - c0) * 1000)
+                    keys, weights = _weighted(person)
+                    ids = await officer_store.ids_by_blocking_keys(pool, keys, limit=CANDIDATE_LIMIT, weights=weights,
+                                                                   idf_scale=IDF_SCALE)
+                    candidates.append(len(ids))
+            api: list[float] = []
+            api_cpu: list[float] = []
+            api_gc: list[float] = []
+            clock = _GcClock()
+            found = 0
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                headers = {"Authorization": f"Bearer {token}"}
+                for i, q in enumerate(queries):
+                    inp = {k: v for k, v in q.items() if not k.startswith("_")}
+                    t0, c0, g0 = time.perf_counter(), time.process_time(), clock.total
+                    resp = await client.post("/graphql", json={"query": SEARCH, "variables": {"i": inp}},
+                                             headers=headers)
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    cpu = (time.process_time() - c0) * 1000
+                    body = resp.json()
+                    if body.get("errors"):
+                        raise RuntimeError(body["errors"])
+                    if i >= warmup:
+                        api.append(elapsed)
+                        api_cpu.append(cpu)
+                        api_gc.append((clock.total - g0) * 1000)
+                        found += any(h["officer"]["id"] == q["_truth"] for h in body["data"]["searchOfficers"][:5])
+            clock.close()
+    n = len(api)
+    print(f"\nLoad average {_loadavg()} on {os.cpu_count()} cores (CPU ms: this process only, client included for "
+          "HTTP; the database's own time is in its processes, so wall time is the measure, CPU time a floor).")
+    print("\n| path | queries | mean ms | p50 | p90 | p99 | max |")
+    print("|---|---|---|---|---|---|---|")
+    print(_row("searchOfficers over HTTP (GraphQL, policy, query log), wall", api))
+    print(_row("... CPU of the server process (+ client)", api_cpu))
+    print(_row("... of which garbage collection", api_gc))
+    print(_row("identity.matching.rank on a pool (store + scorer), wall", direct))
+    print(_row("... CPU of this process", direct_cpu))
+    print(f"\nCandidates per search from the blocking keys: p50 {_pct(candidates, .5)}, p90 {_pct(candidates, .9)}, "
+          f"p99 {_pct(candidates, .99)}, max {max(candidates)} (cap {CANDIDATE_LIMIT} from blocking keys, plus "
+          f"same-SSN officers). True officer in the first five answers: {found / n:.4f} of {n:,} (a sanity check, "
+          f"not recall: the loader files each re-entered spelling as an alias of its officer).")
+
+
+async def run(args: argparse.Namespace) -> int:
+    spawn = get_context("spawn")
+    queries = _queries(args.officers, args.seed, args.queries + args.warmup)
+    if args.dsn:  # a database this benchmark (or api_baseline's loader) already loaded with the same population
+        print(f"Timing {len(queries) - args.warmup:,} searches (after {args.warmup} warm-up) on {args.dsn}...",
+              file=sys.stderr)
+        await _measure(args.dsn, queries, args.warmup)
+        return 0
+    async with scratch_database("identity_latency") as dsn:
+        loop = asyncio.get_running_loop()
+        print(f"Loading {args.officers:,} officers by COPY...", file=sys.stderr)
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
+            info = await loop.run_in_executor(ex, load_in_child, dsn, args.officers, args.seed)
+        print(f"Loaded in {info['seconds']:.0f} s: {info['counts']}; database {info['db_mb']:,.0f} MB.")
+        print(f"Timing {len(queries) - args.warmup:,} searches (after {args.warmup} warm-up), one at a time...",
+              file=sys.stderr)
+        await _measure(dsn, queries, args.warmup)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.identity_latency", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--officers", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=PopulationConfig.seed)
+    ap.add_argument("--dsn", help="an already loaded database (same --officers and --seed): skip loading")
+    return asyncio.run(run(ap.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
