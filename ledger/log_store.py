@@ -13,13 +13,69 @@ import asyncpg
 
 from ledger.merkle import CompactRange, NodeID, leaf_hash, range_nodes
 
-__all__ = ["append_leaves", "fetch_nodes", "leaf_hash", "lock_size", "size"]
+__all__ = ["Appender", "append_leaves", "fetch_nodes", "leaf_hash", "lock_size", "size"]
 
 
 async def lock_size(conn: asyncpg.Connection) -> int:
     """Take the log's append lock for this transaction and return its current size."""
     value: int = await conn.fetchval("SELECT size FROM log_state WHERE id FOR UPDATE")
     return value
+
+
+class Appender:
+    """A batch's appends: the leaves are hashed into the tree in memory as they come (each gets its index at
+    once) and written with two statements when the batch ends (``flush``), instead of four per leaf.
+
+    Open it in the transaction that stores what the leaves commit to, after nothing else has appended in
+    it: opening takes the log's append lock (held to the commit), so no other appender can interleave; a
+    rollback drops the leaves with the rest, and so does simply not flushing.
+    """
+
+    def __init__(self, compact: CompactRange) -> None:
+        self._compact = compact
+        self._levels: list[int] = []
+        self._indexes: list[int] = []
+        self._hashes: list[bytes] = []
+
+    @classmethod
+    async def open(cls, conn: asyncpg.Connection) -> Appender:
+        if not conn.is_in_transaction():
+            raise RuntimeError("the log must be appended inside the transaction that stores what the leaves "
+                               "commit to")
+        start = await lock_size(conn)
+        # The right edge (one perfect subtree per set bit of the size) is all a new leaf can merge with.
+        edge = range_nodes(0, start)
+        stored = await fetch_nodes(conn, edge)
+        missing = [node for node in edge if node not in stored]
+        if missing:
+            raise RuntimeError(f"log_nodes lacks right-edge nodes {missing} of a log of size {start}: "
+                               "run `registry audit`")
+        return cls(CompactRange(start, [stored[node] for node in edge]))
+
+    @property
+    def size(self) -> int:
+        return self._compact.size
+
+    def append(self, data: bytes) -> tuple[int, bytes]:
+        """Add one entry (raw bytes); returns its index and leaf hash."""
+        created = self._compact.append(leaf_hash(data))
+        for level, idx, h in created:
+            self._levels.append(level)
+            self._indexes.append(idx)
+            self._hashes.append(h)
+        return created[0][1], created[0][2]
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        """Write the appended leaves and subtrees and the new size (nothing when nothing was appended)."""
+        if not self._levels:
+            return
+        # One statement for the whole batch: unnest is several times faster than executemany.
+        await conn.execute(
+            "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])",
+            self._levels, self._indexes, self._hashes,
+        )
+        await conn.execute("UPDATE log_state SET size = $1 WHERE id", self._compact.size)
+        self._levels, self._indexes, self._hashes = [], [], []
 
 
 async def append_leaves(conn: asyncpg.Connection, leaves: Sequence[bytes]) -> list[tuple[int, bytes]]:
@@ -30,33 +86,12 @@ async def append_leaves(conn: asyncpg.Connection, leaves: Sequence[bytes]) -> li
     """
     if not conn.is_in_transaction():
         raise RuntimeError("append_leaves must run inside the transaction that stores what the leaves commit to")
-    start = await lock_size(conn)
     if not leaves:
+        await lock_size(conn)
         return []
-    # The right edge (one perfect subtree per set bit of the size) is all a new leaf can merge with.
-    edge = range_nodes(0, start)
-    stored = await fetch_nodes(conn, edge)
-    missing = [node for node in edge if node not in stored]
-    if missing:
-        raise RuntimeError(f"log_nodes lacks right-edge nodes {missing} of a log of size {start}: run `registry audit`")
-    compact = CompactRange(start, [stored[node] for node in edge])
-    levels: list[int] = []
-    indexes: list[int] = []
-    hashes: list[bytes] = []
-    out: list[tuple[int, bytes]] = []
-    for data in leaves:
-        created = compact.append(leaf_hash(data))
-        out.append((created[0][1], created[0][2]))
-        for level, idx, h in created:
-            levels.append(level)
-            indexes.append(idx)
-            hashes.append(h)
-    # One statement for the whole batch: unnest is several times faster than executemany.
-    await conn.execute(
-        "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])",
-        levels, indexes, hashes,
-    )
-    await conn.execute("UPDATE log_state SET size = $1 WHERE id", compact.size)
+    appender = await Appender.open(conn)
+    out = [appender.append(data) for data in leaves]
+    await appender.flush(conn)
     return out
 
 

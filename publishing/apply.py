@@ -98,6 +98,7 @@ class Publisher:
         self.at = at  # the time the batch is judged at: now, or when a replayed event was first accepted
         self._keys: dict[str, PublisherKeyRow | None] = {}   # this batch's lookups (the batch is one transaction)
         self._publishers: dict[str, PublisherRow] = {}
+        self._log: log_store.Appender | None = None  # the batch's log appends, written when it commits
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
@@ -112,13 +113,15 @@ class Publisher:
             # The log's append lock, for the whole batch and outside every event's savepoint: a concurrent batch
             # with the same events has then committed (or rolled back), so an event sent twice at once is a
             # DUPLICATE, never a constraint error.
-            await log_store.lock_size(self.conn)
+            self._log = await log_store.Appender.open(self.conn)
             for index, sub in enumerate(submissions):
                 outcomes.append(await self._one(index, sub))
+            failed = any(o.status == "REJECTED" for o in outcomes)
+            if not failed and not dry_run:
+                await self._log.flush(self.conn)  # the accepted events' leaves, in their order
         except BaseException:
             await tx.rollback()
             raise
-        failed = any(o.status == "REJECTED" for o in outcomes)
         if failed or dry_run:
             await tx.rollback()
             unseen = self.trace.checked | set(self.trace.refused)  # officers the publisher may not read
@@ -201,7 +204,8 @@ class Publisher:
             found = (await publishers.by_ids(self.conn, [event.publisher]))[0]
             assert found is not None  # its key is registered
             publisher = self._publishers[event.publisher] = found
-        [(log_index, _)] = await log_store.append_leaves(self.conn, [sub.jws.encode("ascii")])
+        assert self._log is not None  # opened by run()
+        log_index, _ = self._log.append(sub.jws.encode("ascii"))
         event_pk = await event_store.insert(
             self.conn, publisher_id=event.publisher, event_id=event.eventId, type_=event.type, kid=kid,
             jws=sub.jws, payload=verified.payload, content_digest=digest, log_index=log_index,
