@@ -43,7 +43,7 @@ from registry import ids
 from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryError
 from store import agencies, certifications, employment, notifications, publishers, querylog, records
 from store import events as event_store
-from store.models import CertificationRow, EmploymentRow, PublisherRow, RecordRow
+from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
 from store.publishers import PublisherKeyRow
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,12 @@ class Publisher:
         self._keys: dict[str, PublisherKeyRow | None] = {}   # this batch's lookups (the batch is one transaction)
         self._publishers: dict[str, PublisherRow] = {}
         self._log: log_store.Appender | None = None  # the batch's log appends, written when it commits
+        # Idempotency, read for the whole batch at once (under the log lock, so no other batch adds events
+        # meanwhile): events already stored, and pairs known not to be. A pair is taken from ``_absent`` when
+        # first used, so a repeat within the batch is looked up (it may have been stored, or rolled back).
+        self._stored: dict[tuple[str, str], event_store.EventRow] = {}
+        self._absent: set[tuple[str, str]] = set()
+        self._agencies: dict[str, AgencyRow | None] = {}  # agencies are registered by admins, never in a batch
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
@@ -106,7 +112,7 @@ class Publisher:
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
         outcomes: list[Outcome] = []
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
-        self._keys, self._publishers = {}, {}
+        self._keys, self._publishers, self._agencies = {}, {}, {}
         tx = self.conn.transaction()
         await tx.start()
         try:
@@ -114,6 +120,9 @@ class Publisher:
             # with the same events has then committed (or rolled back), so an event sent twice at once is a
             # DUPLICATE, never a constraint error.
             self._log = await log_store.Appender.open(self.conn)
+            claimed = {c for c in map(_claimed_event, submissions) if c is not None}
+            self._stored = await event_store.by_publisher_events(self.conn, sorted(claimed))
+            self._absent = claimed - self._stored.keys()
             for index, sub in enumerate(submissions):
                 outcomes.append(await self._one(index, sub))
             failed = any(o.status == "REJECTED" for o in outcomes)
@@ -191,7 +200,12 @@ class Publisher:
             raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
 
         digest = _content_digest(verified.payload)
-        prior = await event_store.by_publisher_event(self.conn, event.publisher, event.eventId)
+        pair = (event.publisher, event.eventId)
+        if pair in self._absent:
+            self._absent.discard(pair)
+            prior = None
+        else:
+            prior = self._stored.get(pair) or await event_store.by_publisher_event(self.conn, *pair)
         if prior is not None:
             if prior.content_digest != digest:
                 raise Conflict(f"event {event.eventId} was already accepted with different content; "
@@ -214,6 +228,11 @@ class Publisher:
         await event_store.set_subject(self.conn, event_pk, applied.officer_id, applied.entity_id)
         return Outcome(index, "ACCEPTED", event.type, event.eventId, applied.entity_id, applied.officer_id,
                        log_index)
+
+    async def _agency(self, ori: str) -> AgencyRow | None:
+        if ori not in self._agencies:
+            self._agencies[ori] = (await agencies.by_oris(self.conn, [ori]))[0]
+        return self._agencies[ori]
 
     async def _dispatch(self, event: Event, pub: PublisherRow, sub: Submission, event_pk: int) -> Applied:
         ssn_index = self._ssn_index(sub.ssn)
@@ -297,7 +316,7 @@ class Publisher:
                            f"about this officer in {state} is FINAL with fair process attested (due process)")
 
     async def _employment_started(self, ev: EmploymentStarted, pub: PublisherRow, ssn: bytes | None) -> Applied:
-        agency = (await agencies.by_oris(self.conn, [ev.agencyOri]))[0]
+        agency = await self._agency(ev.agencyOri)
         if agency is None:
             raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
         _deny(jurisdiction.check_employment(pub, agency))
@@ -325,7 +344,7 @@ class Publisher:
     ) -> Applied:
         agency = None
         if ev.agencyOri is not None:
-            agency = (await agencies.by_oris(self.conn, [ev.agencyOri]))[0]
+            agency = await self._agency(ev.agencyOri)
             if agency is None:
                 raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
         _deny(jurisdiction.check_record(pub, ev.kind, ev.state, agency))
@@ -450,6 +469,18 @@ def _unverified_kid(jws: str) -> str:
     if not jws.isascii():
         raise SignatureRejected("MALFORMED", "a compact JWS is ASCII only")
     return kid
+
+
+def _claimed_event(sub: Submission) -> tuple[str, str] | None:
+    """The (publisher, eventId) an unverified event claims, to read the batch's idempotency in one query; None
+    when it has none (the signature check then rejects it). Only a lookup key: nothing else is trusted."""
+    try:
+        body_b64 = sub.jws.split(".")[1]
+        body = json.loads(base64.urlsafe_b64decode(body_b64 + "=" * (-len(body_b64) % 4)))
+        publisher, event_id = body["publisher"], body["eventId"]
+    except Exception:
+        return None
+    return (publisher, event_id) if isinstance(publisher, str) and isinstance(event_id, str) else None
 
 
 def _content_digest(payload: dict[str, Any]) -> bytes:

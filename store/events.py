@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,19 @@ async def by_publisher_event(conn: asyncpg.Connection, publisher_id: str, event_
         f"SELECT {_COLS} FROM events WHERE publisher_id = $1 AND event_id = $2", publisher_id, event_id
     )
     return None if row is None else row_to(EventRow, row)
+
+
+async def by_publisher_events(conn: asyncpg.Connection,
+                              wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], EventRow]:
+    """The stored events among (publisher ID, event ID) pairs, in one query (pairs not stored are left out)."""
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM events WHERE (publisher_id, event_id) IN "
+        "(SELECT * FROM unnest($1::text[], $2::text[]))",
+        [p for p, _ in wanted], [e for _, e in wanted])
+    found = [row_to(EventRow, r) for r in rows]
+    return {(r.publisher_id, r.event_id): r for r in found}
 
 
 async def insert(

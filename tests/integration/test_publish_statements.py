@@ -1,0 +1,72 @@
+"""How many SQL statements a publish batch costs (issue 13: round trips, not CPU, bound publishing). Counted, not
+timed: the batch's log append, idempotency and agency reads are per batch, not per event, and a repeat of an
+event within the batch is still a DUPLICATE."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from auth.principal import Principal, Role
+from publishing.apply import Publisher, Submission
+from tests.support import World, cert_issued, employment_started, record_published, subject
+
+
+async def _publish_counted(world: World, publisher_id: str, payloads: list[dict[str, object]],
+                           *, repeat_first: bool = False) -> tuple[list[str], list[str]]:
+    """Publish one batch on one connection; returns the outcomes' statuses and the statements it ran."""
+    seen: list[str] = []
+    caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id=publisher_id)
+    subs = [Submission(world.sign(publisher_id, p)) for p in payloads]
+    if repeat_first:
+        subs.append(subs[0])
+    async with world.pool.acquire() as conn:
+        assert isinstance(conn, asyncpg.pool.PoolConnectionProxy)
+        def logged(record: asyncpg.connection.LoggedQuery) -> None:
+            seen.append(record.query)
+
+        conn.add_query_logger(logged)
+        try:
+            result = await Publisher(conn, caller, world.services.ssn_key).run(subs, dry_run=False)
+        finally:
+            conn.remove_query_logger(logged)
+    return [o.status for o in result.outcomes], seen
+
+
+async def test_a_batch_reads_the_log_idempotency_and_agencies_once(world: World) -> None:
+    [row] = await world.publish_ok("ca-post", cert_issued(number="S-1", subj=subject("Ada", "Byrne", "1980-02-03")))
+    ref = {"registryId": row["officerId"]}
+    jobs = [employment_started(source=f"emp-{i}", subj=ref) for i in range(20)]
+    statuses, seen = await _publish_counted(world, "sunnyvale-dps", jobs, repeat_first=True)
+    assert statuses == ["ACCEPTED"] * 20 + ["DUPLICATE"]
+
+    def count(fragment: str) -> int:
+        return sum(fragment in q for q in seen)
+
+    assert count("FROM log_state WHERE id FOR UPDATE") == 1
+    assert count("INSERT INTO log_nodes") == 1 and count("UPDATE log_state SET size") == 1
+    assert count("FROM agencies WHERE") == 1
+    # one read for the batch, and one for the repeat (which the first of the pair may have stored)
+    assert count("FROM events WHERE (publisher_id, event_id) IN") == 1
+    assert count("FROM events WHERE publisher_id = $1 AND event_id = $2") == 1
+    # per event today: savepoint and release, the officer read twice and its merge target, the employment by
+    # source, the employment and event inserts, the event's subject update (9); was 13 before the batch reads
+    per_event = len(seen) / 21
+    assert per_event <= 9.5, f"{per_event:.1f} statements per event:\n" + "\n".join(seen)
+
+
+async def test_a_batch_with_a_rejected_event_leaves_the_log_as_it_was(world: World) -> None:
+    [row] = await world.publish_ok("ca-post", cert_issued(number="S-1", subj=subject("Ada", "Byrne", "1980-02-03")))
+    before = await world.pool.fetchval("SELECT size FROM log_state")
+    nodes = await world.pool.fetchval("SELECT count(*) FROM log_nodes")
+    ref = {"registryId": row["officerId"]}
+    good = record_published(source="r-1", subj=ref)
+    bad = record_published(source="r-2", subj=ref, status="OVERTURNED")  # a new record cannot start there
+    statuses, _ = await _publish_counted(world, "ca-post", [good, bad, record_published(source="r-3", subj=ref)])
+    assert statuses == ["NOT_APPLIED", "REJECTED", "NOT_APPLIED"]
+    assert await world.pool.fetchval("SELECT size FROM log_state") == before
+    assert await world.pool.fetchval("SELECT count(*) FROM log_nodes") == nodes
+    # and the next batch appends right after what was there
+    statuses, _ = await _publish_counted(world, "ca-post", [good])
+    assert statuses == ["ACCEPTED"]
+    assert await world.pool.fetchval("SELECT size FROM log_state") == before + 1
+    assert await world.pool.fetchval("SELECT log_index FROM events ORDER BY log_index DESC LIMIT 1") == before
