@@ -7,7 +7,9 @@ consistent snapshot, recomputes the tree level by level from the stored leaves, 
 - ``events`` with the leaves (content changed, row inserted or removed, payload edited);
 - stored interior nodes with their recomputation (changed, missing or inserted nodes);
 - ``log_state.size`` with the number of leaves;
-- every checkpoint with the recomputed root at its size, and its signature with the registry key.
+- every checkpoint with the recomputed root at its size, and its signature with the registry key;
+- given the auditor's watermark (``ledger.audit_state``), the recomputed root at its size with the one a
+  previous clean audit recorded: a log that no longer extends it is a ``FORK``.
 
 When an event and its leaf disagree, the stored parent node (or, for the last leaf, the signed
 checkpoint) says which of the two rows was edited. Expunged events keep only their leaf: that is
@@ -20,7 +22,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +31,13 @@ import asyncpg
 from ledger import entry_check
 from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
 from ledger.merkle import EMPTY_ROOT, HASH_SIZE, NodeID, leaf_hash, node_hash, range_nodes
+from ledger.state_file import TreeHead
 from store import publishers
 
-__all__ = ["AuditReport", "Finding", "audit"]
+__all__ = ["AuditReport", "Finding", "Progress", "audit", "fork", "payload_matches"]
+
+#: Called now and then during a long audit with what is done: for a progress line on stderr.
+Progress = Callable[[str], None]
 
 _PREFETCH = 5000
 
@@ -61,6 +67,7 @@ class AuditReport:
     signatures_checked: bool = False
     signatures_verified: int = 0  # publisher signatures of logged events checked against registered keys
     root: bytes = EMPTY_ROOT
+    verified_from: int = 0  # the watermark's size: entries below it were proved by an earlier audit (0: all now)
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -76,7 +83,8 @@ class AuditReport:
             "expunged": self.expunged, "nodes_checked": self.nodes_checked,
             "checkpoints_checked": self.checkpoints_checked, "latest_checkpoint": self.latest_checkpoint,
             "signatures_checked": self.signatures_checked, "signatures_verified": self.signatures_verified,
-            "root": self.root.hex(),
+            "root": self.root.hex(), "verified_from": self.verified_from,
+            "entries_verified": self.log_size - self.verified_from,
             "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
                          for f in self.findings],
         }
@@ -118,10 +126,12 @@ class _Mismatch:
 
 class _Auditor:
     def __init__(self, conn: asyncpg.Connection, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
-                 origin: str | None) -> None:
+                 origin: str | None, watermark: TreeHead | None = None, progress: Progress | None = None) -> None:
         self.conn = conn
         self.verifier = verifier
         self.origin = origin
+        self.watermark = watermark
+        self.progress = progress
         self.report = AuditReport()
 
     def find(self, code: str, table: str, where: str, message: str) -> None:
@@ -133,6 +143,9 @@ class _Auditor:
         checkpoints = await self.conn.fetch("SELECT size, root_hash, note FROM checkpoints ORDER BY size")
         # The right-edge nodes of every checkpointed size (and the current one), kept by level as computed.
         sizes = {size, *(cp["size"] for cp in checkpoints if 0 < cp["size"] <= size)}
+        mark = self.watermark
+        if mark is not None and 0 < mark.size <= size:
+            sizes.add(mark.size)
         wanted: dict[int, list[int]] = defaultdict(list)
         for node_level, idx in {node for s in sizes for node in range_nodes(0, s)}:
             wanted[node_level].append(idx)
@@ -149,6 +162,10 @@ class _Auditor:
         root = _root(size, edge)
         if root is not None:
             self.report.root = root
+        if mark is not None:
+            at_mark = _root(mark.size, edge) if mark.size <= size else None
+            if mark.size > size or (at_mark is not None and at_mark != mark.root):
+                self.report.findings.append(fork(mark, size, root, at_mark))
         return self.report
 
     async def _leaves(self, size: int) -> _Level:
@@ -180,6 +197,8 @@ class _Auditor:
             prefetch=_PREFETCH
         ):
             self.report.events += 1
+            if self.progress is not None and self.report.events % 20_000 == 0:
+                self.progress(f"{self.report.events} of {size} events checked")
             event_id, index, jws = r["id"], r["log_index"], r["jws"]
             where = f"id={event_id} log_index={index}"
             stored = leaves.get(index) if 0 <= index < size else None
@@ -206,7 +225,7 @@ class _Auditor:
             if computed != stored:
                 mismatches.append(_Mismatch(event_id, index, computed, stored))
                 continue
-            if not _payload_matches(jws, r["payload"]):
+            if not payload_matches(jws, r["payload"]):
                 self.find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
             why = entry_check.check_entry(jws, stored, keys.get(r["kid"]))
             if why is not None:
@@ -330,6 +349,19 @@ class _Auditor:
                           f"signed root {cp.root_hash.hex()}, recomputed from the stored leaves {root.hex()}")
 
 
+def fork(mark: TreeHead, size: int, root: bytes | None, at_mark: bytes | None) -> Finding:
+    """The one line that says the log is not an extension of the tree an earlier clean audit verified."""
+    now = f"size {size}, root {root.hex() if root is not None else 'unknown'}"
+    if mark.size > size:
+        what = (f"the log ({now}) is smaller than the tree the audit verified (size {mark.size}, root "
+                f"{mark.root.hex()}): entries were removed (restored from an earlier backup?)")
+    else:
+        what = (f"the log ({now}) does not extend the tree the audit verified (size {mark.size}, root "
+                f"{mark.root.hex()}): at size {mark.size} it now has root "
+                f"{at_mark.hex() if at_mark is not None else 'unknown'}; history below the watermark was rewritten")
+    return Finding("FORK", "log", f"size={mark.size}", what)
+
+
 def _zeros(flags: bytearray) -> Iterable[int]:
     i = flags.find(0)
     while i >= 0:
@@ -349,7 +381,7 @@ def _root(size: int, edge: dict[NodeID, bytes]) -> bytes | None:
     return acc
 
 
-def _payload_matches(jws: str, payload: Any) -> bool:
+def payload_matches(jws: str, payload: Any) -> bool:
     parts = jws.split(".")
     if len(parts) != 3:
         return False
@@ -362,12 +394,14 @@ def _payload_matches(jws: str, payload: Any) -> bool:
 
 
 async def audit(conn: asyncpg.Connection, *, verifier: NoteVerifier | Sequence[NoteVerifier] | None = None,
-                origin: str | None = None) -> AuditReport:
+                origin: str | None = None, watermark: TreeHead | None = None,
+                progress: Progress | None = None) -> AuditReport:
     """Recompute the log in one read-only snapshot and report every disagreement.
 
     With ``verifier`` (the log's key, or its keys: current, retiring and retired ones, as a checkpoint signed
     before a key rotation bears only the old key's signature) and ``origin`` the checkpoints' signatures are
-    checked too; without, only their contents (``signatures_checked`` says which).
+    checked too; without, only their contents (``signatures_checked`` says which). With ``watermark`` (the
+    auditor's verified prefix) a log that no longer extends it is reported as ``FORK``.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        return await _Auditor(conn, verifier, origin).run()
+        return await _Auditor(conn, verifier, origin, watermark, progress).run()

@@ -656,36 +656,88 @@ def _witness_key(value: str) -> Any:
 # audit
 
 
-async def _audit(dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str) -> Any:
+async def _audit(dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str, mark: Any, *, incremental: bool,
+                 progress: Any = None) -> Any:
+    """One audit in one snapshot: from the watermark ``mark`` when ``incremental`` (and there is one), else all
+    of the log (still checked against ``mark``: a clean but smaller or rewritten tree is a fork)."""
     from ledger.audit import audit
+    from ledger.audit_incremental import audit_since
 
+    notes = origin if verifier else None
     async with connected(dsn) as conn:
-        return await audit(conn, verifier=verifier, origin=origin if verifier else None)
+        if incremental and mark is not None:
+            return await audit_since(conn, mark.head, verifier=verifier, origin=notes, progress=progress)
+        return await audit(conn, verifier=verifier, origin=notes, watermark=None if mark is None else mark.head,
+                           progress=progress)
+
+
+class _Progress:
+    """Progress of a long audit on stderr, at most one line every few seconds (stdout stays the report)."""
+
+    def __init__(self, every: float = 3.0) -> None:
+        import time
+
+        self.every, self.clock = every, time.monotonic
+        self.next = self.clock() + every
+
+    def __call__(self, what: str) -> None:
+        if self.clock() >= self.next:
+            print(f"audit: {what}", file=sys.stderr, flush=True)
+            self.next = self.clock() + self.every
+
+
+def _database_trouble(exc: BaseException) -> CliError | None:
+    """The one line for a database the audit cannot read, or None for anything else."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UndefinedTableError):
+        return CliError("the database has no ledger tables: run `registry migrate` first")
+    if isinstance(exc, asyncpg.InsufficientPrivilegeError):
+        return CliError(f"the replay needs a scratch database on the same server, and the role in DATABASE_URL may "
+                        f"not create one ({exc}); grant CREATEDB or run without --replay")
+    if isinstance(exc, (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)):
+        return CliError(f"cannot audit the database: {exc}")
+    return None
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncpg
-
+    from ledger import audit_state
     from ledger.keys import DEFAULT_FILE, LogKeyError, load_log_verifiers
 
     origin = args.origin or settings.log_origin
+    if args.follow and args.replay:
+        return fail(CliError("--follow does not replay (a replay re-applies the whole log each time): run "
+                             "`registry audit --replay` on its own schedule"))
+    if not args.interval > 0:
+        return fail(CliError(f"--interval must be a positive number of seconds, not {args.interval}"))
+    state = Path(args.state) if args.state else settings.secrets_dir / audit_state.DEFAULT_FILE
     try:  # the registry's own keys: current, retiring and retired, as older checkpoints bear only older keys
         verifier = (log_verifiers(args.log_key) if args.log_key
                     else load_log_verifiers(settings.secrets_dir / DEFAULT_FILE, origin)) or None
-    except (CliError, LogKeyError) as exc:
+        mark = audit_state.read(state, origin)
+    except (CliError, LogKeyError, audit_state.AuditStateError) as exc:
         return fail(exc)
+    incremental = args.from_watermark or args.follow
+    if incremental and mark is None:
+        print(f"no watermark in {state} yet: auditing the whole log", file=sys.stderr)
     with database_url(settings) as dsn:
+        if args.follow:
+            return _follow(args, dsn, verifier, origin, state)
         try:
-            report = asyncio.run(_audit(dsn, verifier, origin))
+            report = asyncio.run(_audit(dsn, verifier, origin, mark, incremental=incremental, progress=_Progress()))
             replayed = asyncio.run(_replay_audit(dsn)) if args.replay else None
-        except asyncpg.UndefinedTableError:
-            return fail(CliError("the database has no ledger tables: run `registry migrate` first"))
-        except asyncpg.InsufficientPrivilegeError as exc:
-            return fail(CliError(f"the replay needs a scratch database on the same server, and the role in "
-                                 f"DATABASE_URL may not create one ({exc}); grant CREATEDB or run without --replay"))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            return fail(CliError(f"cannot audit the database: {exc}"))
+        except Exception as exc:
+            trouble = _database_trouble(exc)
+            if trouble is None:
+                raise
+            return fail(trouble)
     ok = report.ok and (replayed is None or replayed.ok)
+    recorded, state_error = None, None
+    if ok:
+        try:
+            recorded = audit_state.record(state, origin, report.log_size, report.root, replay=replayed is not None)
+        except audit_state.AuditStateError as exc:
+            state_error = exc
     if args.json:
         doc = report.as_dict()
         if replayed is not None:
@@ -693,8 +745,18 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
                              "rows_compared": replayed.rows_compared,
                              "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
                                           for f in replayed.findings]}
+        doc["watermark"] = None if recorded is None else {**recorded.as_dict(), "file": str(state)}
         print(json.dumps(doc, indent=2))
-        return 0 if ok else 1
+    else:
+        _print_audit(report, replayed)
+        if recorded is not None:
+            print(f"watermark: size {recorded.size} root {recorded.root.hex()} in {state}")
+    if state_error is not None:
+        return fail(state_error)
+    return 0 if ok else 1
+
+
+def _print_audit(report: Any, replayed: Any) -> None:
     for finding in report.findings:
         print(finding)
     if replayed is not None:
@@ -702,14 +764,61 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             print(replay_finding)
         print(f"replay: {replayed.replayed} events re-applied ({replayed.expunged} expunged or about expunged "
               f"content), {replayed.rows_compared} rows compared, {len(replayed.findings)} difference(s)")
-    print(f"log size {report.log_size}, {report.leaves} leaves, {report.events} events ({report.expunged} expunged), "
-          f"{report.nodes_checked} interior nodes, {report.checkpoints_checked} checkpoints"
-          f"{'' if report.latest_checkpoint is None else f' (latest at size {report.latest_checkpoint})'}; "
+    since = (f"verified from the watermark at size {report.verified_from}: {report.log_size - report.verified_from} "
+             f"new entries, " if report.verified_from else "")
+    print(f"log size {report.log_size}, {since}{report.leaves} leaves, {report.events} events "
+          f"({report.expunged} expunged), {report.nodes_checked} interior nodes, {report.checkpoints_checked} "
+          f"checkpoints{'' if report.latest_checkpoint is None else f' (latest at size {report.latest_checkpoint})'}; "
           f"{report.signatures_verified} publisher signatures verified; "
           f"checkpoint signatures {'checked' if report.signatures_checked else 'NOT checked (no log key)'}")
     problems = len(report.findings) + (len(replayed.findings) if replayed is not None else 0)
+    ok = report.ok and (replayed is None or replayed.ok)
     print("audit clean" if ok else f"audit found {problems} problem(s)")
-    return 0 if ok else 1
+
+
+def _follow(args: argparse.Namespace, dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str,
+            state: Path) -> int:
+    """Audit what is new since the watermark every ``--interval`` seconds: one line per round, stop at the first
+    problem (exit 1); Ctrl-C stops it cleanly (exit 0)."""
+    import time
+
+    from ledger import audit_state
+
+    try:
+        while True:
+            try:
+                mark = audit_state.read(state, origin)
+                report = asyncio.run(_audit(dsn, verifier, origin, mark, incremental=True, progress=_Progress()))
+                if report.ok:
+                    audit_state.record(state, origin, report.log_size, report.root, replay=False)
+            except audit_state.AuditStateError as exc:
+                return fail(exc)
+            except Exception as exc:
+                trouble = _database_trouble(exc)
+                if trouble is None:
+                    raise
+                return fail(trouble)
+            print(_round_line(report, args.json), flush=True)
+            if not report.ok:
+                return 1
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print("audit --follow stopped", file=sys.stderr)
+        return 0
+
+
+def _round_line(report: Any, as_json: bool) -> str:
+    new = report.log_size - report.verified_from
+    if as_json:
+        return json.dumps({"time": _now(), "ok": report.ok, "entries_verified": new, "size": report.log_size,
+                           "root": report.root.hex() if report.ok else None,
+                           "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
+                                        for f in report.findings]})
+    if report.ok:
+        return f"{_now()} ok: {new} new entries verified, size {report.log_size}"
+    more = len(report.findings) - 1
+    return (f"{_now()} PROBLEM at size {report.log_size}: {report.findings[0]}"
+            + (f" (and {more} more: `registry audit --from-watermark` lists them)" if more else ""))
 
 
 async def _replay_audit(dsn: str) -> Any:
@@ -818,8 +927,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = sub.add_parser("audit", help="recompute the transparency log from the database and report tampering",
                        description="Recompute the Merkle log from the stored events and nodes and name every row "
                                    "changed, removed or inserted behind the API; check every checkpoint against the "
-                                   "recomputed tree and the registry key. Uses DATABASE_URL or the embedded "
-                                   "database. Exit 1 if anything is found.")
+                                   "recomputed tree and the registry key. A clean audit records its (size, root) as "
+                                   "the watermark in --state; every audit then checks the log still extends it "
+                                   "(else FORK), and --from-watermark / --follow verify only what came after it. "
+                                   "Uses DATABASE_URL or the embedded database. Exit 1 if anything is found, 2 for "
+                                   "a usage or configuration mistake.")
     p.add_argument("--log-key", action="append",
                    help="verifier key to check checkpoint signatures with, or a file of them, one per line; repeatable "
                         "(default: the registry's own keys, from REGISTRY_LOG_SIGNER_KEY or the data directory: the "
@@ -829,4 +941,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--replay", action="store_true",
                    help="also replay the whole log into a scratch database with the code that applied it and name "
                         "every state-table row and field it does not explain (needs CREATE DATABASE)")
+    p.add_argument("--state", metavar="FILE",
+                   help="the auditor's watermark file: the (size, root) of the last clean audit, kept outside the "
+                        "database (default: audit.state in the data directory's secrets)")
+    p.add_argument("--from-watermark", action="store_true",
+                   help="prove the log extends the watermark (else: FORK), then verify only the entries after it "
+                        "(a whole-log audit when there is no watermark yet)")
+    p.add_argument("--follow", action="store_true",
+                   help="keep auditing the new entries every --interval seconds, one line per round; exit 1 at the "
+                        "first problem, 0 on Ctrl-C")
+    p.add_argument("--interval", type=float, default=10.0, metavar="S",
+                   help="seconds between --follow rounds (default 10)")
     p.set_defaults(func=cmd_audit)
