@@ -62,6 +62,9 @@ ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) { __typename
                    certifications { edges { node { status statusReason } } } } } }"""
 SEARCH_NAME = """query { searchOfficers(input: {givenName: "Rosa", familyName: "Delgado", dateOfBirth: "1981-07-22"},
   purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { score strong reasons officer { id } } }"""
+SEARCH_SSN = """query($i: OfficerSearchInput!) { searchOfficers(input: $i, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) {
+  score strong reasons officer { id } } }"""
+BASE_SSN = "287-65-4321"
 SEARCH_NUMBER = """query($n: String!) { searchOfficers(input: {state: "TX", certificationNumber: $n},
   purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) { score strong reasons officer { id } } }"""
 VERIFY = """query($s: String!, $n: String!) { verifyCertification(state: $s, number: $n) { state number kind status
@@ -130,7 +133,7 @@ async def _reset(pool: asyncpg.Pool) -> None:
 async def _base(world: World) -> dict[str, str]:
     """The registry both worlds share; returns the IDs the corpus asks about."""
     await world.setup()
-    oid = (await world.publish_ok("ca-post", cert_issued(number=CA_CERT, subj=PERSON)))[0]["officerId"]
+    oid = (await world.publish_ok("ca-post", cert_issued(number=CA_CERT, subj=PERSON), ssn=BASE_SSN))[0]["officerId"]
     ref = {"registryId": oid}
     await world.publish_ok("tx-tcole", cert_issued(publisher="tx-tcole", state="TX", number=TX_CERT, subj=ref))
     await world.publish_ok("sunnyvale-dps", employment_started(subj=ref))
@@ -157,6 +160,9 @@ async def _corpus(world: World, ids: dict[str, str]) -> dict[str, Any]:
         ("entities", ENTITIES, {"r": [{"__typename": "Officer", "id": ids["officer"]}]}),
         ("search by name", SEARCH_NAME, {}),
         ("search by number", SEARCH_NUMBER, {"n": TX_CERT}),
+        ("search by SSN", SEARCH_SSN, {"i": {"ssn": BASE_SSN}}),
+        ("search by name and SSN", SEARCH_SSN, {"i": {"givenName": "Rosa", "familyName": "Delgado",
+                                                      "dateOfBirth": "1981-07-22", "ssn": BASE_SSN}}),
         ("verify CA", VERIFY, {"s": "CA", "n": CA_CERT}),
         ("verify TX", VERIFY, {"s": "TX", "n": TX_CERT}),
         *((f"attest {st}", ATTEST, {"s": st, "n": n}) for st, n in (("CA", CA_CERT), ("TX", TX_CERT))),
