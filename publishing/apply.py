@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,16 @@ class SignatureRejected(RegistryError):
 class Submission:
     jws: str
     ssn: str | None = None  # write-only, never signed or logged: only its blind index is kept
+    #: replaying the log only: applied as when it was first accepted (the time it is judged at, and the IDs and
+    #: officer link the registry gave it then; see ``publishing.replay``)
+    replayed: Replayed | None = None
+
+
+@dataclass(frozen=True)
+class Replayed:
+    accepted_at: datetime
+    assigned: Mapping[str, str]  # ID prefix -> the ID assigned then
+    officer_id: str | None
 
 
 @dataclass
@@ -152,7 +163,11 @@ class Publisher:
         sp = self.conn.transaction()
         await sp.start()
         try:
-            outcome = await self._apply(index, sub)
+            if sub.replayed is None:
+                outcome = await self._apply(index, sub)
+            else:
+                with ids.recorded(sub.replayed.assigned), subjects.linked_to(sub.replayed.officer_id):
+                    outcome = await self._apply(index, sub)
         except RegistryError as err:
             await sp.rollback()
             return Outcome(index, "REJECTED", code=err.code, message=err.message)
@@ -189,7 +204,7 @@ class Publisher:
         if event.publisher != self.caller.publisher_id and self.caller.role is not Role.AUDITOR:  # see run()
             raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
                             f"events of {event.publisher}")
-        now = self.at or datetime.now(UTC)
+        now = (sub.replayed.accepted_at if sub.replayed is not None else self.at) or datetime.now(UTC)
         if event.issuedAt.tzinfo is None:
             raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
         if event.issuedAt > now + CLOCK_SKEW:

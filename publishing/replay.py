@@ -19,9 +19,7 @@ from typing import Any
 import asyncpg
 
 from auth.principal import Principal, Role
-from publishing import subjects
-from publishing.apply import Publisher, Submission
-from registry import ids
+from publishing.apply import Publisher, Replayed, Submission
 from store import projection
 
 __all__ = ["ReplayFinding", "ReplayReport", "replay"]
@@ -53,33 +51,59 @@ class ReplayReport:
         return not self.findings
 
 
+#: Events replayed per transaction. A batch holds consecutive events of one publisher; one that fails is
+#: replayed again one event at a time, as the log was first applied, so that each failure is named.
+BATCH = 500
+
+
 async def replay(live: asyncpg.Connection, scratch: asyncpg.Connection) -> ReplayReport:
     """Replay ``live``'s log into the freshly migrated, empty ``scratch`` database and compare."""
     report = ReplayReport()
     await projection.copy_registrations(live, scratch)
     expunged = await projection.expunged_records(live)
+    batch: list[asyncpg.Record] = []
     for ev in await projection.replayable_events(live):
         if ev["jws"] is None or ev["entity_id"] in expunged:
             report.expunged += 1  # only its leaf remains (or it is about content that was expunged)
             continue
-        if ev["proposal_id"] is not None:
+        if batch and (ev["proposal_id"] is not None or ev["publisher_id"] != batch[0]["publisher_id"]
+                      or len(batch) >= BATCH):
+            await _apply(scratch, batch, report)
+            batch = []
+        if ev["proposal_id"] is not None:  # the proposal it confirms or rejects, as it stood then
             await projection.copy_proposal(live, scratch, int(ev["proposal_id"]))
-        caller = Principal(role=_ROLE_OF_KIND.get(ev["publisher_kind"], Role.PUBLISHER), subject="replay-audit",
-                           publisher_id=ev["publisher_id"])
-        assigned = {"OFC": ev["officer_id"]} if ev["officer_id"] else {}
-        if ev["entity_id"]:
-            assigned[ev["entity_id"].split("-", 1)[0]] = ev["entity_id"]
-        with ids.recorded(assigned), subjects.linked_to(ev["officer_id"]):
-            result = await Publisher(scratch, caller, b"\0" * 32, at=ev["accepted_at"]).run(
-                [Submission(ev["jws"])], dry_run=False)
-        outcome = result.outcomes[0]
+        batch.append(ev)
+    if batch:
+        await _apply(scratch, batch, report)
+    _compare(await projection.snapshot(live), await projection.snapshot(scratch), report)
+    return report
+
+
+def _submission(ev: asyncpg.Record) -> Submission:
+    assigned = {"OFC": ev["officer_id"]} if ev["officer_id"] else {}
+    if ev["entity_id"]:
+        assigned[ev["entity_id"].split("-", 1)[0]] = ev["entity_id"]
+    return Submission(ev["jws"], replayed=Replayed(ev["accepted_at"], assigned, ev["officer_id"]))
+
+
+async def _apply(scratch: asyncpg.Connection, events: list[asyncpg.Record], report: ReplayReport) -> None:
+    """Re-apply consecutive events of one publisher: in one transaction, or, when one of them fails, one at a
+    time (the registry applied each on its own, and a failed one changed nothing)."""
+    first = events[0]
+    caller = Principal(role=_ROLE_OF_KIND.get(first["publisher_kind"], Role.PUBLISHER), subject="replay-audit",
+                       publisher_id=first["publisher_id"])
+    subs = [_submission(ev) for ev in events]
+    result = await Publisher(scratch, caller, b"\0" * 32).run(subs, dry_run=False)
+    if not result.committed and len(events) > 1:
+        for ev in events:
+            await _apply(scratch, [ev], report)
+        return
+    for ev, outcome in zip(events, result.outcomes, strict=True):
         if outcome.status != "ACCEPTED":
             report.findings.append(ReplayFinding("EVENT_NOT_REPLAYED", "events", f"log_index={ev['log_index']}",
                                                  f"{outcome.code}: {outcome.message}"))
             continue
         report.replayed += 1
-    _compare(await projection.snapshot(live), await projection.snapshot(scratch), report)
-    return report
 
 
 def _compare(live: dict[str, dict[tuple[Any, ...], dict[str, Any]]],

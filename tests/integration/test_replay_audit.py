@@ -118,3 +118,23 @@ async def test_migration_0010_backfills_the_history_publishing_writes(demo_regis
         await conn.execute(backfill)
         rebuilt = [tuple(r) for r in await conn.fetch(query)]
         assert rebuilt == published
+
+
+async def test_an_event_that_cannot_be_replayed_is_named_and_its_neighbours_still_are(
+        demo_registry: asyncpg.Pool, database_url: str) -> None:
+    """The log's last event with its signature broken behind the API: it alone is named, and the same
+    publisher's events before it, replayed in the same transaction as the refused one, are still re-applied."""
+    last = await demo_registry.fetchrow(
+        """SELECT e.log_index, e.jws FROM events e JOIN events p ON p.log_index = e.log_index - 1
+           WHERE e.log_index = (SELECT max(log_index) FROM events) AND p.publisher_id = e.publisher_id
+             AND e.jws IS NOT NULL AND p.jws IS NOT NULL""")
+    assert last is not None, "the demo's last two events are not one publisher's"
+    clean = await _replay(demo_registry, database_url)
+    head, body, signature = last["jws"].split(".")
+    broken = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    await demo_registry.execute("UPDATE events SET jws = $2 WHERE log_index = $1", last["log_index"],
+                                f"{head}.{body}.{broken}")
+    report = await _replay(demo_registry, database_url)
+    named = [f for f in report.findings if f.code == "EVENT_NOT_REPLAYED"]
+    assert [f.where for f in named] == [f"log_index={last['log_index']}"], named
+    assert report.replayed == clean.replayed - 1
