@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 
 from ledger import entry_check
-from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
+from ledger.checkpoint import Checkpoint, CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
 from ledger.merkle import EMPTY_ROOT, HASH_SIZE, NodeID, leaf_hash, node_hash, range_nodes
 from ledger.state_file import TreeHead
 from store import publishers
@@ -316,21 +316,8 @@ class _Auditor:
             self.report.checkpoints_checked += 1
             self.report.latest_checkpoint = r["size"]
             where = f"size={r['size']}"
-            try:
-                if self.verifier is not None and self.origin is not None:
-                    cp = open_checkpoint(r["note"], self.verifier, self.origin)
-                else:
-                    cp = parse_checkpoint(r["note"][: r["note"].rfind("\n\n") + 1])
-            except CheckpointError as exc:
-                self.find("CHECKPOINT_SIGNATURE", "checkpoints", where, f"the note does not verify: {exc}")
-                continue
-            if cp.size != r["size"] or cp.root_hash != bytes(r["root_hash"]):
-                self.find("CHECKPOINT_ROW_CHANGED", "checkpoints", where,
-                          f"the row says size {r['size']} root {bytes(r['root_hash']).hex()}, its signed note says "
-                          f"size {cp.size} root {cp.root_hash.hex()}")
-            if cp.size > size:
-                self.find("CHECKPOINT_BEYOND_LOG", "checkpoints", where,
-                          f"signed at size {cp.size} but the log has only {size} entries: entries were removed")
+            cp = checked_checkpoint(r, size, self.verifier, self.origin, self.find)
+            if cp is None:
                 continue
             root = _root(cp.size, edge)
             if root is None:
@@ -347,6 +334,30 @@ class _Auditor:
                     unexplained[last.index] = last
                 self.find("CHECKPOINT_ROOT_MISMATCH", "checkpoints", where,
                           f"signed root {cp.root_hash.hex()}, recomputed from the stored leaves {root.hex()}")
+
+
+def checked_checkpoint(row: asyncpg.Record, size: int, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
+                       origin: str | None, find: Callable[[str, str, str, str], None]) -> Checkpoint | None:
+    """A stored checkpoint's signed note (its signature checked when keys are given), after checking that its
+    row says what the note says; None, with a finding, when the note does not verify or is beyond the log."""
+    where = f"size={row['size']}"
+    try:
+        if verifier is not None and origin is not None:
+            cp = open_checkpoint(row["note"], verifier, origin)
+        else:
+            cp = parse_checkpoint(row["note"][: row["note"].rfind("\n\n") + 1])
+    except CheckpointError as exc:
+        find("CHECKPOINT_SIGNATURE", "checkpoints", where, f"the note does not verify: {exc}")
+        return None
+    if cp.size != row["size"] or cp.root_hash != bytes(row["root_hash"]):
+        find("CHECKPOINT_ROW_CHANGED", "checkpoints", where,
+             f"the row says size {row['size']} root {bytes(row['root_hash']).hex()}, its signed note says "
+             f"size {cp.size} root {cp.root_hash.hex()}")
+    if cp.size > size:
+        find("CHECKPOINT_BEYOND_LOG", "checkpoints", where,
+             f"signed at size {cp.size} but the log has only {size} entries: entries were removed")
+        return None
+    return cp
 
 
 def fork(mark: TreeHead, size: int, root: bytes | None, at_mark: bytes | None) -> Finding:

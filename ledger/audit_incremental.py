@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from ledger import entry_check, log_store, proofs
-from ledger.audit import AuditReport, Finding, Progress, fork, payload_matches
-from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
+from ledger.audit import AuditReport, Finding, Progress, checked_checkpoint, fork, payload_matches
+from ledger.checkpoint import NoteVerifier
 from ledger.merkle import CompactRange, NodeID, ProofError, leaf_hash, range_nodes, verify_consistency
 from ledger.state_file import TreeHead
 from store import publishers
@@ -192,21 +192,8 @@ class _Since:
             self.report.checkpoints_checked += 1
             self.report.latest_checkpoint = r["size"]
             where = f"size={r['size']}"
-            try:
-                if self.verifier is not None and self.origin is not None:
-                    cp = open_checkpoint(r["note"], self.verifier, self.origin)
-                else:
-                    cp = parse_checkpoint(r["note"][: r["note"].rfind("\n\n") + 1])
-            except CheckpointError as exc:
-                self.find("CHECKPOINT_SIGNATURE", "checkpoints", where, f"the note does not verify: {exc}")
-                continue
-            if cp.size != r["size"] or cp.root_hash != bytes(r["root_hash"]):
-                self.find("CHECKPOINT_ROW_CHANGED", "checkpoints", where,
-                          f"the row says size {r['size']} root {bytes(r['root_hash']).hex()}, its signed note says "
-                          f"size {cp.size} root {cp.root_hash.hex()}")
-            if cp.size > size:
-                self.find("CHECKPOINT_BEYOND_LOG", "checkpoints", where,
-                          f"signed at size {cp.size} but the log has only {size} entries: entries were removed")
+            cp = checked_checkpoint(r, size, self.verifier, self.origin, self.find)
+            if cp is None:
                 continue
             root = self.roots.get(cp.size)
             if root is not None and root != cp.root_hash:
