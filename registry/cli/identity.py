@@ -75,7 +75,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                    help="file at most N proposals, the most probable first (the rest are found again next run)")
     p.add_argument("--memory-limit", metavar="SIZE", default=None, type=_size,
                    help="memory the linkage may use before it spills to a temporary directory, e.g. 8GB "
-                        "(default: 80%% of RAM; a national registry needs several GB, see docs/dedupe.md)")
+                        "(default: 40%% of RAM; a national registry needs several GB, see docs/dedupe.md)")
     p.add_argument("--json", action="store_true",
                    help="print the summary, with every proposal filed (or, on a dry run, that would be), as JSON")
     p.set_defaults(func=cmd_dedupe)
