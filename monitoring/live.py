@@ -40,6 +40,12 @@ class NoticeHub:
     async def _listen(self) -> None:
         if self.closed or (self._conn is not None and not self._conn.is_closed()):
             return
+        # Shielded: a subscriber cancelled here (its socket closed) must not interrupt the pool's protocol
+        # mid-statement (asyncpg can then hand the connection back while the server still holds a transaction
+        # open, and the next TRUNCATE waits forever: seen in CI). The opening finishes on its own.
+        await asyncio.shield(self._open_listener())
+
+    async def _open_listener(self) -> None:
         try:
             conn = await self.pool.acquire()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
@@ -48,11 +54,15 @@ class NoticeHub:
         try:
             await conn.add_listener(CHANNEL, self._on_notify)
             conn.add_termination_listener(self._on_lost)
-        except BaseException as err:  # a subscriber cancelled mid-LISTEN (its socket closed) must not keep conn
-            await asyncio.shield(self.pool.release(conn))
-            if not isinstance(err, (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)):
-                raise
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            await self.pool.release(conn)
             log.warning("cannot LISTEN for monitoring notices (%s); subscribers fall back to polling", err)
+            return
+        if self.closed or not self.waiters or (self._conn is not None and not self._conn.is_closed()):
+            # everyone left while it opened (or another opening won): give it back
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(CHANNEL, self._on_notify)
+            await self.pool.release(conn)
             return
         self._conn = conn
 
@@ -95,10 +105,12 @@ class NoticeHub:
         event = asyncio.Event()
         try:  # join inside: a subscriber cancelled while joining still leaves (else the hub listens forever)
             await self.join(owner, event)
-            last = after if after is not None else await store.last_notice_id(self.pool, owner.kind, owner.id)
+            # each read shielded: a cancelled subscriber never interrupts a statement (see _listen)
+            last = after if after is not None else await asyncio.shield(
+                store.last_notice_id(self.pool, owner.kind, owner.id))
             while not self.closed:
                 event.clear()  # cleared before reading: a NOTIFY arriving meanwhile is not lost
-                rows = await store.notices_after(self.pool, owner.kind, owner.id, last, PAGE)
+                rows = await asyncio.shield(store.notices_after(self.pool, owner.kind, owner.id, last, PAGE))
                 for row in rows:
                     last = row.id
                     yield row

@@ -75,5 +75,17 @@ DOMAIN_TABLES = (
 async def clean(pool: asyncpg.Pool) -> None:
     """Every test starts from empty tables (the query log's delete guard is bypassed by TRUNCATE)."""
     async with pool.acquire() as conn:
-        await conn.execute(f"TRUNCATE {', '.join(DOMAIN_TABLES)} RESTART IDENTITY CASCADE")
+        try:
+            async with conn.transaction():
+                # a session some earlier test left inside a transaction would make TRUNCATE wait forever (a
+                # hang seen in CI): fail naming it instead
+                await conn.execute("SET LOCAL lock_timeout = '20s'")
+                await conn.execute(f"TRUNCATE {', '.join(DOMAIN_TABLES)} RESTART IDENTITY CASCADE")
+        except asyncpg.LockNotAvailableError:
+            holders = await conn.fetch(
+                "SELECT pid, state, wait_event, xact_start, left(query, 120) AS query FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")
+            pytest.fail("an earlier test left a session holding a transaction open: "
+                        + "; ".join(f"pid {r['pid']} {r['state']} since {r['xact_start']:%H:%M:%S}: {r['query']}"
+                                    for r in holders))
         await conn.execute("UPDATE log_state SET size = 0")
