@@ -210,17 +210,8 @@ class _Auditor:
                 self.find("DUPLICATE_LOG_INDEX", "events", where, "another events row claims the same leaf")
                 continue
             has_event[index] = 1
-            if jws is None:
-                if r["expunged_at"] is None:
-                    self.find("CONTENT_REMOVED", "events", where, "the JWS is gone but the event was never expunged")
-                elif r["payload"] is not None:
-                    self.find("PAYLOAD_MISMATCH", "events", where, "an expunged event still has a payload")
-                else:
-                    self.report.expunged += 1
+            if not content_to_check(r, where, self.find, self.report):
                 continue
-            if r["expunged_at"] is not None:
-                self.find("EXPUNGED_CONTENT_PRESENT", "events", where,
-                          "the event was expunged but its content is back in the row")
             computed = leaf_hash(jws.encode("utf-8"))
             if computed != stored:
                 mismatches.append(_Mismatch(event_id, index, computed, stored))
@@ -334,6 +325,23 @@ class _Auditor:
                     unexplained[last.index] = last
                 self.find("CHECKPOINT_ROOT_MISMATCH", "checkpoints", where,
                           f"signed root {cp.root_hash.hex()}, recomputed from the stored leaves {root.hex()}")
+
+
+def content_to_check(row: asyncpg.Record, where: str, find: Callable[[str, str, str, str], None],
+                     report: AuditReport) -> bool:
+    """An events row against the expunge rules: whether it holds a JWS to check further (an expunged event
+    keeps only its leaf, with no JWS and no payload; one whose content is gone must have been expunged)."""
+    if row["jws"] is None:
+        if row["expunged_at"] is None:
+            find("CONTENT_REMOVED", "events", where, "the JWS is gone but the event was never expunged")
+        elif row["payload"] is not None:
+            find("PAYLOAD_MISMATCH", "events", where, "an expunged event still has a payload")
+        else:
+            report.expunged += 1
+        return False
+    if row["expunged_at"] is not None:
+        find("EXPUNGED_CONTENT_PRESENT", "events", where, "the event was expunged but its content is back in the row")
+    return True
 
 
 def checked_checkpoint(row: asyncpg.Record, size: int, verifier: NoteVerifier | Sequence[NoteVerifier] | None,

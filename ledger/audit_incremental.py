@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from ledger import entry_check, log_store, proofs
-from ledger.audit import AuditReport, Finding, Progress, checked_checkpoint, fork, payload_matches
+from ledger.audit import AuditReport, Finding, Progress, checked_checkpoint, content_to_check, fork, payload_matches
 from ledger.checkpoint import NoteVerifier
 from ledger.merkle import CompactRange, NodeID, ProofError, leaf_hash, range_nodes, verify_consistency
 from ledger.state_file import TreeHead
@@ -146,17 +146,8 @@ class _Since:
                 self.find("DUPLICATE_LOG_INDEX", "events", where, "another events row claims the same leaf")
                 continue
             seen.add(index)
-            if jws is None:
-                if r["expunged_at"] is None:
-                    self.find("CONTENT_REMOVED", "events", where, "the JWS is gone but the event was never expunged")
-                elif r["payload"] is not None:
-                    self.find("PAYLOAD_MISMATCH", "events", where, "an expunged event still has a payload")
-                else:
-                    self.report.expunged += 1
+            if not content_to_check(r, where, self.find, self.report):
                 continue
-            if r["expunged_at"] is not None:
-                self.find("EXPUNGED_CONTENT_PRESENT", "events", where,
-                          "the event was expunged but its content is back in the row")
             computed = leaf_hash(jws.encode("utf-8"))
             if computed != stored:
                 self.find("EVENT_LEAF_MISMATCH", "events", where,
