@@ -26,6 +26,12 @@
    (adds identity matching against the whole population), against a plain COPY of the same record
    rows. Events are signed before the clock starts (that is the publisher's work). One extra batch
    is run under cProfile to show where the time goes.
+   And, unless ``--no-postgraphile``, a reference (issue 13): PostGraphile v5 (default preset, the same
+   tables, schema public, no auth, no query log) from ``bench/postgraphile`` (package.json pins postgraphile@5
+   and the npm package ``node`` for a Node 22 binary; ``npm ci`` there on first use, node_modules stays out of
+   git), served with grafserv on 127.0.0.1 by a child process on the same scratch database, its cells
+   interleaved with the others, its CPU read from /proc/<pid>/stat; if it cannot be installed or started the
+   bench says so in one line and goes on without it.
 4. This process's RSS (``/proc/self/status``) before the server starts, after it starts and after
    the load.
 """
@@ -78,6 +84,22 @@ HISTORY_QUERY = """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BA
   records { edges { node { id kind state reasonCategory actionDate status fairProcessAttested disputed
     subjectStatement narrative caseReference publisher { name } statusHistory { fromStatus toStatus changedAt } } } }
 } }"""
+
+# The same reads in PostGraphile v5's naming (default preset; issue 13). With no auth there is no row rule:
+# misconduct records come back whatever their status (the default preset offers no condition on unindexed
+# status columns), so PostGraphile returns a superset of the hiring agency's FINAL, attested records.
+PGL_QUERY = """query($id: String!) { officerByRowId(rowId: $id) {
+  rowId dateOfBirth officerNamesByOfficerId { nodes { kind givenName middleName familyName suffix } }
+  certificationsByOfficerId { edges { node { state number kind status issuedOn expiresOn
+    publisherByPublisherId { name } } } }
+  employmentsByOfficerId { edges { node { position startDate endDate separationReason
+    agencyByAgencyOri { name state } } } }
+  misconductRecordsByOfficerId { edges { node { rowId kind state reasonCategory actionDate status fairProcessAttested
+    disputed subjectStatement narrative caseReference publisherByPublisherId { name }
+    recordStatusHistoriesByRecordId { nodes { fromStatus toStatus changedAt } } } } }
+} }"""
+PGL_DIR = Path(__file__).resolve().parent / "postgraphile"
+PGL_LABEL = "PostGraphile v5 (no auth, no log)"
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -339,7 +361,7 @@ async def _drive(spec: dict[str, Any]) -> Cell:
     else:
         # One client (one keep-alive connection) per simulated user: a single AsyncClient shared by
         # 64 tasks spends most of its time in its own connection-pool bookkeeping (65 req/s on /healthz).
-        https = [httpx.AsyncClient(base_url=spec["url"], timeout=60,
+        https = [httpx.AsyncClient(base_url=spec["pgl_url"] if mode == "postgraphile" else spec["url"], timeout=60,
                                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
                  for _ in range(clients)]
     headers = {"Authorization": f"Bearer {spec['token']}"}
@@ -351,6 +373,8 @@ async def _drive(spec: dict[str, Any]) -> Cell:
         http = https[w]
         if mode == "healthz":
             resp = await http.get("/healthz")
+        elif mode == "postgraphile":
+            resp = await http.post("/graphql", json={"query": PGL_QUERY, "variables": {"id": oid}})
         else:
             resp = await http.post("/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
                                    headers=headers)
@@ -457,6 +481,135 @@ async def serving_workers(dsn: str, tmp: Path, workers: int) -> AsyncIterator[tu
     finally:
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 60)
+
+
+@dataclass
+class PostGraphile:
+    url: str
+    pid: int
+    versions: str  # "postgraphile 5.x.y, node v22.x.y"
+
+    def cpu(self) -> float:
+        """User + system CPU seconds of the PostGraphile (node) process, from /proc/<pid>/stat."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _pgl_install() -> str:
+    """bench/postgraphile/node_modules (postgraphile@5 and a Node 22 binary from the npm package ``node``):
+    installed with the system's npm if missing. Returns the node binary or raises RuntimeError."""
+    node = PGL_DIR / "node_modules" / "node" / "bin" / "node"
+    cli = PGL_DIR / "node_modules" / "postgraphile" / "package.json"
+    if not (node.exists() and cli.exists()):
+        print("  installing PostGraphile v5 and Node 22 into bench/postgraphile/node_modules (npm)...",
+              file=sys.stderr)
+        cmd = "ci" if (PGL_DIR / "package-lock.json").exists() else "install"
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "npm", cmd, "--no-audit", "--no-fund", "--loglevel=error", cwd=PGL_DIR,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        except OSError as exc:
+            raise RuntimeError(f"npm not available: {exc}") from exc
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 600)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise RuntimeError("npm install timed out") from None
+        if proc.returncode or not (node.exists() and cli.exists()):
+            last = out.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(f"npm {cmd} failed ({proc.returncode}): {last[0][:200]}")
+    return str(node)
+
+
+@asynccontextmanager
+async def serving_postgraphile(dsn: str) -> AsyncIterator[PostGraphile | None]:
+    """PostGraphile v5 (bench/postgraphile/graphile.config.mjs: default preset, schema public, no auth, no log)
+    on 127.0.0.1 as a child process on the scratch database; yields None (after saying why in one line) if it
+    cannot be installed or started. The process is killed on the way out, also on error or Ctrl-C."""
+    import json
+    import signal
+
+    import httpx
+
+    # node's stderr goes to a file: a pipe nobody reads could fill up and stall it
+    with tempfile.TemporaryFile() as log:
+        proc: asyncio.subprocess.Process | None = None
+        failed = ""
+        try:
+            try:
+                node = await _pgl_install()
+                meta = json.loads((PGL_DIR / "node_modules" / "postgraphile" / "package.json").read_text())
+                version = meta["version"]
+                port = _free_port()
+                env = {**os.environ, "BENCH_PGL_DSN": dsn, "BENCH_PGL_PORT": str(port), "NODE_ENV": "production"}
+                env.pop("GRAPHILE_ENV", None)
+                proc = await asyncio.create_subprocess_exec(
+                    node, str(PGL_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"), "-C",
+                    str(PGL_DIR / "graphile.config.mjs"), cwd=PGL_DIR, env=env, start_new_session=True,
+                    stdout=asyncio.subprocess.DEVNULL, stderr=log)
+                url = f"http://127.0.0.1:{port}"
+                async with httpx.AsyncClient() as http:
+                    for _ in range(600):
+                        if proc.returncode is not None:
+                            log.seek(0)
+                            err = log.read().decode(errors="replace")
+                            lines = [ln for ln in err.splitlines() if ln.strip() and "GRAPHILE_ENV" not in ln]
+                            raise RuntimeError(f"exited with {proc.returncode}: {(lines or [''])[-1][:200]}")
+                        with contextlib.suppress(httpx.HTTPError):
+                            resp = await http.post(f"{url}/graphql", json={"query": "{__typename}"}, timeout=2)
+                            if resp.status_code == 200:
+                                break
+                        await asyncio.sleep(0.1)
+                    else:
+                        raise RuntimeError("not answering after 60 s")
+                node_v = await asyncio.create_subprocess_exec(node, "--version", stdout=asyncio.subprocess.PIPE)
+                node_version = (await node_v.communicate())[0].decode().strip()
+            except (RuntimeError, OSError, ValueError, KeyError) as exc:
+                failed = str(exc) or repr(exc)
+            if failed:
+                print(f"PostGraphile v5 reference path skipped: {failed}", file=sys.stderr)
+                yield None
+            else:
+                assert proc is not None
+                yield PostGraphile(url, proc.pid, f"postgraphile {version}, node {node_version}")
+        finally:
+            if proc is not None and proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), 10)
+                except TimeoutError:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    await proc.wait()
+
+
+async def check_postgraphile(url: str, token: str, pgl: PostGraphile, candidates: Sequence[str]) -> str:
+    """Look one officer up through the registry and through PostGraphile (the first candidate with a record the
+    hiring agency sees, so that every part of the query returns rows); compare what comes back."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        for oid in candidates:
+            ours = (await http.post(f"{url}/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
+                                    headers={"Authorization": f"Bearer {token}"})).json()["data"]["officer"]
+            if ours["records"]["edges"]:
+                break
+        theirs = (await http.post(f"{pgl.url}/graphql",
+                                  json={"query": PGL_QUERY, "variables": {"id": oid}})).json()["data"]["officerByRowId"]
+    recs = [e["node"] for e in theirs["misconductRecordsByOfficerId"]["edges"]]
+    final = [r for r in recs if r["status"] == "FINAL" and r["fairProcessAttested"]]
+    a = (len(ours["names"]), len(ours["certifications"]["edges"]), len(ours["employment"]["edges"]),
+         len(ours["records"]["edges"]), sum(len(e["node"]["statusHistory"]) for e in ours["records"]["edges"]))
+    b = (len(theirs["officerNamesByOfficerId"]["nodes"]), len(theirs["certificationsByOfficerId"]["edges"]),
+         len(theirs["employmentsByOfficerId"]["edges"]), len(final),
+         sum(len(r["recordStatusHistoriesByRecordId"]["nodes"]) for r in final))
+    same = a == b and ours["dateOfBirth"] == theirs["dateOfBirth"] and (
+        sorted(e["node"]["id"] for e in ours["records"]["edges"]) == sorted(r["rowId"] for r in final))
+    return (f"officer {oid}: registry names/certifications/employment/records/history {a}, PostGraphile {b} "
+            f"(FINAL and attested of {len(recs)} records returned): {'same' if same else 'DIFFERENT'}")
 
 
 @asynccontextmanager
@@ -689,8 +842,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from server import create_app
-
     clients = [int(c) for c in args.clients.split(",")]
     spawn = get_context("spawn")
     rss: dict[str, dict[str, float]] = {"start": _rss()}
@@ -705,50 +856,13 @@ async def run(args: argparse.Namespace) -> int:
               f"database {info['db_mb']:,.0f} MB.", file=sys.stderr)
 
         cells: list[Cell] = []
-        stmts = (0, 0)
-        with tempfile.TemporaryDirectory(prefix="api-bench-") as tmpdir, \
-                ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
-            rss["before server"] = _rss()
-            variants = [False, True] if args.uncached else [False]
-            for uncached in variants:
-                async with serving(dsn, Path(tmpdir), document_cache=not uncached) as (url, token, app, _pool):
-                    if not uncached:
-                        rss["server started"] = _rss()
-                        state = app.state.registry
-                        stmts = await count_statements(
-                            dsn, lambda p, st=state: create_app(st.settings, pool=p, services=st.services),
-                            token, info["lookups"][0])
-                    base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
-                            "warmup": args.warmup, "duration": args.duration}
-                    if uncached:
-                        plan = [("graphql-nocache", c) for c in clients]
-                    else:
-                        plan = [("healthz", max(clients))] + [(m, c) for c in clients for m in ("graphql", "raw")]
-                    for mode, c in plan:
-                        print(f"  {mode} x{c} clients...", file=sys.stderr)
-                        cpu0 = time.process_time()
-                        cell = await loop.run_in_executor(
-                            ex, drive, {**base, "mode": "graphql" if mode == "graphql-nocache" else mode, "clients": c})
-                        cell.mode = mode
-                        cell.server_cpu_s = time.process_time() - cpu0
-                        if cell.errors:
-                            print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
-                        cells.append(cell)
-                    if not uncached:
-                        rss["after load"] = _rss()
-            if args.workers > 1:
-                async with serving_workers(dsn, Path(tmpdir), args.workers) as (url, token, procs):
-                    base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
-                            "warmup": args.warmup, "duration": args.duration}
-                    for c in clients:
-                        print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
-                        cpu0 = _cpu(procs)
-                        cell = await loop.run_in_executor(ex, drive, {**base, "mode": "graphql", "clients": c})
-                        cell.mode = "graphql-workers"
-                        cell.server_cpu_s = _cpu(procs) - cpu0
-                        if cell.errors:
-                            print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
-                        cells.append(cell)
+        async with contextlib.AsyncExitStack() as stack:
+            pgl: PostGraphile | None = None
+            if args.postgraphile:
+                pgl = await stack.enter_async_context(serving_postgraphile(dsn))
+            await _lookups(args, dsn, info, clients, spawn, pgl, cells, rss)
+            stmts: tuple[int, int] = args.stmts
+            args.pgl_versions = pgl.versions if pgl is not None else ""
 
         print(f"Bulk publishing {args.publish:,} signed records and {args.certs:,} certifications...",
               file=sys.stderr)
@@ -758,6 +872,69 @@ async def run(args: argparse.Namespace) -> int:
     args.load = f"{load_before} at the start, {loadavg()} at the end"
     _print_report(args, info, stmts, cells, published, copy_s, profile, rss)
     return 0
+
+
+async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], clients: list[int], spawn: Any,
+                   pgl: PostGraphile | None, cells: list[Cell], rss: dict[str, dict[str, float]]) -> None:
+    """The lookup cells: healthz, then per concurrency GraphQL, raw asyncpg and PostGraphile interleaved."""
+    from server import create_app
+
+    loop = asyncio.get_running_loop()
+    args.stmts = (0, 0)
+    args.pgl_check = ""
+    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmpdir, \
+            ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
+        rss["before server"] = _rss()
+        variants = [False, True] if args.uncached else [False]
+        for uncached in variants:
+            async with serving(dsn, Path(tmpdir), document_cache=not uncached) as (url, token, app, _pool):
+                if not uncached:
+                    rss["server started"] = _rss()
+                    state = app.state.registry
+                    args.stmts = await count_statements(
+                        dsn, lambda p, st=state: create_app(st.settings, pool=p, services=st.services),
+                        token, info["lookups"][0])
+                    if pgl is not None:
+                        try:
+                            args.pgl_check = await check_postgraphile(url, token, pgl, info["lookups"][0:100:2])
+                        except Exception as exc:  # a reference path: report it, do not stop the run
+                            args.pgl_check = f"check failed: {exc!r}"[:300]
+                        print(f"  PostGraphile check: {args.pgl_check}", file=sys.stderr)
+                base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
+                        "warmup": args.warmup, "duration": args.duration, "pgl_url": pgl.url if pgl else ""}
+                if uncached:
+                    plan = [("graphql-nocache", c) for c in clients]
+                else:
+                    modes = ("graphql", "raw", "postgraphile") if pgl is not None else ("graphql", "raw")
+                    plan = [("healthz", max(clients))] + [(m, c) for c in clients for m in modes]
+                for mode, c in plan:
+                    print(f"  {mode} x{c} clients...", file=sys.stderr)
+                    cpu0 = pgl.cpu() if pgl is not None and mode == "postgraphile" else time.process_time()
+                    cell = await loop.run_in_executor(
+                        ex, drive, {**base, "mode": "graphql" if mode == "graphql-nocache" else mode, "clients": c})
+                    cell.mode = mode
+                    if pgl is not None and mode == "postgraphile":
+                        cell.server_cpu_s = pgl.cpu() - cpu0
+                    else:
+                        cell.server_cpu_s = time.process_time() - cpu0
+                    if cell.errors:
+                        print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+                    cells.append(cell)
+                if not uncached:
+                    rss["after load"] = _rss()
+        if args.workers > 1:
+            async with serving_workers(dsn, Path(tmpdir), args.workers) as (url, token, procs):
+                base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
+                        "warmup": args.warmup, "duration": args.duration}
+                for c in clients:
+                    print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
+                    cpu0 = _cpu(procs)
+                    cell = await loop.run_in_executor(ex, drive, {**base, "mode": "graphql", "clients": c})
+                    cell.mode = "graphql-workers"
+                    cell.server_cpu_s = _cpu(procs) - cpu0
+                    if cell.errors:
+                        print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+                    cells.append(cell)
 
 
 def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[int, int], cells: list[Cell],
@@ -776,20 +953,38 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     by = {(c.mode, c.clients): c for c in cells}
     labels = {"graphql": "GraphQL over HTTP", "graphql-nocache": "GraphQL, parse/validation caches off",
               "graphql-workers": f"GraphQL, serve --workers {args.workers}",
-              "raw": "raw asyncpg (store functions)"}
+              "raw": "raw asyncpg (store functions)", "postgraphile": PGL_LABEL}
+    with_pgl = any(c.mode == "postgraphile" for c in cells)
     rows = []
     for c in sorted({c.clients for c in cells if c.mode != "healthz"}):
         raw = by[("raw", c)]
-        for mode in ("graphql", "graphql-nocache", "graphql-workers", "raw"):
+        pgl = by.get(("postgraphile", c))
+        for mode in ("graphql", "graphql-nocache", "graphql-workers", "raw", "postgraphile"):
             cell = by.get((mode, c))
             if cell is None:
                 continue
             cpu = (cell.server_cpu_s if mode != "raw" else cell.client_cpu_s) / max(cell.total, 1) * 1000
-            rows.append([str(c), labels[mode], f"{cell.rate:,.0f}", f"{cell.pct(50):.1f}", f"{cell.pct(99):.1f}",
-                         f"{cell.rate / raw.rate:.0%}", f"{cpu:.1f}", str(cell.errors)])
-    print(_table(("clients", "path", "req/s", "p50 ms", "p99 ms", "vs raw", "app CPU ms/req", "errors"), rows))
+            row = [str(c), labels[mode], f"{cell.rate:,.0f}", f"{cell.pct(50):.1f}", f"{cell.pct(99):.1f}",
+                   f"{cell.rate / raw.rate:.0%}"]
+            if with_pgl:
+                row.append(f"{cell.rate / pgl.rate:.0%}" if pgl is not None else "-")
+            rows.append([*row, f"{cpu:.1f}", str(cell.errors)])
+    header = ("clients", "path", "req/s", "p50 ms", "p99 ms", "vs raw", *(("vs PostGraphile",) if with_pgl else ()),
+              "app CPU ms/req", "errors")
+    print(_table(header, rows))
     print("(app CPU: this server process per request for GraphQL; the load-generator process, which is the "
-          "application, for raw asyncpg.)")
+          "application, for raw asyncpg"
+          + ("; the PostGraphile node process (/proc/<pid>/stat) for PostGraphile" if with_pgl else "") + ".)")
+    if with_pgl:
+        vs = [f"GraphQL/PostGraphile at {c} clients {by[('graphql', c)].rate / by[('postgraphile', c)].rate:.0%}"
+              for c in sorted({c.clients for c in cells if c.mode == "postgraphile"}) if ("graphql", c) in by]
+        print(f"\nPostGraphile v5 reference ({args.pgl_versions}; bench/postgraphile/graphile.config.mjs: "
+              "PostGraphileAmberPreset, schema public, no auth, no query log; same database, cells interleaved): "
+              + "; ".join(vs) + ".")
+        print(f"PostGraphile returns every misconduct record of the officer (no row rule), the registry only FINAL "
+              f"attested ones. Check: {args.pgl_check}")
+    elif args.postgraphile:
+        print("\nPostGraphile v5 reference path: not run (could not be installed or started; see above).")
     h = next(c for c in cells if c.mode == "healthz")
     server_ms, client_ms = (h.server_cpu_s / max(h.total, 1) * 1000, h.client_cpu_s / max(h.total, 1) * 1000)
     print(f"\nHTTP floor: GET /healthz with {h.clients} clients: {h.rate:,.0f} req/s, p50 {h.pct(50):.1f} ms, "
@@ -837,6 +1032,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="also run the lookups against `registry serve --workers N` (default 2; 1: skip)")
     ap.add_argument("--no-uncached", dest="uncached", action="store_false",
                     help="skip the GraphQL run with the parse and validation caches turned off (the comparison)")
+    ap.add_argument("--no-postgraphile", dest="postgraphile", action="store_false",
+                    help="skip the PostGraphile v5 reference path (bench/postgraphile, needs npm the first time)")
     args = ap.parse_args(argv)
     if args.publish % BATCH or args.certs % BATCH:
         ap.error(f"--publish and --certs must be multiples of {BATCH}")
