@@ -216,13 +216,7 @@ class _Auditor:
             if computed != stored:
                 mismatches.append(_Mismatch(event_id, index, computed, stored))
                 continue
-            if not payload_matches(jws, r["payload"]):
-                self.find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
-            why = entry_check.check_entry(jws, stored, keys.get(r["kid"]))
-            if why is not None:
-                self.find("BAD_SIGNATURE", "events", where, f"not what a registered publisher key signed: {why}")
-            else:
-                self.report.signatures_verified += 1
+            check_signed(r, stored, keys, where, self.find, self.report)
         for i in _zeros(has_event):
             if leaves.known[i]:
                 self.find("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={i}",
@@ -342,6 +336,19 @@ def content_to_check(row: asyncpg.Record, where: str, find: Callable[[str, str, 
     if row["expunged_at"] is not None:
         find("EXPUNGED_CONTENT_PRESENT", "events", where, "the event was expunged but its content is back in the row")
     return True
+
+
+def check_signed(row: asyncpg.Record, leaf: bytes, keys: dict[str, publishers.PublisherKeyRow], where: str,
+                 find: Callable[[str, str, str, str], None], report: AuditReport) -> None:
+    """An events row whose JWS hashes to its leaf: the payload column is the signed one, and the JWS is what
+    the registered key named by its kid signed."""
+    if not payload_matches(row["jws"], row["payload"]):
+        find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
+    why = entry_check.check_entry(row["jws"], leaf, keys.get(row["kid"]))
+    if why is not None:
+        find("BAD_SIGNATURE", "events", where, f"not what a registered publisher key signed: {why}")
+    else:
+        report.signatures_verified += 1
 
 
 def checked_checkpoint(row: asyncpg.Record, size: int, verifier: NoteVerifier | Sequence[NoteVerifier] | None,

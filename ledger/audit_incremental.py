@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from ledger import entry_check, log_store, proofs
-from ledger.audit import AuditReport, Finding, Progress, checked_checkpoint, content_to_check, fork, payload_matches
+from ledger import log_store, proofs
+from ledger.audit import AuditReport, Finding, Progress, check_signed, checked_checkpoint, content_to_check, fork
 from ledger.checkpoint import NoteVerifier
 from ledger.merkle import CompactRange, NodeID, ProofError, leaf_hash, range_nodes, verify_consistency
 from ledger.state_file import TreeHead
@@ -153,13 +153,7 @@ class _Since:
                 self.find("EVENT_LEAF_MISMATCH", "events", where,
                           f"the JWS hashes to {computed.hex()} but the stored leaf is {stored.hex()}")
                 continue
-            if not payload_matches(jws, r["payload"]):
-                self.find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
-            why = entry_check.check_entry(jws, stored, keys.get(r["kid"]))
-            if why is not None:
-                self.find("BAD_SIGNATURE", "events", where, f"not what a registered publisher key signed: {why}")
-            else:
-                self.report.signatures_verified += 1
+            check_signed(r, stored, keys, where, self.find, self.report)
         for index in sorted(leaves.keys() - seen):
             self.find("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={index}",
                       "no events row for this leaf: the event row was deleted behind the API")

@@ -389,3 +389,12 @@ class _Source:
             raise StopAsyncIteration
         data, self.data = self.data, None
         return data
+
+
+async def restore_log_to(pool: asyncpg.Pool, size: int) -> None:
+    """What restoring a backup taken at log size ``size`` does to the log tables."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM events WHERE log_index >= $1", size)
+        await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > $1", size)
+        await conn.execute("DELETE FROM checkpoints WHERE size > $1", size)
+        await conn.execute("UPDATE log_state SET size = $1", size)

@@ -17,13 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from ledger import log_store, proofs
 from ledger.events import generate_ed25519_jwk, sign_event
 from registry.cli import main
-from tests.support import World, cert_issued, subject
+from tests.support import World, cert_issued, restore_log_to, subject
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,15 +80,6 @@ async def _append_stranger_row(world: World, n: int) -> int:
 def _signed_payload(jws: str) -> Any:
     part = jws.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-async def _restore_to(pool: asyncpg.Pool, size: int) -> None:
-    """What restoring a backup taken at log size ``size`` does to the log tables."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM events WHERE log_index >= $1", size)
-        await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > $1", size)
-        await conn.execute("DELETE FROM checkpoints WHERE size > $1", size)
-        await conn.execute("UPDATE log_state SET size = $1", size)
 
 
 # --- the watermark ---------------------------------------------------------------------------------------
@@ -185,7 +175,7 @@ async def test_a_history_rewritten_below_the_watermark_is_a_fork(
     assert (await _audit(capsys, world, state))[0] == 0
     verified = _state(state)["root"]
 
-    await _restore_to(world.pool, 3)  # a backup taken at size 3 ...
+    await restore_log_to(world.pool, 3)  # a backup taken at size 3 ...
     code, out, _ = await _audit(capsys, world, state, "--from-watermark")
     assert code == 1 and out.startswith("FORK log[size=5]: the log (size 3, root ") and "is smaller" in out, out
 

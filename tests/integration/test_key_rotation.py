@@ -384,7 +384,7 @@ async def test_after_a_rotation_the_signer_still_refuses_to_fork(served: World,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """The anti-fork memory (log-signer.state) belongs to the log, not to a key: the new key is held to every
     tree the old one signed."""
-    from tests.integration.test_log_guard import _restore_to
+    from tests.support import restore_log_to
 
     w = served
     for n in range(8):
@@ -394,7 +394,7 @@ async def test_after_a_rotation_the_signer_still_refuses_to_fork(served: World,
     signed = json.loads(state.read_text())
     assert signed["size"] == 8
 
-    await _restore_to(w.pool, 5)  # a backup from size 5, restored, then the key rotated and the registry restarted
+    await restore_log_to(w.pool, 5)  # a backup from size 5, restored, then the key rotated and the registry restarted
     assert cli(capsys, "rotate-key", "log")[0] == 0
     await restart(w)
     assert w.services.log_signer.retiring is not None and len(w.services.log_signer.signing_keys()) == 2

@@ -20,7 +20,7 @@ from ledger.audit import audit
 from ledger.checkpoint import NoteSigner
 from ledger.events import generate_ed25519_jwk, sign_event
 from ledger.signer_guard import LogSigner, SignerState
-from tests.support import World, cert_issued, subject
+from tests.support import World, cert_issued, restore_log_to, subject
 
 
 @pytest.fixture
@@ -67,15 +67,6 @@ async def test_a_forged_event_appended_behind_the_api_is_never_signed(guarded: W
     assert report.signatures_verified == 4
 
 
-async def _restore_to(pool: asyncpg.Pool, size: int) -> None:
-    """What restoring a backup taken at log size ``size`` does to the log tables."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM events WHERE log_index >= $1", size)
-        await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > $1", size)
-        await conn.execute("DELETE FROM checkpoints WHERE size > $1", size)
-        await conn.execute("UPDATE log_state SET size = $1", size)
-
-
 async def test_a_restored_database_cannot_make_the_signer_fork(guarded: World, tmp_path: Path) -> None:
     w = guarded
     for n in range(5):
@@ -83,7 +74,7 @@ async def test_a_restored_database_cannot_make_the_signer_fork(guarded: World, t
     for n in range(5, 8):
         await w.publish_ok("ca-post", _cert(n))
     assert (await checkpointer.latest(w.pool)).size == 8  # type: ignore[union-attr]
-    await _restore_to(w.pool, 5)  # the backup taken at size 5; the database now ends at its checkpoint 5
+    await restore_log_to(w.pool, 5)  # the backup taken at size 5; the database now ends at its checkpoint 5
     for n in (50, 51):
         await w.publish_ok("ca-post", _cert(n))  # accepted (nothing is lost for publishers) ...
     with pytest.raises(checkpointer.CheckpointRefused, match="already signed a tree of size 8"):
