@@ -298,10 +298,8 @@ class _Auditor:
                      unexplained: dict[int, _Mismatch]) -> None:
         self.report.signatures_checked = self.verifier is not None and self.origin is not None
         for r in rows:
-            self.report.checkpoints_checked += 1
-            self.report.latest_checkpoint = r["size"]
             where = f"size={r['size']}"
-            cp = checked_checkpoint(r, size, self.verifier, self.origin, self.find)
+            cp = checked_checkpoint(r, size, self.verifier, self.origin, self.find, self.report)
             if cp is None:
                 continue
             root = _root(cp.size, edge)
@@ -352,9 +350,12 @@ def check_signed(row: asyncpg.Record, leaf: bytes, keys: dict[str, publishers.Pu
 
 
 def checked_checkpoint(row: asyncpg.Record, size: int, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
-                       origin: str | None, find: Callable[[str, str, str, str], None]) -> Checkpoint | None:
+                       origin: str | None, find: Callable[[str, str, str, str], None],
+                       report: AuditReport) -> Checkpoint | None:
     """A stored checkpoint's signed note (its signature checked when keys are given), after checking that its
     row says what the note says; None, with a finding, when the note does not verify or is beyond the log."""
+    report.checkpoints_checked += 1
+    report.latest_checkpoint = row["size"]
     where = f"size={row['size']}"
     try:
         if verifier is not None and origin is not None:

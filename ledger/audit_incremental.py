@@ -22,7 +22,7 @@ import asyncpg
 from ledger import log_store, proofs
 from ledger.audit import AuditReport, Finding, Progress, check_signed, checked_checkpoint, content_to_check, fork
 from ledger.checkpoint import NoteVerifier
-from ledger.merkle import CompactRange, NodeID, ProofError, leaf_hash, range_nodes, verify_consistency
+from ledger.merkle import CompactRange, NodeID, leaf_hash, range_nodes
 from ledger.state_file import TreeHead
 from store import publishers
 
@@ -71,15 +71,10 @@ class _Since:
             self.find_fork(size, None, None)
             return None
         try:
-            step = await proofs.consistency_with_roots(self.conn, mark.size, size)
+            ok, step = await proofs.extends(self.conn, mark.size, mark.root, size)
         except (proofs.LogIntegrityError, proofs.TreeSizeError) as err:
             self.find("NODE_MISSING", "log_nodes", f"size={size}", f"cannot prove the log extends the watermark: {err}")
             return None
-        try:
-            verify_consistency(mark.size, size, step.proof, mark.root, step.new_root)
-            ok = step.old_root == mark.root
-        except ProofError:
-            ok = False
         if not ok:
             self.find_fork(size, step.new_root, step.old_root)
             return None
@@ -174,10 +169,8 @@ class _Since:
     def _checkpoints(self, rows: Sequence[asyncpg.Record], size: int) -> None:
         """The checkpoints signed since the watermark: their signature, row and root at their size."""
         for r in rows:
-            self.report.checkpoints_checked += 1
-            self.report.latest_checkpoint = r["size"]
             where = f"size={r['size']}"
-            cp = checked_checkpoint(r, size, self.verifier, self.origin, self.find)
+            cp = checked_checkpoint(r, size, self.verifier, self.origin, self.find, self.report)
             if cp is None:
                 continue
             root = self.roots.get(cp.size)

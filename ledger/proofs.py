@@ -24,6 +24,7 @@ __all__ = [
     "TreeSizeError",
     "consistency_proof",
     "consistency_with_roots",
+    "extends",
     "inclusion_proof",
     "inclusion_proofs",
     "root_at",
@@ -139,3 +140,14 @@ async def consistency_with_roots(conn: Conn, old: int, new: int) -> ConsistencyR
     nodes = await _fetch(conn, ids, new) if ids else {}
     proof = plan.assemble([nodes[n] for n in plan.ids])
     return ConsistencyResult(old, new, proof, _root(old, nodes), _root(new, nodes))
+
+
+async def extends(conn: Conn, old_size: int, old_root: bytes, new: int) -> tuple[bool, ConsistencyResult]:
+    """Whether the stored tree of size ``new`` extends the tree ``(old_size, old_root)`` someone verified or
+    signed earlier: the consistency proof from the stored nodes verifies and the stored prefix has that root."""
+    step = await consistency_with_roots(conn, old_size, new)
+    try:
+        merkle.verify_consistency(old_size, new, step.proof, old_root, step.new_root)
+    except merkle.ProofError:
+        return False, step
+    return step.old_root == old_root, step
