@@ -100,13 +100,11 @@ class Applied:
 class Publisher:
     """One batch's worth of context: the caller, the SSN key and the connection."""
 
-    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes, *,
-                 at: datetime | None = None) -> None:
+    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes) -> None:
         self.conn = conn
         self.caller = caller
         self.ssn_key = ssn_key
         self.trace = subjects.IdentityTrace(caller.publisher_id or "")
-        self.at = at  # the time the batch is judged at: now, or when a replayed event was first accepted
         self._keys: dict[str, PublisherKeyRow | None] = {}   # this batch's lookups (the batch is one transaction)
         self._publishers: dict[str, PublisherRow] = {}
         self._log: log_store.Appender | None = None  # the batch's log appends, written when it commits
@@ -204,7 +202,8 @@ class Publisher:
         if event.publisher != self.caller.publisher_id and self.caller.role is not Role.AUDITOR:  # see run()
             raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
                             f"events of {event.publisher}")
-        now = (sub.replayed.accepted_at if sub.replayed is not None else self.at) or datetime.now(UTC)
+        # judged at now, or a replayed event at when it was first accepted
+        now = sub.replayed.accepted_at if sub.replayed is not None else datetime.now(UTC)
         if event.issuedAt.tzinfo is None:
             raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
         if event.issuedAt > now + CLOCK_SKEW:
