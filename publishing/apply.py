@@ -282,13 +282,12 @@ class Publisher:
     def _ssn_index(self, ssn: str | None) -> bytes | None:
         if ssn is None:
             return None
-        from identity.ssn import ssn_blind_index, validate_ssn
+        from identity.ssn import InvalidSSNError, ssn_blind_index
 
         try:
-            digits = validate_ssn(ssn)
-        except ValueError as err:
+            return ssn_blind_index(ssn, self.ssn_key)  # validates the number first
+        except InvalidSSNError as err:
             raise BadInput(str(err)) from None
-        return ssn_blind_index(digits, self.ssn_key)
 
     async def _certification_issued(self, ev: CertificationIssued, pub: PublisherRow, ssn: bytes | None) -> Applied:
         _deny(jurisdiction.check_certification(pub, ev.state))

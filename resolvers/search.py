@@ -11,7 +11,7 @@ from typing import Any
 from identity import matching
 from identity.matching import SearchHit
 from identity.normalize import NameParts
-from identity.ssn import InvalidSSNError, ssn_blind_index, validate_ssn
+from identity.ssn import InvalidSSNError, ssn_blind_index
 from registry.errors import BadInput
 from store import officers as officer_store
 
@@ -40,7 +40,7 @@ def _ssn_index(ctx: Any, ssn: str) -> bytes:
     """The SSN's keyed blind index (the number itself goes no further); a malformed one is refused with a
     message that does not repeat it."""
     try:
-        return ssn_blind_index(validate_ssn(ssn), ctx.services.ssn_key)
+        return ssn_blind_index(ssn, ctx.services.ssn_key)  # validates the number first
     except InvalidSSNError as err:
         raise BadInput(f"ssn: {err}") from None
 
