@@ -289,6 +289,9 @@ def create_app(
     async def log_keys(_request: Request) -> Response:  # current, retiring, retired: one per line
         return PlainTextResponse("".join(k + "\n" for k in state.services.log_signer.verifier_key_strings()))
 
+    async def admin_keys(_request: Request) -> Response:  # verify logged registrations (registry audit --admin-keys)
+        return JSONResponse(state.services.admin_keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
     async def webhook_key(_request: Request) -> Response:
         return JSONResponse(state.services.webhook_keys.document(), headers={"Cache-Control": "public, max-age=300"})
 
@@ -304,6 +307,7 @@ def create_app(
         Route("/checkpoint", checkpoint),
         Route("/.well-known/registry-log-key", log_key),
         Route("/.well-known/registry-log-keys", log_keys),
+        Route("/.well-known/registry-admin-keys", admin_keys),
         Route("/.well-known/jwks.json", attestation_jwks),
         Route(attestation.issuer_metadata_path(settings.attestation_issuer), vc_issuer),
         Route("/healthz", healthz),

@@ -767,7 +767,8 @@ async def _publish_batches(conn: asyncpg.Connection, jws: Sequence[str], ssn_key
     if prof is not None:
         prof.enable()
     for i in range(0, len(jws), BATCH):
-        result = await Publisher(conn, caller, ssn_key).run([Submission(j) for j in jws[i:i + BATCH]], dry_run=False)
+        result = await Publisher(conn, caller, ssn_key, admin_keys=None).run([Submission(j) for j in jws[i:i + BATCH]],
+                                                                              dry_run=False)
         if not result.committed:
             bad = next(o for o in result.outcomes if o.status == "REJECTED")
             raise RuntimeError(f"batch rejected: {bad.code}: {bad.message}")
@@ -781,8 +782,10 @@ async def _publish_batches(conn: asyncpg.Connection, jws: Sequence[str], ssn_key
 
 async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs: int, seed: int,
                        ) -> tuple[list[PublishResult], float, list[tuple[str, float]]]:
+    from ledger import admin_entries
+    from ledger.admin_key import AdminKeys, new_key
     from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
-    from store import publishers
+    from publishing import registrations
 
     rng = random.Random(f"{seed}/publish")
     key = generate_ed25519_jwk("ca-post-bench-1")
@@ -791,7 +794,9 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
     pool = await database.create_pool(dsn, min_size=1, max_size=1)  # the server's type codecs
     conn = await pool.acquire()
     try:
-        await publishers.add_key(conn, "ca-post", "ca-post-bench-1", public_jwk_dict(key), KEYS_VALID_FROM)
+        async with conn.transaction():  # registered as an admin does: a logged registration (ledger.admin_entries)
+            await registrations.record(conn, AdminKeys(new_key()), admin_entries.key_entry(
+                "ca-post", "ca-post-bench-1", public_jwk_dict(key), KEYS_VALID_FROM), by="bench")
         payloads = [_record_payload(i, targets[i % len(targets)], rng) for i in range(n_records + BATCH)]
         t0 = time.perf_counter()
         signed = [sign_event(p, key, "ca-post-bench-1") for p in payloads]

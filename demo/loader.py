@@ -35,13 +35,16 @@ from demo.cast import (
 from demo.events import PendingEvent, batches, events_of, issued_at
 from demo.keys import publisher_key
 from demo.plan import make_plan
+from ledger import admin_entries, admin_key
+from ledger.admin_key import AdminKeys
 from ledger.events import public_jwk_dict, sign_event
+from publishing import registrations
 from publishing.apply import BatchResult, Publisher, Submission
 from registry import database
 from registry.config import Settings
 from registry.services import ssn_key
-from store import agencies, publishers
 from store import officers as officer_store
+from store import publishers
 
 #: The event ID of the last event the load publishes.
 COMPLETE = "demo-complete"
@@ -66,6 +69,7 @@ async def load(dsn: str, settings: Settings, *, officers: int = OFFICERS) -> str
             planner = make_plan(random.Random(SEED), officers)  # noqa: S311 - demo data, not security
             events = events_of(planner)
             secret = ssn_key(settings)
+            admin = admin_key.load_or_create_keys(settings.secrets_dir / admin_key.DEFAULT_FILE)
             await conn.execute(_LOCK)  # one loader at a time; the other waits, then finds it loaded
             # this connection only: a batch's commit does not wait for its WAL flush (a crash may lose the last
             # batches, which the next run publishes again; nothing is ever half applied)
@@ -76,13 +80,13 @@ async def load(dsn: str, settings: Settings, *, officers: int = OFFICERS) -> str
                     return await _already(conn)
                 async with conn.transaction():
                     if state == "absent":
-                        await _register(conn, keys)
+                        await _register(conn, keys, admin)
                         await officer_store.insert(conn, officer_id=DEMO_OFFICER_ID,
                                                    date_of_birth=planner.people[0].dob, ssn_blind_index=None,
                                                    created_by="ca-post")
                     else:
                         await _check_keys(conn, keys, key_dir)
-                await _publish(conn, events, keys, secret)
+                await _publish(conn, events, keys, secret, admin)
             finally:
                 await conn.execute("RESET synchronous_commit")
                 await conn.execute(_UNLOCK)
@@ -118,13 +122,16 @@ def _summary(counts: dict[str, int], where: str) -> str:
             f"programs, {counts['events']} signed events ({where})")
 
 
-async def _register(conn: asyncpg.Connection, keys: dict[str, tuple[OKPKey, str]]) -> None:
+async def _register(conn: asyncpg.Connection, keys: dict[str, tuple[OKPKey, str]], admin: AdminKeys) -> None:
+    """The demo's agencies, publishers and keys, logged under the registry's admin key as an admin would."""
     for agency in AGENCIES:
-        await agencies.upsert(conn, agency)
+        await registrations.record(conn, admin, admin_entries.agency_entry(agency), by="demo-loader")
     for pub in PUBLISHERS:
-        await publishers.insert(conn, pub)
+        await registrations.record(conn, admin, admin_entries.publisher_entry(pub), by="demo-loader")
         key, kid = keys[pub.id]
-        await publishers.add_key(conn, pub.id, kid, public_jwk_dict(key), KEY_VALID_FROM)
+        jwk = {**public_jwk_dict(key), "kid": kid}
+        await registrations.record(conn, admin, admin_entries.key_entry(pub.id, kid, jwk, KEY_VALID_FROM),
+                                   by="demo-loader")
 
 
 async def _check_keys(conn: asyncpg.Connection, keys: dict[str, tuple[OKPKey, str]], key_dir: Path) -> None:
@@ -138,7 +145,7 @@ async def _check_keys(conn: asyncpg.Connection, keys: dict[str, tuple[OKPKey, st
 
 
 async def _publish(conn: asyncpg.Connection, events: Sequence[PendingEvent], keys: dict[str, tuple[OKPKey, str]],
-                   secret: bytes) -> None:
+                   secret: bytes, admin: AdminKeys) -> None:
     """Register everybody first (their first certification), then publish the rest by registry ID."""
     now = datetime.now(UTC)
     numbered = list(enumerate(events, start=1))
@@ -162,7 +169,8 @@ async def _publish(conn: asyncpg.Connection, events: Sequence[PendingEvent], key
                 if event.about is not None:
                     payload["subject"] = {"registryId": officer_ids[event.about]}
                 submissions.append(Submission(sign_event(payload, key, kid)))
-            result = await Publisher(conn, _caller(publisher_id), secret).run(submissions, dry_run=False)
+            result = await Publisher(conn, _caller(publisher_id), secret,
+                                     admin_keys=admin.public()).run(submissions, dry_run=False)
             _check(publisher_id, result, [event_id(n) for n, _ in batch])
             for (_, event), outcome in zip(batch, result.outcomes, strict=True):
                 if event.registers is not None:

@@ -4,7 +4,11 @@ The log is redundant on purpose: each event's JWS hashes to its leaf, every stor
 is the hash of its children, and each checkpoint signs a root over all of it. The audit reads one
 consistent snapshot, recomputes the tree level by level from the stored leaves, and compares:
 
-- ``events`` with the leaves (content changed, row inserted or removed, payload edited);
+- ``events`` and ``registry_entries`` (the ``log_entries`` view) with the leaves (content changed, row
+  inserted or removed, payload edited), each signature checked: a registration's against the registry admin
+  keys, an event's against the publisher keys the registrations make;
+- ``agencies``, ``publishers`` and ``publisher_keys`` with what the registrations make (a row written behind
+  the API);
 - stored interior nodes with their recomputation (changed, missing or inserted nodes);
 - ``log_state.size`` with the number of leaves;
 - every checkpoint with the recomputed root at its size, and its signature with the registry key;
@@ -22,17 +26,18 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from joserfc.jwk import OKPKey
 
-from ledger import entry_check
+from ledger import admin_entries, entry_check
 from ledger.checkpoint import Checkpoint, CheckpointError, NoteVerifier, open_checkpoint, parse_checkpoint
 from ledger.merkle import EMPTY_ROOT, HASH_SIZE, NodeID, leaf_hash, node_hash, range_nodes
 from ledger.state_file import TreeHead
-from store import publishers
+from store import agencies, publishers, registrations
 
 __all__ = ["AuditReport", "Finding", "Progress", "audit", "fork", "payload_matches"]
 
@@ -65,7 +70,9 @@ class AuditReport:
     checkpoints_checked: int = 0
     latest_checkpoint: int | None = None
     signatures_checked: bool = False
-    signatures_verified: int = 0  # publisher signatures of logged events checked against registered keys
+    signatures_verified: int = 0  # signatures of logged entries checked (events: logged keys; registrations: admin)
+    registrations: int = 0  # log entries that register an agency, a publisher or a key, or revoke a key
+    admin_signatures_checked: bool = False  # whether registrations were checked against the registry admin keys
     root: bytes = EMPTY_ROOT
     verified_from: int = 0  # the watermark's size: entries below it were proved by an earlier audit (0: all now)
     findings: list[Finding] = field(default_factory=list)
@@ -83,6 +90,7 @@ class AuditReport:
             "expunged": self.expunged, "nodes_checked": self.nodes_checked,
             "checkpoints_checked": self.checkpoints_checked, "latest_checkpoint": self.latest_checkpoint,
             "signatures_checked": self.signatures_checked, "signatures_verified": self.signatures_verified,
+            "registrations": self.registrations, "admin_signatures_checked": self.admin_signatures_checked,
             "root": self.root.hex(), "verified_from": self.verified_from,
             "entries_verified": self.log_size - self.verified_from,
             "findings": [{"code": f.code, "table": f.table, "where": f.where, "message": f.message}
@@ -116,9 +124,10 @@ class _Level:
 
 @dataclass
 class _Mismatch:
-    """An event whose JWS does not hash to the stored leaf at its index."""
+    """An entry (an event or a registration) whose JWS does not hash to the stored leaf at its index."""
 
-    event_id: int
+    table: str
+    where: str
     index: int
     event_leaf: bytes
     stored_leaf: bytes
@@ -126,8 +135,10 @@ class _Mismatch:
 
 class _Auditor:
     def __init__(self, conn: asyncpg.Connection, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
-                 origin: str | None, watermark: TreeHead | None = None, progress: Progress | None = None) -> None:
+                 origin: str | None, watermark: TreeHead | None = None, progress: Progress | None = None,
+                 admin_keys: Mapping[str, OKPKey] | None = None) -> None:
         self.conn = conn
+        self.admin_keys = admin_keys
         self.verifier = verifier
         self.origin = origin
         self.watermark = watermark
@@ -156,7 +167,7 @@ class _Auditor:
         unexplained = {m.index: m for m in mismatches}
         self._checkpoints(checkpoints, size, edge, unexplained)
         for m in unexplained.values():
-            self.find("EVENT_LEAF_MISMATCH", "events", f"id={m.event_id} log_index={m.index}",
+            self.find("EVENT_LEAF_MISMATCH", m.table, m.where,
                       f"the JWS hashes to {m.event_leaf.hex()} but the stored leaf is {m.stored_leaf.hex()}; no "
                       "stored parent or signed checkpoint covers it yet to tell which row was edited")
         root = _root(size, edge)
@@ -191,36 +202,37 @@ class _Auditor:
     async def _events(self, size: int, leaves: _Level) -> list[_Mismatch]:
         has_event = bytearray(size)
         mismatches: list[_Mismatch] = []
-        keys = await publishers.all_keys(self.conn)
+        keys = await logged_keys(self.conn, self.admin_keys, self.find)
+        self.report.admin_signatures_checked = self.admin_keys is not None
         async for r in self.conn.cursor(
-            "SELECT id, log_index, jws, payload, expunged_at, kid FROM events ORDER BY log_index, id",
+            "SELECT id, log_index, jws, payload, expunged_at, kid, source FROM log_entries ORDER BY log_index, id",
             prefetch=_PREFETCH
         ):
-            self.report.events += 1
+            self.report.events += r["source"] == "events"
             if self.progress is not None and self.report.events % 20_000 == 0:
-                self.progress(f"{self.report.events} of {size} events checked")
-            event_id, index, jws = r["id"], r["log_index"], r["jws"]
-            where = f"id={event_id} log_index={index}"
+                self.progress(f"{self.report.events} of {size} entries checked")
+            index, jws, table = r["log_index"], r["jws"], r["source"]
+            where = entry_where(r)
             stored = leaves.get(index) if 0 <= index < size else None
             if stored is None:
-                self.find("EVENT_WITHOUT_LEAF", "events", where,
+                self.find("EVENT_WITHOUT_LEAF", table, where,
                           "no leaf at this log index: the row was inserted behind the API (or its leaf removed)")
                 continue
             if has_event[index]:
-                self.find("DUPLICATE_LOG_INDEX", "events", where, "another events row claims the same leaf")
+                self.find("DUPLICATE_LOG_INDEX", table, where, "another row claims the same leaf")
                 continue
             has_event[index] = 1
             if not content_to_check(r, where, self.find, self.report):
                 continue
             computed = leaf_hash(jws.encode("utf-8"))
             if computed != stored:
-                mismatches.append(_Mismatch(event_id, index, computed, stored))
+                mismatches.append(_Mismatch(table, where, index, computed, stored))
                 continue
-            check_signed(r, stored, keys, where, self.find, self.report)
+            check_signed(r, stored, keys, self.admin_keys, where, self.find, self.report)
         for i in _zeros(has_event):
             if leaves.known[i]:
                 self.find("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={i}",
-                          "no events row for this leaf: the event row was deleted behind the API")
+                          "no events or registry_entries row for this leaf: the row was deleted behind the API")
         return mismatches
 
     async def _tree(self, size: int, leaves: _Level, mismatches: list[_Mismatch],
@@ -275,13 +287,12 @@ class _Auditor:
             if sibling is None:
                 continue
             pair = (m.event_leaf, sibling) if m.index % 2 == 0 else (sibling, m.event_leaf)
-            where = f"id={m.event_id} log_index={m.index}"
             if stored_parent == parents.get(p):
-                self.find("EVENT_CHANGED", "events", where,
+                self.find("EVENT_CHANGED", m.table, m.where,
                           "the JWS no longer hashes to the leaf the log committed to: the row was edited")
             elif stored_parent == node_hash(*pair):
                 self.find("LEAF_CHANGED", "log_nodes", f"level=0 idx={m.index}",
-                          f"the leaf was edited: events row {m.event_id} and the stored parent agree on "
+                          f"the leaf was edited: {m.table} row ({m.where}) and the stored parent agree on "
                           f"{m.event_leaf.hex()}")
                 leaves.set(m.index, m.event_leaf)  # recompute the ancestors from the true leaf
                 parents.set(p, stored_parent)
@@ -307,11 +318,11 @@ class _Auditor:
                 continue
             last = unexplained.pop(cp.size - 1, None)
             if last is not None and root == cp.root_hash:
-                self.find("EVENT_CHANGED", "events", f"id={last.event_id} log_index={last.index}",
+                self.find("EVENT_CHANGED", last.table, last.where,
                           "the JWS no longer hashes to the leaf the signed checkpoint covers: the row was edited")
             elif last is not None and _root(cp.size, {**edge, (0, last.index): last.event_leaf}) == cp.root_hash:
                 self.find("LEAF_CHANGED", "log_nodes", f"level=0 idx={last.index}",
-                          f"the leaf was edited: events row {last.event_id} and the signed checkpoint agree")
+                          f"the leaf was edited: {last.table} row ({last.where}) and the signed checkpoint agree")
             elif root != cp.root_hash:
                 if last is not None:
                     unexplained[last.index] = last
@@ -336,17 +347,65 @@ def content_to_check(row: asyncpg.Record, where: str, find: Callable[[str, str, 
     return True
 
 
-def check_signed(row: asyncpg.Record, leaf: bytes, keys: dict[str, publishers.PublisherKeyRow], where: str,
-                 find: Callable[[str, str, str, str], None], report: AuditReport) -> None:
-    """An events row whose JWS hashes to its leaf: the payload column is the signed one, and the JWS is what
-    the registered key named by its kid signed."""
+def entry_where(row: asyncpg.Record) -> str:
+    """How a finding names a log entry's row: an events row by ID and index, a registration by its index."""
+    if row["source"] == "registry_entries":
+        return f"log_index={row['log_index']}"
+    return f"id={row['id']} log_index={row['log_index']}"
+
+
+def check_signed(row: asyncpg.Record, leaf: bytes, keys: dict[str, publishers.PublisherKeyRow],
+                 admin_keys: Mapping[str, OKPKey] | None, where: str, find: Callable[[str, str, str, str], None],
+                 report: AuditReport) -> None:
+    """A log entry whose JWS hashes to its leaf: the payload column is the signed one, and the JWS is what the key
+    its kid names signed: for an event, a key that logged registrations made (``keys``); for a registration, a
+    registry admin key (not checked without ``admin_keys``)."""
+    table = row["source"]
     if not payload_matches(row["jws"], row["payload"]):
-        find("PAYLOAD_MISMATCH", "events", where, "the payload column differs from the signed JWS")
+        find("PAYLOAD_MISMATCH", table, where, "the payload column differs from the signed JWS")
+    if table == "registry_entries":
+        report.registrations += 1
+        if admin_keys is None:
+            return
+        why = admin_entries.check_admin_entry(row["jws"], leaf, admin_keys)
+        if why is not None:
+            find("BAD_SIGNATURE", table, where, f"not a registration the registry signed: {why}")
+        else:
+            report.signatures_verified += 1
+        return
     why = entry_check.check_entry(row["jws"], leaf, keys.get(row["kid"]))
     if why is not None:
-        find("BAD_SIGNATURE", "events", where, f"not what a registered publisher key signed: {why}")
+        find("BAD_SIGNATURE", table, where, f"not what a logged publisher key signed: {why}")
     else:
         report.signatures_verified += 1
+
+
+async def logged_keys(conn: asyncpg.Connection, admin_keys: Mapping[str, OKPKey] | None,
+                      find: Callable[[str, str, str, str], None]) -> dict[str, publishers.PublisherKeyRow]:
+    """The publisher keys logged registrations make (those the admin keys signed, when given), after naming every
+    row of agencies, publishers and publisher_keys that they do not explain (written behind the API) or that
+    they make but the table lacks."""
+    derived = admin_entries.derive(admin_entries.verified_payloads(await registrations.signed(conn), admin_keys))
+    compare_rows("agencies", "ori", {r.ori: r for r in await agencies.all_agencies(conn)}, derived.agencies, find)
+    compare_rows("publishers", "id", {r.id: r for r in await publishers.all_publishers(conn)}, derived.publishers,
+                 find)
+    compare_rows("publisher_keys", "kid", await publishers.all_keys(conn), derived.keys, find)
+    return derived.keys
+
+
+def compare_rows(table: str, key: str, rows: Mapping[str, Any], logged: Mapping[str, Any],
+                 find: Callable[[str, str, str, str], None]) -> None:
+    for k in sorted(rows.keys() | logged.keys()):
+        where = f"{key}={k}"
+        if k not in logged:
+            find("ROW_NOT_IN_LOG", table, where, "no logged registration makes this row: written behind the API")
+        elif k not in rows:
+            find("ROW_MISSING", table, where, "a logged registration makes this row but the table lacks it: deleted")
+        elif rows[k] != logged[k]:
+            differs = [f for f in type(rows[k]).__dataclass_fields__ if getattr(rows[k], f) != getattr(logged[k], f)]
+            find("FIELD_DIFFERS", table, where,
+                 "; ".join(f"{f} is {getattr(rows[k], f)!r} but the log says {getattr(logged[k], f)!r}"
+                           for f in differs))
 
 
 def checked_checkpoint(row: asyncpg.Record, size: int, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
@@ -422,13 +481,14 @@ def payload_matches(jws: str, payload: Any) -> bool:
 
 async def audit(conn: asyncpg.Connection, *, verifier: NoteVerifier | Sequence[NoteVerifier] | None = None,
                 origin: str | None = None, watermark: TreeHead | None = None,
-                progress: Progress | None = None) -> AuditReport:
+                progress: Progress | None = None, admin_keys: Mapping[str, OKPKey] | None = None) -> AuditReport:
     """Recompute the log in one read-only snapshot and report every disagreement.
 
     With ``verifier`` (the log's key, or its keys: current, retiring and retired ones, as a checkpoint signed
     before a key rotation bears only the old key's signature) and ``origin`` the checkpoints' signatures are
     checked too; without, only their contents (``signatures_checked`` says which). With ``watermark`` (the
-    auditor's verified prefix) a log that no longer extends it is reported as ``FORK``.
+    auditor's verified prefix) a log that no longer extends it is reported as ``FORK``. With ``admin_keys`` (the
+    registry admin keys, current and earlier) every logged registration's signature is checked too.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        return await _Auditor(conn, verifier, origin, watermark, progress).run()
+        return await _Auditor(conn, verifier, origin, watermark, progress, admin_keys).run()

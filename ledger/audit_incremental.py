@@ -15,12 +15,23 @@ What it cannot see is an edit that leaves the tree alone: an event row's content
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import asyncpg
+from joserfc.jwk import OKPKey
 
 from ledger import log_store, proofs
-from ledger.audit import AuditReport, Finding, Progress, check_signed, checked_checkpoint, content_to_check, fork
+from ledger.audit import (
+    AuditReport,
+    Finding,
+    Progress,
+    check_signed,
+    checked_checkpoint,
+    content_to_check,
+    entry_where,
+    fork,
+    logged_keys,
+)
 from ledger.checkpoint import NoteVerifier
 from ledger.merkle import CompactRange, NodeID, leaf_hash, range_nodes
 from ledger.state_file import TreeHead
@@ -33,8 +44,9 @@ _CHUNK = 5000
 
 class _Since:
     def __init__(self, conn: asyncpg.Connection, mark: TreeHead, verifier: NoteVerifier | Sequence[NoteVerifier] | None,
-                 origin: str | None, progress: Progress | None) -> None:
+                 origin: str | None, progress: Progress | None, admin_keys: Mapping[str, OKPKey] | None) -> None:
         self.conn, self.mark, self.verifier, self.origin, self.progress = conn, mark, verifier, origin, progress
+        self.admin_keys = admin_keys
         self.report = AuditReport(verified_from=mark.size)
         self.roots: dict[int, bytes] = {}  # recomputed roots at the sizes of new checkpoints
 
@@ -52,7 +64,8 @@ class _Since:
         checkpoints = await self.conn.fetch(
             "SELECT size, root_hash, note FROM checkpoints WHERE size > $1 ORDER BY size", self.mark.size)
         wanted = {cp["size"] for cp in checkpoints}
-        keys = await publishers.all_keys(self.conn)
+        keys = await logged_keys(self.conn, self.admin_keys, self.find)  # small tables: compared whole every round
+        self.report.admin_signatures_checked = self.admin_keys is not None
         for low in range(self.mark.size, size, _CHUNK):
             await self._chunk(low, min(size, low + _CHUNK), compact, keys, wanted)
             if self.progress is not None:
@@ -86,19 +99,21 @@ class _Since:
 
     async def _prefix_rows(self) -> None:
         """One events row per verified index, still: a row inserted or deleted below the watermark."""
-        below: int = await self.conn.fetchval("SELECT count(*) FROM events WHERE log_index < $1", self.mark.size)
+        below: int = await self.conn.fetchval("SELECT count(*) FROM log_entries WHERE log_index < $1",
+                                              self.mark.size)
         if below != self.mark.size:
-            self.find("PREFIX_ROWS_CHANGED", "events", f"log_index<{self.mark.size}",
-                      f"{below} events rows below the verified size {self.mark.size}, which has {self.mark.size} "
-                      "entries: a row was inserted or deleted behind the API; run a full `registry audit` to name it")
+            self.find("PREFIX_ROWS_CHANGED", "log_entries", f"log_index<{self.mark.size}",
+                      f"{below} events and registry_entries rows below the verified size {self.mark.size}, which "
+                      f"has {self.mark.size} entries: a row was inserted or deleted behind the API; run a full "
+                      "`registry audit` to name it")
 
     async def _chunk(self, low: int, high: int, compact: CompactRange, keys: dict[str, publishers.PublisherKeyRow],
                      wanted: set[int]) -> None:
         leaves = {r["idx"]: bytes(r["hash"]) for r in await self.conn.fetch(
             "SELECT idx, hash FROM log_nodes WHERE level = 0 AND idx >= $1 AND idx < $2", low, high)}
         rows = await self.conn.fetch(
-            "SELECT id, log_index, jws, payload, expunged_at, kid FROM events WHERE log_index >= $1 AND log_index < $2"
-            " ORDER BY log_index, id", low, high)
+            "SELECT id, log_index, jws, payload, expunged_at, kid, source FROM log_entries WHERE log_index >= $1"
+            " AND log_index < $2 ORDER BY log_index, id", low, high)
         self.report.leaves += len(leaves)
         self._events(rows, leaves, keys)
         computed: dict[NodeID, bytes] = {}
@@ -129,29 +144,29 @@ class _Since:
                 keys: dict[str, publishers.PublisherKeyRow]) -> None:
         seen: set[int] = set()
         for r in rows:
-            self.report.events += 1
-            event_id, index, jws = r["id"], r["log_index"], r["jws"]
-            where = f"id={event_id} log_index={index}"
+            self.report.events += r["source"] == "events"
+            index, jws, table = r["log_index"], r["jws"], r["source"]
+            where = entry_where(r)
             stored = leaves.get(index)
             if stored is None:
-                self.find("EVENT_WITHOUT_LEAF", "events", where,
+                self.find("EVENT_WITHOUT_LEAF", table, where,
                           "no leaf at this log index: the row was inserted behind the API (or its leaf removed)")
                 continue
             if index in seen:
-                self.find("DUPLICATE_LOG_INDEX", "events", where, "another events row claims the same leaf")
+                self.find("DUPLICATE_LOG_INDEX", table, where, "another row claims the same leaf")
                 continue
             seen.add(index)
             if not content_to_check(r, where, self.find, self.report):
                 continue
             computed = leaf_hash(jws.encode("utf-8"))
             if computed != stored:
-                self.find("EVENT_LEAF_MISMATCH", "events", where,
+                self.find("EVENT_LEAF_MISMATCH", table, where,
                           f"the JWS hashes to {computed.hex()} but the stored leaf is {stored.hex()}")
                 continue
-            check_signed(r, stored, keys, where, self.find, self.report)
+            check_signed(r, stored, keys, self.admin_keys, where, self.find, self.report)
         for index in sorted(leaves.keys() - seen):
             self.find("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={index}",
-                      "no events row for this leaf: the event row was deleted behind the API")
+                      "no events or registry_entries row for this leaf: the row was deleted behind the API")
 
     async def _beyond(self, size: int) -> None:
         """Rows past the log's size: inserted behind the API (a leaf, a node, an events row)."""
@@ -161,9 +176,9 @@ class _Since:
             " ORDER BY idx LIMIT 100) AS n ORDER BY 1, 2", size):
             self.find("UNEXPECTED_NODE", "log_nodes", f"level={r['level']} idx={r['idx']}",
                       f"not a perfect subtree of a log of size {size}: inserted behind the API")
-        for r in await self.conn.fetch("SELECT id, log_index FROM events WHERE log_index >= $1 ORDER BY log_index",
-                                       size):
-            self.find("EVENT_WITHOUT_LEAF", "events", f"id={r['id']} log_index={r['log_index']}",
+        for r in await self.conn.fetch("SELECT id, log_index, source FROM log_entries WHERE log_index >= $1 "
+                                       "ORDER BY log_index", size):
+            self.find("EVENT_WITHOUT_LEAF", r["source"], entry_where(r),
                       "no leaf at this log index: the row was inserted behind the API (or its leaf removed)")
 
     def _checkpoints(self, rows: Sequence[asyncpg.Record], size: int) -> None:
@@ -181,11 +196,12 @@ class _Since:
 
 async def audit_since(conn: asyncpg.Connection, mark: TreeHead, *,
                       verifier: NoteVerifier | Sequence[NoteVerifier] | None = None, origin: str | None = None,
-                      progress: Progress | None = None) -> AuditReport:
+                      progress: Progress | None = None, admin_keys: Mapping[str, OKPKey] | None = None
+                      ) -> AuditReport:
     """Audit, in one read-only snapshot, only the entries after the verified prefix ``mark``.
 
     ``report.verified_from`` is ``mark.size``; the counts (leaves, events, signatures, nodes, checkpoints) are
     of the new part only. A log that does not extend ``mark`` yields one ``FORK`` finding and nothing else.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        return await _Since(conn, mark, verifier, origin, progress).run()
+        return await _Since(conn, mark, verifier, origin, progress, admin_keys).run()

@@ -74,7 +74,8 @@ async def _publish(conn: asyncpg.Connection, signer: NoteSigner | LogSigner, ori
     last = await latest(conn)
     head = guard.state.last()
     # Only the verified prefix is signed: entries since the signer's last head must be what their keys signed.
-    bad = (await entry_check.first_bad_entry(conn, head.size if head is not None else 0, size)
+    bad = (await entry_check.first_bad_entry(conn, head.size if head is not None else 0, size,
+                                                  admin_keys=guard.admin_keys)
            if guard.verify_entries else None)
     if bad is not None:
         log.error("log entry %d does not verify (%s): checkpoints stop before it; run `registry audit`",

@@ -2,13 +2,15 @@
 
 A checkpoint vouches for every entry below its size, so the checkpointer signs only the prefix of the log
 whose entries verify: the stored leaf is the hash of the stored JWS, and the JWS is signed by the key its
-``kid`` names, registered to the publisher the payload names, valid when the event says it was issued and
-not revoked before. An entry whose content was expunged keeps only its leaf and cannot be re-checked; it
+``kid`` names, registered (by a logged registration, ``ledger.admin_entries``) to the publisher the payload
+names, valid when the event says it was issued and not revoked before; a registration is signed by a registry
+admin key. An entry whose content was expunged keeps only its leaf and cannot be re-checked; it
 was checked when it was first covered, or it carries no content at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +18,11 @@ from typing import Any
 import asyncpg
 from joserfc.jwk import OKPKey
 
-from ledger import log_store
+from ledger import admin_entries, log_store
 from ledger.events import EventSignatureError, verify_event
 from ledger.merkle import leaf_hash
 from store import events as event_store
-from store import publishers
+from store import registrations
 from store.publishers import PublisherKeyRow
 
 __all__ = ["CLOCK_SKEW", "BadEntry", "check_entry", "first_bad_entry"]
@@ -42,7 +44,7 @@ def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None) -> st
     if leaf_hash(jws.encode("ascii", "replace")) != leaf:
         return "the stored leaf is not the hash of the stored event"
     if key is None:
-        return "its kid names no registered key"
+        return "its kid names no key a logged registration made"
 
     def resolve(kid: str) -> OKPKey:
         if kid != key.kid:
@@ -67,23 +69,32 @@ def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None) -> st
     return None
 
 
-async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, chunk: int = 5000) -> BadEntry | None:
-    """The first entry in ``[start, end)`` that does not verify, or None when all do."""
-    keys: dict[str, PublisherKeyRow | None] = {}
+async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, admin_keys: Mapping[str, OKPKey],
+                          chunk: int = 5000) -> BadEntry | None:
+    """The first entry in ``[start, end)`` that does not verify, or None when all do: a registration must be signed
+    by a registry admin key, an event by a key that logged registrations (not the ``publisher_keys`` table)
+    made its publisher's."""
+    keys = admin_entries.derive(admin_entries.verified_payloads(await registrations.signed(conn, below=end),
+                                                                admin_keys)).keys
     for low in range(start, end, chunk):
         high = min(end, low + chunk)
         by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
+        admin = {r["log_index"]: r for r in await registrations.by_log_range(conn, low, high)}
         leaves = await log_store.fetch_nodes(conn, [(0, i) for i in range(low, high)])
         for index in range(low, high):
             row = by_index.get(index)
+            if index in admin:
+                reason = admin_entries.check_admin_entry(admin[index]["jws"], leaves.get((0, index)), admin_keys)
+                if row is not None:
+                    reason = "both an event and a registration claim this log entry"
+                if reason is not None:
+                    return BadEntry(index, reason)
+                continue
             if row is None:
                 return BadEntry(index, "no event is stored for this log entry")
             if row["jws"] is None:
                 continue  # expunged: only the leaf remains
-            kid = row["kid"]
-            if kid not in keys:
-                keys[kid] = await publishers.key_by_kid(conn, kid)
-            reason = check_entry(row["jws"], leaves.get((0, index)), keys[kid])
+            reason = check_entry(row["jws"], leaves.get((0, index)), keys.get(row["kid"]))
             if reason is not None:
                 return BadEntry(index, reason)
     return None

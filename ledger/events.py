@@ -174,7 +174,7 @@ def _is_ed25519(key: object, *, private: bool) -> bool:
     return isinstance(key, OKPKey) and key.curve_name == "Ed25519" and (key.is_private or not private)
 
 
-def sign_event(payload: Mapping[str, Any], private_jwk: OKPKey, kid: str) -> str:
+def sign_event(payload: Mapping[str, Any], private_jwk: OKPKey, kid: str, *, typ: str = EVENT_TYP) -> str:
     """Sign ``payload`` (adding a fresh salt if it has none) as a compact JWS.
 
     Header ``{"alg":"Ed25519","kid":kid,"typ":"registry-event+jws"}``; the payload is the
@@ -190,11 +190,11 @@ def sign_event(payload: Mapping[str, Any], private_jwk: OKPKey, kid: str) -> str
     if "salt" not in body:
         body["salt"] = new_salt()
     _check_salt(body)
-    header = {"alg": SIGNING_ALGORITHM, "kid": kid, "typ": EVENT_TYP}
+    header = {"alg": SIGNING_ALGORITHM, "kid": kid, "typ": typ}
     return jws.serialize_compact(header, canonical_bytes(body), private_jwk, algorithms=[SIGNING_ALGORITHM])
 
 
-def verify_event(compact: str, resolve_key: Callable[[str], OKPKey]) -> VerifiedEvent:
+def verify_event(compact: str, resolve_key: Callable[[str], OKPKey], *, typ: str = EVENT_TYP) -> VerifiedEvent:
     """Check a publisher's compact JWS and return its payload; raise ``EventSignatureError``.
 
     Order: shape and header (MALFORMED, UNSUPPORTED_ALGORITHM, WRONG_TYPE), key by ``kid``
@@ -221,9 +221,8 @@ def verify_event(compact: str, resolve_key: Callable[[str], OKPKey]) -> Verified
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise EventSignatureError("MALFORMED", "header has no kid")
-    typ = header.get("typ")
-    if not isinstance(typ, str) or typ.lower().removeprefix("application/") != EVENT_TYP:
-        raise EventSignatureError("WRONG_TYPE", f"typ must be {EVENT_TYP!r}")
+    if not isinstance(header.get("typ"), str) or header["typ"].lower().removeprefix("application/") != typ:
+        raise EventSignatureError("WRONG_TYPE", f"typ must be {typ!r}")
     try:
         key = resolve_key(kid)
     except KeyError as exc:

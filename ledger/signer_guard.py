@@ -14,9 +14,11 @@ never the head recorded here, so the new key is held to every tree the old one s
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from joserfc.jwk import OKPKey
 
 from ledger import state_file
 from ledger.checkpoint import NoteSigner, NoteVerifier
@@ -84,6 +86,8 @@ class LogSigner:
     witnesses: tuple[WitnessEndpoint, ...] = ()  # asked to cosign every new checkpoint
     retiring: NoteSigner | None = None
     retired: tuple[NoteVerifier, ...] = ()
+    # The registry admin keys a logged registration must verify under before a checkpoint covers it.
+    admin_keys: Mapping[str, OKPKey] = field(default_factory=dict)
 
     @classmethod
     def of(cls, signer: NoteSigner | LogSigner) -> LogSigner:

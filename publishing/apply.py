@@ -17,12 +17,13 @@ from typing import Any
 
 import asyncpg
 import rfc8785
+from joserfc.jwk import OKPKey
 from pydantic import ValidationError
 
 import monitoring
 from auth import derived
 from auth.principal import Principal, Role
-from ledger import log_store
+from ledger import admin_entries, log_store
 from ledger.entry_check import CLOCK_SKEW
 from publishing import accreditation, jurisdiction, lifecycle, programs, review, subjects, training
 from publishing.keys import import_public_jwk
@@ -42,7 +43,7 @@ from publishing.payloads import (
 )
 from registry import ids
 from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryError
-from store import agencies, certifications, employment, notifications, publishers, querylog, records
+from store import agencies, certifications, employment, notifications, publishers, querylog, records, registrations
 from store import events as event_store
 from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
 from store.publishers import PublisherKeyRow
@@ -100,10 +101,14 @@ class Applied:
 class Publisher:
     """One batch's worth of context: the caller, the SSN key and the connection."""
 
-    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes) -> None:
+    def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes, *,
+                 admin_keys: Mapping[str, OKPKey] | None) -> None:
         self.conn = conn
         self.caller = caller
         self.ssn_key = ssn_key
+        # A publisher key is what logged registrations signed by these keys make it (None: the entries unchecked,
+        # for a replay without the admin keys); the publisher_keys table is never trusted on its own.
+        self.admin_keys = admin_keys
         self.trace = subjects.IdentityTrace(caller.publisher_id or "")
         self._keys: dict[str, PublisherKeyRow | None] = {}   # this batch's lookups (the batch is one transaction)
         self._publishers: dict[str, PublisherRow] = {}
@@ -181,7 +186,8 @@ class Publisher:
 
         kid = _unverified_kid(sub.jws)
         if kid not in self._keys:  # one lookup per key per batch
-            self._keys[kid] = await publishers.key_by_kid(self.conn, kid)
+            logged = admin_entries.verified_payloads(await registrations.for_kid(self.conn, kid), self.admin_keys)
+            self._keys[kid] = admin_entries.derive(logged).keys.get(kid)
         key = self._keys[kid]
         if key is None:
             raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")

@@ -6,21 +6,33 @@ valid at the time it was first accepted decide its signature), with the IDs and 
 assigned when it first applied it (matching used evidence the log does not carry, such as the SSN's blind
 index). The replayed tables are then compared with the live ones (``store.projection.TABLES``).
 
-What it cannot check (docs/ledger-operations.md): registrations of agencies, publishers and keys (copied,
-not yet log entries); the officer's own statements and disputes; SSN blind indexes; and the content of
-expunged records, of which the log keeps only hashes (their rows are checked to be empty by the database).
+Registrations (agencies, publishers, publisher keys and revocations) are log entries too, signed by the registry's
+admin key: they are re-applied in their place with ``publishing.registrations.apply``, so the replayed key
+table is the log's, and every event's signature is checked against it.
+
+What it cannot check (docs/ledger-operations.md): the officer's own statements and disputes; SSN blind
+indexes; and the content of expunged records, of which the log keeps only hashes (their rows are checked to
+be empty by the database).
 """
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from joserfc.jwk import OKPKey
 
 from auth.principal import Principal, Role
+from ledger import admin_entries
+from ledger.events import EventSignatureError
+from publishing import registrations
 from publishing.apply import Publisher, Replayed, Submission
 from store import projection
+from store import registrations as registration_store
 
 __all__ = ["ReplayFinding", "ReplayReport", "replay"]
 
@@ -42,6 +54,7 @@ class ReplayFinding:
 @dataclass
 class ReplayReport:
     replayed: int = 0
+    registrations: int = 0
     expunged: int = 0
     rows_compared: int = 0
     findings: list[ReplayFinding] = field(default_factory=list)
@@ -56,27 +69,72 @@ class ReplayReport:
 BATCH = 500
 
 
-async def replay(live: asyncpg.Connection, scratch: asyncpg.Connection) -> ReplayReport:
-    """Replay ``live``'s log into the freshly migrated, empty ``scratch`` database and compare."""
+async def replay(live: asyncpg.Connection, scratch: asyncpg.Connection, *,
+                 admin_keys: Mapping[str, OKPKey] | None = None) -> ReplayReport:
+    """Replay ``live``'s log into the freshly migrated, empty ``scratch`` database and compare. With ``admin_keys``
+    each registration's signature is checked before it is applied."""
     report = ReplayReport()
-    await projection.copy_registrations(live, scratch)
     expunged = await projection.expunged_records(live)
     batch: list[asyncpg.Record] = []
-    for ev in await projection.replayable_events(live):
+    entries = await projection.replayable_events(live)
+    # Registrations adopted at an upgrade (``registrations.adopt``) were logged after the events that used them:
+    # they stand for what the registry held from the start, so they are applied first.
+    adopted = {ev["log_index"] for ev in entries if ev["registration"] and _adopted(ev["jws"])}
+    for ev in entries:
+        if ev["log_index"] in adopted:
+            await _register(scratch, ev, admin_keys, report)
+    for ev in entries:
+        if ev["log_index"] in adopted:
+            continue
+        if ev["registration"]:
+            if batch:
+                await _apply(scratch, batch, report, admin_keys)
+                batch = []
+            await _register(scratch, ev, admin_keys, report)
+            continue
         if ev["jws"] is None or ev["entity_id"] in expunged:
             report.expunged += 1  # only its leaf remains (or it is about content that was expunged)
             continue
         if batch and (ev["proposal_id"] is not None or ev["publisher_id"] != batch[0]["publisher_id"]
                       or len(batch) >= BATCH):
-            await _apply(scratch, batch, report)
+            await _apply(scratch, batch, report, admin_keys)
             batch = []
         if ev["proposal_id"] is not None:  # the proposal it confirms or rejects, as it stood then
             await projection.copy_proposal(live, scratch, int(ev["proposal_id"]))
         batch.append(ev)
     if batch:
-        await _apply(scratch, batch, report)
+        await _apply(scratch, batch, report, admin_keys)
     _compare(await projection.snapshot(live), await projection.snapshot(scratch), report)
     return report
+
+
+def _kid(jws: str) -> str:
+    return str(json.loads(base64.urlsafe_b64decode(jws.split(".")[0] + "==")).get("kid", ""))
+
+
+def _adopted(jws: str) -> bool:
+    try:
+        return bool(admin_entries.signed_payload(jws, None).get("adopted"))
+    except (ValueError, IndexError):
+        return False
+
+
+async def _register(scratch: asyncpg.Connection, entry: asyncpg.Record, admin_keys: Mapping[str, OKPKey] | None,
+                    report: ReplayReport) -> None:
+    """Re-apply one registration from the bytes the admin key signed (not from the payload column)."""
+    try:
+        payload = admin_entries.signed_payload(entry["jws"], admin_keys)
+        async with scratch.transaction():
+            await registrations.apply(scratch, payload)
+            # kept as the live registry keeps it: publishing resolves keys through the logged registrations
+            await registration_store.insert(scratch, log_index=entry["log_index"], type_=payload["type"],
+                                            kid=_kid(entry["jws"]), jws=entry["jws"], payload=payload)
+    except (EventSignatureError, registrations.RegistrationRefused, asyncpg.PostgresError, KeyError,
+            ValueError) as err:
+        report.findings.append(ReplayFinding("EVENT_NOT_REPLAYED", "registry_entries",
+                                             f"log_index={entry['log_index']}", f"registration not re-applied: {err}"))
+        return
+    report.registrations += 1
 
 
 def _submission(ev: asyncpg.Record) -> Submission:
@@ -86,17 +144,18 @@ def _submission(ev: asyncpg.Record) -> Submission:
     return Submission(ev["jws"], replayed=Replayed(ev["accepted_at"], assigned, ev["officer_id"]))
 
 
-async def _apply(scratch: asyncpg.Connection, events: list[asyncpg.Record], report: ReplayReport) -> None:
+async def _apply(scratch: asyncpg.Connection, events: list[asyncpg.Record], report: ReplayReport,
+                 admin_keys: Mapping[str, OKPKey] | None) -> None:
     """Re-apply consecutive events of one publisher: in one transaction, or, when one of them fails, one at a
     time (the registry applied each on its own, and a failed one changed nothing)."""
     first = events[0]
     caller = Principal(role=_ROLE_OF_KIND.get(first["publisher_kind"], Role.PUBLISHER), subject="replay-audit",
                        publisher_id=first["publisher_id"])
     subs = [_submission(ev) for ev in events]
-    result = await Publisher(scratch, caller, b"\0" * 32).run(subs, dry_run=False)
+    result = await Publisher(scratch, caller, b"\0" * 32, admin_keys=admin_keys).run(subs, dry_run=False)
     if not result.committed and len(events) > 1:
         for ev in events:
-            await _apply(scratch, [ev], report)
+            await _apply(scratch, [ev], report, admin_keys)
         return
     for ev, outcome in zip(events, result.outcomes, strict=True):
         if outcome.status != "ACCEPTED":

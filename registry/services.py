@@ -14,7 +14,7 @@ from joserfc.jwk import OKPKey
 from auth import issuers_file
 from auth.tokens import TokenVerifier, TrustedIssuer
 from credentials import attestation
-from ledger import signer_guard
+from ledger import admin_key, signer_guard
 from ledger.checkpoint import CheckpointError
 from ledger.cosignature import CosignatureVerifier
 from ledger.keys import DEFAULT_FILE, LogKeyError, load_or_create_log_keys
@@ -108,6 +108,13 @@ class Services:
     webhook_signer: webhook_signing.WebhookSigner = field(default_factory=webhook_signing.WebhookSigner.generate)
     # The previous webhook key during a rotation's overlap: every delivery carries its signature too.
     webhook_retiring: webhook_signing.WebhookSigner | None = None
+    # Signs registrations (agencies, publishers, keys) as log entries; /.well-known/registry-admin-keys.
+    admin_keys: admin_key.AdminKeys = field(default_factory=lambda: admin_key.AdminKeys(admin_key.new_key()))
+
+    def __post_init__(self) -> None:
+        # The checkpoint signer covers logged registrations only once they verify under these keys.
+        if not self.log_signer.admin_keys:
+            self.log_signer.admin_keys = self.admin_keys.public()
 
     def attestation_jwks(self) -> dict[str, Any]:
         """Every attestation key still published: the signing key, then the older ones."""
@@ -131,11 +138,12 @@ class Services:
             webhook = webhook_signing.load_or_create_keys(settings.secrets_dir)
             return cls(ssn_key=ssn_key(settings), verifier=TokenVerifier(issuers), log_signer=log_signer(settings),
                        attestation_key=attestation_key, attestation_older_keys=older,
-                       webhook_signer=webhook.current, webhook_retiring=webhook.retiring)
+                       webhook_signer=webhook.current, webhook_retiring=webhook.retiring,
+                       admin_keys=admin_key.load_or_create_keys(settings.secrets_dir / admin_key.DEFAULT_FILE))
         except ConfigError:
             raise
         except (issuers_file.IssuersFileError, LogKeyError, attestation.AttestationError,
-                webhook_signing.WebhookKeyError, StateError) as err:
+                webhook_signing.WebhookKeyError, StateError, admin_key.AdminKeyError) as err:
             raise ConfigError(str(err)) from None
         except ValueError as err:  # the issuer list itself (duplicates), the SSN key
             raise ConfigError(str(err)) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 import strawberry
@@ -10,8 +10,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from auth.policy import Guard
+from ledger import admin_entries
 from ledger.checkpointer import try_publish_checkpoint
 from monitoring import hooks
+from publishing import registrations
 from publishing.apply import Publisher as BatchPublisher
 from publishing.apply import Submission
 from registry import metrics
@@ -20,7 +22,6 @@ from resolvers import fetch, inputs
 from schema import enums
 from schema.types import Agency, EventResult, MisconductRecord, PublisherKey, PublishResult
 from schema.types import Publisher as PublisherType
-from store import agencies as agency_store
 from store import publishers as publisher_store
 from store import records as record_store
 from store.models import AgencyRow, PublisherRow
@@ -65,7 +66,8 @@ class Mutation:
         if len(events) > MAX_BATCH:
             raise BadInput(f"a batch holds at most {MAX_BATCH} events; split it")
         async with ctx.pool.acquire() as conn:
-            result = await BatchPublisher(conn, ctx.principal, ctx.services.ssn_key).run(
+            result = await BatchPublisher(conn, ctx.principal, ctx.services.ssn_key,
+                                          admin_keys=ctx.services.admin_keys.public()).run(
                 [Submission(e.jws, e.ssn) for e in events], dry_run=dry_run)
         if result.committed:
             await try_publish_checkpoint(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin,
@@ -133,7 +135,7 @@ class Mutation:
                         inputs.matching("state", input.state.upper(), inputs.STATE, "a 2-letter code such as CA"),
                         input.level.value)
         try:
-            await agency_store.upsert_checked(info.context.pool, row)
+            await _register(info, admin_entries.agency_entry(row))
         except asyncpg.CheckViolationError:
             raise BadInput("ORI must be 9 characters (2-letter state + 7 letters or digits), state 2 letters, "
                            "name 1-300 characters") from None
@@ -149,8 +151,7 @@ class Mutation:
             inputs.matching("agencyOri", input.agency_ori.upper(), inputs.ORI, "a 9-character ORI such as NY0512300")
             if input.agency_ori else None)
         try:
-            async with info.context.pool.acquire() as conn:
-                await publisher_store.insert(conn, row)
+            await _register(info, admin_entries.publisher_entry(row))
         except asyncpg.UniqueViolationError:
             raise Conflict(f"publisher {row.id} already exists") from None
         except asyncpg.ForeignKeyViolationError:
@@ -174,7 +175,11 @@ class Mutation:
                 raise Conflict(f"this public key is already registered as kid {same[0].kid} "
                                f"(publisher {same[0].publisher_id}); a key is registered once")
             try:
-                await publisher_store.add_key(conn, publisher_id, kid, public, valid_from)
+                async with conn.transaction():
+                    await registrations.record(conn, info.context.services.admin_keys,
+                                               admin_entries.key_entry(publisher_id, kid, public,
+                                                                       valid_from or datetime.now(UTC)),
+                                               by=info.context.principal.subject)
             except asyncpg.UniqueViolationError:
                 raise Conflict(f"a key with kid {kid} is already registered") from None
             key = await publisher_store.key_by_kid(conn, kid)
@@ -185,13 +190,24 @@ class Mutation:
                                      "it are refused.")
     async def revoke_publisher_key(self, info: Info, kid: str, revoked_at: datetime | None = None) -> PublisherKey:
         async with info.context.pool.acquire() as conn:
-            if not await publisher_store.revoke_key(conn, kid, revoked_at):
+            try:
+                async with conn.transaction():
+                    await registrations.record(conn, info.context.services.admin_keys,
+                                               admin_entries.revocation_entry(kid, revoked_at or datetime.now(UTC)),
+                                               by=info.context.principal.subject)
+            except registrations.RegistrationRefused:
                 if await publisher_store.key_by_kid(conn, kid) is None:
-                    raise NotFound(f"no key with kid {kid}")
-                raise Conflict(f"key {kid} is already revoked")
+                    raise NotFound(f"no key with kid {kid}") from None
+                raise Conflict(f"key {kid} is already revoked") from None
             key = await publisher_store.key_by_kid(conn, kid)
         assert key is not None
         return PublisherKey.from_row(key)
+
+
+async def _register(info: Info, entry: dict[str, object]) -> None:
+    """One registration applied and logged under the admin key, in its own transaction."""
+    async with info.context.pool.acquire() as conn, conn.transaction():
+        await registrations.record(conn, info.context.services.admin_keys, entry, by=info.context.principal.subject)
 
 
 async def _own_record_for_update(conn: asyncpg.Connection, ctx: object, record_id: str) -> record_store.RecordRow:

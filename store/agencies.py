@@ -36,6 +36,5 @@ async def upsert(conn: asyncpg.Connection, row: AgencyRow) -> None:
     )
 
 
-async def upsert_checked(pool: asyncpg.Pool, row: AgencyRow) -> None:
-    async with pool.acquire() as conn:
-        await upsert(conn, row)
+async def all_agencies(conn: asyncpg.Connection | asyncpg.Pool) -> list[AgencyRow]:
+    return [row_to(AgencyRow, r) for r in await conn.fetch(f"SELECT {_COLS} FROM agencies ORDER BY ori")]

@@ -105,7 +105,9 @@ async def under_publisher(conn: asyncpg.Connection | asyncpg.Pool, publisher_id:
     return list(await conn.fetch(
         """SELECT e.log_index, e.kid, e.event_id, e.type, e.publisher_id, n.hash AS leaf_hash
              FROM events e LEFT JOIN log_nodes n ON n.level = 0 AND n.idx = e.log_index
-            WHERE (e.publisher_id = $1 OR e.kid IN (SELECT kid FROM publisher_keys WHERE publisher_id = $1))
+            WHERE (e.publisher_id = $1 OR e.kid IN (SELECT kid FROM publisher_keys WHERE publisher_id = $1)
+                   OR e.kid IN (SELECT payload ->> 'kid' FROM registry_entries
+                                 WHERE type = 'registry.key.registered' AND payload ->> 'publisherId' = $1))
               AND e.log_index > $2
             ORDER BY e.log_index LIMIT $3""",
         publisher_id, after, limit))

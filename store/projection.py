@@ -1,6 +1,5 @@
 """The registry's state as a projection of the signed log: what the replay audit copies and compares.
 
-``copy_registrations`` carries over what is not (yet) in the log: agencies, publishers and their keys.
 ``snapshot`` reads the tables the log determines, keyed so that two databases can be compared row by row;
 timestamps the registry sets itself and officer-side data that is not logged (statements, disputes, SSN
 blind indexes) are left out.
@@ -12,10 +11,13 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["TABLES", "copy_proposal", "copy_registrations", "expunged_records", "replayable_events", "snapshot"]
+__all__ = ["TABLES", "copy_proposal", "expunged_records", "replayable_events", "snapshot"]
 
 #: table -> (key columns, compared columns, row filter)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "agencies": (("ori",), ("name", "state", "level"), "TRUE"),
+    "publishers": (("id",), ("kind", "name", "state", "agency_ori"), "TRUE"),
+    "publisher_keys": (("kid",), ("publisher_id", "public_jwk", "valid_from", "revoked_at"), "TRUE"),
     "officers": (("id",), ("date_of_birth", "merged_into"), "TRUE"),
     "officer_names": (("officer_id", "kind", "normalized"), ("given_name", "middle_name", "family_name", "suffix"),
                       "TRUE"),
@@ -48,15 +50,6 @@ async def snapshot(conn: asyncpg.Connection) -> dict[str, dict[tuple[Any, ...], 
     return out
 
 
-async def copy_registrations(src: asyncpg.Connection, dst: asyncpg.Connection) -> None:
-    for table, columns in (("agencies", "ori, name, state, level"),
-                           ("publishers", "id, kind, name, state, agency_ori"),
-                           ("publisher_keys", "publisher_id, kid, public_jwk, valid_from, revoked_at")):
-        rows = await src.fetch(f"SELECT {columns} FROM {table}")
-        marks = ", ".join(f"${i + 1}" for i in range(len(columns.split(", "))))
-        await dst.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [tuple(r) for r in rows])
-
-
 async def copy_proposal(src: asyncpg.Connection, dst: asyncpg.Connection, proposal_id: int) -> None:
     """A link proposal (made by matching, not logged) that a logged decision is about."""
     row = await src.fetchrow("SELECT id, officer_id, candidate_id, score, reasons, proposed_by, created_at "
@@ -67,10 +60,15 @@ async def copy_proposal(src: asyncpg.Connection, dst: asyncpg.Connection, propos
 
 
 async def replayable_events(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every log entry in log order: events (with their publisher's kind) and registrations (``registration``)."""
     return list(await conn.fetch(
         """SELECT e.log_index, e.jws, e.publisher_id, e.officer_id, e.entity_id, e.type, e.accepted_at,
-                  e.payload ->> 'proposalId' AS proposal_id, p.kind AS publisher_kind
-             FROM events e JOIN publishers p ON p.id = e.publisher_id ORDER BY e.log_index"""))
+                  e.payload ->> 'proposalId' AS proposal_id, p.kind AS publisher_kind, false AS registration
+             FROM events e JOIN publishers p ON p.id = e.publisher_id
+           UNION ALL
+           SELECT r.log_index, r.jws, NULL, NULL, NULL, r.type, r.accepted_at, NULL, NULL, true
+             FROM registry_entries r
+           ORDER BY log_index"""))
 
 
 async def expunged_records(conn: asyncpg.Connection) -> set[str]:

@@ -19,6 +19,7 @@ from joserfc.jwk import OKPKey
 
 from auth.dev_issuer import create_issuer_key, mint_token, write_public_jwks
 from auth.tokens import TokenVerifier, TrustedIssuer
+from ledger import admin_key
 from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
 from registry.config import Settings
 from registry.services import Services
@@ -40,6 +41,9 @@ PUBLISHERS = [
     ("sunnyvale-dps", "AGENCY", "Sunnyvale DPS", None, "CA0010000"),
     ("austin-pd", "AGENCY", "Austin Police Department", None, "TX2270000"),
 ]
+#: Log entries ``World.setup`` makes before any event: one signed registration per agency, per publisher and per
+#: publisher key (ledger.admin_entries).
+SETUP_ENTRIES = len(AGENCIES) + 2 * len(PUBLISHERS)
 
 
 def free_port() -> int:
@@ -92,7 +96,9 @@ class World:
         write_public_jwks(self.issuer_key, tmp / "jwks.json")
         verifier = TokenVerifier([TrustedIssuer(ISSUER, tmp / "jwks.json", None, AUDIENCE)])
         self.settings = Settings(data_dir=tmp, audience=AUDIENCE, **settings)
-        self.services = Services(ssn_key=b"k" * 32, verifier=verifier)
+        # the data directory's admin key, as the server, the demo loader and the CLI there would use
+        self.services = Services(ssn_key=b"k" * 32, verifier=verifier, admin_keys=admin_key.load_or_create_keys(
+            self.settings.secrets_dir / admin_key.DEFAULT_FILE))
         self.app = create_app(self.settings, pool=pool, services=self.services)
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://registry")
         self.keys: dict[str, tuple[OKPKey, str]] = {}
@@ -395,6 +401,7 @@ async def restore_log_to(pool: asyncpg.Pool, size: int) -> None:
     """What restoring a backup taken at log size ``size`` does to the log tables."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("DELETE FROM events WHERE log_index >= $1", size)
+        await conn.execute("DELETE FROM registry_entries WHERE log_index >= $1", size)  # (the tables they made stay)
         await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > $1", size)
         await conn.execute("DELETE FROM checkpoints WHERE size > $1", size)
         await conn.execute("UPDATE log_state SET size = $1", size)

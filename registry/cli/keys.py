@@ -1,8 +1,9 @@
 """``registry rotate-key | retire-key``: rotate the registry's own signing keys, with an overlap.
 
-Three kinds: ``attestation`` (credential attestations, ``/.well-known/jwks.json``), ``webhook`` (``v1a``
-webhook signatures, ``/.well-known/webhook-key``) and ``log`` (checkpoints, ``/.well-known/registry-log-key``
-and ``-keys``). They are files in the data directory's secrets (``registry.keyring``); a running registry
+Four kinds: ``attestation`` (credential attestations, ``/.well-known/jwks.json``), ``webhook`` (``v1a``
+webhook signatures, ``/.well-known/webhook-key``), ``log`` (checkpoints, ``/.well-known/registry-log-key``
+and ``-keys``) and ``admin`` (registrations logged as entries, ``/.well-known/registry-admin-keys``). They are
+files in the data directory's secrets (``registry.keyring``); a running registry
 reads them when it starts, so each command ends with a restart. Exit codes: 0 done, 2 a mistake (an unknown
 kind or kid, nothing to retire, a key that comes from the environment), as one line.
 """
@@ -13,6 +14,7 @@ import argparse
 from pathlib import Path
 
 from credentials import attestation
+from ledger import admin_key
 from ledger import keys as log_keys
 from monitoring import signing as webhook_signing
 from registry import keyring
@@ -21,7 +23,7 @@ from registry.config import Settings
 
 __all__ = ["KINDS", "add_commands"]
 
-KINDS = ("attestation", "webhook", "log")
+KINDS = ("attestation", "webhook", "log", "admin")
 
 #: What verifiers see during the overlap, and how long it should last (docs/security.md, "Key rotation").
 _OVERLAP = {
@@ -38,6 +40,10 @@ _OVERLAP = {
             "serves the new key and /.well-known/registry-log-keys all of them",
             "only once every monitor, witness and partner verifier that pins the log key has the new one "
             "(days or weeks: ask them)"),
+    "admin": ("new registrations are signed by the new key; /.well-known/registry-admin-keys lists both public keys "
+              "(the old private half is gone: it never signs again)",
+              "whenever you like: the registrations it signed stay in the log forever, so its public key stays "
+              "published (and every audit uses it) unless you add --drop, which makes those entries unverifiable"),
 }
 
 
@@ -48,6 +54,8 @@ def _kind(name: str, settings: Settings) -> tuple[keyring.KeyKind, Path]:
         return webhook_signing.key_kind(), settings.secrets_dir / webhook_signing.DEFAULT_FILE
     if name == "log":
         return log_keys.key_kind(settings.log_origin), settings.secrets_dir / log_keys.DEFAULT_FILE
+    if name == "admin":
+        return admin_key.key_kind(), settings.secrets_dir / admin_key.DEFAULT_FILE
     raise CliError(f"unknown key kind {name!r}: choose {', '.join(KINDS[:-1])} or {KINDS[-1]}")
 
 
@@ -106,30 +114,33 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     """Register the key commands on ``registry``'s sub-command parser."""
     kinds = "{" + ",".join(KINDS) + "}"
     p = sub.add_parser(
-        "rotate-key", help="make a new attestation, webhook or log key; the current one retires with an overlap",
+        "rotate-key", help="make a new attestation, webhook, log or admin key; the current one retires with an overlap",
         description="In the data directory's secrets, make a new current key of KIND and keep the current one as "
                     "the retiring key (files 0600, written atomically). During the overlap, verifiers holding the "
                     "old public key keep verifying: the attestation JWKS and issuer metadata publish both keys "
                     "(new attestations are signed by the new one; the old private key is deleted at once); every "
                     "webhook delivery carries a v1a signature by each key; every checkpoint is signed by both log "
-                    "keys. A running registry (and `registry deliver-webhooks`) uses the new keys after a restart. "
+                    "keys; new registrations are signed by the new admin key. A running registry (and `registry "
+                    "deliver-webhooks`) uses the new keys after a restart. "
                     "End the overlap with `registry retire-key`. Refused (exit 2) while a key of KIND is still "
                     "retiring, when there is no key yet, or when the key comes from an environment variable "
-                    "(REGISTRY_ATTESTATION_KEY, REGISTRY_WEBHOOK_SIGNING_KEY, REGISTRY_LOG_SIGNER_KEY). "
+                    "(REGISTRY_ATTESTATION_KEY, REGISTRY_WEBHOOK_SIGNING_KEY, REGISTRY_LOG_SIGNER_KEY, "
+                    "REGISTRY_ADMIN_KEY). "
                     "See docs/security.md, 'Key rotation', for how long to overlap.")
-    p.add_argument("kind", metavar=kinds, help="which key: attestation, webhook or log")
+    p.add_argument("kind", metavar=kinds, help="which key: attestation, webhook, log or admin")
     p.set_defaults(func=cmd_rotate)
 
     p = sub.add_parser(
         "retire-key", help="end a key rotation's overlap: the retiring key stops signing",
         description="End the overlap that `registry rotate-key` began: the retiring key of KIND (named by its KID, "
-                    "or --finish) signs nothing more and its private key is deleted. An attestation or log key's "
-                    "public half stays published (the JWKS; /.well-known/registry-log-keys and `registry audit`), "
-                    "so what it signed keeps verifying, unless --drop: then it is removed too (for a compromised "
-                    "key), and what it signed no longer verifies. --drop with the KID of a key retired earlier "
-                    "removes its kept public key. A webhook key keeps nothing. Takes effect when the registry "
-                    "restarts. Exit 2 for an unknown KIND or KID, the current key's KID, or nothing to retire.")
-    p.add_argument("kind", metavar=kinds, help="which key: attestation, webhook or log")
+                    "or --finish) signs nothing more and its private key is deleted. An attestation, log or admin "
+                    "key's public half stays published (the JWKS; /.well-known/registry-log-keys and -admin-keys; "
+                    "`registry audit`), so what it signed keeps verifying, unless --drop: then it is removed too "
+                    "(for a compromised key), and what it signed no longer verifies. --drop with the KID of a key "
+                    "retired earlier removes its kept public key. A webhook key keeps nothing. Takes effect when "
+                    "the registry restarts. Exit 2 for an unknown KIND or KID, the current key's KID, or nothing "
+                    "to retire.")
+    p.add_argument("kind", metavar=kinds, help="which key: attestation, webhook, log or admin")
     p.add_argument("kid", nargs="?", metavar="KID",
                    help="the retiring key's ID, as rotate-key printed it (or a retired key's, with --drop); options "
                         "go before KIND, and a KID that starts with a dash after --")

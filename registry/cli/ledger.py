@@ -657,7 +657,7 @@ def _witness_key(value: str) -> Any:
 
 
 async def _audit(dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str, mark: Any, *, incremental: bool,
-                 progress: Any = None) -> Any:
+                 progress: Any = None, admin_keys: Any = None) -> Any:
     """One audit in one snapshot: from the watermark ``mark`` when ``incremental`` (and there is one), else all
     of the log (still checked against ``mark``: a clean but smaller or rewritten tree is a fork)."""
     from ledger.audit import audit
@@ -666,9 +666,10 @@ async def _audit(dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str,
     notes = origin if verifier else None
     async with connected(dsn) as conn:
         if incremental and mark is not None:
-            return await audit_since(conn, mark.head, verifier=verifier, origin=notes, progress=progress)
+            return await audit_since(conn, mark.head, verifier=verifier, origin=notes, progress=progress,
+                                     admin_keys=admin_keys)
         return await audit(conn, verifier=verifier, origin=notes, watermark=None if mark is None else mark.head,
-                           progress=progress)
+                           progress=progress, admin_keys=admin_keys)
 
 
 class _Progress:
@@ -701,7 +702,7 @@ def _database_trouble(exc: BaseException) -> CliError | None:
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger import audit_state
+    from ledger import admin_key, audit_state
     from ledger.keys import DEFAULT_FILE, LogKeyError, load_log_verifiers
 
     origin = args.origin or settings.log_origin
@@ -715,17 +716,20 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         verifier = (log_verifiers(args.log_key) if args.log_key
                     else load_log_verifiers(settings.secrets_dir / DEFAULT_FILE, origin)) or None
         mark = audit_state.read(state, origin)
-    except (CliError, LogKeyError, audit_state.AuditStateError) as exc:
+        admin_keys = (admin_key.read_jwks(args.admin_keys) if args.admin_keys
+                      else admin_key.load_public_keys(settings.secrets_dir / admin_key.DEFAULT_FILE))
+    except (CliError, LogKeyError, audit_state.AuditStateError, admin_key.AdminKeyError) as exc:
         return fail(exc)
     incremental = args.from_watermark or args.follow
     if incremental and mark is None:
         print(f"no watermark in {state} yet: auditing the whole log", file=sys.stderr)
     with database_url(settings) as dsn:
         if args.follow:
-            return _follow(args, dsn, verifier, origin, state)
+            return _follow(args, dsn, verifier, origin, state, admin_keys)
         try:
-            report = asyncio.run(_audit(dsn, verifier, origin, mark, incremental=incremental, progress=_Progress()))
-            replayed = asyncio.run(_replay_audit(dsn)) if args.replay else None
+            report = asyncio.run(_audit(dsn, verifier, origin, mark, incremental=incremental, progress=_Progress(),
+                                        admin_keys=admin_keys))
+            replayed = asyncio.run(_replay_audit(dsn, admin_keys)) if args.replay else None
         except Exception as exc:
             trouble = _database_trouble(exc)
             if trouble is None:
@@ -762,14 +766,16 @@ def _print_audit(report: Any, replayed: Any) -> None:
     if replayed is not None:
         for replay_finding in replayed.findings:
             print(replay_finding)
-        print(f"replay: {replayed.replayed} events re-applied ({replayed.expunged} expunged or about expunged "
+        print(f"replay: {replayed.replayed} events and {replayed.registrations} registrations re-applied "
+              f"({replayed.expunged} expunged or about expunged "
               f"content), {replayed.rows_compared} rows compared, {len(replayed.findings)} difference(s)")
     since = (f"verified from the watermark at size {report.verified_from}: {report.log_size - report.verified_from} "
              f"new entries, " if report.verified_from else "")
     print(f"log size {report.log_size}, {since}{report.leaves} leaves, {report.events} events "
           f"({report.expunged} expunged), {report.nodes_checked} interior nodes, {report.checkpoints_checked} "
           f"checkpoints{'' if report.latest_checkpoint is None else f' (latest at size {report.latest_checkpoint})'}; "
-          f"{report.signatures_verified} publisher signatures verified; "
+          f"{report.registrations} registrations; {report.signatures_verified} signatures verified (admin signatures "
+          f"{'checked' if report.admin_signatures_checked else 'NOT checked: no admin key'}); "
           f"checkpoint signatures {'checked' if report.signatures_checked else 'NOT checked (no log key)'}")
     problems = len(report.findings) + (len(replayed.findings) if replayed is not None else 0)
     ok = report.ok and (replayed is None or replayed.ok)
@@ -777,7 +783,7 @@ def _print_audit(report: Any, replayed: Any) -> None:
 
 
 def _follow(args: argparse.Namespace, dsn: str, verifier: Sequence[NoteVerifier] | None, origin: str,
-            state: Path) -> int:
+            state: Path, admin_keys: Any) -> int:
     """Audit what is new since the watermark every ``--interval`` seconds: one line per round, stop at the first
     problem (exit 1); Ctrl-C stops it cleanly (exit 0)."""
     import time
@@ -788,7 +794,8 @@ def _follow(args: argparse.Namespace, dsn: str, verifier: Sequence[NoteVerifier]
         while True:
             try:
                 mark = audit_state.read(state, origin)
-                report = asyncio.run(_audit(dsn, verifier, origin, mark, incremental=True, progress=_Progress()))
+                report = asyncio.run(_audit(dsn, verifier, origin, mark, incremental=True, progress=_Progress(),
+                                            admin_keys=admin_keys))
                 if report.ok:
                     audit_state.record(state, origin, report.log_size, report.root, replay=False)
             except audit_state.AuditStateError as exc:
@@ -821,7 +828,38 @@ def _round_line(report: Any, as_json: bool) -> str:
             + (f" (and {more} more: `registry audit --from-watermark` lists them)" if more else ""))
 
 
-async def _replay_audit(dsn: str) -> Any:
+def cmd_adopt_registrations(args: argparse.Namespace, settings: Settings) -> int:
+    """Once, after the upgrade that made registrations log entries: log what the tables hold."""
+    import asyncpg
+
+    from ledger import admin_key
+    from publishing import registrations
+
+    try:
+        keys = admin_key.load_or_create_keys(settings.secrets_dir / admin_key.DEFAULT_FILE)
+    except (admin_key.AdminKeyError, OSError) as exc:
+        return fail(CliError(str(exc)))
+
+    async def run(dsn: str) -> dict[str, int]:
+        async with connected(dsn) as conn:
+            return await registrations.adopt(conn, keys, by=args.by)
+
+    with database_url(settings) as dsn:
+        try:
+            counts = asyncio.run(run(dsn))
+        except registrations.AlreadyLogged as exc:
+            return fail(CliError(str(exc)))
+        except asyncpg.UndefinedTableError:
+            return fail(CliError("the database lacks the registry_entries table: run `registry migrate` first"))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            return fail(CliError(f"cannot reach the database: {exc}"))
+    print(f"logged {counts['agencies']} agencies, {counts['publishers']} publishers, {counts['publisher_keys']} "
+          f"publisher keys and {counts['revocations']} revocations under admin key {keys.kid}; from now on every "
+          "registration is logged by the admin API")
+    return 0
+
+
+async def _replay_audit(dsn: str, admin_keys: Any = None) -> Any:
     """Replay the log into a scratch database on the same server (created and dropped here) and compare."""
     import secrets as _secrets
     import urllib.parse
@@ -836,7 +874,7 @@ async def _replay_audit(dsn: str) -> Any:
         scratch_dsn = urllib.parse.urlunsplit(urllib.parse.urlsplit(dsn)._replace(path="/" + name))
         async with connected(scratch_dsn) as scratch, connected(dsn) as live:
             await migrate.migrate(scratch)
-            return await replay(live, scratch)
+            return await replay(live, scratch, admin_keys=admin_keys)
     finally:
         async with connected(dsn) as admin:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -936,6 +974,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                    help="verifier key to check checkpoint signatures with, or a file of them, one per line; repeatable "
                         "(default: the registry's own keys, from REGISTRY_LOG_SIGNER_KEY or the data directory: the "
                         "current one and those a key rotation retired, whose checkpoints bear only their signature)")
+    p.add_argument("--admin-keys", metavar="JWKS",
+                   help="the registry admin keys that sign registrations: a JWKS file, or the registry's URL of "
+                        "/.well-known/registry-admin-keys (default: the registry's own, from REGISTRY_ADMIN_KEY or "
+                        "the data directory; without any, registrations' signatures are not checked, and the report "
+                        "says so)")
     p.add_argument("--origin", help="the log's origin (default: REGISTRY_LOG_ORIGIN)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--replay", action="store_true",
@@ -953,3 +996,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--interval", type=float, default=10.0, metavar="S",
                    help="seconds between --follow rounds (default 10)")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("adopt-registrations",
+                       help="once, after upgrading: log the agencies, publishers and publisher keys already registered",
+                       description="Registrations (agencies, publishers, publisher keys and revocations) are signed "
+                                   "log entries under the registry's admin key. A registry upgraded from a version "
+                                   "that did not log them runs this once: it logs every row the three tables hold, "
+                                   "as they are, marked adopted, in one transaction. Until then publishing refuses "
+                                   "every key (UNKNOWN_KEY) and `registry audit` names every row ROW_NOT_IN_LOG. "
+                                   "Audit the tables first (you are vouching for them). Refused (exit 2) once any "
+                                   "registration is logged, so a row written behind the API later is never adopted.")
+    p.add_argument("--by", default="upgrade", help="who adopts them, recorded in each entry (default: upgrade)")
+    p.set_defaults(func=cmd_adopt_registrations)

@@ -260,8 +260,8 @@ def test_the_attestation_key_is_created_once_private_and_reused(tmp_path: Path,
 async def test_the_readme_partner_section_works_as_written(pool: asyncpg.Pool, clean: None, database_url: str,
                                                            tmp_path: Path) -> None:
     """The demo answer the README promises, and its joserfc snippet, run against the real JWKS."""
-    await load_demo(database_url, pool, tmp_path / "demo")
-    world = World(pool, tmp_path)
+    await load_demo(database_url, pool, tmp_path)
+    world = World(pool, tmp_path)  # the demo's data directory: its admin key signed the demo's registrations
     body = await world.ok('{ verifyCredential(state: "CA", number: "148623", purpose: CREDENTIAL_VERIFICATION) '
                           '{ status jws } }',
                           as_="partner", partner_id=demo.DEMO_ROLES["partner"]["partner_id"])

@@ -22,9 +22,11 @@ import pytest
 from ledger import log_store, proofs
 from ledger.events import generate_ed25519_jwk, sign_event
 from registry.cli import main
-from tests.support import World, cert_issued, restore_log_to, subject
+from tests.support import SETUP_ENTRIES, World, cert_issued, restore_log_to, subject
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The log entries before the first event: the setup's registrations (agencies, publishers, one key each).
+B = SETUP_ENTRIES
 
 
 @pytest.fixture
@@ -90,27 +92,27 @@ async def test_a_clean_audit_records_the_watermark_and_a_dirty_one_does_not(
     state = tmp_path / "auditor" / "audit.state"
     await _publish(world, 1, 2, 3)
     code, out, _ = await _audit(capsys, world, state)
-    assert code == 0 and "audit clean" in out and "watermark: size 3 root " in out, out
+    assert code == 0 and "audit clean" in out and f"watermark: size {B + 3} root " in out, out
     doc = _state(state)
-    assert (doc["size"], doc["root"], doc["replay"]) == (3, (await proofs.root_at(world.pool, 3)).hex(), False)
+    assert (doc["size"], doc["root"], doc["replay"]) == (B + 3, (await proofs.root_at(world.pool, B + 3)).hex(), False)
     assert doc["verified_at"].endswith("Z") and oct(state.stat().st_mode & 0o777) == "0o600"
 
     code, out, _ = await _audit(capsys, world, state, "--replay", "--json")
     report = json.loads(out)
-    assert code == 0 and report["watermark"]["replay"] is True and report["watermark"]["replayed_size"] == 3
+    assert code == 0 and report["watermark"]["replay"] is True and report["watermark"]["replayed_size"] == B + 3
     assert _state(state)["replay"] is True
 
     await _publish(world, 4)  # the tree from the watermark, the state tables from the whole log
     code, out, _ = await _audit(capsys, world, state, "--from-watermark", "--replay", "--json")
     report = json.loads(out)
-    assert code == 0 and (report["verified_from"], report["entries_verified"]) == (3, 1), out
-    assert report["replay"]["replayed"] == 4 and report["watermark"]["replayed_size"] == 4
+    assert code == 0 and (report["verified_from"], report["entries_verified"]) == (B + 3, 1), out
+    assert report["replay"]["replayed"] == 4 and report["watermark"]["replayed_size"] == B + 4
 
     await _publish(world, 5)
     await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 1 AND idx = 0", b"\1" * 32)
     code, out, _ = await _audit(capsys, world, state)
     assert code == 1 and "NODE_CHANGED" in out and "watermark:" not in out, out
-    assert _state(state)["size"] == 4  # a dirty audit never moves the watermark
+    assert _state(state)["size"] == B + 4  # a dirty audit never moves the watermark
 
 
 async def test_the_default_state_file_is_in_the_secrets_directory(
@@ -119,7 +121,7 @@ async def test_the_default_state_file_is_in_the_secrets_directory(
     code = await asyncio.to_thread(main, ["audit", "--log-key", _key(world)])
     out, _ = capsys.readouterr()
     state = Path(env["REGISTRY_DATA_DIR"]) / "secrets" / "audit.state"
-    assert code == 0 and f"in {state}" in out and _state(state)["size"] == 1, out
+    assert code == 0 and f"in {state}" in out and _state(state)["size"] == B + 1, out
 
 
 # --- the incremental audit --------------------------------------------------------------------------------
@@ -134,13 +136,13 @@ async def test_the_incremental_audit_verifies_only_the_new_entries(
     code, out, _ = await _audit(capsys, world, state, "--from-watermark", "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"], out
-    assert (report["verified_from"], report["entries_verified"], report["log_size"]) == (5, 2, 7)
+    assert (report["verified_from"], report["entries_verified"], report["log_size"]) == (B + 5, 2, B + 7)
     assert (report["events"], report["leaves"], report["signatures_verified"]) == (2, 2, 2)
-    assert report["root"] == (await proofs.root_at(world.pool, 7)).hex()
-    assert _state(state)["size"] == 7
+    assert report["root"] == (await proofs.root_at(world.pool, B + 7)).hex()
+    assert _state(state)["size"] == B + 7
 
     code, out, _ = await _audit(capsys, world, state, "--from-watermark")  # nothing new: still proved consistent
-    assert code == 0 and "verified from the watermark at size 7: 0 new entries" in out, out
+    assert code == 0 and f"verified from the watermark at size {B + 7}: 0 new entries" in out, out
 
 
 async def test_a_stranger_signed_row_after_the_watermark_is_caught(
@@ -151,10 +153,10 @@ async def test_a_stranger_signed_row_after_the_watermark_is_caught(
     index = await _append_stranger_row(world, 99)
     code, out, _ = await _audit(capsys, world, state, "--from-watermark", "--json")
     report = json.loads(out)
-    assert code == 1 and report["verified_from"] == 3, out
+    assert code == 1 and report["verified_from"] == B + 3, out
     assert [(f["code"], f["where"].split()[-1]) for f in report["findings"]] == [
         ("BAD_SIGNATURE", f"log_index={index}")]
-    assert report["watermark"] is None and _state(state)["size"] == 3
+    assert report["watermark"] is None and _state(state)["size"] == B + 3
 
 
 async def test_an_edited_node_above_the_watermark_is_named(
@@ -162,10 +164,10 @@ async def test_an_edited_node_above_the_watermark_is_named(
     state = tmp_path / "audit.state"
     await _publish(world, 1, 2, 3, 4)
     assert (await _audit(capsys, world, state))[0] == 0
-    await _publish(world, 5, 6)  # leaves 4 and 5 make the node (1, 2)
-    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 1 AND idx = 2", b"\2" * 32)
+    await _publish(world, 5, 6)  # leaves B + 4 and B + 5 make the node (1, (B + 4) / 2): B is even
+    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 1 AND idx = $2", b"\2" * 32, (B + 4) // 2)
     code, out, _ = await _audit(capsys, world, state, "--from-watermark")
-    assert code == 1 and "NODE_CHANGED log_nodes[level=1 idx=2]" in out, out
+    assert code == 1 and f"NODE_CHANGED log_nodes[level=1 idx={(B + 4) // 2}]" in out, out
 
 
 async def test_a_history_rewritten_below_the_watermark_is_a_fork(
@@ -175,18 +177,19 @@ async def test_a_history_rewritten_below_the_watermark_is_a_fork(
     assert (await _audit(capsys, world, state))[0] == 0
     verified = _state(state)["root"]
 
-    await restore_log_to(world.pool, 3)  # a backup taken at size 3 ...
+    await restore_log_to(world.pool, B + 3)  # a backup taken at size B + 3 ...
     code, out, _ = await _audit(capsys, world, state, "--from-watermark")
-    assert code == 1 and out.startswith("FORK log[size=5]: the log (size 3, root ") and "is smaller" in out, out
+    assert code == 1 and out.startswith(f"FORK log[size={B + 5}]: the log (size {B + 3}, root "), out
+    assert "is smaller" in out, out
 
-    await _publish(world, 30, 40, 50)  # ... written since with other entries: size 6, a second history
-    rewritten = (await proofs.root_at(world.pool, 6)).hex()
+    await _publish(world, 30, 40, 50)  # ... written since with other entries: size B + 6, a second history
+    rewritten = (await proofs.root_at(world.pool, B + 6)).hex()
     for extra in (["--from-watermark"], []):  # the whole-log audit finds the copy clean in itself, but a fork
         code, out, _ = await _audit(capsys, world, state, *extra)
         fork = [line for line in out.splitlines() if line.startswith("FORK")]
         assert code == 1 and len(fork) == 1, out
-        assert f"the log (size 6, root {rewritten}) does not extend the tree the audit verified (size 5, root " \
-               f"{verified})" in fork[0], fork
+        assert f"the log (size {B + 6}, root {rewritten}) does not extend the tree the audit verified " \
+               f"(size {B + 5}, root {verified})" in fork[0], fork
     assert _state(state)["root"] == verified  # never moved to the fork
 
 
@@ -214,21 +217,21 @@ async def test_follow_picks_up_new_events_and_stops_at_the_first_problem(
     await _publish(world, 1, 2, 3)
     proc = await _follow(world, env, state)
     try:
-        assert " ok: 3 new entries verified, size 3" in await _line(proc)  # the first round: the whole log
+        assert f" ok: {B + 3} new entries verified, size {B + 3}" in await _line(proc)  # the first round: the whole log
         await _publish(world, 4)
         line = await _line(proc)
-        while " ok: 0 new entries verified, size 3" in line:
+        while f" ok: 0 new entries verified, size {B + 3}" in line:
             line = await _line(proc)
-        assert " ok: 1 new entries verified, size 4" in line, line
+        assert f" ok: 1 new entries verified, size {B + 4}" in line, line
         index = await _append_stranger_row(world, 98)
         line = await _line(proc)
         while " ok: 0 new entries verified" in line:
             line = await _line(proc)
-        assert "PROBLEM at size 5: BAD_SIGNATURE" in line and f"log_index={index}" in line, line
+        assert f"PROBLEM at size {B + 5}: BAD_SIGNATURE" in line and f"log_index={index}" in line, line
         assert await asyncio.wait_for(proc.wait(), 30) == 1
         err = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
         assert "Traceback" not in err, err
-        assert _state(state)["size"] == 4
+        assert _state(state)["size"] == B + 4
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -239,7 +242,7 @@ async def test_follow_stops_cleanly_on_ctrl_c(world: World, env: dict[str, str],
     await _publish(world, 1)
     proc = await _follow(world, env, tmp_path / "audit.state")
     try:
-        assert " ok: 1 new entries verified, size 1" in await _line(proc)
+        assert f" ok: {B + 1} new entries verified, size {B + 1}" in await _line(proc)
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
         err = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
@@ -297,6 +300,7 @@ async def test_an_events_row_deleted_below_the_watermark_is_counted(
     state = tmp_path / "audit.state"
     await _publish(world, 1, 2, 3)
     assert (await _audit(capsys, world, state))[0] == 0
-    await world.pool.execute("DELETE FROM events WHERE log_index = 1")
+    await world.pool.execute("DELETE FROM events WHERE log_index = $1", B + 1)
     code, out, _ = await _audit(capsys, world, state, "--from-watermark")
-    assert code == 1 and out.startswith("PREFIX_ROWS_CHANGED events[log_index<3]: 2 events rows"), out
+    assert code == 1 and out.startswith(f"PREFIX_ROWS_CHANGED log_entries[log_index<{B + 3}]: {B + 2} events and "
+                                        "registry_entries rows"), out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support import World, cert_issued, subject
+from tests.support import SETUP_ENTRIES, World, cert_issued, subject
 
 
 async def test_the_same_batch_sent_twice_at_once_is_applied_once(world: World) -> None:
@@ -29,9 +29,12 @@ async def test_checkpoints_are_coalesced_and_signed_on_demand(world: World) -> N
                                                       subj=subject("Ada", f"Quill{i}x", "1982-02-02")))
     count = await world.pool.fetchval("SELECT count(*) FROM checkpoints")
     assert count == 1, count  # the first batch signed; the next seven were inside the interval
+    # (the setup's registrations sign no checkpoint: the first one covers them and the first event)
+    assert await world.pool.fetchval("SELECT size FROM checkpoints") == SETUP_ENTRIES + 1
     data = await world.ok("{ checkpoint }")
-    assert data["checkpoint"].splitlines()[1] == "8"  # signed on demand for the reader: all eight events
+    # signed on demand for the reader: the setup's registrations and all eight events
+    assert data["checkpoint"].splitlines()[1] == str(SETUP_ENTRIES + 8)
     assert await world.pool.fetchval("SELECT count(*) FROM checkpoints") == 2
     resp = await world.http.get("/checkpoint")
-    assert resp.status_code == 200 and resp.text.splitlines()[1] == "8"
+    assert resp.status_code == 200 and resp.text.splitlines()[1] == str(SETUP_ENTRIES + 8)
     assert await world.pool.fetchval("SELECT count(*) FROM checkpoints") == 2  # nothing new: nothing signed

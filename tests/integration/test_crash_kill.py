@@ -33,7 +33,17 @@ import psutil
 import pytest
 
 from tests.integration.monitoring_support import AGENCY, Receiver, receiving, truncate_monitoring
-from tests.support import AUDIENCE, ISSUER, PUBLISH, World, cert_issued, free_port, record_published, subject
+from tests.support import (
+    AUDIENCE,
+    ISSUER,
+    PUBLISH,
+    SETUP_ENTRIES,
+    World,
+    cert_issued,
+    free_port,
+    record_published,
+    subject,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +93,14 @@ def _issuers_file(tmp_path: Path) -> Path:
     return path
 
 
-def _env(database_url: str, data_dir: Path, issuers: Path, app_name: str, **extra: str) -> dict[str, str]:
+def _admin_key(world: World) -> str:
+    """The World's registry admin key (private JWK), for REGISTRY_ADMIN_KEY: the key its registrations are signed
+    by, so a process on another data directory resolves the same publisher keys and checks the same signatures."""
+    return json.dumps(world.services.admin_keys.current.as_dict(private=True))
+
+
+def _env(database_url: str, data_dir: Path, issuers: Path, app_name: str, world: World,
+         **extra: str) -> dict[str, str]:
     """Production mode on the test database, webhooks allowed to the test's loopback receiver."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_") and k != "DATABASE_URL"}
     dsn = f"{database_url}{'&' if '?' in database_url else '?'}application_name={app_name}"
@@ -93,6 +110,7 @@ def _env(database_url: str, data_dir: Path, issuers: Path, app_name: str, **extr
         "REGISTRY_DATA_DIR": str(data_dir),
         "REGISTRY_ISSUERS_FILE": str(issuers),
         "REGISTRY_SSN_KEY": (b"k" * 32).hex(),  # the World's blind-index key
+        "REGISTRY_ADMIN_KEY": _admin_key(world),  # the World's admin key: its registrations
         "REGISTRY_WEBHOOK_ALLOW_HTTP": "1",
         "REGISTRY_WEBHOOK_ALLOW_PRIVATE": "1",
         "REGISTRY_CHECKPOINT_SECONDS": "1",
@@ -190,7 +208,8 @@ def _signed(world: World, payloads: list[dict[str, Any]]) -> list[dict[str, Any]
 
 @pytest.fixture
 async def crash_world(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
-    """Agencies, publishers and their keys registered (no log entries yet); monitoring tables empty."""
+    """Agencies, publishers and their keys registered (the log's first SETUP_ENTRIES entries, no event yet);
+    monitoring tables empty."""
     await truncate_monitoring(pool)
     (tmp_path / "world").mkdir()
     w = World(pool, tmp_path / "world")  # its issuer's public key: world/jwks.json (_issuers_file)
@@ -215,7 +234,7 @@ async def test_server_killed_mid_delivery_loses_no_notice(crash_world: World, po
     servers: list[Server] = []
     async with receiving(receiver) as hook_url:
         try:
-            first = await _start(_env(database_url, data_dir, issuers, "crash-delivery-first", **webhooks),
+            first = await _start(_env(database_url, data_dir, issuers, "crash-delivery-first", w, **webhooks),
                                  tmp_path / "first.log", servers)
             async with httpx.AsyncClient(base_url=first.url, timeout=60) as api:
                 receiver.public_key = (await api.get("/.well-known/webhook-key")).json()["publicKey"]
@@ -254,7 +273,7 @@ async def test_server_killed_mid_delivery_loses_no_notice(crash_world: World, po
                 assert (row["state"], row["attempts"], row["claim_token"], row["next_attempt_at"]) == (
                     "PENDING", 1, before["claim_token"], before["next_attempt_at"])
 
-            await _start(_env(database_url, data_dir, issuers, "crash-delivery-second", **webhooks),
+            await _start(_env(database_url, data_dir, issuers, "crash-delivery-second", w, **webhooks),
                          tmp_path / "second.log", servers)
 
             async def all_delivered() -> bool:
@@ -325,7 +344,8 @@ async def _events_inserted(pool: asyncpg.Pool) -> int:
 
 
 async def _batch_state(pool: asyncpg.Pool, numbers: list[str]) -> dict[str, int]:
-    """What of the batch is in the log and the state tables."""
+    """What of the batch is in the log and the state tables (the log and its leaves hold the setup's
+    registrations too: see ``_with``)."""
     row = await pool.fetchrow(
         """SELECT (SELECT count(*) FROM events WHERE publisher_id = 'ca-post' AND event_id LIKE 'crash-%') AS events,
                   (SELECT count(*) FROM certifications WHERE number = ANY($1::text[])) AS certifications,
@@ -337,16 +357,25 @@ async def _batch_state(pool: asyncpg.Pool, numbers: list[str]) -> dict[str, int]
     return {k: int(v) for k, v in row.items()}
 
 
-async def _audit(database_url: str, data_dir: Path, *extra: str) -> str:
-    """`registry audit` as an operator runs it, with the server's data directory (its checkpoint key)."""
+def _with(events: int) -> dict[str, int]:
+    """``_batch_state`` with ``events`` of the batch committed: as many events, certifications and (new) officers,
+    and a log of the setup's SETUP_ENTRIES registrations followed by those events."""
+    return {"events": events, "certifications": events, "officers": events,
+            "log_size": SETUP_ENTRIES + events, "leaves": SETUP_ENTRIES + events}
+
+
+async def _audit(database_url: str, data_dir: Path, world: World, *extra: str) -> str:
+    """`registry audit` as an operator runs it, with the server's data directory (its checkpoint key) and admin
+    key (the World's)."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_") and k != "DATABASE_URL"},
-           "DATABASE_URL": database_url, "REGISTRY_DATA_DIR": str(data_dir)}
+           "DATABASE_URL": database_url, "REGISTRY_DATA_DIR": str(data_dir), "REGISTRY_ADMIN_KEY": _admin_key(world)}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "registry.cli", "audit", *extra, cwd=ROOT,
                                                 env=env, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 300)
     text = out.decode()
     assert proc.returncode == 0 and "audit clean" in text, text + err.decode()
+    assert f"{SETUP_ENTRIES} registrations; " in text and "(admin signatures checked)" in text, text
     return text
 
 
@@ -360,7 +389,7 @@ async def test_server_killed_mid_publish_keeps_the_batch_atomic(crash_world: Wor
     assert await _events_inserted(pool) == 0
     servers: list[Server] = []
     try:
-        first = await _start(_env(database_url, data_dir, issuers, "crash-publish-first"), tmp_path / "first.log",
+        first = await _start(_env(database_url, data_dir, issuers, "crash-publish-first", w), tmp_path / "first.log",
                              servers)
         async with httpx.AsyncClient(base_url=first.url, timeout=300) as api:
             request = asyncio.create_task(api.post(
@@ -388,19 +417,20 @@ async def test_server_killed_mid_publish_keeps_the_batch_atomic(crash_world: Wor
         inserted = await _events_inserted(pool)  # final: the transaction's backend is gone
         assert KILL_AFTER <= inserted <= BATCH
 
-        second = await _start(_env(database_url, data_dir, issuers, "crash-publish-second"),
+        second = await _start(_env(database_url, data_dir, issuers, "crash-publish-second", w),
                               tmp_path / "second.log", servers)
         state = await _batch_state(pool, numbers)
-        none = dict.fromkeys(state, 0)
-        every = dict.fromkeys(state, BATCH)
+        none = _with(0)
+        every = _with(BATCH)
         assert state in (none, every), f"a partial batch after the crash: {state}"
         if inserted < BATCH:  # the transaction never got to its last event, so it cannot have committed
             assert state == none, state
         committed_before = state == every
         # the log verifies, and the replay (every logged event re-applied to a scratch database) explains every
         # row of every state table: nothing of a rolled-back batch, nor half of a committed one, is left behind
-        audit = await _audit(database_url, data_dir, "--replay")
-        assert f"log size {BATCH if committed_before else 0}," in audit and " 0 difference(s)" in audit, audit
+        audit = await _audit(database_url, data_dir, w, "--replay")
+        assert f"log size {SETUP_ENTRIES + (BATCH if committed_before else 0)}," in audit, audit
+        assert f"and {SETUP_ENTRIES} registrations re-applied" in audit and " 0 difference(s)" in audit, audit
 
         # the publisher, told nothing, sends the same batch again to the restarted registry: committed once
         async with httpx.AsyncClient(base_url=second.url, timeout=300) as api:
@@ -409,12 +439,14 @@ async def test_server_killed_mid_publish_keeps_the_batch_atomic(crash_world: Wor
             assert again["committed"] and {r["status"] for r in again["results"]} == {expected}, again["results"][:3]
             assert (again["accepted"], again["duplicates"]) == ((0, BATCH) if committed_before else (BATCH, 0))
             if not committed_before:  # the rolled-back attempt left no hole in the log
-                assert sorted(r["logIndex"] for r in again["results"]) == list(range(BATCH))
+                assert sorted(r["logIndex"] for r in again["results"]) == list(
+                    range(SETUP_ENTRIES, SETUP_ENTRIES + BATCH))
             once_more = await _publish(api, publisher, submissions)
             assert once_more["committed"] and once_more["duplicates"] == BATCH and once_more["accepted"] == 0
         final = await _batch_state(pool, numbers)
-        assert final == dict.fromkeys(final, BATCH), final
-        audit = await _audit(database_url, data_dir)
-        assert f"log size {BATCH}, {BATCH} leaves, {BATCH} events" in audit, audit
+        assert final == _with(BATCH), final
+        audit = await _audit(database_url, data_dir, w)
+        size = SETUP_ENTRIES + BATCH  # the setup's registrations, then the batch
+        assert f"log size {size}, {size} leaves, {BATCH} events" in audit, audit
     finally:
         await _reap(servers)

@@ -15,6 +15,7 @@ import asyncpg
 
 import demo
 from demo.loader import COMPLETE
+from ledger import admin_entries, admin_key
 from ledger.events import verify_event
 from publishing.keys import import_public_jwk
 from registry.config import Settings
@@ -35,6 +36,7 @@ async def test_demo_loads_once_with_verifiable_events(
                   (SELECT count(*) FROM misconduct_records) AS records, (SELECT count(*) FROM events) AS events,
                   (SELECT count(*) FROM agency_credentials) AS credentials,
                   (SELECT count(*) FROM reporting_attestations) AS statements,
+                  (SELECT count(*) FROM registry_entries) AS registrations,
                   (SELECT size FROM log_state) AS log_size"""
     )
     assert counts["agencies"] == 19 and counts["publishers"] == 18 and counts["keys"] == 18
@@ -42,7 +44,9 @@ async def test_demo_loads_once_with_verifiable_events(
     assert 3500 < counts["certs"] <= 5000 and 3000 <= counts["jobs"] <= 4500
     assert 700 <= counts["records"] <= 1200
     assert counts["credentials"] == 15 and counts["statements"] >= 150
-    assert counts["events"] == counts["log_size"] > 10000
+    # the log: one signed registration per agency, publisher and key (55), then the events
+    assert counts["registrations"] == counts["agencies"] + counts["publishers"] + counts["keys"] == 55
+    assert counts["log_size"] == counts["events"] + counts["registrations"] and counts["events"] > 10000
     levels = {r["level"] for r in await pool.fetch("SELECT DISTINCT level::text FROM agencies")}
     assert {"STATE", "TRIBAL", "FEDERAL", "LOCAL"} <= levels
     by_kind = {r["kind"]: r["n"] for r in await pool.fetch(
@@ -114,6 +118,12 @@ async def test_demo_loads_once_with_verifiable_events(
         assert event.payload["eventId"] == row["event_id"] and event.payload["issuedAt"].endswith("Z")
         verified += 1
     assert verified >= len(rows) - 5
+    # ... and every registration verifies against the admin key of the demo's data directory, the first 55 entries
+    admins = admin_key.load_public_keys(tmp_path / "secrets" / admin_key.DEFAULT_FILE)
+    assert admins is not None
+    logged = await pool.fetch("SELECT log_index, jws FROM registry_entries ORDER BY log_index")
+    assert [r["log_index"] for r in logged] == list(range(counts["registrations"]))
+    assert len(admin_entries.verified_payloads([r["jws"] for r in logged], admins)) == counts["registrations"]
     assert await pool.fetchval("SELECT count(*) FROM events WHERE event_id = $1", COMPLETE) == 1
 
     # the private keys are on disk, private to the user, and match the registered public keys
@@ -127,6 +137,7 @@ async def test_demo_loads_once_with_verifiable_events(
     # a second load changes nothing
     assert await demo.load(database_url, Settings(data_dir=tmp_path)) == demo.ALREADY_LOADED
     assert await pool.fetchval("SELECT count(*) FROM events") == counts["events"]
+    assert await pool.fetchval("SELECT size FROM log_state") == counts["log_size"]
 
 
 async def test_an_interrupted_load_resumes(pool: asyncpg.Pool, clean: None, database_url: str,
@@ -135,13 +146,14 @@ async def test_an_interrupted_load_resumes(pool: asyncpg.Pool, clean: None, data
     back DUPLICATE, the rest is published, and the result is the whole data set."""
     await load_demo(database_url, pool, tmp_path, officers=demo.OFFICERS)
     total = await pool.fetchval("SELECT count(*) FROM events")
+    size = await pool.fetchval("SELECT size FROM log_state")  # the events and the 55 registrations before them
     async with pool.acquire() as conn, conn.transaction():  # undo the credentialing bodies' batches
         await conn.execute("SET LOCAL session_replication_role = replica")
         gone = await conn.fetch(
             "DELETE FROM events WHERE publisher_id IN ('calea-demo', 'western-accreditation-demo') RETURNING log_index")
         await conn.execute("TRUNCATE agency_credentials, agency_credential_history")
         first = min(r["log_index"] for r in gone)
-        assert first == total - len(gone)  # they were the last ones
+        assert first == size - len(gone)  # they were the last ones
         await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > $1", first)
         await conn.execute("UPDATE log_state SET size = $1", first)
     assert await pool.fetchval("SELECT count(*) FROM events WHERE event_id = $1", COMPLETE) == 0
@@ -149,6 +161,7 @@ async def test_an_interrupted_load_resumes(pool: asyncpg.Pool, clean: None, data
     assert summary.startswith("demo data loaded: 19 agencies, 18 publishers, 3000 officers"), summary
     assert "15 agency credentials" in summary
     assert await pool.fetchval("SELECT count(*) FROM events") == total
+    assert await pool.fetchval("SELECT size FROM log_state") == size  # no registration logged again
     assert await pool.fetchval("SELECT count(*) FROM events WHERE event_id = $1", COMPLETE) == 1
 
 
@@ -175,8 +188,8 @@ PROGRAMS_Q = """query($ori: String!) { agencyPrograms(ori: $ori) {
 async def test_demo_shows_training_coverage_and_programs(pool: asyncpg.Pool, clean: None, database_url: str,
                                                          tmp_path: Path) -> None:
     """EO 13929 Sec. 4(b) on the demo: published coverage this year and last, and an agency's programs."""
-    await load_demo(database_url, pool, tmp_path / "demo", officers=demo.OFFICERS)
-    world = World(pool, tmp_path)
+    await load_demo(database_url, pool, tmp_path, officers=demo.OFFICERS)
+    world = World(pool, tmp_path)  # the demo's data directory: its admin key
     rows = {r["year"]: r for r in (await world.ok(COVERAGE_Q))["trainingCoverage"]["rows"]}  # anonymous
     this_year = datetime.now(UTC).year
     for year in (this_year - 1, this_year):
@@ -221,8 +234,8 @@ async def test_demo_public_statistics_show_numbers_for_every_year(pool: asyncpg.
                                                                   database_url: str, tmp_path: Path) -> None:
     """With the default threshold (11), the demo's public tables are mostly numbers, not "suppressed", and
     every year of the range has its column, in the CSV and on the page."""
-    await load_demo(database_url, pool, tmp_path / "demo", officers=demo.OFFICERS)
-    world = World(pool, tmp_path)
+    await load_demo(database_url, pool, tmp_path, officers=demo.OFFICERS)
+    world = World(pool, tmp_path)  # the demo's data directory: its admin key
     assert world.settings.stats_min_cell == 11
     resp = await world.http.get("/public/statistics.csv")
     assert resp.status_code == 200
@@ -268,8 +281,8 @@ async def test_demo_eligibility_reasons_explain_the_verdict(pool: asyncpg.Pool, 
                                                             tmp_path: Path) -> None:
     """Each reason is a deciding fact: both conditions' facts for an eligible agency; for one that is not
     eligible, only the conditions it fails, each with what decides it. Neither ever repeats the verdict."""
-    await load_demo(database_url, pool, tmp_path / "demo")
-    world = World(pool, tmp_path)
+    await load_demo(database_url, pool, tmp_path)
+    world = World(pool, tmp_path)  # the demo's data directory: its admin key
 
     async def ask(ori: str, year: int) -> dict[str, Any]:
         result: dict[str, Any] = (await world.ok(ELIGIBILITY_Q, {"o": ori, "y": year}))["grantEligibility"]

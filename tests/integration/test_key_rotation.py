@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from credentials import attestation
-from ledger import checkpointer
+from ledger import admin_key, checkpointer
 from ledger import keys as log_keys
 from ledger.checkpoint import CheckpointError, NoteVerifier, open_checkpoint
 from ledger.cosignature import Cosigner, cosigned_by
@@ -48,12 +48,12 @@ from tests.integration.monitoring_support import (
     wait_for_state,
 )
 from tests.integration.test_monitoring_readme import _blocks
-from tests.support import ISSUER, World, cert_issued, record_published, subject
+from tests.support import ISSUER, SETUP_ENTRIES, World, cert_issued, record_published, subject
 from web.witness import create_witness_app
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_KEYS = (attestation.ENV_VAR, webhook_signing.ENV_VAR, log_keys.ENV_VAR, "REGISTRY_LOG_SIGNER_STATE",
-            "REGISTRY_WITNESSES", "REGISTRY_LOG_ORIGIN", "REGISTRY_ENV")
+ENV_KEYS = (attestation.ENV_VAR, webhook_signing.ENV_VAR, log_keys.ENV_VAR, admin_key.ENV_VAR,
+            "REGISTRY_LOG_SIGNER_STATE", "REGISTRY_WITNESSES", "REGISTRY_LOG_ORIGIN", "REGISTRY_ENV")
 VERIFY = """query($s: String!, $n: String!) { verifyCredential(state: $s, number: $n) { kid jws sdJwt } }"""
 CHECKING = {"Registry-Purpose": "CREDENTIAL_VERIFICATION"}
 PRESENTED = """query($t: String!) { verifyPresentation(token: $t) { valid error kid logIndex } }"""
@@ -389,29 +389,31 @@ async def test_after_a_rotation_the_signer_still_refuses_to_fork(served: World,
     w = served
     for n in range(8):
         await w.publish_ok("ca-post", _cert(n))
-    assert (await checkpointer.latest(w.pool)).size == 8  # type: ignore[union-attr]
+    signed_size = SETUP_ENTRIES + 8  # the setup's registrations, then the 8 events
+    assert (await checkpointer.latest(w.pool)).size == signed_size  # type: ignore[union-attr]
     state = w.settings.secrets_dir / "log-signer.state"
     signed = json.loads(state.read_text())
-    assert signed["size"] == 8
+    assert signed["size"] == signed_size
 
-    await restore_log_to(w.pool, 5)  # a backup from size 5, restored, then the key rotated and the registry restarted
+    # a backup taken after the 5th event, restored, then the key rotated and the registry restarted
+    await restore_log_to(w.pool, SETUP_ENTRIES + 5)
     assert cli(capsys, "rotate-key", "log")[0] == 0
     await restart(w)
     assert w.services.log_signer.retiring is not None and len(w.services.log_signer.signing_keys()) == 2
     for n in (50, 51):
         await w.publish_ok("ca-post", _cert(n))
-    with pytest.raises(checkpointer.CheckpointRefused, match="already signed a tree of size 8"):
+    with pytest.raises(checkpointer.CheckpointRefused, match=f"already signed a tree of size {signed_size}"):
         await checkpointer.publish_checkpoint(w.pool, w.services.log_signer, w.settings.log_origin)
     for n in (52, 53):
-        await w.publish_ok("ca-post", _cert(n))  # size 9 now: past the signed head, with other entries
-    with pytest.raises(checkpointer.CheckpointRefused, match="does not extend the tree of size 8"):
+        await w.publish_ok("ca-post", _cert(n))  # 9 events now: past the signed head, with other entries
+    with pytest.raises(checkpointer.CheckpointRefused, match=f"does not extend the tree of size {signed_size}"):
         await checkpointer.publish_checkpoint(w.pool, w.services.log_signer, w.settings.log_origin)
 
     assert cli(capsys, "retire-key", "log", "--finish")[0] == 0  # the new key alone: still refused
     await restart(w)
-    with pytest.raises(checkpointer.CheckpointRefused, match="does not extend the tree of size 8"):
+    with pytest.raises(checkpointer.CheckpointRefused, match=f"does not extend the tree of size {signed_size}"):
         await checkpointer.publish_checkpoint(w.pool, w.services.log_signer, w.settings.log_origin)
-    assert (await checkpointer.latest(w.pool)).size == 5  # type: ignore[union-attr]
+    assert (await checkpointer.latest(w.pool)).size == SETUP_ENTRIES + 5  # type: ignore[union-attr]
     assert json.loads(state.read_text()) == signed
 
 
@@ -433,11 +435,12 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *says: str) -> None:
 def test_mistakes_are_one_line_and_exit_2(data_dir: Path) -> None:
     tmp_path = data_dir
     _one_line_error(_registry(tmp_path, "rotate-key", "attestation"), "no attestation key", "nothing to rotate")
+    _one_line_error(_registry(tmp_path, "rotate-key", "admin"), "no admin key", "nothing to rotate")
     secrets = tmp_path / "secrets"
     kid = attestation.load_or_create_keys(secrets / attestation.DEFAULT_FILE)[0].kid
     webhook_signing.load_or_create(secrets)
     _one_line_error(_registry(tmp_path, "rotate-key", "signing"), "unknown key kind 'signing'",
-                    "attestation, webhook or log")
+                    "attestation, webhook, log or admin")
     _one_line_error(_registry(tmp_path, "retire-key", "webhook", "--finish"), "nothing to retire",
                     "no webhook key is retiring")
     _one_line_error(_registry(tmp_path, "retire-key", "attestation", "--", str(kid)), f"{kid} is the current",
@@ -457,7 +460,26 @@ def test_mistakes_are_one_line_and_exit_2(data_dir: Path) -> None:
     _one_line_error(_registry(tmp_path, "retire-key", "attestation", "--", str(kid)), "already retired", "--drop")
     _one_line_error(_registry(tmp_path, "retire-key", "attestation", "--finish"), "nothing to retire")
 
+    # the admin key (it signs registrations) rotates like the others; its retired public half stays known
+    admin_file = secrets / admin_key.DEFAULT_FILE
+    admin_kid = admin_key.load_or_create_keys(admin_file).kid
+    _one_line_error(_registry(tmp_path, "rotate-key", "admin",
+                              REGISTRY_ADMIN_KEY=json.dumps(admin_key.new_key().as_dict(private=True))),
+                    "REGISTRY_ADMIN_KEY is set", "secret store")
+    rotated = _registry(tmp_path, "rotate-key", "admin")
+    assert rotated.returncode == 0 and f"{admin_kid} is retiring" in rotated.stdout, rotated
+    _one_line_error(_registry(tmp_path, "rotate-key", "admin"), f"key {admin_kid} is still retiring",
+                    f"registry retire-key admin {'-- ' if admin_kid.startswith('-') else ''}{admin_kid}")
+    during = admin_key.load_or_create_keys(admin_file)
+    assert during.kid != admin_kid and set(during.public()) == {during.kid, admin_kid}
+    assert "d" not in json.loads(admin_file.with_name(admin_file.name + ".retiring").read_text())
+    retired = _registry(tmp_path, "retire-key", "admin", "--", admin_kid)
+    assert retired.returncode == 0 and "stays published" in retired.stdout, retired
+    assert set(admin_key.load_or_create_keys(admin_file).public()) == {during.kid, admin_kid}
+    _one_line_error(_registry(tmp_path, "retire-key", "admin", "--", admin_kid), "already retired", "--drop")
+    _one_line_error(_registry(tmp_path, "retire-key", "admin", "--finish"), "nothing to retire")
+
     for command in ("rotate-key", "retire-key"):
         helped = _registry(tmp_path, command, "--help")
-        assert helped.returncode == 0 and "{attestation,webhook,log}" in helped.stdout
+        assert helped.returncode == 0 and "{attestation,webhook,log,admin}" in helped.stdout
         assert "restart" in helped.stdout and "overlap" in helped.stdout

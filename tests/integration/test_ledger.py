@@ -22,9 +22,18 @@ from ledger import checkpointer, proofs
 from ledger.audit import audit
 from ledger.bundle import verify_bundle
 from ledger.checkpoint import NoteVerifier, open_checkpoint
-from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.merkle import range_nodes, verify_consistency, verify_inclusion
 from registry import database
-from tests.support import World, cert_issued, employment_started, record_published, status_changed, subject
+from tests.support import (
+    SETUP_ENTRIES,
+    World,
+    cert_issued,
+    employment_started,
+    record_published,
+    second_database,
+    status_changed,
+    subject,
+)
 
 
 @pytest.fixture
@@ -36,6 +45,7 @@ async def world(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
     return w
 
 ROOT = Path(__file__).resolve().parents[2]
+CONSISTENCY = "query($a: Int!, $b: Int!) { consistencyProof(oldSize: $a, newSize: $b) { proof } }"
 RECORD = """query($id: ID!) { record(id: $id, purpose: OVERSIGHT_AUDIT) { id narrative bundle
   proof { logIndex leafHash treeSize inclusionProof checkpoint }
   events { jws logIndex acceptedAt type expunged } } }"""
@@ -120,7 +130,8 @@ async def fetch_record(world: World, record_id: str) -> dict[str, Any]:
 
 
 async def populate(world: World) -> dict[str, str]:
-    """Nine leaves over three batches (three checkpoints): certifications, two records, a status change."""
+    """Nine events over three batches (three checkpoints), after the SETUP_ENTRIES registrations World.setup logged
+    (log indexes SETUP_ENTRIES to SETUP_ENTRIES + 8): certifications, two records, a status change."""
     people = [("Ann", "Lee"), ("Ben", "Moss"), ("Cara", "Nunez"), ("Dale", "Ortiz")]
     await world.publish_ok(
         "ca-post",
@@ -182,7 +193,7 @@ async def test_record_bundle_from_graphql_verifies_offline_two_ways(world: World
     proof = record["proof"]
     assert proof["checkpoint"] == bundle["checkpoint"] and proof["leafHash"] == bundle["leaf_hash"]
     cp = open_checkpoint(proof["checkpoint"], NoteVerifier.from_vkey(vkey(world)), origin(world))
-    assert cp.size == proof["treeSize"] == 9
+    assert cp.size == proof["treeSize"] == SETUP_ENTRIES + 9
     verify_inclusion(
         bytes.fromhex(proof["leafHash"]),
         proof["logIndex"],
@@ -192,9 +203,17 @@ async def test_record_bundle_from_graphql_verifies_offline_two_ways(world: World
     )
 
 
-async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
+async def test_proofs_and_checkpoints_from_the_api_verify(world: World, database_url: str, tmp_path: Path) -> None:
+    # an empty log has no checkpoint (shown on another, empty registry: this one's log opens with registrations)
+    async with second_database(database_url) as empty_pool:
+        (tmp_path / "empty").mkdir()
+        empty = await World(empty_pool, tmp_path / "empty").ok("{ checkpoint }")
+    assert empty["checkpoint"] is None
+    # before any event, anyone gets the checkpoint of the registrations World.setup logged
     anonymous = await world.ok("{ checkpoint registryLogKey }")
-    assert anonymous["checkpoint"] is None and anonymous["registryLogKey"] == vkey(world)
+    assert anonymous["registryLogKey"] == vkey(world)
+    registered = open_checkpoint(anonymous["checkpoint"], NoteVerifier.from_vkey(vkey(world)), origin(world))
+    assert registered.size == SETUP_ENTRIES
 
     await world.publish_ok(
         "ca-post",
@@ -207,7 +226,7 @@ async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
     new_note = (await world.ok("{ checkpoint }"))["checkpoint"]
     verifier = NoteVerifier.from_vkey((await world.ok("{ registryLogKey }"))["registryLogKey"])
     old, new = open_checkpoint(old_note, verifier, origin(world)), open_checkpoint(new_note, verifier, origin(world))
-    assert (old.size, new.size) == (3, 12)
+    assert (old.size, new.size) == (SETUP_ENTRIES + 3, SETUP_ENTRIES + 12)
 
     q = (
         "query($a: Int!, $b: Int!) { consistencyProof(oldSize: $a, newSize: $b) "
@@ -219,7 +238,7 @@ async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
 
     # every stored checkpoint extends the one before it
     stored = await world.pool.fetch("SELECT size, root_hash FROM checkpoints ORDER BY size")
-    assert [r["size"] for r in stored] == [3, 7, 9, 12]
+    assert [r["size"] for r in stored] == [SETUP_ENTRIES + n for n in (0, 3, 7, 9, 12)]
     for a, b in itertools.pairwise(stored):
         c = (await world.ok(q, {"a": a["size"], "b": b["size"]}))["consistencyProof"]
         verify_consistency(
@@ -232,7 +251,7 @@ async def test_proofs_and_checkpoints_from_the_api_verify(world: World) -> None:
     report = verify_bundle(bundle, vkey(world), origin(world), old_note, c["proof"])
     assert report.ok and report.check("consistency").status == "ok", report.as_dict()
 
-    for a, b in [(5, 3), (0, 13), (-1, 2)]:
+    for a, b in [(5, 3), (0, SETUP_ENTRIES + 13), (-1, 2)]:
         body = await world.gql(q, {"a": a, "b": b})
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
         assert "size" in body["errors"][0]["message"]
@@ -258,8 +277,13 @@ async def test_record_proof_fields_follow_the_record_policy(world: World) -> Non
 # --- HTTP endpoints -------------------------------------------------------------------------------------
 
 
-async def test_checkpoint_endpoint_serves_a_note_the_published_key_opens(world: World) -> None:
-    missing = await world.http.get("/checkpoint")
+async def test_checkpoint_endpoint_serves_a_note_the_published_key_opens(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    # an empty log has no checkpoint to serve (another, empty registry: this one's log opens with registrations)
+    async with second_database(database_url) as empty_pool:
+        (tmp_path / "empty").mkdir()
+        missing = await World(empty_pool, tmp_path / "empty").http.get("/checkpoint")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/plain")
     await populate(world)
     key = await world.http.get("/.well-known/registry-log-key")
@@ -293,15 +317,18 @@ async def test_parallel_publishers_never_fork_gap_or_duplicate(world: World) -> 
     results = await asyncio.gather(*(world.publish(p, *events) for p, events in batches))
     assert all(r["committed"] for r in results), results
     indexes = sorted(row["logIndex"] for r in results for row in r["results"])
-    assert indexes == list(range(40))
-    assert await world.pool.fetchval("SELECT size FROM log_state") == 40
+    assert indexes == list(range(SETUP_ENTRIES, SETUP_ENTRIES + 40))  # right after the registrations
+    assert await world.pool.fetchval("SELECT size FROM log_state") == SETUP_ENTRIES + 40
     assert await world.pool.fetchval("SELECT count(*) FROM events") == 40
     latest = await checkpointer.latest(world.pool)
-    assert latest is not None and latest.size == 40
+    assert latest is not None and latest.size == SETUP_ENTRIES + 40
     async with world.pool.acquire() as conn:
         report = await audit(conn, verifier=NoteVerifier.from_vkey(vkey(world)), origin=origin(world))
     assert report.ok, report.findings
-    assert report.leaves == report.events == 40 and report.checkpoints_checked >= 1
+    # the leaves are the 40 events and the registrations before them
+    assert report.leaves == report.events + report.registrations == SETUP_ENTRIES + 40
+    assert (report.events, report.registrations) == (40, SETUP_ENTRIES)
+    assert report.checkpoints_checked >= 1
 
 
 # --- tamper audit ---------------------------------------------------------------------------------------
@@ -321,129 +348,155 @@ async def test_audit_of_an_untouched_log_is_clean(world: World) -> None:
     await populate(world)
     report = await _audit(world)
     assert report.ok, report.findings
-    assert (report.log_size, report.leaves, report.events, report.expunged) == (9, 9, 9, 0)
-    assert report.nodes_checked == 4 + 2 + 1 and report.checkpoints_checked == 3 and report.signatures_checked
-    assert report.root == await proofs.root_at(world.pool, 9)
+    size = SETUP_ENTRIES + 9  # the registrations, then populate's nine events
+    assert (report.log_size, report.leaves, report.events, report.expunged) == (size, size, 9, 0)
+    assert report.registrations == SETUP_ENTRIES
+    assert report.nodes_checked == sum(size >> level for level in range(1, size.bit_length()))  # 10 + 5 + 2 + 1
+    assert report.checkpoints_checked == 3 and report.signatures_checked
+    assert report.root == await proofs.root_at(world.pool, size)
 
 
 async def test_audit_names_an_edited_event(world: World) -> None:
     await populate(world)
     forged = world.sign("ca-post", cert_issued(number="999999", subj=subject("Zed", "Zero")))
-    target = await _event_id(world, 2)
-    await world.pool.execute("UPDATE events SET jws = $1 WHERE log_index = 2", forged)
+    index = SETUP_ENTRIES + 2  # populate's third event
+    target = await _event_id(world, index)
+    await world.pool.execute("UPDATE events SET jws = $1 WHERE log_index = $2", forged, index)
     report = await _audit(world)
     assert [(f.code, f.table, f.where) for f in report.findings] == [
-        ("EVENT_CHANGED", "events", f"id={target} log_index=2")
+        ("EVENT_CHANGED", "events", f"id={target} log_index={index}")
     ]
 
 
 async def test_audit_names_edited_payloads_and_expunged_content(world: World) -> None:
     await populate(world)
-    await world.pool.execute('UPDATE events SET payload = payload || \'{"narrative": "nothing"}\' WHERE log_index = 4')
-    await world.pool.execute("UPDATE events SET jws = NULL, payload = NULL WHERE log_index = 6")
-    await world.pool.execute("UPDATE events SET expunged_at = now() WHERE log_index = 7")  # content kept
+    edited, emptied, expunged = SETUP_ENTRIES + 4, SETUP_ENTRIES + 6, SETUP_ENTRIES + 7  # populate's events
+    await world.pool.execute(
+        'UPDATE events SET payload = payload || \'{"narrative": "nothing"}\' WHERE log_index = $1', edited
+    )
+    await world.pool.execute("UPDATE events SET jws = NULL, payload = NULL WHERE log_index = $1", emptied)
+    await world.pool.execute("UPDATE events SET expunged_at = now() WHERE log_index = $1", expunged)  # content kept
     report = await _audit(world)
     assert [(f.code, f.where) for f in report.findings] == [
-        ("PAYLOAD_MISMATCH", f"id={await _event_id(world, 4)} log_index=4"),
-        ("CONTENT_REMOVED", f"id={await _event_id(world, 6)} log_index=6"),
-        ("EXPUNGED_CONTENT_PRESENT", f"id={await _event_id(world, 7)} log_index=7"),
+        ("PAYLOAD_MISMATCH", f"id={await _event_id(world, edited)} log_index={edited}"),
+        ("CONTENT_REMOVED", f"id={await _event_id(world, emptied)} log_index={emptied}"),
+        ("EXPUNGED_CONTENT_PRESENT", f"id={await _event_id(world, expunged)} log_index={expunged}"),
     ]
 
 
 async def test_audit_names_an_edited_interior_node(world: World) -> None:
     await populate(world)
-    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 2 AND idx = 1", sha256(b"forged"))
+    node = (SETUP_ENTRIES + 4) // 4  # a level-2 node over four of populate's events
+    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 2 AND idx = $2", sha256(b"forged"), node)
     report = await _audit(world)
-    assert [(f.code, f.table, f.where) for f in report.findings] == [("NODE_CHANGED", "log_nodes", "level=2 idx=1")]
+    assert [(f.code, f.table, f.where) for f in report.findings] == [
+        ("NODE_CHANGED", "log_nodes", f"level=2 idx={node}")
+    ]
 
 
 async def test_audit_names_an_edited_leaf(world: World) -> None:
     await populate(world)
-    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = 5", sha256(b"forged"))
+    leaf = SETUP_ENTRIES + 5  # populate's sixth event
+    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = $2", sha256(b"forged"), leaf)
     report = await _audit(world)
-    assert [(f.code, f.where) for f in report.findings] == [("LEAF_CHANGED", "level=0 idx=5")]
+    assert [(f.code, f.where) for f in report.findings] == [("LEAF_CHANGED", f"level=0 idx={leaf}")]
 
 
 async def test_audit_names_an_edited_last_leaf_through_the_checkpoint(world: World) -> None:
-    await populate(world)  # 9 leaves: leaf 8 has no stored parent, only the size-9 checkpoint covers it
-    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = 8", sha256(b"forged"))
+    await populate(world)  # an odd number of leaves: the last one has no stored parent, only the checkpoint covers it
+    last = SETUP_ENTRIES + 8
+    assert last % 2 == 0 and (await checkpointer.latest(world.pool)).size == last + 1  # type: ignore[union-attr]
+    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = $2", sha256(b"forged"), last)
     report = await _audit(world)
-    assert [(f.code, f.where) for f in report.findings] == [("LEAF_CHANGED", "level=0 idx=8")]
+    assert [(f.code, f.where) for f in report.findings] == [("LEAF_CHANGED", f"level=0 idx={last}")]
 
 
 async def test_audit_names_a_deleted_event_row(world: World) -> None:
     await populate(world)
-    await world.pool.execute("DELETE FROM events WHERE log_index = 3")
+    index = SETUP_ENTRIES + 3  # populate's fourth event
+    assert await world.pool.execute("DELETE FROM events WHERE log_index = $1", index) == "DELETE 1"
     report = await _audit(world)
     assert [(f.code, f.table, f.where) for f in report.findings] == [
-        ("LEAF_WITHOUT_EVENT", "log_nodes", "level=0 idx=3")
+        ("LEAF_WITHOUT_EVENT", "log_nodes", f"level=0 idx={index}")
     ]
 
 
 async def test_audit_names_an_inserted_leaf_and_an_inserted_event(world: World) -> None:
     await populate(world)
-    await world.pool.execute("INSERT INTO log_nodes (level, idx, hash) VALUES (0, 9, $1)", sha256(b"extra"))
+    size = SETUP_ENTRIES + 9
+    await world.pool.execute("INSERT INTO log_nodes (level, idx, hash) VALUES (0, $1, $2)", size, sha256(b"extra"))
     await world.pool.execute(
         """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
-           SELECT publisher_id, 'forged', type, kid, jws, payload, content_digest, 10
-           FROM events WHERE log_index = 0"""
+           SELECT publisher_id, 'forged', type, kid, jws, payload, content_digest, $1
+           FROM events WHERE log_index = $2""",
+        size + 1, SETUP_ENTRIES,  # a copy of the first event, past the inserted leaf
     )
     forged = await world.pool.fetchval("SELECT id FROM events WHERE event_id = 'forged'")
     report = await _audit(world)
     found = [(f.code, f.table, f.where) for f in report.findings]
-    assert ("UNEXPECTED_NODE", "log_nodes", "level=0 idx=9") in found
-    assert ("SIZE_MISMATCH", "log_state", "size=9") in found
-    assert ("EVENT_WITHOUT_LEAF", "events", f"id={forged} log_index=10") in found
+    assert ("UNEXPECTED_NODE", "log_nodes", f"level=0 idx={size}") in found
+    assert ("SIZE_MISMATCH", "log_state", f"size={size}") in found
+    assert ("EVENT_WITHOUT_LEAF", "events", f"id={forged} log_index={size + 1}") in found
     assert len(found) == 3, found
 
 
 async def test_audit_names_a_deleted_node_and_a_truncated_log(world: World) -> None:
     await populate(world)
-    await world.pool.execute("DELETE FROM log_nodes WHERE level = 1 AND idx = 2")
+    node = (SETUP_ENTRIES + 4) // 2  # the level-1 node over two of populate's events
+    await world.pool.execute("DELETE FROM log_nodes WHERE level = 1 AND idx = $1", node)
     report = await _audit(world)
-    assert [(f.code, f.where) for f in report.findings] == [("NODE_MISSING", "level=1 idx=2")]
-    await world.pool.execute("UPDATE log_state SET size = 8")
-    await world.pool.execute("DELETE FROM events WHERE log_index = 8")
-    await world.pool.execute("DELETE FROM log_nodes WHERE level = 0 AND idx = 8")
+    assert [(f.code, f.where) for f in report.findings] == [("NODE_MISSING", f"level=1 idx={node}")]
+    last = SETUP_ENTRIES + 8  # the last event goes, under the size-(last + 1) checkpoint
+    await world.pool.execute("UPDATE log_state SET size = $1", last)
+    assert await world.pool.execute("DELETE FROM events WHERE log_index = $1", last) == "DELETE 1"
+    await world.pool.execute("DELETE FROM log_nodes WHERE level = 0 AND idx = $1", last)
     codes = (await _audit(world)).codes()
     assert "CHECKPOINT_BEYOND_LOG" in codes
 
 
 async def test_audit_names_an_edited_checkpoint(world: World) -> None:
     await populate(world)
-    await world.pool.execute("UPDATE checkpoints SET root_hash = $1 WHERE size = 9", sha256(b"forged"))
+    size = SETUP_ENTRIES + 9  # the latest checkpoint
+    await world.pool.execute("UPDATE checkpoints SET root_hash = $1 WHERE size = $2", sha256(b"forged"), size)
     report = await _audit(world)
     assert [(f.code, f.table, f.where) for f in report.findings] == [
-        ("CHECKPOINT_ROW_CHANGED", "checkpoints", "size=9")
+        ("CHECKPOINT_ROW_CHANGED", "checkpoints", f"size={size}")
     ]
 
     # rewriting the note's root too breaks its signature
     forged_root = base64.b64encode(sha256(b"forged")).decode()
-    note = await world.pool.fetchval("SELECT note FROM checkpoints WHERE size = 9")
+    note = await world.pool.fetchval("SELECT note FROM checkpoints WHERE size = $1", size)
     lines = note.split("\n")
     lines[2] = forged_root
-    await world.pool.execute("UPDATE checkpoints SET note = $1 WHERE size = 9", "\n".join(lines))
+    await world.pool.execute("UPDATE checkpoints SET note = $1 WHERE size = $2", "\n".join(lines), size)
     report = await _audit(world)
-    assert [(f.code, f.where) for f in report.findings] == [("CHECKPOINT_SIGNATURE", "size=9")]
+    assert [(f.code, f.where) for f in report.findings] == [("CHECKPOINT_SIGNATURE", f"size={size}")]
 
 
 async def test_audit_catches_a_checkpoint_signed_over_another_tree(world: World) -> None:
     from ledger.checkpoint import Checkpoint, sign_checkpoint
 
     await populate(world)
-    note = sign_checkpoint(Checkpoint(origin(world), 9, sha256(b"fork")), world.services.log_signer.key)
-    await world.pool.execute("UPDATE checkpoints SET note = $1, root_hash = $2 WHERE size = 9", note, sha256(b"fork"))
+    size = SETUP_ENTRIES + 9  # the latest checkpoint
+    note = sign_checkpoint(Checkpoint(origin(world), size, sha256(b"fork")), world.services.log_signer.key)
+    await world.pool.execute(
+        "UPDATE checkpoints SET note = $1, root_hash = $2 WHERE size = $3", note, sha256(b"fork"), size
+    )
     report = await _audit(world)
-    assert [(f.code, f.where) for f in report.findings] == [("CHECKPOINT_ROOT_MISMATCH", "size=9")]
+    assert [(f.code, f.where) for f in report.findings] == [("CHECKPOINT_ROOT_MISMATCH", f"size={size}")]
 
 
 async def test_checkpointer_refuses_to_sign_a_rewritten_history(world: World) -> None:
     await populate(world)
-    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 3 AND idx = 0", sha256(b"rewrite"))
-    await world.publish_ok("ca-post", cert_issued(number="after-rewrite", subj=subject("Rae", "Vo")))  # size 10
+    size = SETUP_ENTRIES + 9  # the latest checkpoint: rewrite the largest stored subtree it signed
+    level, idx = range_nodes(0, size)[0]
+    await world.pool.execute(
+        "UPDATE log_nodes SET hash = $1 WHERE level = $2 AND idx = $3", sha256(b"rewrite"), level, idx
+    )
+    await world.publish_ok("ca-post", cert_issued(number="after-rewrite", subj=subject("Rae", "Vo")))  # size + 1
     with pytest.raises(checkpointer.CheckpointRefused, match="does not extend"):
         await checkpointer.publish_checkpoint(world.pool, world.services.log_signer, origin(world))
-    assert (await checkpointer.latest(world.pool)).size == 9  # type: ignore[union-attr]
+    assert (await checkpointer.latest(world.pool)).size == size  # type: ignore[union-attr]
 
 
 async def test_registry_audit_cli(world: World, database_url: str, tmp_path: Path) -> None:
@@ -456,10 +509,14 @@ async def test_registry_audit_cli(world: World, database_url: str, tmp_path: Pat
     code, out, err = await run_cli("audit", env=env)
     assert code == 0, out + err
     assert "audit clean" in out and "checkpoint signatures checked" in out
-    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 1 AND idx = 1", sha256(b"x"))
+    # the data directory's admin key checks the registrations: every signature verifies, events' and theirs
+    assert (f"{SETUP_ENTRIES} registrations; {SETUP_ENTRIES + 9} signatures verified (admin signatures checked)"
+            in out), out
+    node = (SETUP_ENTRIES + 2) // 2  # the level-1 node over two of populate's events
+    await world.pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 1 AND idx = $2", sha256(b"x"), node)
     code, out, err = await run_cli("audit", "--json", env=env)
     assert code == 1 and "Traceback" not in err
-    assert [(f["code"], f["where"]) for f in json.loads(out)["findings"]] == [("NODE_CHANGED", "level=1 idx=1")]
+    assert [(f["code"], f["where"]) for f in json.loads(out)["findings"]] == [("NODE_CHANGED", f"level=1 idx={node}")]
 
 
 # --- expungement ----------------------------------------------------------------------------------------
@@ -493,7 +550,7 @@ async def test_expungement_keeps_the_leaf_and_every_other_proof(world: World) ->
 
     # the expunged events' leaves are still in the tree
     latest = await checkpointer.latest(world.pool)
-    assert latest is not None and latest.size == 10
+    assert latest is not None and latest.size == SETUP_ENTRIES + 10
     for inc in await proofs.inclusion_proofs(world.pool, [(r["log_index"], latest.size) for r in rec1_events]):
         verify_inclusion(inc.leaf_hash, inc.index, latest.size, inc.proof, latest.root_hash)
 
@@ -502,13 +559,13 @@ async def test_expungement_keeps_the_leaf_and_every_other_proof(world: World) ->
     report = verify_bundle(after["bundle"], vkey(world), origin(world))
     assert report.ok, report.as_dict()
     verify_independently(after["bundle"], vkey(world), origin(world))
-    c = (await world.ok("{ consistencyProof(oldSize: 9, newSize: 10) { proof } }"))["consistencyProof"]
+    c = (await world.ok(CONSISTENCY, {"a": SETUP_ENTRIES + 9, "b": SETUP_ENTRIES + 10}))["consistencyProof"]
     report = verify_bundle(after["bundle"], vkey(world), origin(world), old_note, c["proof"])
     assert report.check("consistency").status == "ok", report.as_dict()
 
     result = await _audit(world)
     assert result.ok, result.findings
-    assert result.expunged == 2 and result.events == 10
+    assert result.expunged == 2 and result.events == 10 and result.registrations == SETUP_ENTRIES
 
 
 # --- the offline verifier CLI ---------------------------------------------------------------------------
@@ -519,7 +576,7 @@ async def test_registry_verify_cli_passes_then_fails_after_tampering(world: Worl
     old_note = (await world.ok("{ checkpoint }"))["checkpoint"]
     await world.publish_ok("tx-tcole", cert_issued("tx-tcole", "T1", "TX", subj=subject("Tex", "Ranger")))
     bundle = (await fetch_record(world, ids["rec2"]))["bundle"]
-    c = (await world.ok("{ consistencyProof(oldSize: 9, newSize: 10) { proof } }"))["consistencyProof"]
+    c = (await world.ok(CONSISTENCY, {"a": SETUP_ENTRIES + 9, "b": SETUP_ENTRIES + 10}))["consistencyProof"]
     (tmp_path / "bundle.json").write_text(json.dumps({"data": {"record": {"bundle": bundle}}}))  # as saved
     (tmp_path / "old.note").write_text(old_note)
     (tmp_path / "consistency.json").write_text(json.dumps(c))
@@ -582,8 +639,10 @@ async def test_registry_publish_signs_uploads_and_reports_each_row(world: World,
         items, url="http://registry", token=token, batch_size=2, dry_run=False, transport=transport, progress=False
     )
     assert [(r.line, r.event_id, r.status) for r in reports] == [(i + 1, f"nd-{i}", "ACCEPTED") for i in range(5)]
-    assert sorted(r.log_index for r in reports if r.log_index is not None) == list(range(5))
-    assert (await checkpointer.latest(world.pool)).size == 5  # type: ignore[union-attr]
+    assert sorted(r.log_index for r in reports if r.log_index is not None) == list(
+        range(SETUP_ENTRIES, SETUP_ENTRIES + 5)  # right after the registrations
+    )
+    assert (await checkpointer.latest(world.pool)).size == SETUP_ENTRIES + 5  # type: ignore[union-attr]
 
     again = await cli_ledger.publish_events(
         cli_ledger._read_events(str(path), key, kid, fmt="ndjson", publisher=None),
@@ -653,7 +712,8 @@ async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
     async def append(number: str) -> None:  # a real, signed event, appended without signing a checkpoint
         caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id="ca-post")
         async with pool.acquire() as conn:
-            result = await Publisher(conn, caller, world.services.ssn_key).run(
+            result = await Publisher(conn, caller, world.services.ssn_key,
+                                     admin_keys=world.services.admin_keys.public()).run(
                 [Submission(world.sign("ca-post", cert_issued(number=number, subj=subject("Tim", number))))],
                 dry_run=False)
         assert result.committed
@@ -663,7 +723,7 @@ async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
         await append("T-1")
         for _ in range(100):
             latest = await checkpointer.latest(pool)
-            if latest is not None and latest.size == 1:
+            if latest is not None and latest.size == SETUP_ENTRIES + 1:  # the registrations and T-1
                 break
             await asyncio.sleep(0.02)
         else:
@@ -677,5 +737,5 @@ async def test_server_lifespan_runs_and_stops_the_checkpoint_timer(
     held = await pool.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 "
                                "AND objid = $2 AND objsubid = 2 AND granted", *database.LEADER_LOCK)
     assert held == 0
-    await append("T-2")  # so nothing signs it: the latest checkpoint stays at size 1
-    assert (await checkpointer.latest(pool)).size == 1  # type: ignore[union-attr]
+    await append("T-2")  # so nothing signs it: the latest checkpoint stays at the registrations and T-1
+    assert (await checkpointer.latest(pool)).size == SETUP_ENTRIES + 1  # type: ignore[union-attr]

@@ -20,14 +20,15 @@ from ledger.audit import audit
 from ledger.checkpoint import NoteSigner
 from ledger.events import generate_ed25519_jwk, sign_event
 from ledger.signer_guard import LogSigner, SignerState
-from tests.support import World, cert_issued, restore_log_to, subject
+from tests.support import SETUP_ENTRIES, World, cert_issued, restore_log_to, subject
 
 
 @pytest.fixture
 async def guarded(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
     world = World(pool, tmp_path, checkpoint_seconds=0)  # every batch signs: the test follows each step
     world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
-                                          SignerState(tmp_path / "log-signer.state"))
+                                          SignerState(tmp_path / "log-signer.state"),
+                                          admin_keys=world.services.admin_keys.public())
     await world.setup()
     return world
 
@@ -54,17 +55,18 @@ async def test_a_forged_event_appended_behind_the_api_is_never_signed(guarded: W
             """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
                VALUES ('ca-post', 'forged', 'certification.issued', $1, $2, $3, $4, $5)""",
             kid, forged, json.loads(json.dumps(_cert(99))), b"\0" * 32, index)
-    assert index == 3
+    assert index == SETUP_ENTRIES + 3  # after the setup's registrations and the three honest events
     note = await _checkpoint(w)
-    assert note.splitlines()[1] == "3"  # the verified prefix only
+    assert note.splitlines()[1] == str(SETUP_ENTRIES + 3)  # the verified prefix only
     await w.publish_ok("ca-post", _cert(4))  # honest events after it are not signed either
-    assert (await checkpointer.latest(w.pool)).size == 3  # type: ignore[union-attr]
+    assert (await checkpointer.latest(w.pool)).size == SETUP_ENTRIES + 3  # type: ignore[union-attr]
     async with w.pool.acquire() as conn:
-        report = await audit(conn)
+        report = await audit(conn, admin_keys=w.services.admin_keys.public())
     assert [(f.code, f.where) for f in report.findings if f.code == "BAD_SIGNATURE"] == [
         ("BAD_SIGNATURE", f"id={await w.pool.fetchval('SELECT id FROM events WHERE event_id = $1', 'forged')} "
-                          "log_index=3")]
-    assert report.signatures_verified == 4
+                          f"log_index={SETUP_ENTRIES + 3}")]
+    assert report.registrations == SETUP_ENTRIES
+    assert report.signatures_verified == SETUP_ENTRIES + 4  # the registrations (admin key), the 4 honest events
 
 
 async def test_a_restored_database_cannot_make_the_signer_fork(guarded: World, tmp_path: Path) -> None:
@@ -73,19 +75,21 @@ async def test_a_restored_database_cannot_make_the_signer_fork(guarded: World, t
         await w.publish_ok("ca-post", _cert(n))
     for n in range(5, 8):
         await w.publish_ok("ca-post", _cert(n))
-    assert (await checkpointer.latest(w.pool)).size == 8  # type: ignore[union-attr]
-    await restore_log_to(w.pool, 5)  # the backup taken at size 5; the database now ends at its checkpoint 5
+    assert (await checkpointer.latest(w.pool)).size == SETUP_ENTRIES + 8  # type: ignore[union-attr]
+    # the backup taken after the 5th event; the database now ends at that checkpoint
+    await restore_log_to(w.pool, SETUP_ENTRIES + 5)
     for n in (50, 51):
         await w.publish_ok("ca-post", _cert(n))  # accepted (nothing is lost for publishers) ...
-    with pytest.raises(checkpointer.CheckpointRefused, match="already signed a tree of size 8"):
-        await _checkpoint(w)  # ... but never signed: size 7 is behind what was signed
+    with pytest.raises(checkpointer.CheckpointRefused, match=f"already signed a tree of size {SETUP_ENTRIES + 8}"):
+        await _checkpoint(w)  # ... but never signed: 7 events are behind the 8 that were signed
     for n in (52, 53):
         await w.publish_ok("ca-post", _cert(n))
-    restarted = LogSigner(w.services.log_signer.key, SignerState(tmp_path / "log-signer.state"))  # a new process
-    with pytest.raises(checkpointer.CheckpointRefused, match="does not extend the tree of size 8"):
+    restarted = LogSigner(w.services.log_signer.key, SignerState(tmp_path / "log-signer.state"),  # a new process
+                          admin_keys=w.services.admin_keys.public())
+    with pytest.raises(checkpointer.CheckpointRefused, match=f"does not extend the tree of size {SETUP_ENTRIES + 8}"):
         await _checkpoint(w, restarted)
-    assert (await checkpointer.latest(w.pool)).size == 5  # type: ignore[union-attr]
-    assert json.loads((tmp_path / "log-signer.state").read_text())["size"] == 8
+    assert (await checkpointer.latest(w.pool)).size == SETUP_ENTRIES + 5  # type: ignore[union-attr]
+    assert json.loads((tmp_path / "log-signer.state").read_text())["size"] == SETUP_ENTRIES + 8
 
 
 async def test_the_state_file_follows_every_signed_head(guarded: World, tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ def _blocks(lang: str) -> list[str]:
 @pytest.fixture
 async def demo_world(pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path) -> World:
     await truncate_monitoring(pool)
-    await load_demo(database_url, pool, tmp_path / "demo")
-    return World(pool, tmp_path, monitoring=TEST_CONFIG)
+    await load_demo(database_url, pool, tmp_path)
+    return World(pool, tmp_path, monitoring=TEST_CONFIG)  # the demo's data directory: its admin key
 
 
 async def test_readme_roster_example_on_the_demo(demo_world: World) -> None:

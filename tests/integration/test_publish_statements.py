@@ -26,7 +26,8 @@ async def _publish_counted(world: World, publisher_id: str, payloads: list[dict[
 
         conn.add_query_logger(logged)
         try:
-            result = await Publisher(conn, caller, world.services.ssn_key).run(subs, dry_run=False)
+            result = await Publisher(conn, caller, world.services.ssn_key,
+                                             admin_keys=world.services.admin_keys.public()).run(subs, dry_run=False)
         finally:
             conn.remove_query_logger(logged)
     return [o.status for o in result.outcomes], seen

@@ -5,20 +5,34 @@ API is named with its table, key and field."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import asyncpg
 import pytest
+from joserfc.jwk import OKPKey
 
+from ledger import admin_key
 from publishing.replay import ReplayReport, replay
 from tests.support import load_demo, second_database
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The demo's registrations: its 19 agencies, 18 publishers and 18 publisher keys, each a signed log entry.
+DEMO_REGISTRATIONS = 19 + 18 + 18
 
 
-async def _replay(pool: asyncpg.Pool, database_url: str) -> ReplayReport:
+def _demo_admin_keys(data_dir: Path) -> Mapping[str, OKPKey]:
+    """The public admin keys of the demo's data directory (load_demo copies its secrets/ there)."""
+    keys = admin_key.load_public_keys(data_dir / "secrets" / admin_key.DEFAULT_FILE)
+    assert keys is not None, "the demo load left no admin key in its data directory"
+    return keys
+
+
+async def _replay(pool: asyncpg.Pool, database_url: str, admin_keys: Mapping[str, OKPKey]) -> ReplayReport:
+    """The replay, with every registration's signature checked against the demo's admin keys."""
     async with second_database(database_url) as scratch, pool.acquire() as live, scratch.acquire() as conn:
-        return await replay(live, conn)
+        return await replay(live, conn, admin_keys=admin_keys)
 
 
 @pytest.fixture
@@ -27,9 +41,16 @@ async def demo_registry(pool: asyncpg.Pool, clean: None, database_url: str, tmp_
     return pool
 
 
-async def test_the_demo_registry_is_explained_by_its_log(demo_registry: asyncpg.Pool, database_url: str) -> None:
-    report = await _replay(demo_registry, database_url)
+@pytest.fixture
+def demo_admin_keys(demo_registry: asyncpg.Pool, tmp_path: Path) -> Mapping[str, OKPKey]:
+    return _demo_admin_keys(tmp_path)
+
+
+async def test_the_demo_registry_is_explained_by_its_log(demo_registry: asyncpg.Pool, database_url: str,
+                                                         demo_admin_keys: Mapping[str, OKPKey]) -> None:
+    report = await _replay(demo_registry, database_url, demo_admin_keys)
     assert report.ok, "\n".join(map(str, report.findings[:20]))
+    assert report.registrations == DEMO_REGISTRATIONS  # re-applied from the log, not copied from the tables
     assert report.replayed > 400 and report.expunged > 0 and report.rows_compared > 800
 
 
@@ -63,13 +84,14 @@ EDITS = [
 ]
 
 
-async def test_every_change_behind_the_api_is_named(demo_registry: asyncpg.Pool, database_url: str) -> None:
+async def test_every_change_behind_the_api_is_named(demo_registry: asyncpg.Pool, database_url: str,
+                                                    demo_admin_keys: Mapping[str, OKPKey]) -> None:
     """Eight edits at once (a status made final, a narrative, a revocation undone, a separation softened, a row
     inserted, a history step deleted, a program's end removed, a training's currency extended): each is named,
     and nothing else is."""
     for edit, _ in EDITS:
         await demo_registry.execute(edit)
-    report = await _replay(demo_registry, database_url)
+    report = await _replay(demo_registry, database_url, demo_admin_keys)
     found = {(f.code, f.table, f.message.split(" ", 1)[0] if f.code == "FIELD_DIFFERS" else "")
              for f in report.findings}
     expected = set().union(*(e for _, e in EDITS))
@@ -84,9 +106,13 @@ async def test_registry_audit_replay_from_the_command_line(demo_registry: asyncp
 
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")},
            "DATABASE_URL": database_url, "REGISTRY_DATA_DIR": str(tmp_path / "cli")}
+    # the auditor is given the registry's public admin keys (as it would fetch /.well-known/registry-admin-keys)
+    jwks = tmp_path / "admin-keys.json"
+    jwks.write_text(json.dumps({"keys": [k.as_dict(private=False) for k in _demo_admin_keys(tmp_path).values()]}))
 
     async def audit() -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "registry.cli", "audit", "--replay",
+                                                    "--admin-keys", str(jwks),
                                                     cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE)
         out, err = await proc.communicate()
@@ -95,6 +121,8 @@ async def test_registry_audit_replay_from_the_command_line(demo_registry: asyncp
 
     code, out = await audit()
     assert code == 0 and "audit clean" in out and "replay: " in out and " 0 difference(s)" in out, out
+    assert f"and {DEMO_REGISTRATIONS} registrations re-applied" in out and "admin signatures checked" in out, out
+    assert f"{DEMO_REGISTRATIONS} registrations; " in out, out
     await demo_registry.execute("UPDATE misconduct_records SET narrative = 'Edited.' WHERE id = ("
                                 "SELECT id FROM misconduct_records WHERE narrative IS NOT NULL ORDER BY id LIMIT 1)")
     code, out = await audit()
@@ -121,7 +149,7 @@ async def test_migration_0010_backfills_the_history_publishing_writes(demo_regis
 
 
 async def test_an_event_that_cannot_be_replayed_is_named_and_its_neighbours_still_are(
-        demo_registry: asyncpg.Pool, database_url: str) -> None:
+        demo_registry: asyncpg.Pool, database_url: str, demo_admin_keys: Mapping[str, OKPKey]) -> None:
     """The log's last event with its signature broken behind the API: it alone is named, and the same
     publisher's events before it, replayed in the same transaction as the refused one, are still re-applied."""
     last = await demo_registry.fetchrow(
@@ -129,12 +157,12 @@ async def test_an_event_that_cannot_be_replayed_is_named_and_its_neighbours_stil
            WHERE e.log_index = (SELECT max(log_index) FROM events) AND p.publisher_id = e.publisher_id
              AND e.jws IS NOT NULL AND p.jws IS NOT NULL""")
     assert last is not None, "the demo's last two events are not one publisher's"
-    clean = await _replay(demo_registry, database_url)
+    clean = await _replay(demo_registry, database_url, demo_admin_keys)
     head, body, signature = last["jws"].split(".")
     broken = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
     await demo_registry.execute("UPDATE events SET jws = $2 WHERE log_index = $1", last["log_index"],
                                 f"{head}.{body}.{broken}")
-    report = await _replay(demo_registry, database_url)
+    report = await _replay(demo_registry, database_url, demo_admin_keys)
     named = [f for f in report.findings if f.code == "EVENT_NOT_REPLAYED"]
     assert [f.where for f in named] == [f"log_index={last['log_index']}"], named
-    assert report.replayed == clean.replayed - 1
+    assert report.replayed == clean.replayed - 1 and report.registrations == clean.registrations

@@ -17,8 +17,8 @@ Q = """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHE
 
 @pytest.fixture
 async def demo_world(pool: asyncpg.Pool, clean: None, database_url: str, tmp_path: Path) -> World:
-    await load_demo(database_url, pool, tmp_path / "demo", officers=demo.OFFICERS)  # the data set users get
-    return World(pool, tmp_path)
+    await load_demo(database_url, pool, tmp_path, officers=demo.OFFICERS)  # the data set users get
+    return World(pool, tmp_path)  # the demo's data directory: its admin key
 
 
 async def view(world: World, role: str | None, **bindings: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ledger.signer_guard import LogSigner, SignerState
 from ledger.witness import Witness
 from ledger.witnessing import WitnessEndpoint
 from registry.cli import main
-from tests.support import World, cert_issued, free_port, subject
+from tests.support import SETUP_ENTRIES, World, cert_issued, free_port, subject
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "officer-registry.example/log"
@@ -117,7 +117,8 @@ def _cert(n: int) -> dict[str, Any]:
 async def log_world(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
     world = World(pool, tmp_path, checkpoint_seconds=0)
     world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
-                                          SignerState(tmp_path / "signer.state"))
+                                          SignerState(tmp_path / "signer.state"),
+                                          admin_keys=world.services.admin_keys.public())
     await world.setup()
     return world
 
@@ -130,23 +131,27 @@ async def test_two_witnesses_cosign_and_refuse_a_restored_fork(log_world: World,
     for n in range(4):
         await w.publish_ok("ca-post", _cert(n))  # four batches, four checkpoints, each cosigned
     note = (await w.http.get("/checkpoint")).text
-    assert note.splitlines()[1] == "4" and cosigned_by(note, keys) == ["witness.test/w1", "witness.test/w2"]
+    assert note.splitlines()[1] == str(SETUP_ENTRIES + 4)  # the setup's registrations, then the four events
+    assert cosigned_by(note, keys) == ["witness.test/w1", "witness.test/w2"]
     await w.publish_ok("ca-post", _cert(4))
     assert cosigned_by((await w.http.get("/checkpoint")).text, keys) == ["witness.test/w1", "witness.test/w2"]
 
-    # A backup from size 2 is restored and written to; a signer whose state was lost signs the fork.
+    # A backup taken after the first 2 events is restored and written to; a signer whose state was lost signs
+    # the fork.
+    backup = SETUP_ENTRIES + 2
     async with w.pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM events WHERE log_index >= 2")
-        await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > 2")
-        await conn.execute("DELETE FROM checkpoints WHERE size > 2")
-        await conn.execute("UPDATE log_state SET size = 2")
+        await conn.execute("DELETE FROM events WHERE log_index >= $1", backup)
+        await conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1::bigint << level) > $1", backup)
+        await conn.execute("DELETE FROM checkpoints WHERE size > $1", backup)
+        await conn.execute("UPDATE log_state SET size = $1", backup)
     forgetful = LogSigner(w.services.log_signer.key, SignerState(tmp_path / "lost.state"),
-                          witnesses=tuple(WitnessEndpoint(url, c.verifier()) for url, c in witnesses))
+                          witnesses=tuple(WitnessEndpoint(url, c.verifier()) for url, c in witnesses),
+                          admin_keys=w.services.admin_keys.public())
     w.services.log_signer = forgetful
     for n in (50, 51, 52, 53):
-        await w.publish_ok("ca-post", _cert(n))  # size 6 again, other entries
+        await w.publish_ok("ca-post", _cert(n))  # 6 events again, other entries
     forked = (await w.http.get("/checkpoint")).text
-    assert forked.splitlines()[1] == "6" and forked.splitlines()[2] != note.splitlines()[2]
+    assert forked.splitlines()[1] == str(SETUP_ENTRIES + 6) and forked.splitlines()[2] != note.splitlines()[2]
     assert cosigned_by(forked, keys) == []  # both witnesses refused the second history
 
 
