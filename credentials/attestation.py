@@ -49,7 +49,7 @@ from auth.dev_issuer import public_jwks
 from credentials import log_anchor, sd_jwt
 from registry import keyring
 from registry.secret_files import read_or_create
-from registry.urls import https_or_loopback
+from registry.urls import https_or_loopback, read_key_source
 
 __all__ = [
     "ALG",
@@ -175,18 +175,7 @@ def jwks(key: OKPKey, *older: OKPKey) -> dict[str, Any]:
 
 def load_jwks(source: str, *, timeout: float = 10.0) -> KeySet:
     """A JWKS from a file or an http(s) URL, public members only."""
-    if source.startswith(("https://", "http://")):
-        resp = httpx.get(source, timeout=timeout, follow_redirects=False)
-        if resp.status_code != 200:
-            raise AttestationError(f"{source} answered HTTP {resp.status_code}")
-        text = resp.text
-    else:
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as err:
-            raise AttestationError(f"cannot read {source}: {err.strerror}") from None
-    if len(text) > _MAX_JWKS_BYTES:
-        raise AttestationError("the JWKS is too large")
+    text = read_key_source(source, AttestationError, timeout=timeout, max_bytes=_MAX_JWKS_BYTES)
     try:
         doc = json.loads(text)
     except ValueError as err:

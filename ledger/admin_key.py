@@ -20,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from registry import keyring
+from registry.urls import read_key_source
 
 __all__ = ["DEFAULT_FILE", "ENV_VAR", "AdminKeyError", "AdminKeys", "key_kind", "load_or_create_keys",
            "load_public_keys", "new_key", "read_jwks"]
@@ -105,22 +106,8 @@ def load_or_create_keys(path: Path) -> AdminKeys:
 
 
 def read_jwks(source: str, *, timeout: float = 10.0) -> dict[str, OKPKey]:
-    """Admin public keys from a JWKS file or an http(s) URL (``/.well-known/registry-admin-keys``)."""
-    if source.startswith(("https://", "http://")):
-        import httpx
-
-        try:
-            resp = httpx.get(source, timeout=timeout, follow_redirects=False)
-        except httpx.HTTPError as err:
-            raise AdminKeyError(f"cannot fetch {source}: {err}") from None
-        if resp.status_code != 200:
-            raise AdminKeyError(f"{source} answered HTTP {resp.status_code}")
-        text = resp.text
-    else:
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as err:
-            raise AdminKeyError(f"cannot read {source}: {err.strerror}") from None
+    """Admin public keys from a JWKS file or an https (or loopback http) URL (``/.well-known/registry-admin-keys``)."""
+    text = read_key_source(source, AdminKeyError, timeout=timeout)
     try:
         doc = json.loads(text)
         keys = [_parse(json.dumps(k), f"{source} (a key)", private=False) for k in doc["keys"]]

@@ -229,6 +229,9 @@ async def test_admin_keys_are_published_and_the_cli_audit_checks_registrations_w
     code = await asyncio.to_thread(main, ["audit", "--admin-keys", str(tmp_path / "missing.json")])
     out, err = capsys.readouterr()
     assert code == 2 and len(err.strip().splitlines()) == 1 and "cannot read" in err and "Traceback" not in err
+    code = await asyncio.to_thread(main, ["audit", "--admin-keys", "http://registry.example/.well-known/keys"])
+    out, err = capsys.readouterr()  # anyone on the path could substitute keys fetched over plain http
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "fetched over https" in err, err
 
 
 def test_an_admin_key_rotation_keeps_what_the_old_key_signed_verifiable(tmp_path: Path) -> None:
