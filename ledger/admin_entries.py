@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from joserfc.jwk import OKPKey
 
 from ledger.events import EventSignatureError, sign_event, verify_event
 from ledger.merkle import leaf_hash
+from store import registrations
 from store.models import AgencyRow, PublisherRow
 from store.publishers import PublisherKeyRow
 
 __all__ = ["AGENCY", "KEY_ADDED", "KEY_REVOKED", "PUBLISHER", "TYP", "TYPES", "Registrations", "agency_entry",
-           "check_admin_entry", "derive", "key_entry", "publisher_entry", "revocation_entry", "sign",
+           "check_admin_entry", "derive", "key_entry", "logged_key", "publisher_entry", "revocation_entry", "sign",
            "signed_payload", "timestamp", "verified_payloads"]
 
 TYP = "registry-admin+jws"
@@ -144,3 +146,11 @@ def derive(payloads: Iterable[Mapping[str, Any]]) -> Registrations:
                 out.keys[p["kid"]] = PublisherKeyRow(key.publisher_id, key.kid, key.public_jwk, key.valid_from,
                                                      datetime.fromisoformat(p["revokedAt"]))
     return out
+
+
+async def logged_key(conn: asyncpg.Connection, kid: str, admin_keys: Mapping[str, OKPKey] | None, *,
+                     below: int | None = None) -> PublisherKeyRow | None:
+    """A publisher key as its logged registration and revocations (those that verify under ``admin_keys``; all
+    when None; those below log index ``below`` when given) make it: how publishing and the checkpoint signer
+    resolve a kid, never from the ``publisher_keys`` table."""
+    return derive(verified_payloads(await registrations.for_kid(conn, kid, below), admin_keys)).keys.get(kid)

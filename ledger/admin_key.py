@@ -100,9 +100,12 @@ def load_or_create_keys(path: Path) -> AdminKeys:
         return AdminKeys(_parse(env, ENV_VAR, private=True))
     keys = keyring.load(path, key_kind())
     assert keys is not None
+    return AdminKeys(_parse(keys.current, str(path), private=True), _older(keys, path))
+
+
+def _older(keys: keyring.StoredKeys, path: Path) -> tuple[OKPKey, ...]:
     older = ([keys.retiring] if keys.retiring else []) + list(keys.retired)
-    return AdminKeys(_parse(keys.current, str(path), private=True),
-                     tuple(_parse(k, f"{path} (a retiring or retired key)", private=False) for k in older))
+    return tuple(_parse(k, f"{path} (a retiring or retired key)", private=False) for k in older)
 
 
 def read_jwks(source: str, *, timeout: float = 10.0) -> dict[str, OKPKey]:
@@ -125,5 +128,4 @@ def load_public_keys(path: Path) -> Mapping[str, OKPKey] | None:
     keys = keyring.load(path, key_kind(), create=False)
     if keys is None:
         return None
-    found = [_parse(k, str(path), private=False) for k in (keys.current, keys.retiring, *keys.retired) if k]
-    return {str(k.kid): k for k in found}
+    return AdminKeys(_parse(keys.current, str(path), private=True), _older(keys, path)).public()

@@ -74,8 +74,7 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
     """The first entry in ``[start, end)`` that does not verify, or None when all do: a registration must be signed
     by a registry admin key, an event by a key that logged registrations (not the ``publisher_keys`` table)
     made its publisher's."""
-    keys = admin_entries.derive(admin_entries.verified_payloads(await registrations.signed(conn, below=end),
-                                                                admin_keys)).keys
+    keys: dict[str, PublisherKeyRow | None] = {}
     for low in range(start, end, chunk):
         high = min(end, low + chunk)
         by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
@@ -94,7 +93,10 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
                 return BadEntry(index, "no event is stored for this log entry")
             if row["jws"] is None:
                 continue  # expunged: only the leaf remains
-            reason = check_entry(row["jws"], leaves.get((0, index)), keys.get(row["kid"]))
+            kid = row["kid"]
+            if kid not in keys:
+                keys[kid] = await admin_entries.logged_key(conn, kid, admin_keys, below=end)
+            reason = check_entry(row["jws"], leaves.get((0, index)), keys[kid])
             if reason is not None:
                 return BadEntry(index, reason)
     return None

@@ -43,7 +43,7 @@ from publishing.payloads import (
 )
 from registry import ids
 from registry.errors import BadInput, Conflict, Forbidden, NotFound, RegistryError
-from store import agencies, certifications, employment, notifications, publishers, querylog, records, registrations
+from store import agencies, certifications, employment, notifications, publishers, querylog, records
 from store import events as event_store
 from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
 from store.publishers import PublisherKeyRow
@@ -186,8 +186,7 @@ class Publisher:
 
         kid = _unverified_kid(sub.jws)
         if kid not in self._keys:  # one lookup per key per batch
-            logged = admin_entries.verified_payloads(await registrations.for_kid(self.conn, kid), self.admin_keys)
-            self._keys[kid] = admin_entries.derive(logged).keys.get(kid)
+            self._keys[kid] = await admin_entries.logged_key(self.conn, kid, self.admin_keys)
         key = self._keys[kid]
         if key is None:
             raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")

@@ -17,8 +17,6 @@ be empty by the database).
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,10 +106,6 @@ async def replay(live: asyncpg.Connection, scratch: asyncpg.Connection, *,
     return report
 
 
-def _kid(jws: str) -> str:
-    return str(json.loads(base64.urlsafe_b64decode(jws.split(".")[0] + "==")).get("kid", ""))
-
-
 def _adopted(jws: str) -> bool:
     try:
         return bool(admin_entries.signed_payload(jws, None).get("adopted"))
@@ -128,7 +122,7 @@ async def _register(scratch: asyncpg.Connection, entry: asyncpg.Record, admin_ke
             await registrations.apply(scratch, payload)
             # kept as the live registry keeps it: publishing resolves keys through the logged registrations
             await registration_store.insert(scratch, log_index=entry["log_index"], type_=payload["type"],
-                                            kid=_kid(entry["jws"]), jws=entry["jws"], payload=payload)
+                                            kid=entry["kid"], jws=entry["jws"], payload=payload)
     except (EventSignatureError, registrations.RegistrationRefused, asyncpg.PostgresError, KeyError,
             ValueError) as err:
         report.findings.append(ReplayFinding("EVENT_NOT_REPLAYED", "registry_entries",

@@ -63,10 +63,10 @@ async def replayable_events(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """Every log entry in log order: events (with their publisher's kind) and registrations (``registration``)."""
     return list(await conn.fetch(
         """SELECT e.log_index, e.jws, e.publisher_id, e.officer_id, e.entity_id, e.type, e.accepted_at,
-                  e.payload ->> 'proposalId' AS proposal_id, p.kind AS publisher_kind, false AS registration
+                  e.payload ->> 'proposalId' AS proposal_id, p.kind AS publisher_kind, false AS registration, e.kid
              FROM events e JOIN publishers p ON p.id = e.publisher_id
            UNION ALL
-           SELECT r.log_index, r.jws, NULL, NULL, NULL, r.type, r.accepted_at, NULL, NULL, true
+           SELECT r.log_index, r.jws, NULL, NULL, NULL, r.type, r.accepted_at, NULL, NULL, true, r.kid
              FROM registry_entries r
            ORDER BY log_index"""))
 

@@ -15,18 +15,19 @@ async def insert(conn: asyncpg.Connection, *, log_index: int, type_: str, kid: s
                        log_index, type_, kid, jws, payload)
 
 
-async def signed(conn: asyncpg.Connection | asyncpg.Pool, below: int | None = None) -> list[str]:
-    """Every logged registration's JWS in log order (those at indexes below ``below`` when given)."""
-    rows = await conn.fetch("SELECT jws FROM registry_entries WHERE $1::bigint IS NULL OR log_index < $1 "
-                            "ORDER BY log_index", below)
+async def signed(conn: asyncpg.Connection | asyncpg.Pool) -> list[str]:
+    """Every logged registration's JWS in log order."""
+    rows = await conn.fetch("SELECT jws FROM registry_entries ORDER BY log_index")
     return [r["jws"] for r in rows]
 
 
-async def for_kid(conn: asyncpg.Connection | asyncpg.Pool, kid: str) -> list[str]:
-    """The logged registration and revocations of one publisher key (JWS, in log order)."""
+async def for_kid(conn: asyncpg.Connection | asyncpg.Pool, kid: str, below: int | None = None) -> list[str]:
+    """The logged registration and revocations of one publisher key (JWS, in log order; those at indexes below
+    ``below`` when given)."""
     rows = await conn.fetch(
         "SELECT jws FROM registry_entries WHERE payload ->> 'kid' = $1 "
-        "AND type IN ('registry.key.registered', 'registry.key.revoked') ORDER BY log_index", kid)
+        "AND type IN ('registry.key.registered', 'registry.key.revoked') "
+        "AND ($2::bigint IS NULL OR log_index < $2) ORDER BY log_index", kid, below)
     return [r["jws"] for r in rows]
 
 
