@@ -17,7 +17,7 @@ import hashlib
 import json
 import secrets
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,24 @@ class VerifiedEvent:
     kid: str
     alg: str
     protected_header: dict[str, Any]
+    #: the payload's members as RFC 8785 writes them (``"key":value``), in canonical order
+    members: tuple[tuple[str, bytes], ...] = ()
+
+    def digest_without(self, *keys: str) -> bytes:
+        """SHA-256 of the canonical payload without these top-level members, from the members already serialised
+        (the same bytes as ``canonical_bytes`` of the smaller object: JCS writes an object member by member)."""
+        return hashlib.sha256(_canonical_object(m for k, m in self.members if k not in keys)).digest()
+
+
+def _canonical_members(obj: Mapping[str, Any]) -> tuple[tuple[str, bytes], ...]:
+    """A JSON object's members as RFC 8785 serialises them, ordered as it orders them (keys by UTF-16 code units,
+    as ``rfc8785`` sorts them); each value is serialised by ``rfc8785`` itself."""
+    ordered = sorted(obj.items(), key=lambda kv: kv[0].encode("utf-16be"))
+    return tuple((k, rfc8785.dumps(k) + b":" + rfc8785.dumps(v)) for k, v in ordered)
+
+
+def _canonical_object(members: Iterable[bytes]) -> bytes:
+    return b"{" + b",".join(members) + b"}"
 
 
 def canonical_bytes(obj: Any) -> bytes:
@@ -241,10 +259,10 @@ def verify_event(compact: str, resolve_key: Callable[[str], OKPKey], *, typ: str
 
     payload = _json_object(payload_bytes, "payload")
     try:
-        canonical = canonical_bytes(payload)
+        members = _canonical_members(payload)
     except ValueError as exc:
         raise EventSignatureError("NON_CANONICAL", f"payload cannot be canonicalised: {exc}") from exc
-    if canonical != payload_bytes:
+    if _canonical_object(m for _, m in members) != payload_bytes:
         raise EventSignatureError("NON_CANONICAL", "payload bytes are not RFC 8785 canonical JSON")
     _check_salt(payload)
-    return VerifiedEvent(payload, payload_bytes, kid, alg, header)
+    return VerifiedEvent(payload, payload_bytes, kid, alg, header, members)

@@ -7,7 +7,6 @@ but if any event is rejected (or the batch is a dry run) nothing of the batch is
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -16,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import rfc8785
 from joserfc.jwk import OKPKey
 from pydantic import ValidationError
 
@@ -25,7 +23,7 @@ from auth import derived
 from auth.principal import Principal, Role
 from ledger import admin_entries, log_store
 from ledger.entry_check import CLOCK_SKEW
-from publishing import accreditation, jurisdiction, lifecycle, programs, review, subjects, training
+from publishing import accreditation, bulk_records, jurisdiction, lifecycle, programs, review, subjects, training
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -49,6 +47,10 @@ from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRo
 from store.publishers import PublisherKeyRow
 
 log = logging.getLogger(__name__)
+
+
+class _SetBasedFailed(Exception):
+    """A write of the set-based path failed: the batch is rolled back and applied one event at a time."""
 
 
 class SignatureRejected(RegistryError):
@@ -102,8 +104,11 @@ class Publisher:
     """One batch's worth of context: the caller, the SSN key and the connection."""
 
     def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes, *,
-                 admin_keys: Mapping[str, OKPKey] | None) -> None:
+                 admin_keys: Mapping[str, OKPKey] | None, set_based: bool = True) -> None:
         self.conn = conn
+        # A batch of new records by registry ID is applied set-based (publishing.bulk_records) when it can be;
+        # False applies every batch one event at a time (the reference the set-based path is compared with).
+        self.set_based = set_based
         self.caller = caller
         self.ssn_key = ssn_key
         # A publisher key is what logged registrations signed by these keys make it (None: the entries unchecked,
@@ -111,6 +116,7 @@ class Publisher:
         self.admin_keys = admin_keys
         self.trace = subjects.IdentityTrace(caller.publisher_id or "")
         self._keys: dict[str, PublisherKeyRow | None] = {}   # this batch's lookups (the batch is one transaction)
+        self._imported: dict[str, OKPKey] = {}
         self._publishers: dict[str, PublisherRow] = {}
         self._log: log_store.Appender | None = None  # the batch's log appends, written when it commits
         # Idempotency, read for the whole batch at once (under the log lock, so no other batch adds events
@@ -124,9 +130,17 @@ class Publisher:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
             # credentialing bodies, and auditors acting for the Attorney General (EO 13929 Sec. 2), or refused
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
+        if self.set_based and not dry_run:
+            try:
+                return await self._run(submissions, dry_run=False, set_based=True)
+            except _SetBasedFailed:
+                pass  # rolled back: applied again one event at a time below, which names what failed
+        return await self._run(submissions, dry_run=dry_run, set_based=False)
+
+    async def _run(self, submissions: list[Submission], *, dry_run: bool, set_based: bool) -> BatchResult:
         outcomes: list[Outcome] = []
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
-        self._keys, self._publishers, self._agencies = {}, {}, {}
+        self._keys, self._publishers, self._agencies, self._imported = {}, {}, {}, {}
         tx = self.conn.transaction()
         await tx.start()
         try:
@@ -137,8 +151,12 @@ class Publisher:
             claimed = {c for c in map(_claimed_event, submissions) if c is not None}
             self._stored = await event_store.by_publisher_events(self.conn, sorted(claimed))
             self._absent = claimed - self._stored.keys()
-            for index, sub in enumerate(submissions):
-                outcomes.append(await self._one(index, sub))
+            fast = await self._set_based(submissions) if set_based else None
+            if fast is not None:
+                outcomes = fast
+            else:
+                for index, sub in enumerate(submissions):
+                    outcomes.append(await self._one(index, sub))
             failed = any(o.status == "REJECTED" for o in outcomes)
             if not failed and not dry_run:
                 await self._log.flush(self.conn)  # the accepted events' leaves, in their order
@@ -162,6 +180,56 @@ class Publisher:
         await tx.commit()
         return BatchResult(committed=True, outcomes=outcomes)
 
+    async def _set_based(self, submissions: list[Submission]) -> list[Outcome] | None:
+        """The batch's outcomes when ``publishing.bulk_records`` applies it, else None with nothing written (the
+        caller then applies it one event at a time). Raises _SetBasedFailed if a write fails after it started."""
+        if self.caller.role is not Role.PUBLISHER or any(s.ssn is not None or s.replayed for s in submissions):
+            return None
+        outcomes: list[Outcome | None] = []
+        items: list[bulk_records.NewRecord] = []
+        seen: set[tuple[str, str]] = set()
+        for index, sub in enumerate(submissions):
+            try:
+                event, payload, kid, digest = await self.verify(sub)
+            except RegistryError:
+                return None
+            pair = (event.publisher, event.eventId)
+            if pair in seen or pair not in self._absent | self._stored.keys():
+                return None  # a repeat within the batch: its verdict depends on the first
+            seen.add(pair)
+            prior = self._stored.get(pair)
+            if prior is not None:
+                if prior.content_digest != digest:
+                    return None
+                outcomes.append(Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id,
+                                        prior.officer_id, prior.log_index))
+                continue
+            if not bulk_records.eligible(event):
+                return None
+            assert isinstance(event, RecordPublished)
+            items.append(bulk_records.NewRecord(index, event, payload, kid, sub.jws, digest))
+            outcomes.append(None)
+        if not items:
+            return None
+        pub = (await publishers.by_ids(self.conn, [items[0].event.publisher]))[0]
+        assert pub is not None  # its key is registered
+        oris = sorted({it.event.agencyOri for it in items if it.event.agencyOri is not None})
+        found = dict(zip(oris, await agencies.by_oris(self.conn, oris), strict=True)) if oris else {}
+        officer_ids = await bulk_records.plan(self.conn, pub, items, found)
+        if officer_ids is None:
+            return None
+        assert self._log is not None  # opened by run()
+        try:
+            written = await bulk_records.write(self.conn, pub, items, officer_ids, self._log)
+        except (RegistryError, asyncpg.PostgresError) as err:
+            raise _SetBasedFailed from err
+        by_index = {it.index: it.event for it in items}
+        for w in written:
+            ev = by_index[w.index]
+            outcomes[w.index] = Outcome(w.index, "ACCEPTED", ev.type, ev.eventId, w.record_id, w.officer_id,
+                                        w.log_index)
+        return [o for o in outcomes if o is not None]
+
     async def _one(self, index: int, sub: Submission) -> Outcome:
         sp = self.conn.transaction()
         await sp.start()
@@ -182,43 +250,7 @@ class Publisher:
         return outcome
 
     async def _apply(self, index: int, sub: Submission) -> Outcome:
-        from ledger import events as signing
-
-        kid = _unverified_kid(sub.jws)
-        if kid not in self._keys:  # one lookup per key per batch
-            self._keys[kid] = await admin_entries.logged_key(self.conn, kid, self.admin_keys)
-        key = self._keys[kid]
-        if key is None:
-            raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")
-
-        def resolve(wanted: str) -> Any:
-            if wanted != key.kid:
-                raise KeyError(wanted)
-            return import_public_jwk(key.public_jwk)
-
-        try:
-            verified = signing.verify_event(sub.jws, resolve)
-        except signing.EventSignatureError as err:
-            raise SignatureRejected(err.code, err.message) from err
-        event = _parse(verified.payload)
-        if event.publisher != key.publisher_id:
-            raise Forbidden(f"the event names publisher {event.publisher} but is signed with a key of "
-                            f"{key.publisher_id}")
-        if event.publisher != self.caller.publisher_id and self.caller.role is not Role.AUDITOR:  # see run()
-            raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
-                            f"events of {event.publisher}")
-        # judged at now, or a replayed event at when it was first accepted
-        now = sub.replayed.accepted_at if sub.replayed is not None else datetime.now(UTC)
-        if event.issuedAt.tzinfo is None:
-            raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
-        if event.issuedAt > now + CLOCK_SKEW:
-            raise BadInput("issuedAt is in the future")
-        if event.issuedAt < key.valid_from - CLOCK_SKEW:
-            raise SignatureRejected("KEY_NOT_YET_VALID", f"key {kid} was not valid yet when this event was signed")
-        if key.revoked_at is not None and (key.revoked_at <= now or event.issuedAt >= key.revoked_at):
-            raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
-
-        digest = _content_digest(verified.payload)
+        event, payload, kid, digest = await self.verify(sub)
         pair = (event.publisher, event.eventId)
         if pair in self._absent:
             self._absent.discard(pair)
@@ -241,12 +273,55 @@ class Publisher:
         log_index, _ = self._log.append(sub.jws.encode("ascii"))
         event_pk = await event_store.insert(
             self.conn, publisher_id=event.publisher, event_id=event.eventId, type_=event.type, kid=kid,
-            jws=sub.jws, payload=verified.payload, content_digest=digest, log_index=log_index,
+            jws=sub.jws, payload=payload, content_digest=digest, log_index=log_index,
         )
         applied = await self._dispatch(event, publisher, sub, event_pk)
         await event_store.set_subject(self.conn, event_pk, applied.officer_id, applied.entity_id)
         return Outcome(index, "ACCEPTED", event.type, event.eventId, applied.entity_id, applied.officer_id,
                        log_index)
+
+    async def verify(self, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
+        """The event if its signature, key, publisher and time hold: (event, signed payload, kid, content digest).
+        Raises a RegistryError naming what does not. The content digest is what makes two submissions 'the same
+        event': SHA-256 of the canonical payload without its salt and signing time."""
+        from ledger import events as signing
+
+        kid = _unverified_kid(sub.jws)
+        if kid not in self._keys:  # one lookup per key per batch
+            self._keys[kid] = await admin_entries.logged_key(self.conn, kid, self.admin_keys)
+        key = self._keys[kid]
+        if key is None:
+            raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")
+
+        def resolve(wanted: str) -> Any:
+            if wanted != key.kid:
+                raise KeyError(wanted)
+            if wanted not in self._imported:  # imported once per key per batch
+                self._imported[wanted] = import_public_jwk(key.public_jwk)
+            return self._imported[wanted]
+
+        try:
+            verified = signing.verify_event(sub.jws, resolve)
+        except signing.EventSignatureError as err:
+            raise SignatureRejected(err.code, err.message) from err
+        event = _parse(verified.payload)
+        if event.publisher != key.publisher_id:
+            raise Forbidden(f"the event names publisher {event.publisher} but is signed with a key of "
+                            f"{key.publisher_id}")
+        if event.publisher != self.caller.publisher_id and self.caller.role is not Role.AUDITOR:  # see run()
+            raise Forbidden(f"you are signed in as publisher {self.caller.publisher_id} and may not submit "
+                            f"events of {event.publisher}")
+        # judged at now, or a replayed event at when it was first accepted
+        now = sub.replayed.accepted_at if sub.replayed is not None else datetime.now(UTC)
+        if event.issuedAt.tzinfo is None:
+            raise BadInput("issuedAt must carry a time zone (e.g. 2026-05-01T12:00:00Z)")
+        if event.issuedAt > now + CLOCK_SKEW:
+            raise BadInput("issuedAt is in the future")
+        if event.issuedAt < key.valid_from - CLOCK_SKEW:
+            raise SignatureRejected("KEY_NOT_YET_VALID", f"key {kid} was not valid yet when this event was signed")
+        if key.revoked_at is not None and (key.revoked_at <= now or event.issuedAt >= key.revoked_at):
+            raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
+        return event, verified.payload, kid, verified.digest_without("salt", "issuedAt")
 
     async def _agency(self, ori: str) -> AgencyRow | None:
         if ori not in self._agencies:
@@ -499,12 +574,6 @@ def _claimed_event(sub: Submission) -> tuple[str, str] | None:
     except Exception:
         return None
     return (publisher, event_id) if isinstance(publisher, str) and isinstance(event_id, str) else None
-
-
-def _content_digest(payload: dict[str, Any]) -> bytes:
-    """What makes two submissions 'the same event': everything but the salt and signing time."""
-    body = {k: v for k, v in payload.items() if k not in ("salt", "issuedAt")}
-    return hashlib.sha256(rfc8785.dumps(body)).digest()
 
 
 def _db_message(err: asyncpg.PostgresError) -> str:

@@ -15,7 +15,8 @@ def new_id(prefix: str) -> str:
     recorded = _RECORDED.get()
     if recorded is not None and prefix in recorded:
         return recorded[prefix]
-    return prefix + "-" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    n = int.from_bytes(secrets.token_bytes(8)) >> 4  # 60 random bits: 12 characters of 5 bits, uniform
+    return prefix + "-" + "".join(_ALPHABET[(n >> shift) & 31] for shift in range(55, -1, -5))
 
 
 @contextlib.contextmanager

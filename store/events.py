@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,23 @@ async def insert(
         publisher_id, event_id, type_, kid, jws, payload, content_digest, log_index,
     )
     return new_id
+
+
+async def insert_many(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+    """Events (publisher, event ID, type, kid, jws, payload, digest, log index, officer, entity) in one statement,
+    their subject set as they are inserted; returns each event ID's primary key (one publisher per call)."""
+    cols = [list(col) for col in zip(*rows, strict=True)]
+    cols[5] = [json.dumps(p) for p in cols[5]]
+    found = await conn.fetch(
+        """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index,
+                               officer_id, entity_id)
+           SELECT p, e, t, k, j, d::jsonb, c, i, o, n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                  $5::text[], $6::text[], $7::bytea[], $8::bigint[], $9::text[], $10::text[])
+                  AS s(p, e, t, k, j, d, c, i, o, n) ORDER BY i
+           RETURNING id, event_id""",
+        *cols,
+    )
+    return {r["event_id"]: r["id"] for r in found}
 
 
 async def set_subject(conn: asyncpg.Connection, event_pk: int, officer_id: str | None, entity_id: str | None) -> None:

@@ -127,6 +127,13 @@ async def enrollments_of_officer(conn: Conn, officer_id: str) -> list[Enrollment
     return [row_to(EnrollmentRow, r) for r in rows]
 
 
+async def enrolled_officers(conn: Conn, officer_ids: Sequence[str]) -> set[str]:
+    """Which of these officers have at least one monitoring enrollment."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT officer_id FROM monitoring_enrollments WHERE officer_id = ANY($1::text[])", list(officer_ids))
+    return {r["officer_id"] for r in rows}
+
+
 # --- endpoints ------------------------------------------------------------------------------
 async def add_endpoint(conn: Conn, row: EndpointRow) -> None:
     await conn.execute(

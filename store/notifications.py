@@ -28,6 +28,16 @@ async def add(conn: asyncpg.Connection, officer_id: str, record_id: str | None, 
     )
 
 
+async def add_many(conn: asyncpg.Connection, rows: Sequence[tuple[str, str | None, str, str]]) -> None:
+    """Notifications (officer, record, kind, message) in one statement, in the order given."""
+    await conn.execute(
+        """INSERT INTO notifications (officer_id, record_id, kind, message)
+           SELECT o, r, k, m FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                             WITH ORDINALITY AS s(o, r, k, m, n) ORDER BY n""",
+        *(list(col) for col in zip(*rows, strict=True)),
+    )
+
+
 async def by_officer_ids(
     conn: asyncpg.Connection | asyncpg.Pool, officer_ids: Sequence[str]
 ) -> list[list[NotificationRow]]:

@@ -225,5 +225,12 @@ async def canonical_id(conn: asyncpg.Connection, officer_id: str) -> str | None:
     return value
 
 
+async def canonical_ids(conn: asyncpg.Connection, officer_ids: Sequence[str]) -> dict[str, str]:
+    """``canonical_id`` for many IDs in one query (unknown IDs are left out)."""
+    rows = await conn.fetch(
+        "SELECT id, coalesce(merged_into, id) AS canonical FROM officers WHERE id = ANY($1::text[])", list(officer_ids))
+    return {r["id"]: r["canonical"] for r in rows}
+
+
 async def exists(conn: asyncpg.Connection, officer_id: str) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM officers WHERE id = $1)", officer_id))

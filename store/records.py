@@ -40,6 +40,15 @@ async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str)
     return None if row is None else row_to(RecordRow, row)
 
 
+async def by_sources(conn: asyncpg.Connection, publisher_id: str, source_ids: Sequence[str]) -> dict[str, RecordRow]:
+    """A publisher's records among ``source_ids``, locked as ``by_source`` locks one (absent ones left out)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM misconduct_records WHERE publisher_id = $1 AND source_id = ANY($2::text[]) FOR UPDATE",
+        publisher_id, list(source_ids),
+    )
+    return {r["source_id"]: row_to(RecordRow, r) for r in rows}
+
+
 async def for_update(conn: asyncpg.Connection, record_id: str) -> RecordRow | None:
     row = await conn.fetchrow(f"SELECT {_COLS} FROM misconduct_records WHERE id = $1 FOR UPDATE", record_id)
     return None if row is None else row_to(RecordRow, row)
@@ -74,6 +83,34 @@ async def insert(conn: asyncpg.Connection, row: RecordRow) -> None:
         row.case_reference,
         row.status,
         row.fair_process_attested,
+    )
+
+
+async def insert_many(conn: asyncpg.Connection, rows: Sequence[RecordRow]) -> None:
+    """New records in one statement (the set-based publishing path); the same columns as ``insert``."""
+    await conn.execute(
+        """INSERT INTO misconduct_records (id, officer_id, publisher_id, source_id, kind, state, agency_ori,
+               reason_category, action_date, narrative, case_reference, status, fair_process_attested)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::record_kind[], $6::text[],
+                                $7::text[], $8::reason_category[], $9::date[], $10::text[], $11::text[],
+                                $12::due_process_status[], $13::boolean[])""",
+        *(list(col) for col in zip(*(
+            (r.id, r.officer_id, r.publisher_id, r.source_id, r.kind, r.state, r.agency_ori, r.reason_category,
+             r.action_date, r.narrative, r.case_reference, r.status, r.fair_process_attested) for r in rows),
+            strict=True)),
+    )
+
+
+async def add_history_many(conn: asyncpg.Connection,
+                           steps: Sequence[tuple[str, str | None, str, bool, str | None, int | None]]) -> None:
+    """History steps (record, from, to, attested, reason, event) in one statement, in the order given."""
+    await conn.execute(
+        """INSERT INTO record_status_history (record_id, from_status, to_status, fair_process_attested, reason,
+                                              event_id)
+           SELECT r, f, t, a, why, e FROM unnest($1::text[], $2::due_process_status[], $3::due_process_status[],
+                                                 $4::boolean[], $5::text[], $6::bigint[])
+                                     WITH ORDINALITY AS s(r, f, t, a, why, e, n) ORDER BY n""",
+        *(list(col) for col in zip(*steps, strict=True)),
     )
 
 

@@ -1,0 +1,234 @@
+"""The set-based publishing path (publishing.bulk_records, issue 13): a batch of new records about officers named by
+registry ID is written with a fixed number of statements, and it is only an optimisation. Checked where it can be
+observed: the same events applied one at a time write the same rows (records, history, events and their subjects,
+the officer's notifications, an enrollee's monitoring notices and query-log entries), the replay audit explains
+them, and every batch the path does not take, or that fails while it writes, gets the verdicts the one-at-a-time
+path gives."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from auth.principal import Principal, Role
+from publishing.apply import Outcome, Publisher, Submission
+from publishing.replay import replay
+from store import querylog
+from tests.integration.monitoring_support import agency_token, enroll
+from tests.support import World, cert_issued, record_published, second_database, status_changed, subject
+
+
+async def _run(world: World, payloads: list[dict[str, Any]], *, set_based: bool, publisher: str = "ca-post",
+               ) -> tuple[bool, list[Outcome], list[str]]:
+    """One batch on one connection through ``Publisher``: (committed, outcomes, the statements it sent)."""
+    seen: list[str] = []
+    caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id=publisher)
+    subs = [Submission(world.sign(publisher, p)) for p in payloads]
+    async with world.pool.acquire() as conn:
+        assert isinstance(conn, asyncpg.pool.PoolConnectionProxy)
+
+        def logged(record: asyncpg.connection.LoggedQuery) -> None:
+            if not any(m in record.query for m in ("typeinfo_tree", "'jit'")):  # asyncpg's one-time type lookups
+                seen.append(record.query)
+
+        conn.add_query_logger(logged)
+        try:
+            keys = world.services.admin_keys.public()
+            result = await Publisher(conn, caller, world.services.ssn_key, admin_keys=keys,
+                                     set_based=set_based).run(subs, dry_run=False)
+        finally:
+            conn.remove_query_logger(logged)
+    return result.committed, result.outcomes, seen
+
+
+async def _officers(world: World, n: int) -> list[str]:
+    """n officers ca-post has published about (a certification each)."""
+    rows = await world.publish_ok("ca-post", *[
+        cert_issued(number=f"SB-{i}", subj=subject(f"Given{i}", f"Family{i}", f"19{60 + i}-0{1 + i % 9}-1{i % 10}"))
+        for i in range(n)])
+    return [r["officerId"] for r in rows]
+
+
+def _records(prefix: str, officers: list[str], n: int, *, dob: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """n new records over the officers: FINAL and attested or pending, with and without an agency and a birth date."""
+    out = []
+    for i in range(n):
+        oid = officers[i % len(officers)]
+        subj: dict[str, Any] = {"registryId": oid}
+        if dob and i % 2 and oid in dob:
+            subj["dateOfBirth"] = dob[oid]
+        final = i % 3 != 1
+        out.append(record_published(source=f"{prefix}-{i}", event_id=f"{prefix}-{i}", subj=subj,
+                                    status="FINAL" if final else "NOTICE_PENDING", attested=final,
+                                    agency="CA0190000" if i % 4 == 0 else None,
+                                    narrative=f"Falsified reports in case {i}."))
+    return out
+
+
+async def test_a_batch_of_new_records_costs_the_same_statements_whatever_its_size(world: World) -> None:
+    officers = await _officers(world, 6)
+    committed, outcomes, small = await _run(world, _records("s", officers, 30), set_based=True)
+    assert committed and {o.status for o in outcomes} == {"ACCEPTED"}
+    committed, outcomes, large = await _run(world, _records("l", officers, 90), set_based=True)
+    assert committed and [o.status for o in outcomes] == ["ACCEPTED"] * 90
+    assert len(small) == len(large) <= 20, "\n".join(large)
+    assert sum("INSERT INTO misconduct_records" in q for q in large) == 1
+    # one at a time, the same batch costs statements per event
+    committed, _, exact = await _run(world, _records("e", officers, 30), set_based=False)
+    assert committed and len(exact) > 8 * 30
+
+
+async def _facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]]:
+    """Everything one batch wrote about each of its records, without the generated IDs and times: the record, its
+    history, its event (subject included), the officer's notification, monitoring notices and query-log entries."""
+    out = []
+    for i in range(n):
+        rec = await pool.fetchrow("SELECT * FROM misconduct_records WHERE publisher_id = 'ca-post' AND source_id = $1",
+                                  f"{prefix}-{i}")
+        ev = await pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
+                                 f"{prefix}-{i}")
+        assert rec is not None and ev is not None
+        payload = {k: v for k, v in ev["payload"].items() if k not in ("eventId", "sourceId", "salt", "issuedAt")}
+        history = [(h["from_status"], h["to_status"], h["fair_process_attested"], h["reason"],
+                    h["event_id"] == ev["id"])
+                   for h in await pool.fetch("SELECT * FROM record_status_history WHERE record_id = $1 ORDER BY id",
+                                             rec["id"])]
+        notes = [(r["officer_id"], r["kind"], r["message"], r["read_at"]) for r in await pool.fetch(
+            "SELECT * FROM notifications WHERE record_id = $1 ORDER BY id", rec["id"])]
+        notices = []
+        for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> 'record' ->> 'id' = $1 "
+                                  "ORDER BY id", rec["id"]):
+            data = dict(r["payload"])
+            data.pop("noticeId")
+            data["record"] = {k: v for k, v in data["record"].items() if k not in ("id", "updatedAt")}
+            outbox = await pool.fetchval("SELECT count(*) FROM webhook_outbox WHERE webhook_id = $1", r["public_id"])
+            notices.append((r["owner_kind"], r["owner_id"], r["enrollment_id"], r["officer_id"], r["type"], data,
+                            outbox))
+        logged = [(r["officer_id"], r["actor_role"], r["actor_subject"], r["actor_org"], r["purpose"])
+                  for r in await pool.fetch("SELECT * FROM query_log WHERE returned -> 'MisconductRecord' ? $1 "
+                                            "ORDER BY id", rec["id"])]
+        out.append({
+            "record": {k: v for k, v in rec.items() if k not in ("id", "source_id", "created_at", "updated_at")},
+            "event": (ev["type"], ev["kid"], ev["officer_id"], ev["entity_id"] == rec["id"], ev["jws"] is not None,
+                      payload),
+            "history": history, "notifications": notes, "notices": notices, "query_log": logged,
+        })
+    return out
+
+
+async def test_the_rows_are_those_the_one_at_a_time_path_writes(world: World, database_url: str) -> None:
+    officers = await _officers(world, 4)
+    dob = {oid: r["date_of_birth"].isoformat() for oid in officers
+           if (r := await world.pool.fetchrow("SELECT date_of_birth FROM officers WHERE id = $1", oid))}
+    await enroll(world, agency_token(world), officers[0])  # an enrollee is told by the monitoring hook
+    n = 24
+    committed, fast, statements = await _run(world, _records("a", officers, n, dob=dob), set_based=True)
+    assert committed and sum("INSERT INTO misconduct_records" in q for q in statements) == 1
+    committed, exact, statements = await _run(world, _records("b", officers, n, dob=dob), set_based=False)
+    assert committed and sum("INSERT INTO misconduct_records" in q for q in statements) == n
+
+    a, b = await _facts(world.pool, "a", n), await _facts(world.pool, "b", n)
+    assert any(f["notices"] for f in a), "no enrollee was told: the comparison would miss the monitoring hook"
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        assert x == y, f"record {i}:\nset-based   {x}\none by one  {y}"
+    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
+    # log indexes: in batch order, right after each other
+    assert [o.log_index for o in fast] == list(range(fast[0].log_index or 0, (fast[0].log_index or 0) + n))
+
+    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
+        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
+    assert report.ok, "\n".join(map(str, report.findings[:20]))
+
+
+async def test_the_graphql_api_takes_the_set_based_path_and_repeats_are_duplicates(world: World) -> None:
+    officers = await _officers(world, 2)
+    batch = _records("g", officers, 10)
+    first = await world.publish("ca-post", *batch)
+    again = await world.publish("ca-post", *batch)
+    assert first["committed"] and first["accepted"] == 10
+    assert again["committed"] and again["duplicates"] == 10 and again["accepted"] == 0
+    assert [r["entityId"] for r in again["results"]] == [r["entityId"] for r in first["results"]]
+    assert [r["logIndex"] for r in again["results"]] == [r["logIndex"] for r in first["results"]]
+
+
+Case = Callable[[World, list[str]], Awaitable[tuple[str, list[dict[str, Any]]]]]
+
+
+async def _existing_source(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("ca-post", record_published(source="taken", subj={"registryId": officers[0]}))
+    return "ca-post", [*_records("x", officers, 3), record_published(source="taken", subj={"registryId": officers[1]})]
+
+
+async def _unknown_officer(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    unknown = record_published(source="y", subj={"registryId": "OFC-NOSUCH00000"})
+    return "ca-post", [*_records("x", officers, 3), unknown]
+
+
+async def _birth_date_contradicts(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [record_published(source="y", subj={"registryId": officers[0], "dateOfBirth": "2001-01-01"})]
+
+
+async def _cannot_start_there(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    overturned = record_published(source="y", subj={"registryId": officers[0]}, status="OVERTURNED")
+    return "ca-post", [*_records("x", officers, 2), overturned]
+
+
+async def _unknown_agency(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [record_published(source="y", subj={"registryId": officers[0]}, agency="CA9999999")]
+
+
+async def _another_state(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [record_published(source="y", subj={"registryId": officers[0]}, state="TX")]
+
+
+async def _outside_and_out_of_budget(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """tx-tcole has never published about these officers, and has used its day's identity refusals: naming one
+    is refused one at a time (subjects.IdentityTrace), so it must be refused set-based too."""
+    await querylog.append_many(world.pool, [(officers[0], "publisher", "t", "tx-tcole", "CERTIFICATION_ACTION",
+                                             {"IdentityRefused": [officers[0]]})] * 20)
+    return "tx-tcole", [record_published("tx-tcole", source="y", state="TX", subj={"registryId": officers[1]})]
+
+
+async def _fails_while_writing(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """A row the database refuses after every check passed (here a constraint this test adds): the set-based write
+    fails, is rolled back, and the batch is applied one at a time, which names the event."""
+    await world.pool.execute("ALTER TABLE misconduct_records ADD CONSTRAINT test_poison CHECK (narrative <> 'poison')")
+    poison = record_published(source="y", subj={"registryId": officers[0]}, narrative="poison")
+    return "ca-post", [*_records("x", officers, 3), poison]
+
+
+@pytest.mark.parametrize("case", [_existing_source, _unknown_officer, _birth_date_contradicts, _cannot_start_there,
+                                  _unknown_agency, _another_state, _outside_and_out_of_budget, _fails_while_writing])
+async def test_a_refused_batch_gets_the_verdicts_of_the_one_at_a_time_path(world: World, case: Case) -> None:
+    officers = await _officers(world, 3)
+    publisher, batch = await case(world, officers)
+    size = await world.pool.fetchval("SELECT size FROM log_state")
+    try:
+        committed, fast, _ = await _run(world, batch, set_based=True, publisher=publisher)
+        committed_exact, exact, _ = await _run(world, batch, set_based=False, publisher=publisher)
+    finally:
+        await world.pool.execute("ALTER TABLE misconduct_records DROP CONSTRAINT IF EXISTS test_poison")
+    assert not committed and not committed_exact
+    verdicts = [(o.status, o.code, o.message, o.officer_id) for o in fast]
+    assert verdicts == [(o.status, o.code, o.message, o.officer_id) for o in exact]
+    assert any(status == "REJECTED" for status, *_ in verdicts)
+    assert await world.pool.fetchval("SELECT size FROM log_state") == size
+
+
+async def test_batches_the_set_based_path_does_not_take_are_applied_one_at_a_time(world: World) -> None:
+    officers = await _officers(world, 2)
+    # a record and its change in one batch; a subject named by name; an event sent twice
+    mixed = [record_published(source="m-1", subj={"registryId": officers[0]}),
+             status_changed(source="m-1", status="HEARING_PENDING")]
+    committed, outcomes, statements = await _run(world, mixed, set_based=True)
+    assert committed and [o.status for o in outcomes] == ["ACCEPTED", "ACCEPTED"]
+    assert sum("INSERT INTO misconduct_records" in q for q in statements) == 1
+    named = [record_published(source="m-2", subj=subject("Given0", "Family0", "1960-01-10"))]
+    committed, outcomes, _ = await _run(world, named, set_based=True)
+    assert committed and outcomes[0].status == "ACCEPTED"
+    twice = _records("t", officers, 1) * 2
+    committed, outcomes, _ = await _run(world, twice, set_based=True)
+    assert committed and [o.status for o in outcomes] == ["ACCEPTED", "DUPLICATE"]
