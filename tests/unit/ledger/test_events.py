@@ -11,10 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jws
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
+from ledger import events
 from ledger.events import (
     EVENT_TYP,
     EventSignatureError,
@@ -323,3 +327,42 @@ def test_rfc8037_vector() -> None:
     assert raw_sign({"alg": "EdDSA"}, b"Example of Ed25519 signing", rfc_key, "EdDSA") == RFC8037_JWS
     # ...but the RFC's token is not an event: no kid, no typ, payload not JSON.
     assert refused(RFC8037_JWS, lambda kid: rfc_key) == "MALFORMED"
+
+
+# -- the payload serialised member by member (one RFC 8785 pass for the canonical check and the digest) ---------
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=8)  # any key, even beyond the BMP
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _TEXT
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_TEXT, _JSON, max_size=8), st.data())
+def test_member_by_member_serialisation_is_rfc8785(obj: dict[str, Any], data: st.DataObject) -> None:
+    """The bytes verify_event compares with the signed payload, and the digest without some members, are exactly
+    what rfc8785 writes for the whole object and for the smaller one (keys ordered by UTF-16 code units)."""
+    members = events._canonical_members(obj)
+    assert events._canonical_object(m for _, m in members) == rfc8785.dumps(obj)
+    dropped = data.draw(st.lists(st.sampled_from(sorted(obj) or ["salt"]), max_size=3))
+    verified = events.VerifiedEvent(obj, rfc8785.dumps(obj), "k", "Ed25519", {}, members)
+    smaller = {k: v for k, v in obj.items() if k not in dropped}
+    assert verified.digest_without(*dropped) == hashlib.sha256(rfc8785.dumps(smaller)).digest()
+
+
+def test_the_content_digest_leaves_out_only_the_salt_and_signing_time() -> None:
+    key = generate_ed25519_jwk(KID)
+    one = verify_event(sign_event(dict(PAYLOAD), key, KID), lambda _kid: key)
+    body = {k: v for k, v in one.payload.items() if k not in ("salt", "issuedAt")}
+    assert one.digest_without("salt", "issuedAt") == hashlib.sha256(canonical_bytes(body)).digest()
+
+
+def test_members_are_ordered_by_utf16_code_units_not_code_points() -> None:
+    """RFC 8785 3.2.3: a key beyond the BMP (a surrogate pair, 0xD83D...) sorts before one at U+FFFF."""
+    obj = {"\uffff": 1, "\U0001f600": 2, "a": 3}
+    members = events._canonical_members(obj)
+    assert [k for k, _ in members] == ["a", "\U0001f600", "\uffff"]
+    assert events._canonical_object(m for _, m in members) == rfc8785.dumps(obj)
