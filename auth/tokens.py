@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,10 @@ class _IssuerKeys:
         self.lock = asyncio.Lock()
 
 
+#: Verified tokens remembered (least recently used dropped first): one per active client is plenty.
+VERIFIED_CACHE_SIZE = 4096
+
+
 def _default_client_factory() -> httpx.AsyncClient:
     return httpx.AsyncClient(follow_redirects=False)
 
@@ -210,6 +215,7 @@ class TokenVerifier:
         self._http_timeout = float(http_timeout_seconds)
         self._cooldown = float(refetch_cooldown_seconds)
         self._clock = clock
+        self._verified: OrderedDict[str, tuple[_IssuerKeys, str, _KeyEntry, Principal, float]] = OrderedDict()
 
     @property
     def issuers(self) -> list[str]:
@@ -217,7 +223,20 @@ class TokenVerifier:
         return list(self._issuers)
 
     async def verify(self, token: str) -> Principal:
-        """Return the principal a valid token speaks for, or raise `AuthError`."""
+        """Return the principal a valid token speaks for, or raise `AuthError`.
+
+        A token verified before is answered from a bounded cache while it has not expired and the key that
+        signed it is still the same entry of its issuer's current key set (a reloaded JWKS makes new entries, so
+        a rotation or removal is seen as before): a client reusing its token pays for one signature check, not
+        one per request. Everything else a token is checked for does not change with time."""
+        hit = self._verified.get(token)
+        if hit is not None:
+            known, known_kid, signer, principal, expires = hit
+            current = (await self._current_keys(known)).get(known_kid) is signer
+            if current and int(self._clock()) < expires + self._leeway:  # joserfc's rule: exp > now - leeway
+                self._verified.move_to_end(token)
+                return principal
+            self._verified.pop(token, None)
         header, unverified = _parse_unverified(token)
 
         alg = header.get("alg")
@@ -248,6 +267,9 @@ class TokenVerifier:
         refusal = state.issuer.scope.refusal(principal) if state.issuer.scope is not None else None
         if refusal is not None:
             raise AuthError(refusal)
+        self._verified[token] = (state, kid, entry, principal, float(claims["exp"]))
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
         return principal
 
     # -- claims ---------------------------------------------------------------------------------

@@ -656,3 +656,32 @@ def test_dev_issuer_key_file_is_private(tmp_path: Path) -> None:
 def test_auth_error_shape() -> None:
     err = AuthError("token expired")
     assert err.code == "UNAUTHENTICATED" and err.message == "token expired" and str(err) == "token expired"
+
+
+# ------------------------------------------------------------------ the cache of verified tokens
+
+
+async def test_a_remembered_token_still_expires(jwks_file: Path, key: OKPKey) -> None:
+    """A token answered from the cache is refused once it expires, as if it were verified again."""
+    now = [float(int(time.time()))]
+    verifier = TokenVerifier([TrustedIssuer(ISSUER, jwks_file, None, AUDIENCE)], leeway_seconds=30,
+                             clock=lambda: now[0])
+    token = mint(key, now=now[0], ttl_seconds=60)
+    assert (await verifier.verify(token)).role is Role.AUDITOR
+    now[0] += 60 + 29  # the last second of the leeway: still good, and now from the cache
+    assert (await verifier.verify(token)).role is Role.AUDITOR
+    now[0] += 1
+    await refused(verifier, token, "token expired")
+
+
+async def test_a_remembered_token_is_refused_once_its_key_is_gone(
+    verifier: TokenVerifier, key: OKPKey, jwks_file: Path, tmp_path: Path
+) -> None:
+    token = mint(key)
+    assert await verifier.verify(token)
+    assert await verifier.verify(token)  # remembered
+    write_public_jwks(create_issuer_key(tmp_path / "issuer-2.jwk", kid="k2"), jwks_file)
+    await refused(verifier, token, "unknown signing key")
+    # and a key of the same kid with other material does not vouch for it either
+    write_public_jwks(create_issuer_key(tmp_path / "issuer-3.jwk", kid="k1"), jwks_file)
+    await refused(verifier, token, "signature")
