@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from auth.disclosure_log import DisclosureLog
 from auth.principal import ANONYMOUS, Principal
 from auth.tokens import AuthError
 from credentials import attestation
@@ -59,6 +60,15 @@ class State:
         self.leader = False   # runs the background jobs (database.while_leader)
         self.replicas: Replicas | None = None  # DATABASE_REPLICA_URLS, started with the app
         self.write_marks = read_routing.WriteMarks()  # callers' last write positions (read-your-writes)
+        self._disclosure_log: DisclosureLog | None = None
+
+    @property
+    def disclosure_log(self) -> DisclosureLog:
+        """Concurrent requests' query-log entries, committed together (auth.disclosure_log)."""
+        assert self.pool is not None, "the database pool is not ready"
+        if self._disclosure_log is None:
+            self._disclosure_log = DisclosureLog(self.pool)
+        return self._disclosure_log
 
 
 class Authenticate:
@@ -130,6 +140,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
             purpose=request.state.purpose,
             request=request,
             response=response,
+            disclosure_log=self.state.disclosure_log,
         )
         request.scope["state"][_CONTEXT_KEY] = ctx  # parse_http_body routes its reads once the operation is known
         return ctx

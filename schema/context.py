@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from auth.disclosure_log import DisclosureLog
 from auth.principal import Principal
 from registry.config import Settings
 from schema.loaders import Loaders
@@ -42,6 +43,8 @@ class Context:
     # Where this request's reads go: a streaming replica for reads of hiring agencies, partners and the public
     # (server.py decides), else the primary. Writes, the query log and checkpoint signing use ``pool``.
     read_pool: asyncpg.Pool | None = None
+    # Writes the query log together with concurrent requests (None: this request's entries alone).
+    disclosure_log: DisclosureLog | None = None
 
     @property
     def reads(self) -> asyncpg.Pool:
@@ -67,4 +70,8 @@ class Context:
             for officer_id, kinds in self.disclosures.seen.items()
         ]
         self.disclosures.seen.clear()
-        await querylog.append_many(self.pool, entries)
+        # Committed before the answer is sent: a disclosure is on the officer's log before it happens.
+        if self.disclosure_log is not None:
+            await self.disclosure_log.write(entries)
+        else:
+            await querylog.append_many(self.pool, entries)

@@ -1,0 +1,85 @@
+"""Writes what requests disclosed to the officers' query log, several requests' entries in one transaction.
+
+The promise to the officer: a disclosure is on the log before it happens. ``write`` returns only once the entries
+are committed, and the request sends its answer only after that (``schema.context.Context.flush_disclosures``),
+so no answer leaves without its entry, even if the process dies right after. What changes is only how many
+requests share a commit: while one write is in flight, the entries of requests that finish meanwhile wait and
+go together in the next one (no timer, so a lone request never waits for company). If a shared write fails,
+each request's entries are written again on their own, so one bad entry fails only its own request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from registry.errors import RegistryError
+from store import querylog
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[Any, ...]  # (officer_id, role, subject, org, purpose, returned), as store.querylog.append_many takes
+
+
+class DisclosureLog:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._waiting: list[tuple[Sequence[Entry], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Return once ``entries`` are committed; raise a RegistryError (INTERNAL, one line) if they could not be."""
+        if not entries:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((entries, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
+        await asyncio.shield(done)  # a request cancelled meanwhile does not cancel the others' write
+
+    async def _drain(self) -> None:
+        batch: list[tuple[Sequence[Entry], asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                if len(batch) > 1:
+                    try:
+                        await querylog.append_many(self._pool, [e for entries, _ in batch for e in entries])
+                    except Exception as err:  # written again one request at a time below: only a bad one fails
+                        log.warning("a shared query-log write failed (%s); writing each request's entries alone", err)
+                    else:
+                        for _, done in batch:
+                            _settle(done, None)
+                        continue
+                for entries, done in batch:
+                    try:
+                        await querylog.append_many(self._pool, entries)
+                    except Exception as err:
+                        log.warning("a query-log write failed: %s", err)
+                        _settle(done, _not_logged())
+                    else:
+                        _settle(done, None)
+        finally:  # also when cancelled (shutdown): nobody is left waiting for a write that will not come
+            self._writer = None
+            stopped = _not_logged()
+            for _, done in batch + self._waiting:
+                _settle(done, stopped)
+            self._waiting = []
+
+
+def _not_logged() -> RegistryError:
+    return RegistryError("what you asked for could not be written to the officer's query log, so it is not shown: "
+                         "try again shortly")
+
+
+def _settle(done: asyncio.Future[None], err: BaseException | None) -> None:
+    if done.done():
+        return
+    if err is None:
+        done.set_result(None)
+    else:
+        done.set_exception(err)
