@@ -1023,7 +1023,7 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
           f"path at {rate / published[1].rate:.1f}x the same events one at a time, {rate / copy_rate:.0%} of COPY.")
     (_, per_event), groups = profile[0], profile[1:]
     total = sum(s for _, s in groups) or 1.0
-    print(f"\nWhere a batch of 500 record.published spends its time ({per_event:.0f} SQL statements per event; "
+    print(f"\nWhere a batch of 500 record.published spends its time ({per_event:.2f} SQL statements per event; "
           f"cProfile own time by package, {total / BATCH * 1000:.2f} ms per event under the profiler):\n")
     print(_table(("package", "seconds", "share"), [[g, f"{s:.3f}", f"{s / total:.0%}"] for g, s in groups[:10]]))
 

@@ -23,7 +23,7 @@ from auth import derived
 from auth.principal import Principal, Role
 from ledger import admin_entries, log_store
 from ledger.entry_check import CLOCK_SKEW
-from publishing import accreditation, bulk_records, jurisdiction, lifecycle, programs, review, subjects, training
+from publishing import accreditation, bulk_rows, jurisdiction, lifecycle, programs, review, subjects, training
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -106,8 +106,8 @@ class Publisher:
     def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes, *,
                  admin_keys: Mapping[str, OKPKey] | None, set_based: bool = True) -> None:
         self.conn = conn
-        # A batch of new records by registry ID is applied set-based (publishing.bulk_records) when it can be;
-        # False applies every batch one event at a time (the reference the set-based path is compared with).
+        # A batch of new records and employment by registry ID is applied set-based (publishing.bulk_rows) when it
+        # can be; False applies every batch one event at a time (the reference the set-based path is compared with).
         self.set_based = set_based
         self.caller = caller
         self.ssn_key = ssn_key
@@ -181,12 +181,12 @@ class Publisher:
         return BatchResult(committed=True, outcomes=outcomes)
 
     async def _set_based(self, submissions: list[Submission]) -> list[Outcome] | None:
-        """The batch's outcomes when ``publishing.bulk_records`` applies it, else None with nothing written (the
+        """The batch's outcomes when ``publishing.bulk_rows`` applies it, else None with nothing written (the
         caller then applies it one event at a time). Raises _SetBasedFailed if a write fails after it started."""
         if self.caller.role is not Role.PUBLISHER or any(s.ssn is not None or s.replayed for s in submissions):
             return None
         outcomes: list[Outcome | None] = []
-        items: list[bulk_records.NewRecord] = []
+        items: list[bulk_rows.Item] = []
         seen: set[tuple[str, str]] = set()
         for index, sub in enumerate(submissions):
             try:
@@ -204,10 +204,10 @@ class Publisher:
                 outcomes.append(Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id,
                                         prior.officer_id, prior.log_index))
                 continue
-            if not bulk_records.eligible(event):
+            if not bulk_rows.eligible(event):
                 return None
-            assert isinstance(event, RecordPublished)
-            items.append(bulk_records.NewRecord(index, event, payload, kid, sub.jws, digest))
+            assert isinstance(event, RecordPublished | EmploymentStarted)
+            items.append(bulk_rows.Item(index, event, payload, kid, sub.jws, digest))
             outcomes.append(None)
         if not items:
             return None
@@ -215,18 +215,18 @@ class Publisher:
         assert pub is not None  # its key is registered
         oris = sorted({it.event.agencyOri for it in items if it.event.agencyOri is not None})
         found = dict(zip(oris, await agencies.by_oris(self.conn, oris), strict=True)) if oris else {}
-        officer_ids = await bulk_records.plan(self.conn, pub, items, found)
+        officer_ids = await bulk_rows.plan(self.conn, pub, items, found)
         if officer_ids is None:
             return None
         assert self._log is not None  # opened by run()
         try:
-            written = await bulk_records.write(self.conn, pub, items, officer_ids, self._log)
+            written = await bulk_rows.write(self.conn, pub, items, officer_ids, self._log)
         except (RegistryError, asyncpg.PostgresError) as err:
             raise _SetBasedFailed from err
         by_index = {it.index: it.event for it in items}
         for w in written:
             ev = by_index[w.index]
-            outcomes[w.index] = Outcome(w.index, "ACCEPTED", ev.type, ev.eventId, w.record_id, w.officer_id,
+            outcomes[w.index] = Outcome(w.index, "ACCEPTED", ev.type, ev.eventId, w.entity_id, w.officer_id,
                                         w.log_index)
         return [o for o in outcomes if o is not None]
 

@@ -29,6 +29,28 @@ async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str)
     return None if row is None else row_to(EmploymentRow, row)
 
 
+async def by_sources(conn: asyncpg.Connection, publisher_id: str,
+                     source_ids: Sequence[str]) -> dict[str, EmploymentRow]:
+    """A publisher's employment among ``source_ids``, locked as ``by_source`` locks one (absent ones left out)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM employment WHERE publisher_id = $1 AND source_id = ANY($2::text[]) FOR UPDATE",
+        publisher_id, list(source_ids),
+    )
+    return {r["source_id"]: row_to(EmploymentRow, r) for r in rows}
+
+
+async def insert_many(conn: asyncpg.Connection, rows: Sequence[EmploymentRow]) -> None:
+    """New employment in one statement (the set-based publishing path); the same columns as ``insert``."""
+    await conn.execute(
+        """INSERT INTO employment (id, officer_id, publisher_id, source_id, agency_ori, position, start_date,
+                                   end_date, separation_reason)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[],
+                                $8::date[], $9::separation_reason[])""",
+        *(list(col) for col in zip(*((r.id, r.officer_id, r.publisher_id, r.source_id, r.agency_ori, r.position,
+                                      r.start_date, r.end_date, r.separation_reason) for r in rows), strict=True)),
+    )
+
+
 async def insert(conn: asyncpg.Connection, row: EmploymentRow) -> None:
     await conn.execute(
         """INSERT INTO employment (id, officer_id, publisher_id, source_id, agency_ori, position,

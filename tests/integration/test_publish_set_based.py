@@ -1,9 +1,9 @@
-"""The set-based publishing path (publishing.bulk_records, issue 13): a batch of new records about officers named by
-registry ID is written with a fixed number of statements, and it is only an optimisation. Checked where it can be
-observed: the same events applied one at a time write the same rows (records, history, events and their subjects,
-the officer's notifications, an enrollee's monitoring notices and query-log entries), the replay audit explains
-them, and every batch the path does not take, or that fails while it writes, gets the verdicts the one-at-a-time
-path gives."""
+"""The set-based publishing path (publishing.bulk_rows, issue 13): a batch of new records and employment about
+officers named by registry ID is written with a fixed number of statements, and it is only an optimisation.
+Checked where it can be observed: the same events applied one at a time write the same rows (records, history,
+employment, events and their subjects, the officer's notifications, an enrollee's monitoring notices and query-log
+entries), the replay audit explains them, and every batch the path does not take, or that fails while it writes,
+gets the verdicts the one-at-a-time path gives."""
 
 from __future__ import annotations
 
@@ -18,7 +18,15 @@ from publishing.apply import Outcome, Publisher, Submission
 from publishing.replay import replay
 from store import querylog
 from tests.integration.monitoring_support import agency_token, enroll
-from tests.support import World, cert_issued, record_published, second_database, status_changed, subject
+from tests.support import (
+    World,
+    cert_issued,
+    employment_started,
+    record_published,
+    second_database,
+    status_changed,
+    subject,
+)
 
 
 async def _run(world: World, payloads: list[dict[str, Any]], *, set_based: bool, publisher: str = "ca-post",
@@ -53,13 +61,19 @@ async def _officers(world: World, n: int) -> list[str]:
 
 
 def _records(prefix: str, officers: list[str], n: int, *, dob: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """n new records over the officers: FINAL and attested or pending, with and without an agency and a birth date."""
+    """n new records and employment over the officers: records FINAL and attested or pending, with and without an
+    agency; every fifth event an employment at one of two CA agencies; some subjects with their birth date."""
     out = []
     for i in range(n):
         oid = officers[i % len(officers)]
         subj: dict[str, Any] = {"registryId": oid}
         if dob and i % 2 and oid in dob:
             subj["dateOfBirth"] = dob[oid]
+        if i % 5 == 3:
+            job = employment_started("ca-post", source=f"{prefix}-{i}", ori=("CA0010000", "CA0190000")[i % 2],
+                                     subj=subj)
+            out.append({**job, "eventId": f"{prefix}-{i}", "startDate": f"2015-0{1 + i % 9}-01"})
+            continue
         final = i % 3 != 1
         out.append(record_published(source=f"{prefix}-{i}", event_id=f"{prefix}-{i}", subj=subj,
                                     status="FINAL" if final else "NOTICE_PENDING", attested=final,
@@ -84,14 +98,23 @@ async def test_a_batch_of_new_records_costs_the_same_statements_whatever_its_siz
 async def _facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]]:
     """Everything one batch wrote about each of its records, without the generated IDs and times: the record, its
     history, its event (subject included), the officer's notification, monitoring notices and query-log entries."""
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(n):
-        rec = await pool.fetchrow("SELECT * FROM misconduct_records WHERE publisher_id = 'ca-post' AND source_id = $1",
-                                  f"{prefix}-{i}")
         ev = await pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
                                  f"{prefix}-{i}")
-        assert rec is not None and ev is not None
+        assert ev is not None
         payload = {k: v for k, v in ev["payload"].items() if k not in ("eventId", "sourceId", "salt", "issuedAt")}
+        job = await pool.fetchrow("SELECT * FROM employment WHERE publisher_id = 'ca-post' AND source_id = $1",
+                                  f"{prefix}-{i}")
+        if job is not None:
+            out.append({"employment": {k: v for k, v in job.items()
+                                       if k not in ("id", "source_id", "created_at", "updated_at")},
+                        "event": (ev["type"], ev["kid"], ev["officer_id"], ev["entity_id"] == job["id"],
+                                  ev["jws"] is not None, payload)})
+            continue
+        rec = await pool.fetchrow("SELECT * FROM misconduct_records WHERE publisher_id = 'ca-post' AND source_id = $1",
+                                  f"{prefix}-{i}")
+        assert rec is not None
         history = [(h["from_status"], h["to_status"], h["fair_process_attested"], h["reason"],
                     h["event_id"] == ev["id"])
                    for h in await pool.fetch("SELECT * FROM record_status_history WHERE record_id = $1 ORDER BY id",
@@ -125,13 +148,16 @@ async def test_the_rows_are_those_the_one_at_a_time_path_writes(world: World, da
            if (r := await world.pool.fetchrow("SELECT date_of_birth FROM officers WHERE id = $1", oid))}
     await enroll(world, agency_token(world), officers[0])  # an enrollee is told by the monitoring hook
     n = 24
+    jobs = sum(i % 5 == 3 for i in range(n))  # as _records mixes them in
     committed, fast, statements = await _run(world, _records("a", officers, n, dob=dob), set_based=True)
     assert committed and sum("INSERT INTO misconduct_records" in q for q in statements) == 1
+    assert sum("INSERT INTO employment" in q for q in statements) == 1
     committed, exact, statements = await _run(world, _records("b", officers, n, dob=dob), set_based=False)
-    assert committed and sum("INSERT INTO misconduct_records" in q for q in statements) == n
+    assert committed and sum("INSERT INTO misconduct_records" in q for q in statements) == n - jobs
 
     a, b = await _facts(world.pool, "a", n), await _facts(world.pool, "b", n)
-    assert any(f["notices"] for f in a), "no enrollee was told: the comparison would miss the monitoring hook"
+    assert any(f.get("notices") for f in a), "no enrollee was told: the comparison would miss the monitoring hook"
+    assert sum("employment" in f for f in a) == jobs, "the batch has no employment to compare"
     for i, (x, y) in enumerate(zip(a, b, strict=True)):
         assert x == y, f"record {i}:\nset-based   {x}\none by one  {y}"
     assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
@@ -184,6 +210,21 @@ async def _another_state(world: World, officers: list[str]) -> tuple[str, list[d
     return "ca-post", [record_published(source="y", subj={"registryId": officers[0]}, state="TX")]
 
 
+async def _existing_employment(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("ca-post", employment_started("ca-post", source="job", subj={"registryId": officers[0]}))
+    return "ca-post", [*_records("x", officers, 5), employment_started("ca-post", source="job",
+                                                                        subj={"registryId": officers[1]})]
+
+
+async def _employment_in_another_state(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [*_records("x", officers, 5), employment_started("ca-post", source="job", ori="TX2270000",
+                                                                        subj={"registryId": officers[1]})]
+
+
+async def _employment_at_an_unknown_agency(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [employment_started("ca-post", source="job", ori="CA9999999", subj={"registryId": officers[1]})]
+
+
 async def _outside_and_out_of_budget(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
     """tx-tcole has never published about these officers, and has used its day's identity refusals: naming one
     is refused one at a time (subjects.IdentityTrace), so it must be refused set-based too."""
@@ -201,7 +242,8 @@ async def _fails_while_writing(world: World, officers: list[str]) -> tuple[str, 
 
 
 @pytest.mark.parametrize("case", [_existing_source, _unknown_officer, _birth_date_contradicts, _cannot_start_there,
-                                  _unknown_agency, _another_state, _outside_and_out_of_budget, _fails_while_writing])
+                                  _unknown_agency, _another_state, _outside_and_out_of_budget, _fails_while_writing,
+                                  _existing_employment, _employment_in_another_state, _employment_at_an_unknown_agency])
 async def test_a_refused_batch_gets_the_verdicts_of_the_one_at_a_time_path(world: World, case: Case) -> None:
     officers = await _officers(world, 3)
     publisher, batch = await case(world, officers)

@@ -1,0 +1,151 @@
+"""The set-based path for a batch of new rows about officers named by registry ID: misconduct records
+(``record.published``) and employment (``employment.started``).
+
+A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A batch of
+them is applied with a fixed number of statements whatever its size: one read each for the officers, the rows by
+source and the monitoring enrollments, then one insert per table. It is an optimisation of ``publishing.apply``'s
+one-event-at-a-time path, never a second set of rules: ``plan`` answers None for any batch where that path could
+decide differently (a subject outside the publisher's jurisdiction, whose comparison is budgeted and logged; names
+to add or compare; a row that already exists; any check that fails), and the caller then applies the batch one
+event at a time, which names every failure as before. ``registry audit --replay`` re-derives these rows through
+that path and compares them (tests/integration/test_publish_set_based.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+import monitoring
+from ledger import log_store
+from publishing import jurisdiction, lifecycle
+from publishing.payloads import EmploymentStarted, Event, RecordPublished
+from registry import ids
+from store import employment, notifications, officers, records
+from store import events as event_store
+from store import monitoring as monitoring_store
+from store.models import AgencyRow, EmploymentRow, PublisherRow, RecordRow
+
+NewRow = RecordPublished | EmploymentStarted
+
+
+@dataclass(frozen=True)
+class Item:
+    """A verified event of the batch (signature, key, publisher and time checked)."""
+
+    index: int
+    event: NewRow
+    payload: dict[str, Any]
+    kid: str
+    jws: str
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class Written:
+    index: int
+    entity_id: str
+    officer_id: str
+    log_index: int
+
+
+def eligible(event: Event) -> bool:
+    """Whether an event has a shape this path applies: a new record or employment naming an officer by registry
+    ID only."""
+    if not isinstance(event, RecordPublished | EmploymentStarted):
+        return False
+    s = event.subject
+    return s.registryId is not None and s.name is None and not s.aliases and not s.formerNames
+
+
+async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
+               agencies: Mapping[str, AgencyRow | None]) -> list[str] | None:
+    """Each item's officer, when every event of the batch would be accepted one at a time as written here; else None.
+
+    ``agencies``: every ORI the items name, looked up. The checks are those of ``Publisher._record_published``,
+    ``Publisher._employment_started`` and ``subjects.resolve`` for a registry ID, for officers the publisher
+    already published about."""
+    recs = [it.event for it in items if isinstance(it.event, RecordPublished)]
+    jobs = [it.event for it in items if isinstance(it.event, EmploymentStarted)]
+    for ev in recs:
+        agency = agencies.get(ev.agencyOri) if ev.agencyOri is not None else None
+        if ev.agencyOri is not None and agency is None:
+            return None
+        if jurisdiction.check_record(pub, ev.kind, ev.state, agency) is not None:
+            return None
+        if not lifecycle.initial_status_allowed(ev.status) or (ev.fairProcessAttested and ev.status != "FINAL"):
+            return None
+    for job in jobs:
+        at = agencies.get(job.agencyOri)
+        if at is None or jurisdiction.check_employment(pub, at) is not None:
+            return None
+    for sources, taken in (([r.sourceId for r in recs], records.by_sources),
+                           ([j.sourceId for j in jobs], employment.by_sources)):
+        if len(set(sources)) != len(sources):
+            return None  # the second would be a conflict with the first
+        if sources and await taken(conn, pub.id, sources):
+            return None
+    named = [it.event.subject.registryId or "" for it in items]
+    canonical = await officers.canonical_ids(conn, sorted(set(named)))
+    if len(canonical) != len(set(named)):
+        return None  # an unknown registry ID
+    wanted = sorted(set(canonical.values()))
+    rows = dict(zip(wanted, await officers.by_ids(conn, wanted), strict=True))
+    chosen = []
+    for it, registry_id in zip(items, named, strict=True):
+        row = rows[canonical[registry_id]]
+        if row is None or pub.id not in row.publisher_ids:
+            return None  # outside the publisher's jurisdiction: its identity check is budgeted and logged
+        dob = it.event.subject.dateOfBirth
+        if dob is not None and row.date_of_birth is not None and dob != row.date_of_birth:
+            return None
+        chosen.append(row.id)
+    return chosen
+
+
+async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item], officer_ids: Sequence[str],
+                log: log_store.Appender) -> list[Written]:
+    """Append the events to the log in their order and write every table once; the rows are those the
+    one-at-a-time path writes (the events' subject set as they are inserted rather than updated after)."""
+    now = datetime.now(UTC)
+    recs: list[tuple[RecordRow, Item]] = []
+    jobs: list[EmploymentRow] = []
+    stored: list[tuple[Any, ...]] = []
+    written: list[Written] = []
+    for it, officer_id in zip(items, officer_ids, strict=True):
+        ev = it.event
+        log_index, _ = log.append(it.jws.encode("ascii"))
+        if isinstance(ev, RecordPublished):
+            rec = RecordRow(ids.record_id(), officer_id, pub.id, ev.sourceId, ev.kind, ev.state, ev.agencyOri,
+                            ev.reasonCategory, ev.actionDate, ev.narrative, ev.caseReference, ev.status,
+                            ev.fairProcessAttested, False, None, None, None, now, now)
+            recs.append((rec, it))
+            entity_id = rec.id
+        else:
+            job = EmploymentRow(ids.employment_id(), officer_id, pub.id, ev.sourceId, ev.agencyOri, ev.position,
+                                ev.startDate, None, None)
+            jobs.append(job)
+            entity_id = job.id
+        stored.append((ev.publisher, ev.eventId, ev.type, it.kid, it.jws, it.payload, it.digest, log_index,
+                       officer_id, entity_id))
+        written.append(Written(it.index, entity_id, officer_id, log_index))
+    event_pks = await event_store.insert_many(conn, stored)
+    if jobs:
+        await employment.insert_many(conn, jobs)
+    if recs:
+        await records.insert_many(conn, [r for r, _ in recs])
+        await records.add_history_many(conn, [(r.id, None, r.status, r.fair_process_attested, None,
+                                               event_pks[it.event.eventId]) for r, it in recs])
+        await notifications.add_many(conn, [
+            (r.officer_id, r.id, "RECORD_PUBLISHED",
+             f"{pub.name} published a {r.kind} record about you (status {r.status}).") for r, _ in recs])
+        # A new record has no stored notices and no earlier readers: only enrollees can be told, by the same hook.
+        enrolled = await monitoring_store.enrolled_officers(conn, sorted({r.officer_id for r, _ in recs}))
+        for r, it in recs:
+            if r.officer_id in enrolled:
+                await monitoring.on_record(conn, r.officer_id, r.id, None, it.event.type)
+    return written
