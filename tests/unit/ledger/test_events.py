@@ -340,7 +340,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.dictionaries(_TEXT, _JSON, max_size=8), st.data())
 def test_member_by_member_serialisation_is_rfc8785(obj: dict[str, Any], data: st.DataObject) -> None:
     """The bytes verify_event compares with the signed payload, and the digest without some members, are exactly
