@@ -305,7 +305,7 @@ def load_in_child(dsn: str, officers: int, seed: int) -> dict[str, Any]:
 
 @dataclass
 class Cell:
-    mode: str  # "graphql", "graphql+cache", "raw" or "healthz"
+    mode: str  # "graphql", "graphql+cache", "raw", "healthz", "postgraphile" or "search"
     clients: int
     requests: int  # completed inside the measured window
     errors: int
@@ -369,7 +369,7 @@ async def _drive(spec: dict[str, Any]) -> Cell:
                  for _ in range(clients)]
     headers = {"Authorization": f"Bearer {spec['token']}"}
 
-    async def call(w: int, oid: str) -> str:
+    async def call(w: int, oid: Any) -> str:
         if pool is not None:
             await raw_history(pool, oid, HIRING_ORI)
             return ""
@@ -378,6 +378,9 @@ async def _drive(spec: dict[str, Any]) -> Cell:
             resp = await http.get("/healthz")
         elif mode == "postgraphile":
             resp = await http.post("/graphql", json={"query": PGL_QUERY, "variables": {"id": oid}})
+        elif mode == "search":  # bench.identity_latency: ``ids`` are searchOfficers inputs
+            resp = await http.post("/graphql", json={"query": spec["query"], "variables": {"i": oid}},
+                                   headers=headers)
         else:
             resp = await http.post("/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
                                    headers=headers)
