@@ -194,7 +194,7 @@ class Publisher:
             except RegistryError:
                 return None
             pair = (event.publisher, event.eventId)
-            if pair in seen or pair not in self._absent | self._stored.keys():
+            if pair in seen or (pair not in self._absent and pair not in self._stored):
                 return None  # a repeat within the batch: its verdict depends on the first
             seen.add(pair)
             prior = self._stored.get(pair)
