@@ -23,7 +23,7 @@ from auth import derived
 from auth.principal import Principal, Role
 from ledger import admin_entries, log_store
 from ledger.entry_check import CLOCK_SKEW
-from publishing import accreditation, bulk_rows, jurisdiction, lifecycle, programs, review, subjects, training
+from publishing import accreditation, bulk_rows, jurisdiction, lifecycle, new_rows, programs, review, subjects, training
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -199,10 +199,10 @@ class Publisher:
             seen.add(pair)
             prior = self._stored.get(pair)
             if prior is not None:
-                if prior.content_digest != digest:
+                try:
+                    outcomes.append(_duplicate(index, event, prior, digest))
+                except Conflict:
                     return None
-                outcomes.append(Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id,
-                                        prior.officer_id, prior.log_index))
                 continue
             if not bulk_rows.eligible(event):
                 return None
@@ -211,10 +211,8 @@ class Publisher:
             outcomes.append(None)
         if not items:
             return None
-        pub = (await publishers.by_ids(self.conn, [items[0].event.publisher]))[0]
-        assert pub is not None  # its key is registered
-        oris = sorted({it.event.agencyOri for it in items if it.event.agencyOri is not None})
-        found = dict(zip(oris, await agencies.by_oris(self.conn, oris), strict=True)) if oris else {}
+        pub = await self._publisher(items[0].event.publisher)
+        found = await self._agencies_of({it.event.agencyOri for it in items if it.event.agencyOri is not None})
         officer_ids = await bulk_rows.plan(self.conn, pub, items, found)
         if officer_ids is None:
             return None
@@ -258,17 +256,8 @@ class Publisher:
         else:
             prior = self._stored.get(pair) or await event_store.by_publisher_event(self.conn, *pair)
         if prior is not None:
-            if prior.content_digest != digest:
-                raise Conflict(f"event {event.eventId} was already accepted with different content; "
-                               "use a new eventId for a new event")
-            return Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id, prior.officer_id,
-                           prior.log_index)
-
-        publisher = self._publishers.get(event.publisher)
-        if publisher is None:
-            found = (await publishers.by_ids(self.conn, [event.publisher]))[0]
-            assert found is not None  # its key is registered
-            publisher = self._publishers[event.publisher] = found
+            return _duplicate(index, event, prior, digest)
+        publisher = await self._publisher(event.publisher)
         assert self._log is not None  # opened by run()
         log_index, _ = self._log.append(sub.jws.encode("ascii"))
         event_pk = await event_store.insert(
@@ -323,10 +312,22 @@ class Publisher:
             raise SignatureRejected("KEY_REVOKED", f"key {kid} was revoked at {key.revoked_at.isoformat()}")
         return event, verified.payload, kid, verified.digest_without("salt", "issuedAt")
 
+    async def _publisher(self, publisher_id: str) -> PublisherRow:
+        if publisher_id not in self._publishers:
+            found = (await publishers.by_ids(self.conn, [publisher_id]))[0]
+            assert found is not None  # its key is registered
+            self._publishers[publisher_id] = found
+        return self._publishers[publisher_id]
+
     async def _agency(self, ori: str) -> AgencyRow | None:
-        if ori not in self._agencies:
-            self._agencies[ori] = (await agencies.by_oris(self.conn, [ori]))[0]
-        return self._agencies[ori]
+        return (await self._agencies_of({ori}))[ori]
+
+    async def _agencies_of(self, oris: set[str]) -> dict[str, AgencyRow | None]:
+        """These agencies, each read once per batch (the ones not read yet in one query)."""
+        missing = sorted(oris - self._agencies.keys())
+        if missing:
+            self._agencies.update(zip(missing, await agencies.by_oris(self.conn, missing), strict=True))
+        return {ori: self._agencies[ori] for ori in oris}
 
     async def _dispatch(self, event: Event, pub: PublisherRow, sub: Submission, event_pk: int) -> Applied:
         ssn_index = self._ssn_index(sub.ssn)
@@ -409,10 +410,8 @@ class Publisher:
                            f"about this officer in {state} is FINAL with fair process attested (due process)")
 
     async def _employment_started(self, ev: EmploymentStarted, pub: PublisherRow, ssn: bytes | None) -> Applied:
-        agency = await self._agency(ev.agencyOri)
-        if agency is None:
-            raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
-        _deny(jurisdiction.check_employment(pub, agency))
+        if (refused := new_rows.employment_refusal(pub, ev, await self._agency(ev.agencyOri))) is not None:
+            raise refused
         if await employment.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"employment {ev.sourceId} already exists; end it with employment.ended")
         officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)
@@ -435,16 +434,9 @@ class Publisher:
     async def _record_published(
         self, ev: RecordPublished, pub: PublisherRow, ssn: bytes | None, event_pk: int
     ) -> Applied:
-        agency = None
-        if ev.agencyOri is not None:
-            agency = await self._agency(ev.agencyOri)
-            if agency is None:
-                raise NotFound(f"no agency with ORI {ev.agencyOri} is registered")
-        _deny(jurisdiction.check_record(pub, ev.kind, ev.state, agency))
-        if not lifecycle.initial_status_allowed(ev.status):
-            raise BadInput(f"a new record cannot start as {ev.status}")
-        if ev.fairProcessAttested and ev.status != "FINAL":
-            raise BadInput("fair process can be attested only when the record is FINAL")
+        agency = await self._agency(ev.agencyOri) if ev.agencyOri is not None else None
+        if (refused := new_rows.record_refusal(pub, ev, agency)) is not None:
+            raise refused
         if await records.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"record {ev.sourceId} already exists; amend it with record.corrected or "
                            "record.status_changed")
@@ -531,6 +523,14 @@ class Publisher:
                                 f"{pub.name} reviewed your dispute and affirmed the record: {ev.reason}")
         await monitoring.on_record(self.conn, rec.officer_id, rec.id, rec, ev.type)
         return Applied(rec.officer_id, rec.id)
+
+
+def _duplicate(index: int, event: Event, prior: event_store.EventRow, digest: bytes) -> Outcome:
+    """The answer to an event already accepted: DUPLICATE if it is the same event, else a Conflict."""
+    if prior.content_digest != digest:
+        raise Conflict(f"event {event.eventId} was already accepted with different content; "
+                       "use a new eventId for a new event")
+    return Outcome(index, "DUPLICATE", event.type, event.eventId, prior.entity_id, prior.officer_id, prior.log_index)
 
 
 def _deny(reason: str | None) -> None:

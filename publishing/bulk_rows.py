@@ -22,7 +22,7 @@ import asyncpg
 
 import monitoring
 from ledger import log_store
-from publishing import jurisdiction, lifecycle
+from publishing import new_rows
 from publishing.payloads import EmploymentStarted, Event, RecordPublished
 from registry import ids
 from store import employment, notifications, officers, records
@@ -66,22 +66,17 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
                agencies: Mapping[str, AgencyRow | None]) -> list[str] | None:
     """Each item's officer, when every event of the batch would be accepted one at a time as written here; else None.
 
-    ``agencies``: every ORI the items name, looked up. The checks are those of ``Publisher._record_published``,
-    ``Publisher._employment_started`` and ``subjects.resolve`` for a registry ID, for officers the publisher
-    already published about."""
+    ``agencies``: every ORI the items name, looked up. The checks are ``publishing.new_rows``'s (as one at a time),
+    that no row with those source IDs exists, and those of ``subjects.resolve`` for a registry ID, for officers the
+    publisher already published about."""
     recs = [it.event for it in items if isinstance(it.event, RecordPublished)]
     jobs = [it.event for it in items if isinstance(it.event, EmploymentStarted)]
     for ev in recs:
         agency = agencies.get(ev.agencyOri) if ev.agencyOri is not None else None
-        if ev.agencyOri is not None and agency is None:
-            return None
-        if jurisdiction.check_record(pub, ev.kind, ev.state, agency) is not None:
-            return None
-        if not lifecycle.initial_status_allowed(ev.status) or (ev.fairProcessAttested and ev.status != "FINAL"):
+        if new_rows.record_refusal(pub, ev, agency) is not None:
             return None
     for job in jobs:
-        at = agencies.get(job.agencyOri)
-        if at is None or jurisdiction.check_employment(pub, at) is not None:
+        if new_rows.employment_refusal(pub, job, agencies.get(job.agencyOri)) is not None:
             return None
     for sources, taken in (([r.sourceId for r in recs], records.by_sources),
                            ([j.sourceId for j in jobs], employment.by_sources)):
