@@ -45,6 +45,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types.graphql import OperationType
 
 from auth import policy
+from auth.disclosure_log import DisclosureLog
 from auth.principal import Principal
 from registry import logs, metrics
 from registry.config import Settings
@@ -75,6 +76,9 @@ class AppState(Protocol):
     services: Any
     replicas: Replicas | None
     write_marks: read_routing.WriteMarks
+
+    @property
+    def disclosure_log(self) -> DisclosureLog: ...
 
 
 # -- the GraphQL documents (fixed: the caller chooses only the officer ID and the purpose) -------------------
@@ -185,7 +189,7 @@ class _Reader:
         metrics_route.observe_pool("primary", pool)
         ctx = Context(principal=self.who, pool=pool, settings=self.state.settings, loaders=Loaders(pool),
                       services=self.state.services, purpose=self.purpose, request=self.request,
-                      response=TemporalResponse())
+                      response=TemporalResponse(), disclosure_log=self.state.disclosure_log)
         if self.state.replicas is not None:  # as RegistryGraphQL.parse_http_body routes a query's reads
             read = await read_routing.read_pool_for(self.state.replicas, self.who, "query",
                                                     self.request.scope.get("state", {}).get("min_lsn"),
