@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import secrets
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -80,13 +81,53 @@ class VerifiedEvent:
     kid: str
     alg: str
     protected_header: dict[str, Any]
-    #: the payload's members as RFC 8785 writes them (``"key":value``), in canonical order
+    #: the payload's members as RFC 8785 writes them (``"key":value``), in canonical order; empty when ``plain``
     members: tuple[tuple[str, bytes], ...] = ()
+    #: every number a safe integer and no character beyond the BMP: ``_plain_jcs`` writes its RFC 8785 form
+    plain: bool = False
 
     def digest_without(self, *keys: str) -> bytes:
-        """SHA-256 of the canonical payload without these top-level members, from the members already serialised
-        (the same bytes as ``canonical_bytes`` of the smaller object: JCS writes an object member by member)."""
-        return hashlib.sha256(_canonical_object(m for k, m in self.members if k not in keys)).digest()
+        """SHA-256 of the canonical payload without these top-level members (the same bytes as ``canonical_bytes``
+        of the smaller object), without serialising the payload again member by member."""
+        if self.plain:  # a part of a plain object is plain
+            return hashlib.sha256(_plain_jcs({k: v for k, v in self.payload.items() if k not in keys})).digest()
+        members = self.members or _canonical_members(self.payload)
+        return hashlib.sha256(_canonical_object(m for k, m in members if k not in keys)).digest()
+
+
+#: I-JSON's integer range (RFC 7493 2.2), which RFC 8785 writes as plain decimal digits
+_SAFE_INTEGER = 2**53 - 1
+_BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+_PLAIN_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def _plain_jcs(obj: Mapping[str, Any]) -> bytes:
+    """RFC 8785 bytes of a *plain* object (every number a safe integer, no character beyond the BMP), written by
+    the standard library's C encoder. For such objects the two agree (a property test compares them on any
+    input): integers are decimal digits in both; strings escape the same characters (quote, backslash, ``\\b \\f
+    \\n \\r \\t`` and ``\\u00xx`` in lower case for the other controls) and write the rest as UTF-8; and keys
+    sort by UTF-16 code units (RFC 8785) exactly as by code points (Python) when no key holds a surrogate pair.
+    Anything else (a fraction, an exponent, a big integer, a character beyond the BMP) goes through ``rfc8785``."""
+    return _PLAIN_ENCODER.encode(obj).encode("utf-8")
+
+
+class _NumberWatch:
+    """``json.loads`` hooks that note whether every number in a document is a safe integer."""
+
+    __slots__ = ("plain",)
+
+    def __init__(self) -> None:
+        self.plain = True
+
+    def integer(self, text: str) -> int:
+        value = int(text)
+        if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            self.plain = False
+        return value
+
+    def fraction(self, text: str) -> float:
+        self.plain = False
+        return float(text)
 
 
 def _canonical_members(obj: Mapping[str, Any]) -> tuple[tuple[str, bytes], ...]:
@@ -155,14 +196,34 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+def _json_object(raw: bytes, what: str, numbers: _NumberWatch | None = None) -> dict[str, Any]:
+    hooks: dict[str, Any] = {} if numbers is None else {"parse_int": numbers.integer,
+                                                         "parse_float": numbers.fraction}
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
+                           **hooks)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise EventSignatureError("MALFORMED", f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise EventSignatureError("MALFORMED", f"{what} must be a JSON object")
     return value
+
+
+def _canonical_payload(payload: dict[str, Any], payload_bytes: bytes, numbers: _NumberWatch
+                       ) -> tuple[tuple[tuple[str, bytes], ...], bool]:
+    """(members, plain) of a payload whose bytes are its RFC 8785 form; raise NON_CANONICAL otherwise. A plain
+    payload is checked with the C encoder (``_plain_jcs``); any other, or a plain one that differs, by ``rfc8785``
+    member by member, which decides."""
+    plain = numbers.plain and _BEYOND_BMP.search(payload_bytes.decode("utf-8")) is None
+    if plain and _plain_jcs(payload) == payload_bytes:
+        return (), True
+    try:
+        members = _canonical_members(payload)
+    except ValueError as exc:
+        raise EventSignatureError("NON_CANONICAL", f"payload cannot be canonicalised: {exc}") from exc
+    if _canonical_object(m for _, m in members) != payload_bytes:
+        raise EventSignatureError("NON_CANONICAL", "payload bytes are not RFC 8785 canonical JSON")
+    return members, False
 
 
 def logged_payload(compact: str) -> dict[str, Any]:
@@ -257,12 +318,8 @@ def verify_event(compact: str, resolve_key: Callable[[str], OKPKey], *, typ: str
     except JoseError as exc:
         raise EventSignatureError("BAD_SIGNATURE", "signature does not verify") from exc
 
-    payload = _json_object(payload_bytes, "payload")
-    try:
-        members = _canonical_members(payload)
-    except ValueError as exc:
-        raise EventSignatureError("NON_CANONICAL", f"payload cannot be canonicalised: {exc}") from exc
-    if _canonical_object(m for _, m in members) != payload_bytes:
-        raise EventSignatureError("NON_CANONICAL", "payload bytes are not RFC 8785 canonical JSON")
+    numbers = _NumberWatch()
+    payload = _json_object(payload_bytes, "payload", numbers)
+    members, plain = _canonical_payload(payload, payload_bytes, numbers)
     _check_salt(payload)
-    return VerifiedEvent(payload, payload_bytes, kid, alg, header, members)
+    return VerifiedEvent(payload, payload_bytes, kid, alg, header, members, plain)

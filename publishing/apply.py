@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -269,6 +269,24 @@ class Publisher:
         return Outcome(index, "ACCEPTED", event.type, event.eventId, applied.entity_id, applied.officer_id,
                        log_index)
 
+    async def _key(self, kid: str) -> PublisherKeyRow | None:
+        if kid not in self._keys:  # one lookup per key per batch
+            self._keys[kid] = await admin_entries.logged_key(self.conn, kid, self.admin_keys)
+        return self._keys[kid]
+
+    def _resolver(self, key: PublisherKeyRow) -> Callable[[str], OKPKey]:
+        """The key for ``verify_event``: only the kid it was looked up by, imported once per batch."""
+        if key.kid not in self._imported:
+            self._imported[key.kid] = import_public_jwk(key.public_jwk)
+        imported = self._imported[key.kid]
+
+        def resolve(wanted: str) -> OKPKey:
+            if wanted != key.kid:
+                raise KeyError(wanted)
+            return imported
+
+        return resolve
+
     async def verify(self, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
         """The event if its signature, key, publisher and time hold: (event, signed payload, kid, content digest).
         Raises a RegistryError naming what does not. The content digest is what makes two submissions 'the same
@@ -276,21 +294,11 @@ class Publisher:
         from ledger import events as signing
 
         kid = _unverified_kid(sub.jws)
-        if kid not in self._keys:  # one lookup per key per batch
-            self._keys[kid] = await admin_entries.logged_key(self.conn, kid, self.admin_keys)
-        key = self._keys[kid]
+        key = await self._key(kid)
         if key is None:
             raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")
-
-        def resolve(wanted: str) -> Any:
-            if wanted != key.kid:
-                raise KeyError(wanted)
-            if wanted not in self._imported:  # imported once per key per batch
-                self._imported[wanted] = import_public_jwk(key.public_jwk)
-            return self._imported[wanted]
-
         try:
-            verified = signing.verify_event(sub.jws, resolve)
+            verified = signing.verify_event(sub.jws, self._resolver(key))
         except signing.EventSignatureError as err:
             raise SignatureRejected(err.code, err.message) from err
         event = _parse(verified.payload)

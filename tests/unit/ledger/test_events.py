@@ -366,3 +366,82 @@ def test_members_are_ordered_by_utf16_code_units_not_code_points() -> None:
     members = events._canonical_members(obj)
     assert [k for k, _ in members] == ["a", "\U0001f600", "\uffff"]
     assert events._canonical_object(m for _, m in members) == rfc8785.dumps(obj)
+
+
+# -- the C encoder's fast check: only where it provably writes what RFC 8785 writes -----------------------------
+
+_BMP_TEXT = st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0xFFFF), max_size=8)
+_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _BMP_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_BMP_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_BMP_TEXT, _PLAIN, max_size=8))
+def test_plain_objects_are_written_by_the_c_encoder_as_rfc8785_does(obj: dict[str, Any]) -> None:
+    """Safe integers and text within the BMP (every control character, quote, backslash, DEL, U+2028, U+FFFF):
+    the standard library's encoder and rfc8785 write the same bytes, keys in the same order."""
+    assert events._plain_jcs(obj) == rfc8785.dumps(obj)
+
+
+def _rfc8785_accepts(raw: bytes) -> bool:
+    try:
+        return rfc8785.dumps(json.loads(raw.decode("utf-8"))) == raw
+    except (ValueError, rfc8785.CanonicalizationError):
+        return False
+
+
+_WRITERS = [
+    rfc8785.dumps,
+    lambda o: json.dumps(o, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(),
+    lambda o: json.dumps(o, separators=(",", ":"), sort_keys=True).encode(),  # \uXXXX escapes, surrogate pairs
+    lambda o: json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode(),  # keys unsorted
+    lambda o: json.dumps(o, ensure_ascii=False, sort_keys=True).encode(),  # spaces
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_TEXT, _JSON | st.integers(), max_size=6), st.sampled_from(range(len(_WRITERS))))
+def test_the_canonical_check_decides_as_rfc8785_on_any_payload(obj: dict[str, Any], writer: int) -> None:
+    """Whatever writes the payload (canonically or not; fractions, big integers, text beyond the BMP, escapes),
+    the check accepts exactly the bytes rfc8785 would have written, and a plain one's digest is rfc8785's."""
+    try:
+        raw = _WRITERS[writer](obj)
+    except (ValueError, rfc8785.CanonicalizationError):
+        return  # nothing to sign
+    numbers = events._NumberWatch()
+    payload = events._json_object(raw, "payload", numbers)
+    try:
+        members, plain = events._canonical_payload(payload, raw, numbers)
+    except EventSignatureError as err:
+        assert err.code == "NON_CANONICAL"
+        assert not _rfc8785_accepts(raw)
+        return
+    assert _rfc8785_accepts(raw)
+    verified = events.VerifiedEvent(payload, raw, "k", "Ed25519", {}, members, plain)
+    for dropped in ([], sorted(payload)[:1], sorted(payload)):
+        smaller = {k: v for k, v in payload.items() if k not in dropped}
+        assert verified.digest_without(*dropped) == hashlib.sha256(rfc8785.dumps(smaller)).digest()
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a":1.0}', b'{"a":1e2}', b'{"a":-0}', b'{"a":9007199254740993}', b'{"a":"\\u00E9"}', b'{"a":"\\ud83d\\ude00"}',
+    b'{"b":1,"a":2}', b'{"\\ud83d\\ude00":1,"\\uffff":2}', b'{"a":"\\/"}',
+    '{"\uffff":2,"\U0001f600":1}'.encode(),  # code-point order: Python's sort_keys, not RFC 8785's UTF-16 order
+])
+def test_non_canonical_spellings_the_c_encoder_might_miss_are_refused(raw: bytes) -> None:
+    numbers = events._NumberWatch()
+    payload = events._json_object(raw, "payload", numbers)
+    with pytest.raises(EventSignatureError) as err:
+        events._canonical_payload(payload, raw, numbers)
+    assert err.value.code == "NON_CANONICAL"
+
+
+def test_a_payload_beyond_the_bmp_is_checked_by_rfc8785_and_accepted_when_canonical() -> None:
+    obj = {"\uffff": 1, "\U0001f600": 2, "n": 1.5}
+    raw = rfc8785.dumps(obj)
+    numbers = events._NumberWatch()
+    members, plain = events._canonical_payload(events._json_object(raw, "payload", numbers), raw, numbers)
+    assert not plain and [k for k, _ in members] == ["n", "\U0001f600", "\uffff"]
