@@ -23,7 +23,7 @@ from auth import derived
 from auth.principal import Principal, Role
 from ledger import admin_entries, log_store
 from ledger.entry_check import CLOCK_SKEW
-from publishing import accreditation, bulk_rows, jurisdiction, lifecycle, new_rows, programs, review, subjects, training
+from publishing import accreditation, bulk_rows, lifecycle, new_rows, programs, review, subjects, training
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -206,13 +206,14 @@ class Publisher:
                 continue
             if not bulk_rows.eligible(event):
                 return None
-            assert isinstance(event, RecordPublished | EmploymentStarted)
+            assert isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued)
             items.append(bulk_rows.Item(index, event, payload, kid, sub.jws, digest))
             outcomes.append(None)
         if not items:
             return None
         pub = await self._publisher(items[0].event.publisher)
-        found = await self._agencies_of({it.event.agencyOri for it in items if it.event.agencyOri is not None})
+        named = {getattr(it.event, "agencyOri", None) for it in items}  # certifications name no agency
+        found = await self._agencies_of({ori for ori in named if ori is not None})
         officer_ids = await bulk_rows.plan(self.conn, pub, items, found)
         if officer_ids is None:
             return None
@@ -379,11 +380,10 @@ class Publisher:
             raise BadInput(str(err)) from None
 
     async def _certification_issued(self, ev: CertificationIssued, pub: PublisherRow, ssn: bytes | None) -> Applied:
-        _deny(jurisdiction.check_certification(pub, ev.state))
+        if (refused := new_rows.certification_refusal(pub, ev)) is not None:
+            raise refused
         if await certifications.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"certification {ev.sourceId} already exists; change it with certification.status_changed")
-        if ev.expiresOn is not None and ev.expiresOn < ev.issuedOn:
-            raise BadInput("expiresOn is before issuedOn")
         officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number),
                                             trace=self.trace)
         await self._check_backed(officer_id, ev.status, ev.state, pub)

@@ -1,14 +1,14 @@
 """The set-based path for a batch of new rows about officers named by registry ID: misconduct records
-(``record.published``) and employment (``employment.started``).
+(``record.published``), employment (``employment.started``) and certifications (``certification.issued``).
 
 A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A batch of
 them is applied with a fixed number of statements whatever its size: one read each for the officers, the rows by
 source and the monitoring enrollments, then one insert per table. It is an optimisation of ``publishing.apply``'s
 one-event-at-a-time path, never a second set of rules: ``plan`` answers None for any batch where that path could
 decide differently (a subject outside the publisher's jurisdiction, whose comparison is budgeted and logged; names
-to add or compare; a row that already exists; any check that fails), and the caller then applies the batch one
-event at a time, which names every failure as before. ``registry audit --replay`` re-derives these rows through
-that path and compares them (tests/integration/test_publish_set_based.py).
+to add or compare; a row that already exists; a certification status that reveals a record; any check that fails),
+and the caller then applies the batch one event at a time, which names every failure as before. ``registry audit
+--replay`` re-derives these rows through that path and compares them (tests/integration/test_publish_set_based.py).
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from typing import Any
 import asyncpg
 
 import monitoring
+from auth import derived
 from ledger import log_store
-from publishing import new_rows
-from publishing.payloads import EmploymentStarted, Event, RecordPublished
+from publishing import new_rows, training
+from publishing.payloads import CertificationIssued, EmploymentStarted, Event, RecordPublished
 from registry import ids
-from store import employment, notifications, officers, records
+from store import certifications, employment, notifications, officers, records
 from store import events as event_store
 from store import monitoring as monitoring_store
-from store.models import AgencyRow, EmploymentRow, PublisherRow, RecordRow
+from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
 
-NewRow = RecordPublished | EmploymentStarted
+NewRow = RecordPublished | EmploymentStarted | CertificationIssued
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,9 @@ class Written:
 
 
 def eligible(event: Event) -> bool:
-    """Whether an event has a shape this path applies: a new record or employment naming an officer by registry
-    ID only."""
-    if not isinstance(event, RecordPublished | EmploymentStarted):
+    """Whether an event has a shape this path applies: a new record, employment or certification naming an officer
+    by registry ID only."""
+    if not isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued):
         return False
     s = event.subject
     return s.registryId is not None and s.name is None and not s.aliases and not s.formerNames
@@ -71,6 +72,7 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     publisher already published about."""
     recs = [it.event for it in items if isinstance(it.event, RecordPublished)]
     jobs = [it.event for it in items if isinstance(it.event, EmploymentStarted)]
+    certs = [it.event for it in items if isinstance(it.event, CertificationIssued)]
     for ev in recs:
         agency = agencies.get(ev.agencyOri) if ev.agencyOri is not None else None
         if new_rows.record_refusal(pub, ev, agency) is not None:
@@ -78,8 +80,16 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     for job in jobs:
         if new_rows.employment_refusal(pub, job, agencies.get(job.agencyOri)) is not None:
             return None
+    for cert in certs:
+        # A status that reports misconduct needs the publisher's settled record (apply's _check_backed), which may
+        # come earlier in this very batch: left to the one-at-a-time path.
+        if new_rows.certification_refusal(pub, cert) is not None or cert.status in derived.CERTIFICATION_REVEALS:
+            return None
+    if len({(c.state, c.number, c.kind) for c in certs}) != len(certs):
+        return None  # the second would be refused as already registered (a number held elsewhere fails the write)
     for sources, taken in (([r.sourceId for r in recs], records.by_sources),
-                           ([j.sourceId for j in jobs], employment.by_sources)):
+                           ([j.sourceId for j in jobs], employment.by_sources),
+                           ([c.sourceId for c in certs], certifications.by_sources)):
         if len(set(sources)) != len(sources):
             return None  # the second would be a conflict with the first
         if sources and await taken(conn, pub.id, sources):
@@ -109,6 +119,7 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
     now = datetime.now(UTC)
     recs: list[tuple[RecordRow, Item]] = []
     jobs: list[EmploymentRow] = []
+    certs: list[tuple[CertificationRow, certifications.Step]] = []
     stored: list[tuple[Any, ...]] = []
     written: list[Written] = []
     for it, officer_id in zip(items, officer_ids, strict=True):
@@ -120,17 +131,26 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
                             ev.fairProcessAttested, False, None, None, None, now, now)
             recs.append((rec, it))
             entity_id = rec.id
-        else:
+        elif isinstance(ev, EmploymentStarted):
             job = EmploymentRow(ids.employment_id(), officer_id, pub.id, ev.sourceId, ev.agencyOri, ev.position,
                                 ev.startDate, None, None)
             jobs.append(job)
             entity_id = job.id
+        else:
+            cert = CertificationRow(ids.certification_id(), officer_id, pub.id, ev.sourceId, ev.state, ev.number,
+                                    ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, now, ev.refresherMonths)
+            certs.append((cert, training.first_step(ev)))
+            entity_id = cert.id
         stored.append((ev.publisher, ev.eventId, ev.type, it.kid, it.jws, it.payload, it.digest, log_index,
                        officer_id, entity_id))
         written.append(Written(it.index, entity_id, officer_id, log_index))
     event_pks = await event_store.insert_many(conn, stored)
     if jobs:
         await employment.insert_many(conn, jobs)
+    if certs:
+        await certifications.insert_many(conn, certs)
+    watched = sorted({r.officer_id for r, _ in recs} | {c.officer_id for c, _ in certs})
+    enrolled = await monitoring_store.enrolled_officers(conn, watched) if watched else set()
     if recs:
         await records.insert_many(conn, [r for r, _ in recs])
         await records.add_history_many(conn, [(r.id, None, r.status, r.fair_process_attested, None,
@@ -138,9 +158,13 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
         await notifications.add_many(conn, [
             (r.officer_id, r.id, "RECORD_PUBLISHED",
              f"{pub.name} published a {r.kind} record about you (status {r.status}).") for r, _ in recs])
-        # A new record has no stored notices and no earlier readers: only enrollees can be told, by the same hook.
-        enrolled = await monitoring_store.enrolled_officers(conn, sorted({r.officer_id for r, _ in recs}))
-        for r, it in recs:
-            if r.officer_id in enrolled:
-                await monitoring.on_record(conn, r.officer_id, r.id, None, it.event.type)
+    # A new row has no stored notices and no earlier readers: only enrollees can be told, by the same hooks as one
+    # at a time, in batch order (so their notices are numbered as one at a time would number them).
+    for it, w in zip(items, written, strict=True):
+        if w.officer_id not in enrolled:
+            continue
+        if isinstance(it.event, RecordPublished):
+            await monitoring.on_record(conn, w.officer_id, w.entity_id, None, it.event.type)
+        elif isinstance(it.event, CertificationIssued):
+            await monitoring.on_certification(conn, w.officer_id, w.entity_id, None, it.event.type)
     return written

@@ -1,10 +1,11 @@
-"""What a new misconduct record or employment must satisfy before it is written, whichever path writes it (one
-event at a time in ``publishing.apply``, or set-based in ``publishing.bulk_rows``): one set of rules for both."""
+"""What a new misconduct record, employment or certification must satisfy before it is written, whichever path
+writes it (one event at a time in ``publishing.apply``, or set-based in ``publishing.bulk_rows``): one set of rules
+for both."""
 
 from __future__ import annotations
 
 from publishing import jurisdiction, lifecycle
-from publishing.payloads import EmploymentStarted, RecordPublished
+from publishing.payloads import CertificationIssued, EmploymentStarted, RecordPublished
 from registry.errors import BadInput, Forbidden, NotFound, RegistryError
 from store.models import AgencyRow, PublisherRow
 
@@ -28,4 +29,13 @@ def employment_refusal(pub: PublisherRow, ev: EmploymentStarted, agency: AgencyR
         return NotFound(f"no agency with ORI {ev.agencyOri} is registered")
     if (reason := jurisdiction.check_employment(pub, agency)) is not None:
         return Forbidden(reason)
+    return None
+
+
+def certification_refusal(pub: PublisherRow, ev: CertificationIssued) -> RegistryError | None:
+    """Why ``pub`` may not issue this certification as written, if so (before the registry looks at its rows)."""
+    if (reason := jurisdiction.check_certification(pub, ev.state)) is not None:
+        return Forbidden(reason)
+    if ev.expiresOn is not None and ev.expiresOn < ev.issuedOn:
+        return BadInput("expiresOn is before issuedOn")
     return None

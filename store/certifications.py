@@ -40,6 +40,16 @@ async def by_source(conn: asyncpg.Connection, publisher_id: str, source_id: str)
     return None if row is None else row_to(CertificationRow, row)
 
 
+async def by_sources(conn: asyncpg.Connection, publisher_id: str, source_ids: Sequence[str]
+                     ) -> dict[str, CertificationRow]:
+    """A publisher's certifications among ``source_ids``, locked as ``by_source`` locks one (absent ones left out)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM certifications WHERE publisher_id = $1 AND source_id = ANY($2::text[]) FOR UPDATE",
+        publisher_id, list(source_ids),
+    )
+    return {r["source_id"]: row_to(CertificationRow, r) for r in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One status a certification had from ``effective_on`` (``certification_status_history``)."""
@@ -59,6 +69,30 @@ async def insert(conn: asyncpg.Connection, row: CertificationRow, first: Step) -
         row.status, row.issued_on, row.expires_on, row.status_reason, row.refresher_months,
     )
     await _add_step(conn, row.id, first)
+
+
+async def insert_many(conn: asyncpg.Connection, rows: Sequence[tuple[CertificationRow, Step]]) -> None:
+    """New certifications and their first step, one statement each (the set-based publishing path): the same rows
+    as ``insert`` (a new certification's first step is step 1)."""
+    await conn.execute(
+        """INSERT INTO certifications (id, officer_id, publisher_id, source_id, state, number, kind, status,
+                                       issued_on, expires_on, status_reason, refresher_months)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                $7::certification_kind[], $8::certification_status[], $9::date[], $10::date[],
+                                $11::text[], $12::int[])""",
+        *(list(col) for col in zip(*((r.id, r.officer_id, r.publisher_id, r.source_id, r.state, r.number, r.kind,
+                                      r.status, r.issued_on, r.expires_on, r.status_reason, r.refresher_months)
+                                     for r, _ in rows), strict=True)),
+    )
+    await conn.execute(
+        """INSERT INTO certification_status_history (certification_id, step, status, effective_on, completed_on,
+                                                     current_through)
+           SELECT id, 1, status, effective_on, completed_on, current_through
+             FROM unnest($1::text[], $2::certification_status[], $3::date[], $4::date[], $5::date[])
+                  AS s(id, status, effective_on, completed_on, current_through)""",
+        *(list(col) for col in zip(*((r.id, st.status, st.effective_on, st.completed_on, st.current_through)
+                                     for r, st in rows), strict=True)),
+    )
 
 
 async def set_status(conn: asyncpg.Connection, cert_id: str, status: str, reason: str | None,

@@ -1,5 +1,6 @@
-"""The set-based publishing path (publishing.bulk_rows, issue 13): a batch of new records and employment about
-officers named by registry ID is written with a fixed number of statements, and it is only an optimisation.
+"""The set-based publishing path (publishing.bulk_rows, issue 13): a batch of new records, employment and
+certifications about officers named by registry ID is written with a fixed number of statements, and it is only an
+optimisation.
 Checked where it can be observed: the same events applied one at a time write the same rows (records, history,
 employment, events and their subjects, the officer's notifications, an enrollee's monitoring notices and query-log
 entries), the replay audit explains them, and every batch the path does not take, or that fails while it writes,
@@ -180,6 +181,89 @@ async def test_the_graphql_api_takes_the_set_based_path_and_repeats_are_duplicat
     assert [r["logIndex"] for r in again["results"]] == [r["logIndex"] for r in first["results"]]
 
 
+def _certifications(prefix: str, officers: list[str], n: int, *, dob: dict[str, str] | None = None,
+                    ) -> list[dict[str, Any]]:
+    """n new certifications over the officers: peace officer and training kinds (with a refresher period and an
+    expiry), ACTIVE or INACTIVE, some subjects with their birth date."""
+    out = []
+    for i in range(n):
+        oid = officers[i % len(officers)]
+        subj: dict[str, Any] = {"registryId": oid}
+        if dob and i % 2 and oid in dob:
+            subj["dateOfBirth"] = dob[oid]
+        ev = cert_issued(number=f"{prefix}-N{i}", source=f"{prefix}-{i}", event_id=f"{prefix}-{i}", subj=subj,
+                         kind=("PEACE_OFFICER", "DE_ESCALATION_TRAINING", "CORRECTIONS")[i % 3],
+                         status="INACTIVE" if i % 4 == 1 else "ACTIVE")
+        if i % 3 == 1:
+            ev["refresherMonths"] = 24
+        if i % 5 == 2:
+            ev["expiresOn"] = "2030-06-01"
+        out.append(ev)
+    return out
+
+
+async def _certification_facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]]:
+    """Everything one batch wrote about each certification, without generated IDs, numbers and times: the row, its
+    status history, its event (subject included) and an enrollee's monitoring notices."""
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        ev = await pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
+                                 f"{prefix}-{i}")
+        cert = await pool.fetchrow("SELECT * FROM certifications WHERE publisher_id = 'ca-post' AND source_id = $1",
+                                   f"{prefix}-{i}")
+        assert ev is not None and cert is not None
+        payload = {k: v for k, v in ev["payload"].items()
+                   if k not in ("eventId", "sourceId", "salt", "issuedAt", "number")}
+        history = [tuple(h.values())[1:] for h in await pool.fetch(
+            "SELECT * FROM certification_status_history WHERE certification_id = $1 ORDER BY step", cert["id"])]
+        notices = []
+        for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> 'certification' ->> 'id' = $1 "
+                                  "ORDER BY id", cert["id"]):
+            data = dict(r["payload"])
+            data.pop("noticeId")
+            data["certification"] = {k: v for k, v in data["certification"].items()
+                                     if k not in ("id", "number", "updatedAt")}
+            outbox = await pool.fetchval("SELECT count(*) FROM webhook_outbox WHERE webhook_id = $1", r["public_id"])
+            notices.append((r["owner_kind"], r["owner_id"], r["enrollment_id"], r["officer_id"], r["type"], data,
+                            outbox))
+        out.append({
+            "certification": {k: v for k, v in cert.items()
+                              if k not in ("id", "source_id", "number", "created_at", "updated_at")},
+            "event": (ev["type"], ev["kid"], ev["officer_id"], ev["entity_id"] == cert["id"], payload),
+            "history": history, "notices": notices,
+        })
+    return out
+
+
+async def test_certifications_by_registry_id_are_written_set_based_as_one_at_a_time(world: World,
+                                                                                     database_url: str) -> None:
+    officers = await _officers(world, 4)
+    dob = {oid: r["date_of_birth"].isoformat() for oid in officers
+           if (r := await world.pool.fetchrow("SELECT date_of_birth FROM officers WHERE id = $1", oid))}
+    n = 18
+    committed, _, small = await _run(world, _certifications("s", officers, n), set_based=True)
+    committed_large, _, large = await _run(world, _certifications("L", officers, 3 * n), set_based=True)
+    assert committed and committed_large and len(large) == len(small) <= 20, "\n".join(large)
+    assert sum("INSERT INTO certifications" in q for q in large) == 1
+
+    await enroll(world, agency_token(world), officers[0])  # an enrollee is told by the monitoring hook
+    committed, fast, _ = await _run(world, _certifications("c", officers, n, dob=dob), set_based=True)
+    assert committed and [o.status for o in fast] == ["ACCEPTED"] * n
+    committed, exact, statements = await _run(world, _certifications("d", officers, n, dob=dob), set_based=False)
+    assert committed and sum("INSERT INTO certifications" in q for q in statements) == n
+
+    a, b = await _certification_facts(world.pool, "c", n), await _certification_facts(world.pool, "d", n)
+    assert any(f["notices"] for f in a), "no enrollee was told: the comparison would miss the monitoring hook"
+    assert any(f["certification"]["refresher_months"] for f in a) and any(f["certification"]["expires_on"] for f in a)
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        assert x == y, f"certification {i}:\nset-based   {x}\none by one  {y}"
+    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
+
+    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
+        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
+    assert report.ok, "\n".join(map(str, report.findings[:20]))
+
+
 Case = Callable[[World, list[str]], Awaitable[tuple[str, list[dict[str, Any]]]]]
 
 
@@ -241,9 +325,47 @@ async def _fails_while_writing(world: World, officers: list[str]) -> tuple[str, 
     return "ca-post", [*_records("x", officers, 3), poison]
 
 
+async def _certification_source_taken(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("ca-post", cert_issued(number="T-1", source="taken-cert", subj={"registryId": officers[0]}))
+    return "ca-post", [*_certifications("x", officers, 3),
+                       cert_issued(number="T-2", source="taken-cert", subj={"registryId": officers[1]})]
+
+
+async def _certification_number_taken(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """Held by another officer: nothing the plan reads, so the write fails and the batch goes one at a time."""
+    await world.publish_ok("ca-post", cert_issued(number="HELD-1", source="held", subj={"registryId": officers[0]}))
+    return "ca-post", [*_certifications("x", officers, 3),
+                       cert_issued(number="HELD-1", source="y", subj={"registryId": officers[1]})]
+
+
+async def _certification_revoked_without_a_record(world: World, officers: list[str]
+                                                  ) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [*_certifications("x", officers, 3),
+                       cert_issued(number="R-1", source="y", status="REVOKED", subj={"registryId": officers[1]})]
+
+
+async def _certification_in_another_state(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [*_certifications("x", officers, 3),
+                       cert_issued(number="S-1", source="y", state="TX", subj={"registryId": officers[1]})]
+
+
+async def _certification_expires_before_it_is_issued(world: World, officers: list[str]
+                                                     ) -> tuple[str, list[dict[str, Any]]]:
+    early = {**cert_issued(number="E-1", source="y", subj={"registryId": officers[1]}), "expiresOn": "2001-01-01"}
+    return "ca-post", [*_certifications("x", officers, 3), early]
+
+
+async def _certification_twice_in_the_batch(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    return "ca-post", [cert_issued(number="D-1", source="y1", subj={"registryId": officers[0]}),
+                       cert_issued(number="D-1", source="y2", subj={"registryId": officers[1]})]
+
+
 @pytest.mark.parametrize("case", [_existing_source, _unknown_officer, _birth_date_contradicts, _cannot_start_there,
                                   _unknown_agency, _another_state, _outside_and_out_of_budget, _fails_while_writing,
-                                  _existing_employment, _employment_in_another_state, _employment_at_an_unknown_agency])
+                                  _existing_employment, _employment_in_another_state, _employment_at_an_unknown_agency,
+                                  _certification_source_taken, _certification_number_taken,
+                                  _certification_revoked_without_a_record, _certification_in_another_state,
+                                  _certification_expires_before_it_is_issued, _certification_twice_in_the_batch])
 async def test_a_refused_batch_gets_the_verdicts_of_the_one_at_a_time_path(world: World, case: Case) -> None:
     officers = await _officers(world, 3)
     publisher, batch = await case(world, officers)
