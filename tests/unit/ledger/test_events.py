@@ -393,7 +393,7 @@ def _rfc8785_accepts(raw: bytes) -> bool:
         return False
 
 
-_WRITERS = [
+_WRITERS: list[Callable[[Any], bytes]] = [
     rfc8785.dumps,
     lambda o: json.dumps(o, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(),
     lambda o: json.dumps(o, separators=(",", ":"), sort_keys=True).encode(),  # \uXXXX escapes, surrogate pairs
