@@ -619,9 +619,10 @@ async def check_postgraphile(url: str, token: str, pgl: PostGraphile, candidates
 
 
 @asynccontextmanager
-async def serving(dsn: str, tmp: Path, *, document_cache: bool = True,
+async def serving(dsn: str, tmp: Path, *, document_cache: bool = True, admin_keys: Any = None,
                   ) -> AsyncIterator[tuple[str, str, Any, asyncpg.Pool]]:
-    """uvicorn + the app on 127.0.0.1; yields (url, hiring-agency token, app, pool)."""
+    """uvicorn + the app on 127.0.0.1; yields (url, hiring-agency token, app, pool). ``admin_keys``: the
+    registry's admin keys (ledger.admin_key.AdminKeys) when publisher keys were registered with them."""
     import uvicorn
 
     from auth.dev_issuer import create_issuer_key, mint_token, write_public_jwks
@@ -635,6 +636,8 @@ async def serving(dsn: str, tmp: Path, *, document_cache: bool = True,
     verifier = TokenVerifier([TrustedIssuer(ISSUER, tmp / "jwks.json", None, AUDIENCE)])
     settings = Settings(data_dir=tmp, audience=AUDIENCE)
     services = Services(ssn_key=secrets.token_bytes(32), verifier=verifier)
+    if admin_keys is not None:
+        services = Services(ssn_key=services.ssn_key, verifier=verifier, admin_keys=admin_keys)
     pool = await database.create_pool(dsn)
     from schema import limits
 
@@ -730,6 +733,27 @@ def _cert_payload(i: int, off: Officer) -> dict[str, Any]:
     }
 
 
+async def _publish_over_http(dsn: str, jws: Sequence[str], admin_keys: Any) -> float:
+    """Seconds for ``registry publish``'s upload (registry.cli.ledger.publish_events) of these events to the
+    server in batches of 500, every one ACCEPTED."""
+    from auth.dev_issuer import load_issuer_key, mint_token
+    from registry.cli.ledger import _Item, publish_events
+
+    with tempfile.TemporaryDirectory(prefix="api-bench-publish-") as tmp:
+        async with serving(dsn, Path(tmp), admin_keys=admin_keys) as (url, _token, _app, _pool):
+            token = mint_token(load_issuer_key(Path(tmp) / "issuer.jwk"), issuer=ISSUER, audience=AUDIENCE,
+                               subject="bench-board-clerk", role="publisher", publisher_id="ca-post", ttl_seconds=3600)
+            items = [_Item(line=i + 1, event_id=None, jws=j, ssn=None) for i, j in enumerate(jws)]
+            t0 = time.perf_counter()
+            reports = await publish_events(items, url=url, token=token, batch_size=BATCH, dry_run=False,
+                                           progress=False)
+            seconds = time.perf_counter() - t0
+    refused = [r for r in reports if r.status != "ACCEPTED"]
+    if refused:
+        raise RuntimeError(f"{len(refused)} events not accepted over HTTP, first: {refused[0]}")
+    return seconds
+
+
 def _registry_cert_payload(i: int, officer_id: str) -> dict[str, Any]:
     """A training credential (de-escalation, EO 13929 Sec. 4) for an officer the board already certified, by
     registry ID: a board's bulk upload of training completions."""
@@ -813,10 +837,11 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
     pool = await database.create_pool(dsn, min_size=1, max_size=1)  # the server's type codecs
     conn = await pool.acquire()
     try:
+        admin = AdminKeys(new_key())
         async with conn.transaction():  # registered as an admin does: a logged registration (ledger.admin_entries)
-            await registrations.record(conn, AdminKeys(new_key()), admin_entries.key_entry(
+            await registrations.record(conn, admin, admin_entries.key_entry(
                 "ca-post", "ca-post-bench-1", public_jwk_dict(key), KEYS_VALID_FROM), by="bench")
-        payloads = [_record_payload(i, targets[i % len(targets)], rng) for i in range(2 * n_records + BATCH)]
+        payloads = [_record_payload(i, targets[i % len(targets)], rng) for i in range(3 * n_records + BATCH)]
         t0 = time.perf_counter()
         signed = [sign_event(p, key, "ca-post-bench-1") for p in payloads]
         sign_s = (time.perf_counter() - t0) * n_records / len(payloads)
@@ -825,8 +850,15 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
         seconds, _, _ = await _publish_batches(conn, signed[n_records:2 * n_records], ssn_key, set_based=False)
         results.append(PublishResult("record.published by registry ID, one at a time", n_records, seconds, sign_s))
         # One more batch under the profiler (not counted above).
-        _, profile, statements = await _publish_batches(conn, signed[2 * n_records:], ssn_key, profile=True)
+        _, profile, statements = await _publish_batches(conn, signed[2 * n_records:2 * n_records + BATCH], ssn_key, profile=True)
         profile.insert(0, ("SQL statements per event", statements / BATCH))
+
+        # End to end as `registry publish` sends them: the CLI's upload function over HTTP to the server (GraphQL
+        # parsing of the batch, publishEvents, the per-event results back), batches of 500.
+        over_http = signed[2 * n_records + BATCH:]
+        seconds = await _publish_over_http(dsn, over_http, admin)
+        results.append(PublishResult("record.published by registry ID, `registry publish` over HTTP", len(over_http),
+                                     seconds, sign_s))
 
         registry_certs = [sign_event(_registry_cert_payload(i, targets[i % len(targets)]), key, "ca-post-bench-1")
                           for i in range(n_records)]
