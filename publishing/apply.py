@@ -206,7 +206,7 @@ class Publisher:
                 continue
             if not bulk_rows.eligible(event):
                 return None
-            assert isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued)
+            assert isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued | EmploymentEnded)
             items.append(bulk_rows.Item(index, event, payload, kid, sub.jws, digest))
             outcomes.append(None)
         if not items:
@@ -214,12 +214,12 @@ class Publisher:
         pub = await self._publisher(items[0].event.publisher)
         named = {getattr(it.event, "agencyOri", None) for it in items}  # certifications name no agency
         found = await self._agencies_of({ori for ori in named if ori is not None})
-        officer_ids = await bulk_rows.plan(self.conn, pub, items, found)
-        if officer_ids is None:
+        targets = await bulk_rows.plan(self.conn, pub, items, found)
+        if targets is None:
             return None
         assert self._log is not None  # opened by run()
         try:
-            written = await bulk_rows.write(self.conn, pub, items, officer_ids, self._log)
+            written = await bulk_rows.write(self.conn, pub, items, targets, self._log)
         except (RegistryError, asyncpg.PostgresError) as err:
             raise _SetBasedFailed from err
         by_index = {it.index: it.event for it in items}

@@ -1,5 +1,6 @@
 """The set-based path for a batch of new rows about officers named by registry ID: misconduct records
-(``record.published``), employment (``employment.started``) and certifications (``certification.issued``).
+(``record.published``), employment (``employment.started``) and certifications (``certification.issued``); and
+for the end of the publisher's own employment rows (``employment.ended``: the separations EO 13929 Sec. 3 names).
 
 A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A batch of
 them is applied with a fixed number of statements whatever its size: one read each for the officers, the rows by
@@ -24,7 +25,7 @@ import monitoring
 from auth import derived
 from ledger import log_store
 from publishing import new_rows, training
-from publishing.payloads import CertificationIssued, EmploymentStarted, Event, RecordPublished
+from publishing.payloads import CertificationIssued, EmploymentEnded, EmploymentStarted, Event, RecordPublished
 from registry import ids
 from store import certifications, employment, notifications, officers, records
 from store import events as event_store
@@ -32,6 +33,7 @@ from store import monitoring as monitoring_store
 from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
 
 NewRow = RecordPublished | EmploymentStarted | CertificationIssued
+BulkEvent = NewRow | EmploymentEnded
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,19 @@ class Item:
     """A verified event of the batch (signature, key, publisher and time checked)."""
 
     index: int
-    event: NewRow
+    event: BulkEvent
     payload: dict[str, Any]
     kid: str
     jws: str
     digest: bytes
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whom an event is about, and the row it changes (None: a row it adds)."""
+
+    officer_id: str
+    entity_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,9 @@ class Written:
 
 def eligible(event: Event) -> bool:
     """Whether an event has a shape this path applies: a new record, employment or certification naming an officer
-    by registry ID only."""
+    by registry ID only, or the end of an employment."""
+    if isinstance(event, EmploymentEnded):
+        return True
     if not isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued):
         return False
     s = event.subject
@@ -64,12 +76,43 @@ def eligible(event: Event) -> bool:
 
 
 async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
-               agencies: Mapping[str, AgencyRow | None]) -> list[str] | None:
-    """Each item's officer, when every event of the batch would be accepted one at a time as written here; else None.
+               agencies: Mapping[str, AgencyRow | None]) -> list[Target] | None:
+    """Each item's target, when every event of the batch would be accepted one at a time as written here; else None.
 
     ``agencies``: every ORI the items name, looked up. The checks are ``publishing.new_rows``'s (as one at a time),
     that no row with those source IDs exists, and those of ``subjects.resolve`` for a registry ID, for officers the
-    publisher already published about."""
+    publisher already published about; an employment ended must be the publisher's, not ended yet, and end on or
+    after it started."""
+    ended = await _ended(conn, pub, [it.event for it in items if isinstance(it.event, EmploymentEnded)])
+    if ended is None:
+        return None
+    named = await _named(conn, pub, [it for it in items if not isinstance(it.event, EmploymentEnded)], agencies)
+    if named is None:
+        return None
+    by_end, by_name = iter(ended), iter(named)
+    return [next(by_end) if isinstance(it.event, EmploymentEnded) else next(by_name) for it in items]
+
+
+async def _ended(conn: asyncpg.Connection, pub: PublisherRow, ends: Sequence[EmploymentEnded]) -> list[Target] | None:
+    """The employment rows these events end, as ``apply``'s one-at-a-time checks would accept them; else None."""
+    sources = [e.employmentSourceId for e in ends]
+    if len(set(sources)) != len(sources):
+        return None  # the second would find it ended
+    jobs = await employment.by_sources(conn, pub.id, sources) if sources else {}
+    out = []
+    for ev in ends:
+        job = jobs.get(ev.employmentSourceId)  # absent: unknown, or started earlier in this batch
+        if job is None or job.end_date is not None or ev.endDate < job.start_date:
+            return None
+        out.append(Target(job.officer_id, job.id))
+    return out
+
+
+async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
+                 agencies: Mapping[str, AgencyRow | None]) -> list[Target] | None:
+    """The officers of the new rows, named by registry ID, as ``apply``'s one-at-a-time checks would accept them."""
+    if not items:
+        return []
     recs = [it.event for it in items if isinstance(it.event, RecordPublished)]
     jobs = [it.event for it in items if isinstance(it.event, EmploymentStarted)]
     certs = [it.event for it in items if isinstance(it.event, CertificationIssued)]
@@ -94,7 +137,7 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
             return None  # the second would be a conflict with the first
         if sources and await taken(conn, pub.id, sources):
             return None
-    named = [it.event.subject.registryId or "" for it in items]
+    named = [it.event.subject.registryId or "" for it in items if not isinstance(it.event, EmploymentEnded)]
     canonical = await officers.canonical_ids(conn, sorted(set(named)))
     if len(canonical) != len(set(named)):
         return None  # an unknown registry ID
@@ -102,17 +145,18 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     rows = dict(zip(wanted, await officers.by_ids(conn, wanted), strict=True))
     chosen = []
     for it, registry_id in zip(items, named, strict=True):
+        assert not isinstance(it.event, EmploymentEnded)
         row = rows[canonical[registry_id]]
         if row is None or pub.id not in row.publisher_ids:
             return None  # outside the publisher's jurisdiction: its identity check is budgeted and logged
         dob = it.event.subject.dateOfBirth
         if dob is not None and row.date_of_birth is not None and dob != row.date_of_birth:
             return None
-        chosen.append(row.id)
+        chosen.append(Target(row.id))
     return chosen
 
 
-async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item], officer_ids: Sequence[str],
+async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item], targets: Sequence[Target],
                 log: log_store.Appender) -> list[Written]:
     """Append the events to the log in their order and write every table once; the rows are those the
     one-at-a-time path writes (the events' subject set as they are inserted rather than updated after)."""
@@ -120,12 +164,17 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
     recs: list[tuple[RecordRow, Item]] = []
     jobs: list[EmploymentRow] = []
     certs: list[tuple[CertificationRow, certifications.Step]] = []
+    ends: list[tuple[str, Any, str]] = []
     stored: list[tuple[Any, ...]] = []
     written: list[Written] = []
-    for it, officer_id in zip(items, officer_ids, strict=True):
-        ev = it.event
+    for it, target in zip(items, targets, strict=True):
+        ev, officer_id = it.event, target.officer_id
         log_index, _ = log.append(it.jws.encode("ascii"))
-        if isinstance(ev, RecordPublished):
+        if isinstance(ev, EmploymentEnded):
+            assert target.entity_id is not None
+            ends.append((target.entity_id, ev.endDate, ev.separationReason))
+            entity_id = target.entity_id
+        elif isinstance(ev, RecordPublished):
             rec = RecordRow(ids.record_id(), officer_id, pub.id, ev.sourceId, ev.kind, ev.state, ev.agencyOri,
                             ev.reasonCategory, ev.actionDate, ev.narrative, ev.caseReference, ev.status,
                             ev.fairProcessAttested, False, None, None, None, now, now)
@@ -149,6 +198,8 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
         await employment.insert_many(conn, jobs)
     if certs:
         await certifications.insert_many(conn, certs)
+    if ends:
+        await employment.end_many(conn, ends)
     watched = sorted({r.officer_id for r, _ in recs} | {c.officer_id for c, _ in certs})
     enrolled = await monitoring_store.enrolled_officers(conn, watched) if watched else set()
     if recs:

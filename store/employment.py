@@ -61,6 +61,17 @@ async def insert(conn: asyncpg.Connection, row: EmploymentRow) -> None:
     )
 
 
+async def end_many(conn: asyncpg.Connection, ends: Sequence[tuple[str, object, str]]) -> None:
+    """(employment ID, end date, separation reason) for several rows in one statement (the set-based publishing
+    path); the same change as ``end``."""
+    await conn.execute(
+        """UPDATE employment e SET end_date = x.end_date, separation_reason = x.reason
+             FROM unnest($1::text[], $2::date[], $3::separation_reason[]) AS x(id, end_date, reason)
+            WHERE e.id = x.id""",
+        *(list(col) for col in zip(*ends, strict=True)),
+    )
+
+
 async def end(conn: asyncpg.Connection, employment_id: str, end_date: object, reason: str) -> None:
     await conn.execute(
         "UPDATE employment SET end_date = $2, separation_reason = $3 WHERE id = $1",

@@ -1,6 +1,6 @@
 """The set-based publishing path (publishing.bulk_rows, issue 13): a batch of new records, employment and
-certifications about officers named by registry ID is written with a fixed number of statements, and it is only an
-optimisation.
+certifications about officers named by registry ID, and of separations (employment.ended), is written with a fixed
+number of statements, and it is only an optimisation.
 Checked where it can be observed: the same events applied one at a time write the same rows (records, history,
 employment, events and their subjects, the officer's notifications, an enrollee's monitoring notices and query-log
 entries), the replay audit explains them, and every batch the path does not take, or that fails while it writes,
@@ -264,6 +264,71 @@ async def test_certifications_by_registry_id_are_written_set_based_as_one_at_a_t
     assert report.ok, "\n".join(map(str, report.findings[:20]))
 
 
+def _ended(source: str, *, end: str = "2020-03-31", reason: str = "RESIGNED", event_id: str | None = None,
+           ) -> dict[str, Any]:
+    started = employment_started("ca-post", source="unused")
+    base = {k: v for k, v in started.items() if k not in ("sourceId", "subject", "agencyOri", "position", "startDate")}
+    return {**base, "type": "employment.ended", "eventId": event_id or f"end-{source}", "employmentSourceId": source,
+            "endDate": end, "separationReason": reason}
+
+
+def _endings(prefix: str, jobs: list[str]) -> list[dict[str, Any]]:
+    """Each job ended, with the separations EO 13929 names among the reasons (the ones that reveal a matter too)."""
+    reasons = ("RESIGNED", "TERMINATED", "RETIRED", "RESIGNED_UNDER_INVESTIGATION", "RETIRED_UNDER_INVESTIGATION")
+    return [_ended(job, end=f"2020-0{1 + i % 9}-15", reason=reasons[i % len(reasons)], event_id=f"{prefix}-{i}")
+            for i, job in enumerate(jobs)]
+
+
+async def _jobs(world: World, prefix: str, officers: list[str], n: int) -> list[str]:
+    """n employment rows of ca-post's at CA agencies over the officers; their source IDs."""
+    sources = [f"{prefix}-job-{i}" for i in range(n)]
+    await world.publish_ok("ca-post", *[employment_started("ca-post", source=src, ori=("CA0010000", "CA0190000")[i % 2],
+                                                           subj={"registryId": officers[i % len(officers)]})
+                                        for i, src in enumerate(sources)])
+    return sources
+
+
+async def test_separations_are_written_set_based_as_one_at_a_time(world: World, database_url: str) -> None:
+    officers = await _officers(world, 4)
+    n = 15
+    small_jobs, large_jobs = await _jobs(world, "s", officers, n), await _jobs(world, "L", officers, 3 * n)
+    committed, _, small = await _run(world, _endings("s", small_jobs), set_based=True)
+    committed_large, _, large = await _run(world, _endings("L", large_jobs), set_based=True)
+    assert committed and committed_large and len(large) == len(small) <= 20, "\n".join(large)
+    assert sum(q.lstrip().startswith("UPDATE employment") for q in large) == 1
+
+    a_jobs, b_jobs = await _jobs(world, "a", officers, n), await _jobs(world, "b", officers, n)
+    mixed = [*_endings("a", a_jobs), *_records("ar", officers, 5)]  # separations and new records in one batch
+    committed, fast, _ = await _run(world, mixed, set_based=True)
+    assert committed and [o.status for o in fast] == ["ACCEPTED"] * len(mixed)
+    committed, exact, statements = await _run(world, [*_endings("b", b_jobs), *_records("br", officers, 5)],
+                                              set_based=False)
+    assert committed and sum(q.lstrip().startswith("UPDATE employment") for q in statements) == n
+
+    async def facts(prefix: str, jobs: list[str]) -> list[tuple[Any, ...]]:
+        out = []
+        for i, src in enumerate(jobs):
+            job = await world.pool.fetchrow(
+                "SELECT * FROM employment WHERE publisher_id = 'ca-post' AND source_id = $1", src)
+            ev = await world.pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
+                                           f"{prefix}-{i}")
+            assert job is not None and ev is not None
+            out.append((job["officer_id"], job["agency_ori"], job["start_date"], job["end_date"],
+                        job["separation_reason"], ev["type"], ev["officer_id"], ev["entity_id"] == job["id"]))
+        return out
+
+    a, b = await facts("a", a_jobs), await facts("b", b_jobs)
+    assert all(f[3] is not None for f in a) and {f[4] for f in a} >= {"TERMINATED", "RESIGNED_UNDER_INVESTIGATION"}
+    assert a == b
+    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
+    assert [o.entity_id for o in fast[:n]] == [await world.pool.fetchval(
+        "SELECT id FROM employment WHERE publisher_id = 'ca-post' AND source_id = $1", src) for src in a_jobs]
+
+    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
+        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
+    assert report.ok, "\n".join(map(str, report.findings[:20]))
+
+
 Case = Callable[[World, list[str]], Awaitable[tuple[str, list[dict[str, Any]]]]]
 
 
@@ -360,12 +425,42 @@ async def _certification_twice_in_the_batch(world: World, officers: list[str]) -
                        cert_issued(number="D-1", source="y2", subj={"registryId": officers[1]})]
 
 
+async def _separation_of_an_unknown_job(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    jobs = await _jobs(world, "u", officers, 3)
+    return "ca-post", [*_endings("x", jobs), _ended("no-such-job", event_id="x-9")]
+
+
+async def _separation_twice(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    jobs = await _jobs(world, "t", officers, 3)
+    return "ca-post", [*_endings("x", jobs), _ended(jobs[0], event_id="x-9")]
+
+
+async def _separation_of_an_ended_job(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    jobs = await _jobs(world, "e", officers, 3)
+    await world.publish_ok("ca-post", _ended(jobs[0]))
+    return "ca-post", [*_endings("x", jobs[1:]), _ended(jobs[0], event_id="x-9")]
+
+
+async def _separation_before_the_start(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    jobs = await _jobs(world, "b", officers, 3)
+    return "ca-post", [*_endings("x", jobs[1:]), _ended(jobs[0], end="2001-01-01", event_id="x-9")]
+
+
+async def _separation_of_another_publishers_job(world: World, officers: list[str]
+                                                ) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("sunnyvale-dps", employment_started(source="theirs", subj={"registryId": officers[0]}))
+    jobs = await _jobs(world, "o", officers, 2)
+    return "ca-post", [*_endings("x", jobs), _ended("theirs", event_id="x-9")]
+
+
 @pytest.mark.parametrize("case", [_existing_source, _unknown_officer, _birth_date_contradicts, _cannot_start_there,
                                   _unknown_agency, _another_state, _outside_and_out_of_budget, _fails_while_writing,
                                   _existing_employment, _employment_in_another_state, _employment_at_an_unknown_agency,
                                   _certification_source_taken, _certification_number_taken,
                                   _certification_revoked_without_a_record, _certification_in_another_state,
-                                  _certification_expires_before_it_is_issued, _certification_twice_in_the_batch])
+                                  _certification_expires_before_it_is_issued, _certification_twice_in_the_batch,
+                                  _separation_of_an_unknown_job, _separation_twice, _separation_of_an_ended_job,
+                                  _separation_before_the_start, _separation_of_another_publishers_job])
 async def test_a_refused_batch_gets_the_verdicts_of_the_one_at_a_time_path(world: World, case: Case) -> None:
     officers = await _officers(world, 3)
     publisher, batch = await case(world, officers)
@@ -393,6 +488,11 @@ async def test_batches_the_set_based_path_does_not_take_are_applied_one_at_a_tim
     named = [record_published(source="m-2", subj=subject("Given0", "Family0", "1960-01-10"))]
     committed, outcomes, _ = await _run(world, named, set_based=True)
     assert committed and outcomes[0].status == "ACCEPTED"
+    started_and_ended = [employment_started("ca-post", source="m-job", subj={"registryId": officers[0]}),
+                         _ended("m-job")]
+    committed, outcomes, statements = await _run(world, started_and_ended, set_based=True)
+    assert committed and [o.status for o in outcomes] == ["ACCEPTED", "ACCEPTED"]
+    assert sum("INSERT INTO employment" in q for q in statements) == 1
     twice = _records("t", officers, 1) * 2
     committed, outcomes, _ = await _run(world, twice, set_based=True)
     assert committed and [o.status for o in outcomes] == ["ACCEPTED", "DUPLICATE"]
