@@ -206,7 +206,7 @@ class Publisher:
                 continue
             if not bulk_rows.eligible(event):
                 return None
-            assert isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued | EmploymentEnded)
+            assert isinstance(event, bulk_rows.BulkEvent)
             items.append(bulk_rows.Item(index, event, payload, kid, sub.jws, digest))
             outcomes.append(None)
         if not items:

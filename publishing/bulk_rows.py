@@ -1,6 +1,7 @@
 """The set-based path for a batch of new rows about officers named by registry ID: misconduct records
 (``record.published``), employment (``employment.started``) and certifications (``certification.issued``); and
-for the end of the publisher's own employment rows (``employment.ended``: the separations EO 13929 Sec. 3 names).
+for changes to the publisher's own rows: separations (``employment.ended``, which EO 13929 Sec. 3 names) and
+certification status changes (``certification.status_changed``: renewals, lapses, refreshers).
 
 A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A batch of
 them is applied with a fixed number of statements whatever its size: one read each for the officers, the rows by
@@ -25,15 +26,24 @@ import monitoring
 from auth import derived
 from ledger import log_store
 from publishing import new_rows, training
-from publishing.payloads import CertificationIssued, EmploymentEnded, EmploymentStarted, Event, RecordPublished
+from publishing.payloads import (
+    CertificationIssued,
+    CertificationStatusChanged,
+    EmploymentEnded,
+    EmploymentStarted,
+    Event,
+    RecordPublished,
+)
 from registry import ids
+from registry.errors import RegistryError
 from store import certifications, employment, notifications, officers, records
 from store import events as event_store
 from store import monitoring as monitoring_store
 from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
 
 NewRow = RecordPublished | EmploymentStarted | CertificationIssued
-BulkEvent = NewRow | EmploymentEnded
+Change = EmploymentEnded | CertificationStatusChanged
+BulkEvent = NewRow | Change
 
 
 @dataclass(frozen=True)
@@ -50,10 +60,13 @@ class Item:
 
 @dataclass(frozen=True)
 class Target:
-    """Whom an event is about, and the row it changes (None: a row it adds)."""
+    """Whom an event is about, and the row it changes (None: a row it adds) with what the change needs: a
+    certification as it was and the status step the change starts."""
 
     officer_id: str
     entity_id: str | None = None
+    before: CertificationRow | None = None
+    step: certifications.Step | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +79,8 @@ class Written:
 
 def eligible(event: Event) -> bool:
     """Whether an event has a shape this path applies: a new record, employment or certification naming an officer
-    by registry ID only, or the end of an employment."""
-    if isinstance(event, EmploymentEnded):
+    by registry ID only, the end of an employment or a certification's new status."""
+    if isinstance(event, Change):
         return True
     if not isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued):
         return False
@@ -86,11 +99,39 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     ended = await _ended(conn, pub, [it.event for it in items if isinstance(it.event, EmploymentEnded)])
     if ended is None:
         return None
-    named = await _named(conn, pub, [it for it in items if not isinstance(it.event, EmploymentEnded)], agencies)
+    changed = await _statuses(conn, pub, [it.event for it in items if isinstance(it.event, CertificationStatusChanged)])
+    if changed is None:
+        return None
+    named = await _named(conn, pub, [it for it in items if not isinstance(it.event, Change)], agencies)
     if named is None:
         return None
-    by_end, by_name = iter(ended), iter(named)
-    return [next(by_end) if isinstance(it.event, EmploymentEnded) else next(by_name) for it in items]
+    by_end, by_status, by_name = iter(ended), iter(changed), iter(named)
+    return [next(by_end) if isinstance(it.event, EmploymentEnded)
+            else next(by_status) if isinstance(it.event, CertificationStatusChanged) else next(by_name)
+            for it in items]
+
+
+async def _statuses(conn: asyncpg.Connection, pub: PublisherRow, changes: Sequence[CertificationStatusChanged],
+                    ) -> list[Target] | None:
+    """The certifications these events change and the steps they start, as ``apply``'s one-at-a-time checks would
+    accept them; else None. A status that reports misconduct (it needs the publisher's settled record, maybe earlier
+    in this batch) and a certification changed twice go one at a time."""
+    sources = [c.certificationSourceId for c in changes]
+    if len(set(sources)) != len(sources) or any(c.status in derived.CERTIFICATION_REVEALS for c in changes):
+        return None
+    rows = await certifications.by_sources(conn, pub.id, sources) if sources else {}
+    if len(rows) != len(sources):
+        return None  # unknown, or issued earlier in this batch
+    last = await certifications.last_steps(conn, [r.id for r in rows.values()]) if rows else {}
+    out = []
+    for ev in changes:
+        cert = rows[ev.certificationSourceId]
+        try:
+            step = training.next_step(cert, last.get(cert.id), ev)
+        except RegistryError:
+            return None
+        out.append(Target(cert.officer_id, cert.id, cert, step))
+    return out
 
 
 async def _ended(conn: asyncpg.Connection, pub: PublisherRow, ends: Sequence[EmploymentEnded]) -> list[Target] | None:
@@ -137,7 +178,7 @@ async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[It
             return None  # the second would be a conflict with the first
         if sources and await taken(conn, pub.id, sources):
             return None
-    named = [it.event.subject.registryId or "" for it in items if not isinstance(it.event, EmploymentEnded)]
+    named = [it.event.subject.registryId or "" for it in items if not isinstance(it.event, Change)]
     canonical = await officers.canonical_ids(conn, sorted(set(named)))
     if len(canonical) != len(set(named)):
         return None  # an unknown registry ID
@@ -145,7 +186,7 @@ async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[It
     rows = dict(zip(wanted, await officers.by_ids(conn, wanted), strict=True))
     chosen = []
     for it, registry_id in zip(items, named, strict=True):
-        assert not isinstance(it.event, EmploymentEnded)
+        assert not isinstance(it.event, Change)
         row = rows[canonical[registry_id]]
         if row is None or pub.id not in row.publisher_ids:
             return None  # outside the publisher's jurisdiction: its identity check is budgeted and logged
@@ -165,6 +206,7 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
     jobs: list[EmploymentRow] = []
     certs: list[tuple[CertificationRow, certifications.Step]] = []
     ends: list[tuple[str, Any, str]] = []
+    statuses: list[tuple[str, str, str | None, Any, certifications.Step]] = []
     stored: list[tuple[Any, ...]] = []
     written: list[Written] = []
     for it, target in zip(items, targets, strict=True):
@@ -173,6 +215,10 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
         if isinstance(ev, EmploymentEnded):
             assert target.entity_id is not None
             ends.append((target.entity_id, ev.endDate, ev.separationReason))
+            entity_id = target.entity_id
+        elif isinstance(ev, CertificationStatusChanged):
+            assert target.entity_id is not None and target.step is not None
+            statuses.append((target.entity_id, ev.status, ev.reason, ev.expiresOn, target.step))
             entity_id = target.entity_id
         elif isinstance(ev, RecordPublished):
             rec = RecordRow(ids.record_id(), officer_id, pub.id, ev.sourceId, ev.kind, ev.state, ev.agencyOri,
@@ -200,7 +246,10 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
         await certifications.insert_many(conn, certs)
     if ends:
         await employment.end_many(conn, ends)
-    watched = sorted({r.officer_id for r, _ in recs} | {c.officer_id for c, _ in certs})
+    if statuses:
+        await certifications.set_status_many(conn, statuses)
+    watched = sorted({r.officer_id for r, _ in recs} | {c.officer_id for c, _ in certs}
+                     | {t.officer_id for t in targets if t.before is not None})
     enrolled = await monitoring_store.enrolled_officers(conn, watched) if watched else set()
     if recs:
         await records.insert_many(conn, [r for r, _ in recs])
@@ -211,11 +260,11 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
              f"{pub.name} published a {r.kind} record about you (status {r.status}).") for r, _ in recs])
     # A new row has no stored notices and no earlier readers: only enrollees can be told, by the same hooks as one
     # at a time, in batch order (so their notices are numbered as one at a time would number them).
-    for it, w in zip(items, written, strict=True):
+    for it, w, target in zip(items, written, targets, strict=True):
         if w.officer_id not in enrolled:
             continue
         if isinstance(it.event, RecordPublished):
             await monitoring.on_record(conn, w.officer_id, w.entity_id, None, it.event.type)
-        elif isinstance(it.event, CertificationIssued):
-            await monitoring.on_certification(conn, w.officer_id, w.entity_id, None, it.event.type)
+        elif isinstance(it.event, CertificationIssued | CertificationStatusChanged):
+            await monitoring.on_certification(conn, w.officer_id, w.entity_id, target.before, it.event.type)
     return written

@@ -112,6 +112,42 @@ async def last_step(conn: asyncpg.Connection, cert_id: str) -> Step | None:
     return None if row is None else row_to(Step, row)
 
 
+async def last_steps(conn: asyncpg.Connection, cert_ids: Sequence[str]) -> dict[str, Step]:
+    """``last_step`` of several certifications in one query (those without a step left out)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (certification_id) certification_id, status::text AS status, effective_on, completed_on,
+                  current_through
+             FROM certification_status_history WHERE certification_id = ANY($1::text[])
+            ORDER BY certification_id, step DESC""", list(cert_ids))
+    return {r["certification_id"]: Step(r["status"], r["effective_on"], r["completed_on"], r["current_through"])
+            for r in rows}
+
+
+async def set_status_many(conn: asyncpg.Connection,
+                          changes: Sequence[tuple[str, str, str | None, date | None, Step]]) -> None:
+    """(certification ID, status, reason, expires on, step) for several certifications, each at most once, in two
+    statements (the set-based publishing path): the same change and step as ``set_status``."""
+    await conn.execute(
+        """UPDATE certifications c SET status = x.status, status_reason = x.reason,
+                  expires_on = coalesce(x.expires_on, c.expires_on), updated_at = now()
+             FROM unnest($1::text[], $2::certification_status[], $3::text[], $4::date[])
+                  AS x(id, status, reason, expires_on)
+            WHERE c.id = x.id""",
+        *(list(col) for col in zip(*((c[0], c[1], c[2], c[3]) for c in changes), strict=True)),
+    )
+    await conn.execute(
+        """INSERT INTO certification_status_history (certification_id, step, status, effective_on, completed_on,
+                                                     current_through)
+           SELECT x.id, coalesce((SELECT max(h.step) FROM certification_status_history h
+                                   WHERE h.certification_id = x.id), 0) + 1,
+                  x.status, x.effective_on, x.completed_on, x.current_through
+             FROM unnest($1::text[], $2::certification_status[], $3::date[], $4::date[], $5::date[])
+                  AS x(id, status, effective_on, completed_on, current_through)""",
+        *(list(col) for col in zip(*((c[0], st.status, st.effective_on, st.completed_on, st.current_through)
+                                     for *c, st in changes), strict=True)),
+    )
+
+
 async def _add_step(conn: asyncpg.Connection, cert_id: str, step: Step) -> None:
     await conn.execute(
         """INSERT INTO certification_status_history (certification_id, step, status, effective_on, completed_on,

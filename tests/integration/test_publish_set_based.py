@@ -1,6 +1,6 @@
 """The set-based publishing path (publishing.bulk_rows, issue 13): a batch of new records, employment and
-certifications about officers named by registry ID, and of separations (employment.ended), is written with a fixed
-number of statements, and it is only an optimisation.
+certifications about officers named by registry ID, and of changes to the publisher's rows (separations,
+certification status changes), is written with a fixed number of statements, and it is only an optimisation.
 Checked where it can be observed: the same events applied one at a time write the same rows (records, history,
 employment, events and their subjects, the officer's notifications, an enrollee's monitoring notices and query-log
 entries), the replay audit explains them, and every batch the path does not take, or that fails while it writes,
@@ -18,7 +18,7 @@ from auth.principal import Principal, Role
 from publishing.apply import Outcome, Publisher, Submission
 from publishing.replay import replay
 from store import querylog
-from tests.integration.monitoring_support import agency_token, enroll
+from tests.integration.monitoring_support import agency_token, cert_status_changed, enroll
 from tests.support import (
     World,
     cert_issued,
@@ -329,6 +329,87 @@ async def test_separations_are_written_set_based_as_one_at_a_time(world: World, 
     assert report.ok, "\n".join(map(str, report.findings[:20]))
 
 
+def _status_changes(prefix: str, sources: list[str]) -> list[dict[str, Any]]:
+    """A new status for each certification (made by ``_certifications``): lapses, surrenders, renewals with a new
+    expiry, and refreshers of the training kinds, some with a reason."""
+    out = []
+    for i, src in enumerate(sources):
+        if i % 3 == 1:  # a DE_ESCALATION_TRAINING credential: a refresher completed
+            ev = {**cert_status_changed(src, "ACTIVE"), "refreshedOn": f"2019-0{1 + i % 9}-20"}
+        else:
+            ev = cert_status_changed(src, ("INACTIVE", "EXPIRED", "SURRENDERED", "ACTIVE")[i % 4],
+                                     reason=f"board action {i}" if i % 2 else None)
+            if i % 4 == 3:
+                ev["expiresOn"] = "2031-01-31"
+        out.append({**ev, "eventId": f"{prefix}-{i}"})
+    return out
+
+
+async def _certification_state(pool: asyncpg.Pool, prefix: str, sources: list[str]) -> list[dict[str, Any]]:
+    """Each changed certification as it ends up, its whole status history, the change's event and an enrollee's
+    notices about it (generated IDs, numbers and times left out)."""
+    out = []
+    for i, src in enumerate(sources):
+        cert = await pool.fetchrow("SELECT * FROM certifications WHERE publisher_id = 'ca-post' AND source_id = $1",
+                                   src)
+        ev = await pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
+                                 f"{prefix}-{i}")
+        assert cert is not None and ev is not None
+        history = [tuple(h.values())[1:] for h in await pool.fetch(
+            "SELECT * FROM certification_status_history WHERE certification_id = $1 ORDER BY step", cert["id"])]
+        notices = []
+        for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> 'certification' ->> 'id' = $1 "
+                                  "ORDER BY id", cert["id"]):
+            data = dict(r["payload"])
+            data.pop("noticeId")
+            data["certification"] = {k: v for k, v in data["certification"].items()
+                                     if k not in ("id", "number", "updatedAt")}
+            notices.append((r["enrollment_id"], r["officer_id"], r["type"], data))
+        out.append({
+            "certification": {k: v for k, v in cert.items()
+                              if k not in ("id", "source_id", "number", "created_at", "updated_at")},
+            "event": (ev["type"], ev["officer_id"], ev["entity_id"] == cert["id"]),
+            "history": history, "notices": notices,
+        })
+    return out
+
+
+async def test_certification_status_changes_are_written_set_based_as_one_at_a_time(world: World,
+                                                                                    database_url: str) -> None:
+    officers = await _officers(world, 4)
+    n = 16
+
+    async def issued(prefix: str, count: int) -> list[str]:
+        await world.publish_ok("ca-post", *_certifications(prefix, officers, count))
+        return [f"{prefix}-{i}" for i in range(count)]
+
+    small, large = await issued("cs", n), await issued("cl", 3 * n)
+    committed, _, few = await _run(world, _status_changes("s", small), set_based=True)
+    committed_large, _, many = await _run(world, _status_changes("l", large), set_based=True)
+    assert committed and committed_large and len(many) == len(few) <= 20, "\n".join(many)
+    assert sum(q.lstrip().startswith("UPDATE certifications") for q in many) == 1
+
+    await enroll(world, agency_token(world), officers[0])  # an enrollee is told by the monitoring hook
+    a, b = await issued("ca", n), await issued("cb", n)
+    committed, fast, _ = await _run(world, [*_status_changes("a", a), *_records("ar", officers, 4)], set_based=True)
+    assert committed and [o.status for o in fast] == ["ACCEPTED"] * (n + 4)
+    committed, exact, statements = await _run(world, [*_status_changes("b", b), *_records("br", officers, 4)],
+                                              set_based=False)
+    assert committed and sum(q.lstrip().startswith("UPDATE certifications") for q in statements) == n
+
+    x, y = await _certification_state(world.pool, "a", a), await _certification_state(world.pool, "b", b)
+    assert any(len(f["history"]) == 2 for f in x) and any(f["notices"] for f in x)
+    assert any(f["certification"]["status_reason"] for f in x) and any(f["history"][-1][3] != f["history"][0][3]
+                                                                        for f in x), "no refresher moved a date"
+    for i, (p, q) in enumerate(zip(x, y, strict=True)):
+        assert p == q, f"certification {i}:\nset-based   {p}\none by one  {q}"
+    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
+
+    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
+        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
+    assert report.ok, "\n".join(map(str, report.findings[:20]))
+
+
 Case = Callable[[World, list[str]], Awaitable[tuple[str, list[dict[str, Any]]]]]
 
 
@@ -453,6 +534,30 @@ async def _separation_of_another_publishers_job(world: World, officers: list[str
     return "ca-post", [*_endings("x", jobs), _ended("theirs", event_id="x-9")]
 
 
+async def _status_of_an_unknown_certification(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("ca-post", *_certifications("u", officers, 2))
+    return "ca-post", [*_status_changes("x", ["u-0", "u-1"]), cert_status_changed("no-such-cert", "INACTIVE")]
+
+
+async def _suspension_without_a_record(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("ca-post", *_certifications("v", officers, 2))
+    return "ca-post", [*_status_changes("x", ["v-0"]), cert_status_changed("v-1", "SUSPENDED")]
+
+
+async def _status_changed_twice(world: World, officers: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """Allowed one at a time (a lapse, then a renewal) but not set-based; a third event is refused, so the verdicts
+    of the whole batch are compared."""
+    await world.publish_ok("ca-post", *_certifications("w", officers, 2))
+    return "ca-post", [cert_status_changed("w-0", "INACTIVE"), cert_status_changed("w-0", "ACTIVE"),
+                       cert_status_changed("nope", "ACTIVE")]
+
+
+async def _refresher_of_a_peace_officer_certificate(world: World, officers: list[str]
+                                                    ) -> tuple[str, list[dict[str, Any]]]:
+    await world.publish_ok("ca-post", *_certifications("r", officers, 1))  # r-0: PEACE_OFFICER
+    return "ca-post", [{**cert_status_changed("r-0", "ACTIVE"), "refreshedOn": "2019-01-01"}]
+
+
 @pytest.mark.parametrize("case", [_existing_source, _unknown_officer, _birth_date_contradicts, _cannot_start_there,
                                   _unknown_agency, _another_state, _outside_and_out_of_budget, _fails_while_writing,
                                   _existing_employment, _employment_in_another_state, _employment_at_an_unknown_agency,
@@ -460,7 +565,9 @@ async def _separation_of_another_publishers_job(world: World, officers: list[str
                                   _certification_revoked_without_a_record, _certification_in_another_state,
                                   _certification_expires_before_it_is_issued, _certification_twice_in_the_batch,
                                   _separation_of_an_unknown_job, _separation_twice, _separation_of_an_ended_job,
-                                  _separation_before_the_start, _separation_of_another_publishers_job])
+                                  _separation_before_the_start, _separation_of_another_publishers_job,
+                                  _status_of_an_unknown_certification, _suspension_without_a_record,
+                                  _status_changed_twice, _refresher_of_a_peace_officer_certificate])
 async def test_a_refused_batch_gets_the_verdicts_of_the_one_at_a_time_path(world: World, case: Case) -> None:
     officers = await _officers(world, 3)
     publisher, batch = await case(world, officers)
@@ -493,6 +600,10 @@ async def test_batches_the_set_based_path_does_not_take_are_applied_one_at_a_tim
     committed, outcomes, statements = await _run(world, started_and_ended, set_based=True)
     assert committed and [o.status for o in outcomes] == ["ACCEPTED", "ACCEPTED"]
     assert sum("INSERT INTO employment" in q for q in statements) == 1
+    issued_and_changed = [*_certifications("m", officers, 1), cert_status_changed("m-0", "INACTIVE")]
+    committed, outcomes, statements = await _run(world, issued_and_changed, set_based=True)
+    assert committed and [o.status for o in outcomes] == ["ACCEPTED", "ACCEPTED"]
+    assert sum("INSERT INTO certifications" in q for q in statements) == 1
     twice = _records("t", officers, 1) * 2
     committed, outcomes, _ = await _run(world, twice, set_based=True)
     assert committed and [o.status for o in outcomes] == ["ACCEPTED", "DUPLICATE"]
