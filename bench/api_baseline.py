@@ -867,6 +867,12 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
                           for i in range(n_records)]
         seconds, _, _ = await _publish_batches(conn, registry_certs, ssn_key)
         results.append(PublishResult("certification.issued by registry ID (set-based)", n_records, seconds, sign_s))
+        lapses = [sign_event({"type": "certification.status_changed", "eventId": f"bench-lapse-{i}",
+                              "publisher": "ca-post", "issuedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                              "certificationSourceId": f"bench-rcert-{i}", "status": "INACTIVE",
+                              "reason": "refresher overdue"}, key, "ca-post-bench-1") for i in range(n_records)]
+        seconds, _, _ = await _publish_batches(conn, lapses, ssn_key)
+        results.append(PublishResult("certification.status_changed (set-based)", n_records, seconds, sign_s))
 
         newcomers = list(generate(PopulationConfig(officers=n_certs, seed=seed + 1)))
         cert_payloads = [_cert_payload(i, off) for i, off in enumerate(newcomers)]
