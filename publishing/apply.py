@@ -53,6 +53,11 @@ class _SetBasedFailed(Exception):
     """A write of the set-based path failed: the batch is rolled back and applied one event at a time."""
 
 
+class _NeedsSavepoints(Exception):
+    """An event failed while the batch ran without savepoints: the batch is rolled back and applied again with a
+    savepoint per event, which gives every event its own verdict."""
+
+
 class SignatureRejected(RegistryError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -125,20 +130,26 @@ class Publisher:
         self._stored: dict[tuple[str, str], event_store.EventRow] = {}
         self._absent: set[tuple[str, str]] = set()
         self._agencies: dict[str, AgencyRow | None] = {}  # agencies are registered by admins, never in a batch
+        self._savepoints = True  # a savepoint per event (see run())
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
             # credentialing bodies, and auditors acting for the Attorney General (EO 13929 Sec. 2), or refused
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
-        if self.set_based and not dry_run:
-            try:
-                return await self._run(submissions, dry_run=False, set_based=True)
-            except _SetBasedFailed:
-                pass  # rolled back: applied again one event at a time below, which names what failed
-        return await self._run(submissions, dry_run=dry_run, set_based=False)
+        # First set-based where the batch allows it, else one event at a time without a savepoint per event (two
+        # round trips each): a batch is kept whole or not at all, so only a batch in which some event fails needs
+        # them, to give every event its own verdict. Such a batch is rolled back and applied again with them.
+        try:
+            return await self._run(submissions, dry_run=dry_run, set_based=self.set_based and not dry_run,
+                                   savepoints=False)
+        except (_SetBasedFailed, _NeedsSavepoints):
+            pass  # rolled back
+        return await self._run(submissions, dry_run=dry_run, set_based=False, savepoints=True)
 
-    async def _run(self, submissions: list[Submission], *, dry_run: bool, set_based: bool) -> BatchResult:
+    async def _run(self, submissions: list[Submission], *, dry_run: bool, set_based: bool,
+                   savepoints: bool = True) -> BatchResult:
         outcomes: list[Outcome] = []
+        self._savepoints = savepoints
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
         self._keys, self._publishers, self._agencies, self._imported = {}, {}, {}, {}
         tx = self.conn.transaction()
@@ -230,14 +241,15 @@ class Publisher:
         return [o for o in outcomes if o is not None]
 
     async def _one(self, index: int, sub: Submission) -> Outcome:
+        if not self._savepoints:
+            try:
+                return await self._applied(index, sub)
+            except (RegistryError, asyncpg.PostgresError) as err:
+                raise _NeedsSavepoints from err
         sp = self.conn.transaction()
         await sp.start()
         try:
-            if sub.replayed is None:
-                outcome = await self._apply(index, sub)
-            else:
-                with ids.recorded(sub.replayed.assigned), subjects.linked_to(sub.replayed.officer_id):
-                    outcome = await self._apply(index, sub)
+            outcome = await self._applied(index, sub)
         except RegistryError as err:
             await sp.rollback()
             return Outcome(index, "REJECTED", code=err.code, message=err.message)
@@ -247,6 +259,12 @@ class Publisher:
             return Outcome(index, "REJECTED", code="BAD_USER_INPUT", message=_db_message(err))
         await sp.commit()
         return outcome
+
+    async def _applied(self, index: int, sub: Submission) -> Outcome:
+        if sub.replayed is None:
+            return await self._apply(index, sub)
+        with ids.recorded(sub.replayed.assigned), subjects.linked_to(sub.replayed.officer_id):
+            return await self._apply(index, sub)
 
     async def _apply(self, index: int, sub: Submission) -> Outcome:
         event, payload, kid, digest = await self.verify(sub)
