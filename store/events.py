@@ -55,12 +55,14 @@ async def by_publisher_events(conn: asyncpg.Connection,
 
 async def insert(
     conn: asyncpg.Connection, *, publisher_id: str, event_id: str, type_: str, kid: str, jws: str,
-    payload: dict[str, Any], content_digest: bytes, log_index: int,
+    payload: dict[str, Any], content_digest: bytes, log_index: int, officer_id: str | None = None,
+    entity_id: str | None = None,
 ) -> int:
     new_id: int = await conn.fetchval(
-        """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
-        publisher_id, event_id, type_, kid, jws, payload, content_digest, log_index,
+        """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index, officer_id,
+                               entity_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""",
+        publisher_id, event_id, type_, kid, jws, payload, content_digest, log_index, officer_id, entity_id,
     )
     return new_id
 
