@@ -61,15 +61,21 @@ async def _officers(world: World, n: int) -> list[str]:
     return [r["officerId"] for r in rows]
 
 
+def _subject(officers: list[str], i: int, dob: dict[str, str] | None) -> dict[str, Any]:
+    """The i-th event's subject: one of the officers in turn, by registry ID, every other one with its birth date."""
+    oid = officers[i % len(officers)]
+    subj: dict[str, Any] = {"registryId": oid}
+    if dob and i % 2 and oid in dob:
+        subj["dateOfBirth"] = dob[oid]
+    return subj
+
+
 def _records(prefix: str, officers: list[str], n: int, *, dob: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """n new records and employment over the officers: records FINAL and attested or pending, with and without an
     agency; every fifth event an employment at one of two CA agencies; some subjects with their birth date."""
     out = []
     for i in range(n):
-        oid = officers[i % len(officers)]
-        subj: dict[str, Any] = {"registryId": oid}
-        if dob and i % 2 and oid in dob:
-            subj["dateOfBirth"] = dob[oid]
+        subj = _subject(officers, i, dob)
         if i % 5 == 3:
             job = employment_started("ca-post", source=f"{prefix}-{i}", ori=("CA0010000", "CA0190000")[i % 2],
                                      subj=subj)
@@ -94,6 +100,20 @@ async def test_a_batch_of_new_records_costs_the_same_statements_whatever_its_siz
     # one at a time, the same batch costs statements per event
     committed, _, exact = await _run(world, _records("e", officers, 30), set_based=False)
     assert committed and len(exact) > 8 * 30
+
+
+async def _notices(pool: asyncpg.Pool, kind: str, row_id: str, hidden: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The monitoring notices about the ``kind`` ("record", "certification") with this ID, without their generated
+    IDs and the row's ``hidden`` members, each with how many webhook deliveries it queued."""
+    out = []
+    for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> $2::text ->> 'id' = $1 ORDER BY id",
+                              row_id, kind):
+        data = dict(r["payload"])
+        data.pop("noticeId")
+        data[kind] = {k: v for k, v in data[kind].items() if k not in hidden}
+        outbox = await pool.fetchval("SELECT count(*) FROM webhook_outbox WHERE webhook_id = $1", r["public_id"])
+        out.append((r["owner_kind"], r["owner_id"], r["enrollment_id"], r["officer_id"], r["type"], data, outbox))
+    return out
 
 
 async def _facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]]:
@@ -122,15 +142,7 @@ async def _facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]
                                              rec["id"])]
         notes = [(r["officer_id"], r["kind"], r["message"], r["read_at"]) for r in await pool.fetch(
             "SELECT * FROM notifications WHERE record_id = $1 ORDER BY id", rec["id"])]
-        notices = []
-        for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> 'record' ->> 'id' = $1 "
-                                  "ORDER BY id", rec["id"]):
-            data = dict(r["payload"])
-            data.pop("noticeId")
-            data["record"] = {k: v for k, v in data["record"].items() if k not in ("id", "updatedAt")}
-            outbox = await pool.fetchval("SELECT count(*) FROM webhook_outbox WHERE webhook_id = $1", r["public_id"])
-            notices.append((r["owner_kind"], r["owner_id"], r["enrollment_id"], r["officer_id"], r["type"], data,
-                            outbox))
+        notices = await _notices(pool, "record", rec["id"], ("id", "updatedAt"))
         logged = [(r["officer_id"], r["actor_role"], r["actor_subject"], r["actor_org"], r["purpose"])
                   for r in await pool.fetch("SELECT * FROM query_log WHERE returned -> 'MisconductRecord' ? $1 "
                                             "ORDER BY id", rec["id"])]
@@ -141,6 +153,18 @@ async def _facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]
             "history": history, "notifications": notes, "notices": notices, "query_log": logged,
         })
     return out
+
+
+async def _alike(world: World, database_url: str, what: str, fast: list[Outcome], exact: list[Outcome],
+                 a: list[Any], b: list[Any]) -> None:
+    """What the set-based batch wrote (``a``) and its outcomes are those of the same events one at a time (``b``),
+    and replaying the log re-derives every table."""
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        assert x == y, f"{what} {i}:\nset-based   {x}\none by one  {y}"
+    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
+    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
+        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
+    assert report.ok, "\n".join(map(str, report.findings[:20]))
 
 
 async def test_the_rows_are_those_the_one_at_a_time_path_writes(world: World, database_url: str) -> None:
@@ -159,15 +183,9 @@ async def test_the_rows_are_those_the_one_at_a_time_path_writes(world: World, da
     a, b = await _facts(world.pool, "a", n), await _facts(world.pool, "b", n)
     assert any(f.get("notices") for f in a), "no enrollee was told: the comparison would miss the monitoring hook"
     assert sum("employment" in f for f in a) == jobs, "the batch has no employment to compare"
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        assert x == y, f"record {i}:\nset-based   {x}\none by one  {y}"
-    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
     # log indexes: in batch order, right after each other
     assert [o.log_index for o in fast] == list(range(fast[0].log_index or 0, (fast[0].log_index or 0) + n))
-
-    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
-        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
-    assert report.ok, "\n".join(map(str, report.findings[:20]))
+    await _alike(world, database_url, "record", fast, exact, a, b)
 
 
 async def test_the_graphql_api_takes_the_set_based_path_and_repeats_are_duplicates(world: World) -> None:
@@ -187,10 +205,7 @@ def _certifications(prefix: str, officers: list[str], n: int, *, dob: dict[str, 
     expiry), ACTIVE or INACTIVE, some subjects with their birth date."""
     out = []
     for i in range(n):
-        oid = officers[i % len(officers)]
-        subj: dict[str, Any] = {"registryId": oid}
-        if dob and i % 2 and oid in dob:
-            subj["dateOfBirth"] = dob[oid]
+        subj = _subject(officers, i, dob)
         ev = cert_issued(number=f"{prefix}-N{i}", source=f"{prefix}-{i}", event_id=f"{prefix}-{i}", subj=subj,
                          kind=("PEACE_OFFICER", "DE_ESCALATION_TRAINING", "CORRECTIONS")[i % 3],
                          status="INACTIVE" if i % 4 == 1 else "ACTIVE")
@@ -202,30 +217,22 @@ def _certifications(prefix: str, officers: list[str], n: int, *, dob: dict[str, 
     return out
 
 
-async def _certification_facts(pool: asyncpg.Pool, prefix: str, n: int) -> list[dict[str, Any]]:
-    """Everything one batch wrote about each certification, without generated IDs, numbers and times: the row, its
-    status history, its event (subject included) and an enrollee's monitoring notices."""
+async def _certification_facts(pool: asyncpg.Pool, prefix: str, sources: list[str]) -> list[dict[str, Any]]:
+    """Everything the events ``prefix-0``, ``prefix-1``... wrote about the certifications with these source IDs,
+    without generated IDs, numbers and times: the row, its whole status history, the event (subject included) and an
+    enrollee's monitoring notices."""
     out: list[dict[str, Any]] = []
-    for i in range(n):
+    for i, src in enumerate(sources):
         ev = await pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
                                  f"{prefix}-{i}")
         cert = await pool.fetchrow("SELECT * FROM certifications WHERE publisher_id = 'ca-post' AND source_id = $1",
-                                   f"{prefix}-{i}")
+                                   src)
         assert ev is not None and cert is not None
         payload = {k: v for k, v in ev["payload"].items()
-                   if k not in ("eventId", "sourceId", "salt", "issuedAt", "number")}
+                   if k not in ("eventId", "sourceId", "certificationSourceId", "salt", "issuedAt", "number")}
         history = [tuple(h.values())[1:] for h in await pool.fetch(
             "SELECT * FROM certification_status_history WHERE certification_id = $1 ORDER BY step", cert["id"])]
-        notices = []
-        for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> 'certification' ->> 'id' = $1 "
-                                  "ORDER BY id", cert["id"]):
-            data = dict(r["payload"])
-            data.pop("noticeId")
-            data["certification"] = {k: v for k, v in data["certification"].items()
-                                     if k not in ("id", "number", "updatedAt")}
-            outbox = await pool.fetchval("SELECT count(*) FROM webhook_outbox WHERE webhook_id = $1", r["public_id"])
-            notices.append((r["owner_kind"], r["owner_id"], r["enrollment_id"], r["officer_id"], r["type"], data,
-                            outbox))
+        notices = await _notices(pool, "certification", cert["id"], ("id", "number", "updatedAt"))
         out.append({
             "certification": {k: v for k, v in cert.items()
                               if k not in ("id", "source_id", "number", "created_at", "updated_at")},
@@ -252,16 +259,11 @@ async def test_certifications_by_registry_id_are_written_set_based_as_one_at_a_t
     committed, exact, statements = await _run(world, _certifications("d", officers, n, dob=dob), set_based=False)
     assert committed and sum("INSERT INTO certifications" in q for q in statements) == n
 
-    a, b = await _certification_facts(world.pool, "c", n), await _certification_facts(world.pool, "d", n)
+    a = await _certification_facts(world.pool, "c", [f"c-{i}" for i in range(n)])
+    b = await _certification_facts(world.pool, "d", [f"d-{i}" for i in range(n)])
     assert any(f["notices"] for f in a), "no enrollee was told: the comparison would miss the monitoring hook"
     assert any(f["certification"]["refresher_months"] for f in a) and any(f["certification"]["expires_on"] for f in a)
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        assert x == y, f"certification {i}:\nset-based   {x}\none by one  {y}"
-    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
-
-    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
-        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
-    assert report.ok, "\n".join(map(str, report.findings[:20]))
+    await _alike(world, database_url, "certification", fast, exact, a, b)
 
 
 def _ended(source: str, *, end: str = "2020-03-31", reason: str = "RESIGNED", event_id: str | None = None,
@@ -319,14 +321,9 @@ async def test_separations_are_written_set_based_as_one_at_a_time(world: World, 
 
     a, b = await facts("a", a_jobs), await facts("b", b_jobs)
     assert all(f[3] is not None for f in a) and {f[4] for f in a} >= {"TERMINATED", "RESIGNED_UNDER_INVESTIGATION"}
-    assert a == b
-    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
     assert [o.entity_id for o in fast[:n]] == [await world.pool.fetchval(
         "SELECT id FROM employment WHERE publisher_id = 'ca-post' AND source_id = $1", src) for src in a_jobs]
-
-    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
-        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
-    assert report.ok, "\n".join(map(str, report.findings[:20]))
+    await _alike(world, database_url, "separation", fast, exact, a, b)
 
 
 def _status_changes(prefix: str, sources: list[str]) -> list[dict[str, Any]]:
@@ -342,35 +339,6 @@ def _status_changes(prefix: str, sources: list[str]) -> list[dict[str, Any]]:
             if i % 4 == 3:
                 ev["expiresOn"] = "2031-01-31"
         out.append({**ev, "eventId": f"{prefix}-{i}"})
-    return out
-
-
-async def _certification_state(pool: asyncpg.Pool, prefix: str, sources: list[str]) -> list[dict[str, Any]]:
-    """Each changed certification as it ends up, its whole status history, the change's event and an enrollee's
-    notices about it (generated IDs, numbers and times left out)."""
-    out = []
-    for i, src in enumerate(sources):
-        cert = await pool.fetchrow("SELECT * FROM certifications WHERE publisher_id = 'ca-post' AND source_id = $1",
-                                   src)
-        ev = await pool.fetchrow("SELECT * FROM events WHERE publisher_id = 'ca-post' AND event_id = $1",
-                                 f"{prefix}-{i}")
-        assert cert is not None and ev is not None
-        history = [tuple(h.values())[1:] for h in await pool.fetch(
-            "SELECT * FROM certification_status_history WHERE certification_id = $1 ORDER BY step", cert["id"])]
-        notices = []
-        for r in await pool.fetch("SELECT * FROM monitoring_notices WHERE payload -> 'certification' ->> 'id' = $1 "
-                                  "ORDER BY id", cert["id"]):
-            data = dict(r["payload"])
-            data.pop("noticeId")
-            data["certification"] = {k: v for k, v in data["certification"].items()
-                                     if k not in ("id", "number", "updatedAt")}
-            notices.append((r["enrollment_id"], r["officer_id"], r["type"], data))
-        out.append({
-            "certification": {k: v for k, v in cert.items()
-                              if k not in ("id", "source_id", "number", "created_at", "updated_at")},
-            "event": (ev["type"], ev["officer_id"], ev["entity_id"] == cert["id"]),
-            "history": history, "notices": notices,
-        })
     return out
 
 
@@ -397,17 +365,11 @@ async def test_certification_status_changes_are_written_set_based_as_one_at_a_ti
                                               set_based=False)
     assert committed and sum(q.lstrip().startswith("UPDATE certifications") for q in statements) == n
 
-    x, y = await _certification_state(world.pool, "a", a), await _certification_state(world.pool, "b", b)
+    x, y = await _certification_facts(world.pool, "a", a), await _certification_facts(world.pool, "b", b)
     assert any(len(f["history"]) == 2 for f in x) and any(f["notices"] for f in x)
     assert any(f["certification"]["status_reason"] for f in x) and any(f["history"][-1][3] != f["history"][0][3]
                                                                         for f in x), "no refresher moved a date"
-    for i, (p, q) in enumerate(zip(x, y, strict=True)):
-        assert p == q, f"certification {i}:\nset-based   {p}\none by one  {q}"
-    assert [(o.status, o.officer_id) for o in fast] == [(o.status, o.officer_id) for o in exact]
-
-    async with second_database(database_url) as scratch, world.pool.acquire() as live, scratch.acquire() as conn:
-        report = await replay(live, conn, admin_keys=world.services.admin_keys.public())
-    assert report.ok, "\n".join(map(str, report.findings[:20]))
+    await _alike(world, database_url, "certification", fast, exact, x, y)
 
 
 Case = Callable[[World, list[str]], Awaitable[tuple[str, list[dict[str, Any]]]]]
