@@ -214,9 +214,10 @@ def _canonical_payload(payload: dict[str, Any], payload_bytes: bytes, numbers: _
     """(members, plain) of a payload whose bytes are its RFC 8785 form; raise NON_CANONICAL otherwise. A plain
     payload is checked with the C encoder (``_plain_jcs``); any other, or a plain one that differs, by ``rfc8785``
     member by member, which decides."""
-    plain = numbers.plain and _BEYOND_BMP.search(payload_bytes.decode("utf-8")) is None
-    if plain and _plain_jcs(payload) == payload_bytes:
-        return (), True
+    if numbers.plain:
+        text = _PLAIN_ENCODER.encode(payload)  # equal to the payload's text only if the payload is plain too
+        if _BEYOND_BMP.search(text) is None and text.encode("utf-8") == payload_bytes:
+            return (), True
     try:
         members = _canonical_members(payload)
     except ValueError as exc:

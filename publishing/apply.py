@@ -135,7 +135,6 @@ class Publisher:
         self._stored: dict[tuple[str, str], event_store.EventRow] = {}
         self._absent: set[tuple[str, str]] = set()
         self._agencies: dict[str, AgencyRow | None] = {}  # agencies are registered by admins, never in a batch
-        self._savepoints = True  # a savepoint per event (see run())
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
@@ -152,9 +151,8 @@ class Publisher:
         return await self._run(submissions, dry_run=dry_run, set_based=False, savepoints=True)
 
     async def _run(self, submissions: list[Submission], *, dry_run: bool, set_based: bool,
-                   savepoints: bool = True) -> BatchResult:
+                   savepoints: bool) -> BatchResult:
         outcomes: list[Outcome] = []
-        self._savepoints = savepoints
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
         self._keys, self._publishers, self._agencies, self._imported = {}, {}, {}, {}
         tx = self.conn.transaction()
@@ -172,7 +170,7 @@ class Publisher:
                 outcomes = fast
             else:
                 for index, sub in enumerate(submissions):
-                    outcomes.append(await self._one(index, sub))
+                    outcomes.append(await self._one(index, sub, savepoints=savepoints))
             failed = any(o.status == "REJECTED" for o in outcomes)
             if not failed and not dry_run:
                 await self._log.flush(self.conn)  # the accepted events' leaves, in their order
@@ -245,8 +243,8 @@ class Publisher:
                                         w.log_index)
         return [o for o in outcomes if o is not None]
 
-    async def _one(self, index: int, sub: Submission) -> Outcome:
-        if not self._savepoints:
+    async def _one(self, index: int, sub: Submission, *, savepoints: bool) -> Outcome:
+        if not savepoints:
             try:
                 return await self._applied(index, sub)
             except (RegistryError, asyncpg.PostgresError) as err:
