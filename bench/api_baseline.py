@@ -14,8 +14,9 @@
    127.0.0.1 with its own pool (``registry.database.create_pool`` defaults: 2-10 connections), and a
    hiring-agency token from an issuer the bench creates. A separate load-generator process runs N
    closed-loop clients for each concurrency, first against the GraphQL endpoint (httpx), then doing
-   the same reads directly with asyncpg: the store-layer functions the resolvers call, on a pool of
-   the same size, plus the query-log insert the API makes for every disclosure. Officers looked up:
+   the same reads directly with asyncpg on a pool of the same size: the limit for this API as issue 13
+   defines it, one statement (``store.officer_tree``, the one the registry runs for a lookup) plus the
+   query-log insert the API makes for every disclosure. Officers looked up:
    half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
    the ceiling of HTTP + client on this machine. And, unless ``--no-uncached``, the GraphQL run again
    on the same app with the parse and validation caches of ``schema/limits.py`` turned off, to show what
@@ -328,25 +329,22 @@ class Cell:
 
 
 async def raw_history(pool: asyncpg.Pool, officer_id: str, org: str) -> dict[str, Any]:
-    """What the history query reads, through the same store functions (the same SQL) the resolvers use,
-    with the hiring-agency row rule (FINAL records with fair process attested) and the query-log entry."""
-    from store import agencies, certifications, employment, officers, publishers, querylog, records
+    """The limit for this API (issue 13): what the history query reads in one statement (``store.officer_tree``,
+    the statement the registry runs) with the hiring-agency row rule (FINAL records with fair process attested)
+    applied in Python, plus the query-log entry."""
+    from store import officer_tree, querylog
 
-    [row] = await officers.by_ids(pool, [officer_id])
-    if row is None:
+    tree = await officer_tree.by_id(pool, officer_id, officer_tree.PARTS)
+    if tree is None:
         return {}
-    [certs] = await certifications.by_officer_ids(pool, [officer_id])
-    [jobs] = await employment.by_officer_ids(pool, [officer_id])
-    [recs] = await records.by_officer_ids(pool, [officer_id])
+    certs, jobs, recs = tree.certifications or [], tree.employment or [], tree.records or []
     visible = [r for r in recs if r.status == "FINAL" and r.fair_process_attested]
-    pubs = await publishers.by_ids(pool, sorted({c.publisher_id for c in certs} | {r.publisher_id for r in visible}))
-    ags = await agencies.by_oris(pool, sorted({j.agency_ori for j in jobs}))
-    history = await records.history_by_record_ids(pool, [r.id for r in visible]) if visible else []
+    history = [(tree.history or {})[r.id] for r in visible]
     returned = {"Certification": sorted(c.id for c in certs), "Employment": sorted(j.id for j in jobs),
                 "MisconductRecord": sorted(r.id for r in visible), "Officer": [officer_id]}
     await querylog.append_many(pool, [(officer_id, "hiring_agency", "bench-user", org, PURPOSE, returned)])
-    return {"officer": row, "certifications": certs, "employment": jobs, "records": visible, "publishers": pubs,
-            "agencies": ags, "history": history}
+    return {"officer": tree.officer, "certifications": certs, "employment": jobs, "records": visible,
+            "publishers": tree.publishers, "agencies": tree.agencies, "history": history}
 
 
 async def _drive(spec: dict[str, Any]) -> Cell:
@@ -1025,7 +1023,7 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     by = {(c.mode, c.clients): c for c in cells}
     labels = {"graphql": "GraphQL over HTTP", "graphql-nocache": "GraphQL, parse/validation caches off",
               "graphql-workers": f"GraphQL, serve --workers {args.workers}",
-              "raw": "raw asyncpg (store functions)", "postgraphile": PGL_LABEL}
+              "raw": "raw asyncpg (1 statement + log)", "postgraphile": PGL_LABEL}
     with_pgl = any(c.mode == "postgraphile" for c in cells)
     rows = []
     for c in sorted({c.clients for c in cells if c.mode != "healthz"}):

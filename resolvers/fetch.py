@@ -40,8 +40,9 @@ async def agency_coverage(ctx: Any, ori: str, day: date
     return await training_coverage.agency_coverage(ctx.reads, ori, day), guard
 
 
-async def officer(ctx: Any, officer_id: str) -> OfficerRow | None:
-    row: OfficerRow | None = await ctx.loaders.officer.load(officer_id)
+async def officer(ctx: Any, officer_id: str, parts: frozenset[str] = frozenset()) -> OfficerRow | None:
+    """``parts``: the officer's lists the document reads (``resolvers.lookahead``), read with the officer."""
+    row: OfficerRow | None = await ctx.loaders.officer_with(officer_id, parts)
     if row is None or not _visible(ctx, "Officer", officer_guard(row)):
         return None
     return row

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from auth import guards, policy
 from auth.policy import Guard
-from resolvers import fetch, search
+from resolvers import fetch, lookahead, search
 from resolvers import ledger as ledger_resolvers
 from resolvers.pagination import check_first, decode_cursor, encode_cursor
 from schema import enums
@@ -63,7 +63,7 @@ class Query:
     async def officer(self, info: Info, id: strawberry.ID,
                       purpose: PurposeArg = None) -> Officer | None:
         info.context.declare_purpose(purpose.value if purpose else None)
-        row = await fetch.officer(info.context, str(id))
+        row = await fetch.officer(info.context, str(id), lookahead.officer_parts(info))
         return None if row is None else Officer.from_row(row)
 
     @strawberry.field(description="Officers you may list: all for auditors, those in your jurisdiction for "

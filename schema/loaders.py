@@ -9,7 +9,17 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 
 from store import accreditation as credentials_store
-from store import agencies, certifications, employment, notifications, officers, publishers, querylog, records
+from store import (
+    agencies,
+    certifications,
+    employment,
+    notifications,
+    officer_tree,
+    officers,
+    publishers,
+    querylog,
+    records,
+)
 from store.accreditation import BodyDecisionRow, CredentialChangeRow, CredentialRow
 from store.models import (
     AgencyRow,
@@ -37,6 +47,8 @@ def _loader(pool: asyncpg.Pool, fn: Callable[[Any, Sequence[K]], Awaitable[list[
 
 class Loaders:
     def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._trees: set[str] = set()
         self.officer: DataLoader[str, OfficerRow | None] = _loader(pool, officers.by_ids)
         self.certifications: DataLoader[str, list[CertificationRow]] = _loader(pool, certifications.by_officer_ids)
         self.employment: DataLoader[str, list[EmploymentRow]] = _loader(pool, employment.by_officer_ids)
@@ -55,3 +67,30 @@ class Loaders:
             pool, credentials_store.credentials_by_ids)
         self.credential_history: DataLoader[str, list[CredentialChangeRow]] = _loader(
             pool, credentials_store.history_by_credential_ids)
+
+    async def officer_with(self, officer_id: str, parts: frozenset[str]) -> OfficerRow | None:
+        """The officer, with the lists in ``parts`` read in the same statement (``store.officer_tree``) and put in
+        these loaders' caches, so the nested fields of a lookup answer without a statement of their own."""
+        if parts and officer_id not in self._trees:
+            self._trees.add(officer_id)
+            self._prime(officer_id, await officer_tree.by_id(self._pool, officer_id, parts))
+        return await self.officer.load(officer_id)
+
+    def _prime(self, requested_id: str, tree: officer_tree.OfficerTree | None) -> None:
+        """The same values each loader would read (a test compares them), never replacing one already read."""
+        self.officer.prime(requested_id, None if tree is None else tree.officer)
+        if tree is None:
+            return
+        oid = tree.officer.id
+        if tree.certifications is not None:
+            self.certifications.prime(oid, tree.certifications)
+        if tree.employment is not None:
+            self.employment.prime(oid, tree.employment)
+        if tree.records is not None:
+            self.records.prime(oid, tree.records)
+            self.record.prime_many({r.id: r for r in tree.records})
+        if tree.history is not None:
+            self.history.prime_many(tree.history)
+        self.publisher.prime_many({p.id: p for p in tree.publishers})
+        if tree.agencies is not None:
+            self.agency.prime_many({a.ori: a for a in tree.agencies})

@@ -11,6 +11,8 @@ import asyncpg
 from store.models import CertificationRow, fetch_grouped, row_to
 
 _COLS = ", ".join(CertificationRow.__dataclass_fields__)
+# An officer's certifications in this order wherever they are read (also store.officer_tree).
+ORDER = "officer_id, id"
 
 
 async def by_officer_ids(
@@ -18,7 +20,7 @@ async def by_officer_ids(
 ) -> list[list[CertificationRow]]:
     return await fetch_grouped(
         conn, CertificationRow,
-        f"SELECT {_COLS} FROM certifications WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, id", officer_ids,
+        f"SELECT {_COLS} FROM certifications WHERE officer_id = ANY($1::text[]) ORDER BY {ORDER}", officer_ids,
     )
 
 

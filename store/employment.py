@@ -9,6 +9,8 @@ import asyncpg
 from store.models import EmploymentRow, fetch_grouped, row_to
 
 _COLS = ", ".join(EmploymentRow.__dataclass_fields__)
+# An officer's jobs in this order wherever they are read (also store.officer_tree).
+ORDER = "officer_id, start_date DESC, id"
 
 
 async def by_officer_ids(
@@ -16,7 +18,7 @@ async def by_officer_ids(
 ) -> list[list[EmploymentRow]]:
     return await fetch_grouped(
         conn, EmploymentRow,
-        f"SELECT {_COLS} FROM employment WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, start_date DESC, id",
+        f"SELECT {_COLS} FROM employment WHERE officer_id = ANY($1::text[]) ORDER BY {ORDER}",
         officer_ids,
     )
 

@@ -23,19 +23,19 @@ FROM officers o
 """
 
 
-def _officer(row: asyncpg.Record) -> OfficerRow:
+def officer_from(row: asyncpg.Record) -> OfficerRow:
     names = tuple(NameRow(**n) for n in row["names"])
     return OfficerRow(row["id"], row["date_of_birth"], names, frozenset(row["publisher_ids"]))
 
 
-# Asked for by ID: a merged officer's old ID answers with the officer it was merged into.
-_BY_REQUESTED_ID = _SELECT.replace("SELECT o.id,", "SELECT req.id AS requested, o.id,").replace(
+# Asked for by ID: a merged officer's old ID answers with the officer it was merged into (also store.officer_tree).
+BY_REQUESTED_ID = _SELECT.replace("SELECT o.id,", "SELECT req.id AS requested, o.id,").replace(
     "FROM officers o", "FROM officers req JOIN officers o ON o.id = coalesce(req.merged_into, req.id)")
 
 
 async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[OfficerRow | None]:
-    rows = await conn.fetch(_BY_REQUESTED_ID + " WHERE req.id = ANY($1::text[])", list(ids))
-    found = {r["requested"]: _officer(r) for r in rows}
+    rows = await conn.fetch(BY_REQUESTED_ID + " WHERE req.id = ANY($1::text[])", list(ids))
+    found = {r["requested"]: officer_from(r) for r in rows}
     return [found.get(i) for i in ids]
 
 
@@ -99,7 +99,7 @@ async def page(
     args: list[object] = [after, limit]
     if publisher_id is not None:
         args.append(publisher_id)
-    return [_officer(r) for r in await conn.fetch(sql, *args)]
+    return [officer_from(r) for r in await conn.fetch(sql, *args)]
 
 
 async def ids_by_certification(

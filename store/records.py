@@ -12,6 +12,10 @@ from store.models import DisputeRow, RecordRow, StatusChangeRow, fetch_grouped, 
 __all__ = ["RecordRow"]
 
 _COLS = ", ".join(RecordRow.__dataclass_fields__)
+# An officer's records, and a record's status steps, in this order wherever they are read (also
+# store.officer_tree).
+ORDER = "officer_id, action_date DESC NULLS LAST, id"
+HISTORY_ORDER = "record_id, id"
 
 
 async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[RecordRow | None]:
@@ -25,8 +29,7 @@ async def by_officer_ids(
 ) -> list[list[RecordRow]]:
     return await fetch_grouped(
         conn, RecordRow,
-        f"SELECT {_COLS} FROM misconduct_records WHERE officer_id = ANY($1::text[])"
-        " ORDER BY officer_id, action_date DESC NULLS LAST, id",
+        f"SELECT {_COLS} FROM misconduct_records WHERE officer_id = ANY($1::text[]) ORDER BY {ORDER}",
         officer_ids,
     )
 
@@ -59,8 +62,8 @@ async def history_by_record_ids(
 ) -> list[list[StatusChangeRow]]:
     return await fetch_grouped(
         conn, StatusChangeRow,
-        """SELECT id, record_id, from_status, to_status, fair_process_attested, reason, changed_at
-           FROM record_status_history WHERE record_id = ANY($1::text[]) ORDER BY record_id, id""",
+        f"""SELECT id, record_id, from_status, to_status, fair_process_attested, reason, changed_at
+           FROM record_status_history WHERE record_id = ANY($1::text[]) ORDER BY {HISTORY_ORDER}""",
         record_ids, key="record_id",
     )
 
