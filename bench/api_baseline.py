@@ -642,7 +642,7 @@ async def serving(dsn: str, tmp: Path, *, document_cache: bool = True, admin_key
     size = limits.DOCUMENT_CACHE_SIZE
     limits.DOCUMENT_CACHE_SIZE = size if document_cache else 0  # read when the schema is built
     try:
-        app = create_app(settings, pool=pool, services=services)
+        app = create_app(settings, pool=pool, services=services, freeze_heap=True)  # as `registry serve`
     finally:
         limits.DOCUMENT_CACHE_SIZE = size
     token = mint_token(key, issuer=ISSUER, audience=AUDIENCE, subject="bench-hiring-user", role="hiring_agency",

@@ -75,7 +75,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"GraphQL API on http://{args.host}:{args.port}/graphql", file=sys.stderr)
         if args.workers > 1:
             return workers.serve(settings, dsn, args.host, args.port, args.log_level, args.workers)
-        app = create_app(settings, services=services, database_url=dsn)
+        app = create_app(settings, services=services, database_url=dsn, freeze_heap=True)
         # uvicorn drains on SIGTERM, then raises the signal again; exiting through Python instead lets the
         # embedded PostgreSQL be stopped on the way out (the `with` above), as after Ctrl-C.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)

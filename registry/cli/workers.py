@@ -99,7 +99,8 @@ def _worker(settings: Settings, dsn: str, host: str, port: int, log_level: str, 
     from server import create_app
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
-    app = create_app(settings, services=Services.build(settings), database_url=dsn, worker=index)
+    app = create_app(settings, services=Services.build(settings), database_url=dsn, worker=index,
+                     freeze_heap=True)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

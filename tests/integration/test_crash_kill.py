@@ -152,6 +152,8 @@ async def _start(env: dict[str, str], log: Path, started: list[Server]) -> Serve
         return resp.status_code == 200 and resp.json().get("status") == "ready"
 
     await _until(f"registry serve on port {port} to be ready", ready)
+    async with httpx.AsyncClient(timeout=5) as client:  # what it held at start-up is out of the collector's sight
+        assert (await client.get(f"{server.url}/readyz")).json()["gcFrozenObjects"] > 10_000
     # single-process mode: no worker processes, so the pid we will kill is the one that serves
     assert psutil.Process(proc.pid).children(recursive=True) == [], "registry serve started child processes"
     return server

@@ -62,6 +62,7 @@ def test_workers_share_the_port_elect_one_leader_and_stop_together(tmp_path: Pat
             return {r["worker"] for r in _answers(port)} == {0, 1}
 
         _until("both workers to answer on the one port", both_answer)
+        assert all(int(str(r["gcFrozenObjects"])) > 10_000 for r in _answers(port))  # each froze its start-up heap
 
         def one_leader() -> bool:
             leaders = {r["worker"] for r in _answers(port) if r["leader"]}
