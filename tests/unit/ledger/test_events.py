@@ -15,7 +15,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc import jws
-from joserfc.errors import SecurityWarning
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
 from ledger import events
@@ -204,6 +204,42 @@ def test_bad_signatures(key: OKPKey) -> None:
     assert refused(f"{h}.{p}.{b64(bytes(sig[:32]))}", resolver(key)) == "BAD_SIGNATURE"
     # A different (still valid) header breaks the signature too.
     assert refused(f"{b64json(header(typ=EVENT_TYP.upper()))}.{p}.{s}", resolver(key)) == "BAD_SIGNATURE"
+
+
+def test_a_key_whose_use_forbids_verifying_is_refused(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    for extra in ({"use": "enc"}, {"key_ops": ["sign"]}):
+        enc = OKPKey.import_key({**public_jwk_dict(key), **extra})
+        assert refused(token, lambda _kid, k=enc: k) == "BAD_SIGNATURE"  # type: ignore[misc]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0), st.integers(min_value=0, max_value=7), st.sampled_from(["Ed25519", "EdDSA"]))
+def test_the_signature_verdict_is_joserfcs(key: OKPKey, at: int, bit: int, alg: str) -> None:
+    """verify_event checks the signature itself (the key's Ed25519 verify over the signing input) instead of
+    through joserfc: for a token with any one bit of its signature or payload flipped, the two agree."""
+    token = raw_sign(header(alg), canonical_bytes(salted()), key, alg)
+    h, p, s = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(s + "==") + base64.urlsafe_b64decode(p + "=="))
+    raw[at % len(raw)] ^= 1 << bit
+    sig, body = bytes(raw[:64]), bytes(raw[64:])
+    mutated = f"{h}.{b64(body)}.{b64(sig)}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        try:
+            jws.deserialize_compact(mutated, key, algorithms=[alg])
+            joserfc_accepts = True
+        except JoseError:
+            joserfc_accepts = False
+    assert not joserfc_accepts
+    try:
+        verify_event(mutated, resolver(key))
+    except EventSignatureError as err:
+        assert err.code in ("BAD_SIGNATURE", "MALFORMED", "NON_CANONICAL") and (
+            err.code == "BAD_SIGNATURE" or at % len(raw) >= 64)
+    else:
+        pytest.fail("a token with a flipped bit was accepted")
+    assert verify_event(token, resolver(key)).payload_bytes == base64.urlsafe_b64decode(p + "==")
 
 
 # --- payload ---------------------------------------------------------------------------
