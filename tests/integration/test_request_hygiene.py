@@ -150,7 +150,9 @@ async def test_cached_documents_keep_every_rule_for_every_caller(world: World) -
     assert {e["extensions"]["code"] for e in refused[0]["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
     assert any("exceeds maximum operation depth" in e["message"] for e in refused[0]["errors"]), refused[0]
     deep = '{ officer(id: "x") { id } }'
-    before = parse_cache.cache_info().hits
+    validated: Any = limits._validator(limits.DOCUMENT_CACHE_SIZE)  # keyed by the cached document's identity
+    before, checked = parse_cache.cache_info().hits, validated.cache_info()
     await world.gql(deep, as_="publisher", publisher_id="ca-post")
     await world.gql(deep, as_="publisher", publisher_id="ca-post")
     assert parse_cache.cache_info().hits >= before + 1
+    assert validated.cache_info().hits >= checked.hits + 1 and validated.cache_info().misses <= checked.misses + 1
