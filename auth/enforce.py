@@ -120,10 +120,15 @@ def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any],
 
 def _check_purpose(ctx: Any) -> None:
     """A declared purpose (argument or header) goes into the officer's query log: it must be one the caller's
-    role may state (``policy.ENUM_VALUES["QueryPurpose"]``)."""
-    if ctx.purpose is not None and not policy.input_access("QueryPurpose", ctx.purpose).allows(ctx.principal, None):
-        raise GraphQLError(f"a {ctx.principal.role.value} may not declare the purpose {ctx.purpose}",
+    role may state (``policy.ENUM_VALUES["QueryPurpose"]``). Decided once per purpose and request: every field
+    of a disclosed object asks."""
+    purpose = ctx.purpose
+    if purpose is None or purpose == ctx.purpose_allowed:
+        return
+    if not policy.input_access("QueryPurpose", purpose).allows(ctx.principal, None):
+        raise GraphQLError(f"a {ctx.principal.role.value} may not declare the purpose {purpose}",
                            extensions={"code": "FORBIDDEN"})
+    ctx.purpose_allowed = purpose
 
 
 def _note(ctx: Any, kind: str, shown: list[Any]) -> None:

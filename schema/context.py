@@ -36,6 +36,7 @@ class Context:
     loaders: Loaders
     services: Any
     purpose: str | None = None
+    purpose_allowed: str | None = None  # the purpose auth.enforce found this caller may state
     disclosures: Disclosures = field(default_factory=Disclosures)
     request: Any = None
     response: Any = None

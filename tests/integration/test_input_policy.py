@@ -65,3 +65,14 @@ async def test_an_input_field_a_role_may_not_send_is_forbidden(world: World) -> 
     body = await world.gql(mutation, {"e": [{"jws": "x.y.z", "ssn": "123-45-6789"}]}, as_="publisher",
                            publisher_id="ca-post")
     assert "FORBIDDEN" not in _codes(body), body
+
+
+async def test_a_refused_purpose_is_refused_after_an_allowed_one_in_the_same_request(world: World) -> None:
+    """A second root field declaring a purpose the role may not state is refused although the first one's was
+    allowed: the purpose check in auth.enforce is decided once per purpose and request, not once per request."""
+    await _officer(world)
+    both = ('{ a: verifyCredential(state: "CA", number: "100001", purpose: CREDENTIAL_VERIFICATION) { status } '
+            'b: verifyCredential(state: "CA", number: "100001", purpose: OVERSIGHT_AUDIT) { status } }')
+    body = await world.gql(both, as_="hiring_agency", agency_ori="TX2270000")
+    assert "FORBIDDEN" in _codes(body), body
+    assert body["data"] is None or not body["data"].get("b")
