@@ -104,16 +104,24 @@ async def _concurrent(url: str, token: str, queries: list[dict[str, Any]], clien
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as ex:
         for c in clients:
-            print(f"  searchOfficers x{c} clients for {duration:.0f} s...", file=sys.stderr)
-            cpu0 = time.process_time()
-            cell = await loop.run_in_executor(ex, drive, {
-                "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
-                "dsn": "", "pgl_url": "", "warmup": 2.0, "duration": duration})
-            server_ms = (time.process_time() - cpu0) * 1000 / max(cell.total, 1)
-            rows.append(f"| {c} | {cell.rate:,.0f} | {cell.pct(50):.1f} | {cell.pct(99):.1f} | {server_ms:.1f} | "
-                        f"{cell.errors} |")
-            if cell.errors:
-                print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+            # The server freezes its start-up heap (server.create_app(freeze_heap=True), as `registry serve`); the
+            # same server with it unfrozen (gc.unfreeze) is the reference, in the same run.
+            for frozen in (True, False):
+                if not frozen:
+                    gc.unfreeze()
+                print(f"  searchOfficers x{c} clients for {duration:.0f} s, heap {'frozen' if frozen else 'not frozen'}"
+                      "...", file=sys.stderr)
+                cpu0 = time.process_time()
+                cell = await loop.run_in_executor(ex, drive, {
+                    "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
+                    "dsn": "", "pgl_url": "", "warmup": 2.0, "duration": duration})
+                server_ms = (time.process_time() - cpu0) * 1000 / max(cell.total, 1)
+                rows.append(f"| {c} | {'frozen' if frozen else 'not frozen'} | {cell.rate:,.0f} | {cell.pct(50):.1f} | "
+                            f"{cell.pct(99):.1f} | {server_ms:.1f} | {cell.errors} |")
+                if cell.errors:
+                    print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+            gc.collect()
+            gc.freeze()
     return rows
 
 
@@ -177,8 +185,8 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
     if concurrent:
         print("\nConcurrent clients (closed loop, one keep-alive connection each, in a separate process; the same "
               "searches in turn; target p99 < 50 ms at 8 clients):\n")
-        print("| clients | searches/s | p50 ms | p99 ms | server CPU ms/search | errors |")
-        print("|---|---|---|---|---|---|")
+        print("| clients | server heap (gc) | searches/s | p50 ms | p99 ms | server CPU ms/search | errors |")
+        print("|---|---|---|---|---|---|---|")
         print("\n".join(concurrent))
 
 
