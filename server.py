@@ -7,6 +7,7 @@ import contextlib
 import gc
 import hmac
 import logging
+import weakref
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -124,6 +125,11 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
+def _context(state: dict[str, Any]) -> Context | None:
+    ref: weakref.ref[Context] | None = state.get(_CONTEXT_KEY)
+    return None if ref is None else ref()
+
+
 class RegistryGraphQL(GraphQL[Context, None]):
     def __init__(self, state: State, **kwargs: Any) -> None:
         super().__init__(build_schema(state.settings), **kwargs)
@@ -143,7 +149,9 @@ class RegistryGraphQL(GraphQL[Context, None]):
             response=response,
             disclosure_log=self.state.disclosure_log,
         )
-        request.scope["state"][_CONTEXT_KEY] = ctx  # parse_http_body routes its reads once the operation is known
+        # parse_http_body routes its reads once the operation is known. A weak reference: the scope holding the
+        # context that holds the request would be a cycle, left to the garbage collector (schema._ExecutionContext).
+        request.scope["state"][_CONTEXT_KEY] = weakref.ref(ctx)
         return ctx
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -157,7 +165,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
         kind, state[OPERATION_KEY] = read_routing.operation_of(data.query, data.operation_name)
         state[_KIND_KEY] = kind
         replicas = self.state.replicas
-        ctx: Context | None = state.get(_CONTEXT_KEY)
+        ctx = _context(state)
         if replicas is not None and ctx is not None:
             read = await read_routing.read_pool_for(replicas, ctx.principal, kind, state.get("min_lsn"),
                                                     self.state.write_marks)
@@ -177,7 +185,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
             if code == "INTERNAL_SERVER_ERROR":
                 exts["requestId"] = logs.request_id.get()
         state = request.scope.get("state", {})
-        ctx: Context | None = state.get(_CONTEXT_KEY)
+        ctx = _context(state)
         if self.state.replicas is not None and ctx is not None and state.get(_KIND_KEY) == "mutation":
             lsn = int(await ctx.pool.fetchval(CURRENT_LSN))  # after the mutation committed: read-your-writes
             self.state.write_marks.remember(ctx.principal, lsn)
