@@ -212,9 +212,9 @@ def create_app(
 ) -> Starlette:
     """Build the app. Pass ``pool`` to share one (tests); otherwise it connects at start-up. ``freeze_heap``
     (the serving processes): once started, what the process holds (modules, the schema, the pool) is moved out
-    of the garbage collector's sight (``gc.freeze``). Each request leaves cyclic garbage (graphql-core's
-    execution context refers to itself), so the collector runs often, and its full passes walked all of it:
-    150–210 ms pauses, the p99 of a lookup at 8 clients (docs/performance.md)."""
+    of the garbage collector's sight (``gc.freeze``), so that its full passes do not walk it: they were 150–210 ms
+    pauses, the p99 of a lookup at 8 clients (docs/performance.md). Requests still trigger passes (an answer with
+    errors leaves its tracebacks in cycles; schema._ExecutionContext keeps successful ones from leaving any)."""
     settings = settings or Settings.from_env()
     state = State(settings, services or Services.build(settings), pool, worker)
 
