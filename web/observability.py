@@ -37,18 +37,23 @@ class RequestIds:
         scope.setdefault("state", {})
         start = time.perf_counter()
         status = 0
+        observed = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, observed
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Counted before the last byte leaves: a scrape made after the caller has its answer includes it.
+                observed = True
+                self._observe(scope, status, time.perf_counter() - start)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
-            if scope["type"] == "http":
+            if scope["type"] == "http" and not observed:
                 self._observe(scope, status, time.perf_counter() - start)
             logs.request_id.reset(token)
 
