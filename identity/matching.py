@@ -33,6 +33,10 @@ from store.models import NameRow
 #: re-entries of the benchmark (docs/identity.md).
 CANDIDATE_LIMIT = 150
 REVIEW_CANDIDATES = 10  # the publish path ranks exactly this many first (the review queue takes at most five)
+#: The publish path uses no candidate scoring less than this: a strong match needs an agreeing identifier, the
+#: review queue takes 0.5 and up (``publishing.review.REVIEW_THRESHOLD``), the publisher's own exact-name rule
+#: a candidate with no conflict. A candidate whose birth date contradicts (at most ~0.018) is never scored.
+PUBLISH_FLOOR = 0.05
 #: A search answer leaves out candidates scoring below this (a shared key and nothing else, or a contradicted
 #: birth date: ~0.0025). On the benchmark (50,000 officers, 4,000 re-entries with one or two noises) no true
 #: officer ranked in the first ten scores below it, and 96 % of the others do. Officers found by the
@@ -118,7 +122,8 @@ async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
     return [_candidate(r) for r in await officers.for_matching(conn, ids)]
 
 
-async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str], limit: int) -> list[Match]:
+async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str], limit: int,
+                  floor: float = 0.0) -> list[Match]:
     weighted = query_key_weights(list(query.names), dob) if query.names else {}
     keys = sorted(weighted)
     ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT, weights=[weighted[k] for k in keys],
@@ -126,7 +131,7 @@ async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str]
     # the same SSN finds the person whatever the names say (a new surname, another spelling)
     same_ssn = await officers.ids_by_ssn_index(conn, query.ssn_index) if query.ssn_index is not None else []
     return rank_candidates(query, await _candidates(conn, list(dict.fromkeys([*seed, *same_ssn, *ids]))),
-                           limit=limit)
+                           limit=limit, floor=floor)
 
 
 async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str, *, detail: bool = True) -> None:
@@ -177,9 +182,9 @@ async def strong_match(
         state=cert[0] if cert else None,
         cert_number=cert[1] if cert else None,
     )
-    # the ranking's first few are exact; candidates ruled out by their birth date (never strong, never proposed)
-    # may be left out of it
-    ranked = await _ranked(conn, query, person.dob, [], REVIEW_CANDIDATES)
+    # the ranking is exact down to PUBLISH_FLOOR: candidates ruled out by their birth date (never strong, never
+    # proposed, never "known to the publisher" with a conflict) are not scored at all
+    ranked = await _ranked(conn, query, person.dob, [], REVIEW_CANDIDATES, PUBLISH_FLOOR)
     linked = decide(ranked)
     if linked is not None:
         return linked

@@ -511,24 +511,28 @@ def _date_rules_out(query: Query, candidate: Candidate) -> bool:
     return (ssn is None or ssn.weight < 0) and (cert is None or cert.weight < 0)
 
 
-def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None) -> list[Match]:
+def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
+         floor: float = 0.0) -> list[Match]:
     """Score every candidate, best first (ties by officer ID, so the order is stable).
 
     With ``limit``, the first ``limit`` are exactly those of the full ranking, but candidates whose birth
     date rules them out (see ``_DATE_CONFLICT_BOUND``: most of a large block) are scored only when they are
     needed to fill the first ``limit``, and are otherwise left out of the list: nothing strong and nothing a
-    review would see is among them.
+    review would see is among them. With ``floor`` above that bound (a caller that uses no candidate scoring
+    less), they are never scored: the list is exact down to ``floor``.
     """
     qn = _names(query.names, candidate=False)  # the query's names once, not once per candidate
+    defer = limit is not None or floor > _DATE_CONFLICT_BOUND
     scored: list[Match] = []
     deferred: list[Candidate] = []
     for c in candidates:
-        if limit is not None and _date_rules_out(query, c):
+        if defer and _date_rules_out(query, c):
             deferred.append(c)
         else:
             scored.append(_score(query, qn, c))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
-    if deferred and limit is not None and (len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND):
+    needed = limit is None or len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND
+    if deferred and floor <= _DATE_CONFLICT_BOUND and needed:
         scored += [_score(query, qn, c) for c in deferred]
         scored.sort(key=lambda m: (-m.score, m.officer_id))
     return scored

@@ -28,6 +28,7 @@ from identity import (
     validate_ssn,
 )
 from identity.phonetic import MAX_STORED_GIVEN_CODES, MAX_SURNAME_FORMS
+from identity.score import _DATE_CONFLICT_BOUND
 
 DOB = date(1985, 3, 12)
 KEY = b"k" * 32
@@ -526,3 +527,43 @@ def test_normalization_is_idempotent_and_keys_bounded(a: NameParts, d: date | No
 def test_normalize_token_accepts_any_text(s: str) -> None:
     out = normalize_token(s)
     assert out == out.strip() and "  " not in out and out == out.casefold()
+
+
+_GIVEN = ["Michael", "Mike", "William", "Bill", "Maria", "Mary", "J", "Jon", "John"]
+_FAMILY = ["Smith", "Smyth", "Garcia", "Garcia-Lopez", "Ng", "Paul"]
+_DOBS = [DOB, date(1985, 3, 13), date(1985, 12, 3), date(1986, 3, 12), date(1971, 8, 20), date(1990, 1, 1), None]
+_person = st.tuples(st.sampled_from(_GIVEN), st.sampled_from(_FAMILY), st.sampled_from(["", "James", "J"]),
+                    st.sampled_from(_DOBS))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_person, min_size=1, max_size=30), _person, st.integers(1, 12),
+       st.sampled_from([0.0, 0.01, 0.05, 0.5]))
+def test_a_limited_or_floored_ranking_is_exact_where_it_promises(
+        people: list[tuple[str, str, str, date | None]], asked: tuple[str, str, str, date | None], limit: int,
+        floor: float) -> None:
+    """``limit`` keeps the full ranking's first ``limit``; a ``floor`` above the birth-date bound keeps every
+    candidate scoring at least it, in the full ranking's order (the publish path skips candidates whose birth
+    date contradicts on this promise)."""
+    candidates = [Candidate(f"OFF-{i:03d}", [N(g, f, m)], d) for i, (g, f, m, d) in enumerate(people)]
+    query = Query([N(asked[0], asked[1], asked[2])], asked[3])
+    full = [(m.officer_id, m.score) for m in rank(query, candidates)]
+    limited = [(m.officer_id, m.score) for m in rank(query, candidates, limit=limit)]
+    assert limited[:limit] == full[:limit]
+    floored = [(m.officer_id, m.score) for m in rank(query, candidates, limit=limit, floor=floor)]
+    if floor > _DATE_CONFLICT_BOUND:
+        assert [x for x in floored if x[1] >= floor] == [x for x in full if x[1] >= floor]
+    else:
+        assert floored[:limit] == full[:limit]
+
+
+def test_the_publish_path_floor_sits_below_everything_it_uses() -> None:
+    from identity.matching import PUBLISH_FLOOR
+    from publishing.review import REVIEW_THRESHOLD
+
+    assert _DATE_CONFLICT_BOUND < PUBLISH_FLOOR <= REVIEW_THRESHOLD
+    contradicted = Candidate("OFF-OLD", [N("John", "Smith", "James")], date(1971, 8, 20))
+    same = Candidate("OFF-SAME", [N("John", "Smith", "James")], DOB)
+    query = Query([N("John", "Smith", "James")], DOB)
+    assert [m.officer_id for m in rank(query, [contradicted, same], limit=10)] == ["OFF-SAME", "OFF-OLD"]
+    assert [m.officer_id for m in rank(query, [contradicted, same], limit=10, floor=PUBLISH_FLOOR)] == ["OFF-SAME"]
