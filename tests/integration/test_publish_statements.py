@@ -12,11 +12,12 @@ from tests.support import World, cert_issued, employment_started, record_publish
 
 
 async def _publish_counted(world: World, publisher_id: str, payloads: list[dict[str, object]],
-                           *, repeat_first: bool = False) -> tuple[list[str], list[str]]:
+                           *, repeat_first: bool = False, ssns: list[str] | None = None,
+                           ) -> tuple[list[str], list[str]]:
     """Publish one batch on one connection; returns the outcomes' statuses and the statements it ran."""
     seen: list[str] = []
     caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id=publisher_id)
-    subs = [Submission(world.sign(publisher_id, p)) for p in payloads]
+    subs = [Submission(world.sign(publisher_id, p), ssns[i] if ssns else None) for i, p in enumerate(payloads)]
     if repeat_first:
         subs.append(subs[0])
     async with world.pool.acquire() as conn:
@@ -74,3 +75,26 @@ async def test_a_batch_with_a_rejected_event_leaves_the_log_as_it_was(world: Wor
     assert statuses == ["ACCEPTED"]
     assert await world.pool.fetchval("SELECT size FROM log_state") == before + 1
     assert await world.pool.fetchval("SELECT log_index FROM events ORDER BY log_index DESC LIMIT 1") == before
+
+
+async def test_a_new_person_named_by_a_certification_is_not_read_back(world: World) -> None:
+    """An officer registered by the event itself has nothing on file to read back or compare with: its names,
+    birth date and SSN are the event's, and a match that found no candidate without a conflict reads no officer."""
+    given = ["Ada", "Brandon", "Celia", "Dmitri", "Esther", "Farid", "Gwen", "Hiroshi", "Ines", "Jonas"]
+    jobs = [cert_issued(number=f"N-{i}", source=f"n-{i}",
+                        subj=subject(g, f"Quintero{i}", f"19{70 + i}-0{1 + i % 9}-1{i}"))
+            for i, g in enumerate(given)]
+    statuses, seen = await _publish_counted(world, "ca-post", jobs, ssns=[f"219-45-{6780 + i}" for i in range(10)])
+    assert statuses == ["ACCEPTED"] * len(jobs)
+
+    def count(fragment: str) -> int:
+        return sum(fragment in q for q in seen)
+
+    assert count("SELECT req.id AS requested") == 0  # no officer read back (by_ids)
+    assert count("SELECT ssn_blind_index FROM officers WHERE id") == 0
+    assert count("UPDATE officers SET ssn_blind_index") == 0
+    assert count("INSERT INTO officers") == len(jobs)
+    assert count("FROM officer_names n") <= len(jobs)  # the candidates' names, in the one matching read per event
+    rows = await world.pool.fetch("SELECT o.id, o.ssn_blind_index IS NOT NULL AS ssn, count(n.*) AS names"
+                                  " FROM officers o JOIN officer_names n ON n.officer_id = o.id GROUP BY o.id")
+    assert len(rows) == len(jobs) and all(r["ssn"] and r["names"] == 1 for r in rows)
