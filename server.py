@@ -36,7 +36,7 @@ from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
 from schema.loaders import Loaders
-from web import background_report, graphiql, read_routing, ws_auth
+from web import background_report, graphiql, persisted_queries, read_routing, ws_auth
 from web import metrics as metrics_route
 from web import public as public_routes
 from web.observability import OPERATION_KEY, RequestIds
@@ -134,6 +134,19 @@ class RegistryGraphQL(GraphQL[Context, None]):
     def __init__(self, state: State, **kwargs: Any) -> None:
         super().__init__(build_schema(state.settings), **kwargs)
         self.state = state
+        self.persisted = persisted_queries.QueryStore()  # this process's, one store per caller
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A POST may name a query it sent before by its hash (web/persisted_queries.py)."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            principal: Principal = scope.get("state", {}).get("principal", ANONYMOUS)
+            caller = (principal.issuer, principal.subject) if principal.authenticated else None
+            try:
+                scope, receive = await persisted_queries.rewrite(self.persisted, caller, scope, receive)
+            except persisted_queries.PersistedQueryError as err:
+                await graphql_error(err.status, err.code, err.message)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.state.pool is not None, "the database pool is not ready"
