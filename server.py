@@ -357,8 +357,8 @@ def create_app(
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
         background_report.route(state, graphql.schema, lambda app: Authenticate(app, state)),  # PDF report
-        Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes,
-                                       allow_batching=settings.allow_batching), methods=["GET", "POST"]),
+        Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes),
+              methods=["GET", "POST"]),
         Route("/.well-known/webhook-key", webhook_key),
         WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)
         *([graphiql.assets()] if settings.graphiql else []),  # GraphiQL's JS/CSS at /graphiql/static

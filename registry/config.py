@@ -164,7 +164,6 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     max_page_size: int = 100
-    allow_batching: bool = False
     max_body_bytes: int = 8 * 1024 * 1024  # a POST /graphql body larger than this is refused (413)
     issuers_file: Path | None = None
     audience: str = "officer-registry"
@@ -204,7 +203,6 @@ class Settings:
             max_aliases=_int(env, "REGISTRY_MAX_ALIASES", 30),
             max_tokens=_int(env, "REGISTRY_MAX_TOKENS", 5000),
             max_page_size=_int(env, "REGISTRY_MAX_PAGE_SIZE", 100),
-            allow_batching=env.get("REGISTRY_ALLOW_BATCHING", "0") == "1",
             max_body_bytes=_int(env, "REGISTRY_MAX_BODY_BYTES", 8 * 1024 * 1024, low=1024),
             issuers_file=Path(issuers) if issuers else None,
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),

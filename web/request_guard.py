@@ -45,7 +45,7 @@ def _check_operation(op: Any, where: str) -> None:
             raise BodyError(400, "BAD_REQUEST", f"{where}: '{key}' must be {wanted} or null")
 
 
-def check_body(raw: bytes, *, allow_batching: bool) -> None:
+def check_body(raw: bytes) -> None:
     """Raise ``BodyError`` unless ``raw`` is a UTF-8 JSON GraphQL request the server can safely parse."""
     try:
         text = raw.decode("utf-8")
@@ -59,22 +59,17 @@ def check_body(raw: bytes, *, allow_batching: bool) -> None:
         raise BodyError(400, "BAD_REQUEST", f"the request body is not valid JSON: {err}") from None
     if _depth_exceeds(doc, MAX_JSON_DEPTH):
         raise BodyError(400, "BAD_REQUEST", f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
-    if isinstance(doc, list):
-        if not allow_batching:
-            raise BodyError(400, "BAD_REQUEST", "batched requests are not enabled: send one operation per request")
-        for index, op in enumerate(doc):
-            _check_operation(op, f"operation {index}")
-        return
+    if isinstance(doc, list):  # the schema does not run batches: one operation, one purpose, one query-log entry
+        raise BodyError(400, "BAD_REQUEST", "batched requests are not supported: send one operation per request")
     _check_operation(doc, "the body")
 
 
 class RequestGuard:
     """ASGI middleware for the GraphQL route: bounded body size and a well-formed JSON body on POST."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, allow_batching: bool) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.allow_batching = allow_batching
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -84,7 +79,7 @@ class RequestGuard:
         try:
             raw = await self._read(headers, receive)
             if headers.get("content-type", "application/json").split(";")[0].strip().lower() == "application/json":
-                check_body(raw, allow_batching=self.allow_batching)
+                check_body(raw)
         except BodyError as err:
             await graphql_error(err.status, err.code, err.message)(scope, receive, send)
             return

@@ -30,7 +30,7 @@ def _only_error(body: dict[str, Any]) -> tuple[str, str]:
     (b'{"query": "{ me { role } }", "variables": ' + b"[" * 1000 + b"]" * 1000 + b"}", "nested deeper"),
     (b"[" * 100_000 + b"]" * 100_000, "nested deeper"),
     (b'{"query": "{ me { role } }", "variables": {"a": ' + b'{"b": ' * 70 + b"1" + b"}" * 71 + b"}", "nested deeper"),
-    (b'[{"query": "{ me { role } }"}]', "batched requests are not enabled"),
+    (b'[{"query": "{ me { role } }"}]', "batched requests are not supported"),
     (b'{"query": 5}', "'query' must be a string"),
     (b'{"query": "{ me { role } }", "variables": [1]}', "'variables' must be an object"),
     (b'{"query": "{ me { role } }", "operationName": 7}', "'operationName' must be a string"),
