@@ -49,12 +49,28 @@ class _ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.async_helpers = None  # type: ignore[assignment]
 
 
+def _drop_tracebacks(error: BaseException) -> None:
+    """An error's traceback holds the frames that raised it, and they hold the request (its context, its
+    executor, the errors list holding the error): a cycle left to the garbage collector. Once the error is
+    logged, nothing reads the traceback again."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = None
+        todo += [e.__cause__, e.__context__, getattr(e, "original_error", None)]
+
+
 class RegistrySchema(Schema):
     """Logs only unexpected errors; refusals and client mistakes are answers, not incidents."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
             limits.log_if_unexpected(error)
+            _drop_tracebacks(error)
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         """A representation that is not exactly an entity's ``__typename`` and key fields is the caller's mistake."""

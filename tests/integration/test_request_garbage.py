@@ -4,18 +4,23 @@ Cyclic garbage left by every request made the collector run often, and its full 
 (docs/performance.md): graphql-core's execution context refers to itself (schema._ExecutionContext drops the link
 once the response is built) and the request scope held the context that holds the request (server.py keeps a weak
 reference). With the collector off, a few successful requests of each kind are made; one collection then must
-find none of the server's request objects among the unreachable ones. (An answer with errors still leaves a cycle:
-each error's traceback refers to the frames that raised it, which the error log needs.)
+find none of the server's request objects among the unreachable ones. The same for answers with errors: each
+error's traceback refers to the frames that raised it, so it is dropped once the error is logged (only unexpected
+errors are, and their log record keeps its own copy).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 from typing import Any
 
+import pytest
+from graphql import GraphQLError
 from graphql.execution import Executor
 from strawberry.dataloader import DataLoader
 
+from schema import build_schema
 from schema.context import Context
 from schema.loaders import Loaders
 from tests.support import World, cert_issued, record_published
@@ -54,3 +59,50 @@ async def test_requests_leave_no_cyclic_garbage(world: World) -> None:
         gc.enable()
     assert left == [], f"requests left cyclic garbage holding {left}"
 
+
+
+async def test_answers_with_errors_leave_no_cyclic_garbage(world: World) -> None:
+    """Refusals and client mistakes too: once logged (only unexpected errors are), errors drop their tracebacks."""
+    officer = (await world.publish_ok("ca-post", cert_issued(number="G-2")))[0]["officerId"]
+    hiring = world.token("hiring_agency", agency_ori="WA0170000")
+    asks: list[tuple[str, dict[str, Any] | None, str, dict[str, str]]] = [
+        (LOOKUP, {"id": officer}, hiring, {}),  # PURPOSE_REQUIRED
+        ("{ queryLog(first: 1) { edges { node { id } } } }", None, hiring, {}),  # FORBIDDEN
+        ("query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) {"
+         " certifications(first: 1000) { totalCount } } }", {"id": officer}, hiring, {}),  # BAD_USER_INPUT (page)
+        ("{ officer(id: 1) { nope } }", None, hiring, {}),  # validation
+        ("{ officer(", None, hiring, {}),  # parse
+    ]
+    for query, variables, token, headers in asks:
+        await world.post(query, variables, token=token, headers=headers)  # warm
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            for query, variables, token, headers in asks:
+                resp = await world.post(query, variables, token=token, headers=headers)
+                assert resp.json().get("errors"), (query, resp.text)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = _request_objects(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == [], f"answers with errors left cyclic garbage holding {left}"
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_before_it_is_dropped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    def failing() -> None:
+        raise RuntimeError("disk on fire")
+
+    try:
+        failing()
+    except RuntimeError as err:
+        error = GraphQLError("disk on fire", original_error=err, path=["officer"])
+    with caplog.at_level(logging.ERROR, logger="registry.errors"):
+        build_schema().process_errors([error])
+    assert error.original_error is not None and error.original_error.__traceback__ is None  # no frames kept
+    assert "unexpected error at ['officer']" in caplog.text
+    assert "Traceback" in caplog.text and "in failing" in caplog.text  # the log record kept its own copy
