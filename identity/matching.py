@@ -123,7 +123,9 @@ async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
 
 
 async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str], limit: int,
-                  floor: float = 0.0) -> list[Match]:
+                  floor: float) -> list[Match]:
+    """The candidates ranked, exact for the first ``limit`` scoring at least ``floor``; the ``seed`` officers
+    (found by the certification number given) always scored."""
     weighted = query_key_weights(list(query.names), dob) if query.names else {}
     keys = sorted(weighted)
     ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT, weights=[weighted[k] for k in keys],
@@ -131,7 +133,7 @@ async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str]
     # the same SSN finds the person whatever the names say (a new surname, another spelling)
     same_ssn = await officers.ids_by_ssn_index(conn, query.ssn_index) if query.ssn_index is not None else []
     return rank_candidates(query, await _candidates(conn, list(dict.fromkeys([*seed, *same_ssn, *ids]))),
-                           limit=limit, floor=floor)
+                           limit=limit, floor=floor, keep=frozenset(seed))
 
 
 async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str, *, detail: bool = True) -> None:
@@ -234,7 +236,7 @@ async def rank(
     """
     query = Query(names=list(person.names), dob=person.dob, state=state, cert_number=cert_number,
                   ssn_index=ssn_index)
-    ranked = await _ranked(pool, query, person.dob, seeded, limit)
+    ranked = await _ranked(pool, query, person.dob, seeded, limit, SEARCH_FLOOR)
     kept = set(seeded)
     out = [
         SearchHit(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)

@@ -37,6 +37,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from identity.nicknames import explain_nickname, is_pet_name
 from identity.normalize import (
+    SUFFIXES,
     NameParts,
     normalize_token,
     normalized_uncached,
@@ -461,8 +462,8 @@ def score(query: Query, candidate: Candidate) -> Match:
     return _score(query, _names(query.names, candidate=False), candidate)
 
 
-def _score(query: Query, qn: list[_Name], candidate: Candidate) -> Match:
-    cn = _names(candidate.names, candidate=True)
+def _score(query: Query, qn: list[_Name], candidate: Candidate, cn: list[_Name] | None = None) -> Match:
+    cn = _names(candidate.names, candidate=True) if cn is None else cn
     names = _name_evidence(qn, cn)
     given, middle, surname, suffix = names.given, names.middle, names.surname, names.suffix
     dob, cert = _compare_dob(query, candidate), _compare_cert(query, candidate)
@@ -500,6 +501,56 @@ _MAX_NAMES = _W_GIVEN[_Level.EXACT] + _W_MIDDLE[_Level.EXACT] + _W_SURNAME[_Leve
 _DATE_CONFLICT_BOUND = 1.0 / (1.0 + math.exp(-(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES)))
 
 
+_GIVEN_MAX, _MIDDLE_MAX, _SURNAME_MAX = max(_W_GIVEN.values()), max(_W_MIDDLE.values()), max(_W_SURNAME.values())
+# The most a given name whose first word differs, and a surname sharing no form, can add.
+_GIVEN_INEXACT_MAX = max(w for level, w in _W_GIVEN.items() if level is not _Level.EXACT)
+_SURNAME_INEXACT_MAX = max(w for level, w in _W_SURNAME.items()
+                           if level not in (_Level.EXACT, _Level.FORMER, _Level.PART))
+_SUFFIX_WORDS = frozenset(SUFFIXES)
+
+
+def _may_have_suffix(name: _Name) -> bool:
+    """Whether any reading of the name (``order_variants``) can carry a suffix: its own, or a suffix word that
+    a re-read surname would lose."""
+    return bool(name.norm.suffix) or any(w in _SUFFIX_WORDS for part in (name.raw.given, name.raw.middle,
+                                                                          name.raw.family)
+                                          for w in normalize_token(part).split())
+
+
+def _names_may_reach(qn: Sequence[_Name], cn: Sequence[_Name], need: float) -> bool:
+    """Whether ``_name_evidence(qn, cn).weight()`` may be ``need`` or more, judged from equal strings alone (no
+    similarity, no nickname table, the names only re-read in bulk), so that most candidates are ruled out for a
+    fraction of a score's cost.
+
+    Read in another order, every field may agree (the strings are the same words in other places), less the
+    order's cost, the suffix only if both sides can carry one. As written, each field's best over all pairs:
+    the given name its exact weight only if some pair's first given words are equal (else at most a nickname's),
+    the surname more than a typo's only if some pair shares a surname form, the middle name and the suffix
+    anything only if both sides of some pair have one.
+    """
+    suffix_reread = _W_SUFFIX if any(map(_may_have_suffix, qn)) and any(map(_may_have_suffix, cn)) else 0.0
+    if _GIVEN_MAX + _MIDDLE_MAX + _SURNAME_MAX + suffix_reread + _W_ORDER >= need:
+        return True
+    given, surname, middle, suffix = _GIVEN_INEXACT_MAX, _SURNAME_INEXACT_MAX, 0.0, 0.0
+    for q in qn:
+        qf, qforms = _first(q.norm.given), set(split_surname(q.norm.family))
+        for c in cn:
+            if qf and qf == _first(c.norm.given):
+                given = _GIVEN_MAX
+            if qforms & set(split_surname(c.norm.family)):
+                surname = _SURNAME_MAX
+            if q.norm.middle and c.norm.middle:
+                middle = _MIDDLE_MAX
+            if q.norm.suffix and c.norm.suffix:
+                suffix = _W_SUFFIX
+    return given + middle + surname + suffix >= need
+
+
+def _date_conflict_floor_need(floor: float) -> float:
+    """The name weight a candidate ruled out by its birth date (``_date_rules_out``) needs to score ``floor``."""
+    return math.log(floor / (1.0 - floor)) - _BIAS - _W_DOB_CONFLICT
+
+
 def _date_rules_out(query: Query, candidate: Candidate) -> bool:
     """The candidate's birth date contradicts the query's and nothing else could lift it over the bound."""
     if query.dob is None or query.agency_oris:  # (a birth year alone contradicts less than a date)
@@ -512,27 +563,33 @@ def _date_rules_out(query: Query, candidate: Candidate) -> bool:
 
 
 def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
-         floor: float = 0.0) -> list[Match]:
+         floor: float = 0.0, keep: Set[str] = frozenset()) -> list[Match]:
     """Score every candidate, best first (ties by officer ID, so the order is stable).
 
     With ``limit``, the first ``limit`` are exactly those of the full ranking, but candidates whose birth
     date rules them out (see ``_DATE_CONFLICT_BOUND``: most of a large block) are scored only when they are
     needed to fill the first ``limit``, and are otherwise left out of the list: nothing strong and nothing a
-    review would see is among them. With ``floor`` above that bound (a caller that uses no candidate scoring
-    less), they are never scored: the list is exact down to ``floor``.
+    review would see is among them. With ``floor`` (a caller that uses no candidate scoring less), those whose
+    names cannot lift them to ``floor`` (``_names_bound``: most of them) are never scored, and with ``floor``
+    above ``_DATE_CONFLICT_BOUND`` none are: the first ``limit`` scoring at least ``floor`` are exact. The
+    officers in ``keep`` (a caller shows them whatever their score) are always scored.
     """
     qn = _names(query.names, candidate=False)  # the query's names once, not once per candidate
     defer = limit is not None or floor > _DATE_CONFLICT_BOUND
     scored: list[Match] = []
     deferred: list[Candidate] = []
     for c in candidates:
-        if defer and _date_rules_out(query, c):
+        if defer and c.officer_id not in keep and _date_rules_out(query, c):
             deferred.append(c)
         else:
             scored.append(_score(query, qn, c))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
     needed = limit is None or len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND
     if deferred and floor <= _DATE_CONFLICT_BOUND and needed:
-        scored += [_score(query, qn, c) for c in deferred]
+        need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
+        for c in deferred:
+            cn = _names(c.names, candidate=True)
+            if _names_may_reach(qn, cn, need):
+                scored.append(_score(query, qn, c, cn))
         scored.sort(key=lambda m: (-m.score, m.officer_id))
     return scored

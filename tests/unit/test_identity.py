@@ -529,32 +529,44 @@ def test_normalize_token_accepts_any_text(s: str) -> None:
     assert out == out.strip() and "  " not in out and out == out.casefold()
 
 
-_GIVEN = ["Michael", "Mike", "William", "Bill", "Maria", "Mary", "J", "Jon", "John"]
-_FAMILY = ["Smith", "Smyth", "Garcia", "Garcia-Lopez", "Ng", "Paul"]
+_GIVEN = ["Michael", "Mike", "William", "Bill", "Maria", "Mary", "J", "Jon", "John", "Ng", "Paul"]
+_FAMILY = ["Smith", "Smyth", "Garcia", "Garcia-Lopez", "Ng", "Paul", "Smith Jr", "James"]
 _DOBS = [DOB, date(1985, 3, 13), date(1985, 12, 3), date(1986, 3, 12), date(1971, 8, 20), date(1990, 1, 1), None]
-_person = st.tuples(st.sampled_from(_GIVEN), st.sampled_from(_FAMILY), st.sampled_from(["", "James", "J"]),
-                    st.sampled_from(_DOBS))
+_person = st.tuples(st.sampled_from(_GIVEN), st.sampled_from(_FAMILY), st.sampled_from(["", "James", "J", "Paul"]),
+                    st.sampled_from(["", "", "Jr", "III"]), st.sampled_from(_DOBS))
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(_person, min_size=1, max_size=30), _person, st.integers(1, 12),
-       st.sampled_from([0.0, 0.01, 0.05, 0.5]))
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_person, min_size=1, max_size=2), min_size=1, max_size=30), st.lists(_person, min_size=1,
+       max_size=2), st.integers(1, 12), st.sampled_from([0.0, 0.002, 0.005, 0.01, 0.012, 0.015, 0.05, 0.5]))
 def test_a_limited_or_floored_ranking_is_exact_where_it_promises(
-        people: list[tuple[str, str, str, date | None]], asked: tuple[str, str, str, date | None], limit: int,
-        floor: float) -> None:
-    """``limit`` keeps the full ranking's first ``limit``; a ``floor`` above the birth-date bound keeps every
-    candidate scoring at least it, in the full ranking's order (the publish path skips candidates whose birth
-    date contradicts on this promise)."""
-    candidates = [Candidate(f"OFF-{i:03d}", [N(g, f, m)], d) for i, (g, f, m, d) in enumerate(people)]
-    query = Query([N(asked[0], asked[1], asked[2])], asked[3])
+        people: list[list[tuple[str, str, str, str, date | None]]], asked: list[tuple[str, str, str, str, date | None]],
+        limit: int, floor: float) -> None:
+    """``limit`` keeps the full ranking's first ``limit``; ``floor`` too, among those scoring at least it, and above
+    the birth-date bound every candidate scoring at least it, in the full ranking's order (the publish path and
+    search skip candidates whose birth date contradicts, and whose names cannot lift them to the floor)."""
+    candidates = [Candidate(f"OFF-{i:03d}", [N(g, f, m, x) for g, f, m, x, _ in names], names[0][4])
+                  for i, names in enumerate(people)]
+    query = Query([N(g, f, m, x) for g, f, m, x, _ in asked], asked[0][4])
     full = [(m.officer_id, m.score) for m in rank(query, candidates)]
     limited = [(m.officer_id, m.score) for m in rank(query, candidates, limit=limit)]
     assert limited[:limit] == full[:limit]
     floored = [(m.officer_id, m.score) for m in rank(query, candidates, limit=limit, floor=floor)]
+    kept, wanted = [x for x in floored if x[1] >= floor], [x for x in full if x[1] >= floor]
+    assert kept[:limit] == wanted[:limit]
     if floor > _DATE_CONFLICT_BOUND:
-        assert [x for x in floored if x[1] >= floor] == [x for x in full if x[1] >= floor]
-    else:
-        assert floored[:limit] == full[:limit]
+        assert kept == wanted
+
+
+def test_the_names_bound_holds_for_a_date_contradicted_namesake() -> None:
+    """The few candidates whose birth date contradicts but whose names agree in full are still scored (and shown
+    above the search floor); those agreeing in less are not."""
+    query = Query([N("William", "Garcia-Lopez", "James")], DOB)
+    same = Candidate("OFF-SAME", [N("William", "Garcia Lopez", "James")], date(1971, 8, 20))
+    other = Candidate("OFF-OTHER", [N("Peter", "Garcia", "James")], date(1971, 8, 20))
+    full = {m.officer_id: m.score for m in rank(query, [same, other])}
+    assert full["OFF-SAME"] >= 0.01 > full["OFF-OTHER"]
+    assert [m.officer_id for m in rank(query, [same, other], limit=10, floor=0.01)] == ["OFF-SAME"]
 
 
 def test_the_publish_path_floor_sits_below_everything_it_uses() -> None:
@@ -567,3 +579,34 @@ def test_the_publish_path_floor_sits_below_everything_it_uses() -> None:
     query = Query([N("John", "Smith", "James")], DOB)
     assert [m.officer_id for m in rank(query, [contradicted, same], limit=10)] == ["OFF-SAME", "OFF-OLD"]
     assert [m.officer_id for m in rank(query, [contradicted, same], limit=10, floor=PUBLISH_FLOOR)] == ["OFF-SAME"]
+    kept = rank(query, [contradicted, same], limit=10, floor=PUBLISH_FLOOR, keep={"OFF-OLD"})
+    assert [m.officer_id for m in kept] == ["OFF-SAME", "OFF-OLD"]  # kept whatever it scores
+
+
+def test_the_names_bound_is_at_least_every_date_contradicted_score() -> None:
+    """Exhaustively over a grid of names meant to make each part of the bound matter (nicknames, initials,
+    compound surnames and their parts, suffixes written apart, in the surname or in a field a re-reading makes
+    the surname, names read in another order): a candidate whose birth date contradicts is ruled out for a floor
+    only if it scores below it."""
+    import importlib
+    from itertools import product
+
+    sc = importlib.import_module("identity.score")
+    names = [N(g, f, m, x) for g, f, m, x in product(
+        ["William", "Bill", "J", "Paul", "Ng"], ["Garcia-Lopez", "Lopez", "Paul", "Ng", "Smith Jr"],
+        ["", "James", "Paul", "Paul Jr"], ["", "Jr", "III"])]
+    floors = [0.003, 0.005, 0.007, 0.01, 0.011, 0.015]
+    reached = dict.fromkeys(floors, 0)
+    for asked in names[::3]:
+        query = Query([asked], DOB)
+        qn = sc._names(query.names, candidate=False)
+        for name in names:
+            candidate = Candidate("OFF-1", [name], date(1971, 8, 20))
+            assert sc._date_rules_out(query, candidate)
+            cn = sc._names(candidate.names, candidate=True)
+            got = score(query, candidate).score
+            for floor in floors:
+                if got >= floor:
+                    reached[floor] += 1
+                    assert sc._names_may_reach(qn, cn, sc._date_conflict_floor_need(floor)), (asked, name, floor)
+    assert all(reached.values()), reached  # the grid reaches every floor, so the bound is tested where it decides
