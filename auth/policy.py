@@ -10,7 +10,7 @@ A test walks the schema and fails on any field missing here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auth.principal import Principal, Role
@@ -37,10 +37,12 @@ class AgencyGuard:
 
 @dataclass(frozen=True)
 class Grant:
-    """A named condition under which a caller may read; ``name`` is what the docs and tests show."""
+    """A named condition under which a caller may read; ``name`` is what the docs and tests show. ``roles``:
+    for a condition on the caller's role alone, the roles it admits (so ``Access`` decides it by a set lookup)."""
 
     name: str
     test: Callable[[Principal, Any], bool]
+    roles: frozenset[Role] | None = None
 
     def __or__(self, other: Grant | Access) -> Access:
         return Access((self,)) | other
@@ -55,33 +57,43 @@ class Grant:
 @dataclass(frozen=True)
 class Access:
     grants: tuple[Grant, ...]
+    #: the roles admitted whatever the object, and the grants that look at the object: read on every field of
+    #: every answer, so decided by a set lookup first
+    _roles: frozenset[Role] = field(init=False, repr=False, compare=False)
+    _conditions: tuple[Grant, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_roles", frozenset(r for g in self.grants if g.roles is not None for r in g.roles))
+        object.__setattr__(self, "_conditions", tuple(g for g in self.grants if g.roles is None))
 
     def __or__(self, other: Grant | Access) -> Access:
         more = (other,) if isinstance(other, Grant) else other.grants
         return Access(self.grants + more)
 
     def allows(self, who: Principal, obj: Any) -> bool:
-        return any(g.allows(who, obj) for g in self.grants)
+        return who.role in self._roles or any(g.allows(who, obj) for g in self._conditions)
 
     @property
     def names(self) -> list[str]:
         return [g.name for g in self.grants]
 
 
-def _role(*roles: Role) -> Callable[[Principal, Any], bool]:
-    return lambda who, _obj: who.role in roles
+def _roles(name: str, *roles: Role) -> Grant:
+    """A grant on the caller's role alone."""
+    admitted = frozenset(roles)
+    return Grant(name, lambda who, _obj: who.role in admitted, admitted)
 
 
 # --- the grants ---------------------------------------------------------------------------
-ANYONE = Grant("anyone", lambda _w, _o: True)
-AUTHENTICATED = Grant("any authenticated caller", lambda w, _o: w.authenticated)
-HIRING = Grant("hiring agency", _role(Role.HIRING_AGENCY))
-PARTNER = Grant("partner", _role(Role.PARTNER))
-AUDITOR = Grant("auditor", _role(Role.AUDITOR))
-ADMIN = Grant("admin", _role(Role.ADMIN))
-PUBLISHER = Grant("publisher", _role(Role.PUBLISHER))
-OFFICER = Grant("officer", _role(Role.OFFICER))
-CREDENTIALING = Grant("credentialing body", _role(Role.CREDENTIALING_BODY))
+ANYONE = _roles("anyone", *Role)
+AUTHENTICATED = _roles("any authenticated caller", *(r for r in Role if r is not Role.PUBLIC))
+HIRING = _roles("hiring agency", Role.HIRING_AGENCY)
+PARTNER = _roles("partner", Role.PARTNER)
+AUDITOR = _roles("auditor", Role.AUDITOR)
+ADMIN = _roles("admin", Role.ADMIN)
+PUBLISHER = _roles("publisher", Role.PUBLISHER)
+OFFICER = _roles("officer", Role.OFFICER)
+CREDENTIALING = _roles("credentialing body", Role.CREDENTIALING_BODY)
 
 # Conditions on the object. Every guarded object exposes ``officer_id`` (whose data it is) and,
 # where relevant, ``publisher_id`` (who published it) and ``publisher_ids`` (who has published
@@ -290,8 +302,8 @@ INPUTS: dict[str, dict[str, Access]] = {
 _ANY_CALLER = Access((ANYONE,))  # the field that takes the value decides who may call it
 #: The roles whose reads go into the officer's query log, with the purpose they declare.
 LOGGED_ROLES = frozenset({Role.HIRING_AGENCY, Role.PARTNER, Role.AUDITOR})
-_UNLOGGED = Grant("a role whose reads are not logged (its purpose is recorded nowhere)",
-                  lambda w, _o: w.role not in LOGGED_ROLES)
+_UNLOGGED = _roles("a role whose reads are not logged (its purpose is recorded nowhere)",
+                   *(r for r in Role if r not in LOGGED_ROLES))
 #: For every value of every enum a caller can send, who may send it. A purpose is a statement written into
 #: the officer's query log, so each names the roles for which it is true.
 ENUM_VALUES: dict[str, dict[str, Access]] = {

@@ -104,3 +104,25 @@ def test_no_ssn_anywhere_in_the_readable_schema() -> None:
 def test_exported_sdl_matches_the_code() -> None:
     exported = Path(__file__).resolve().parents[2] / "schema.graphql"
     assert exported.read_text() == sdl(), "schema.graphql drifted from the code: run `registry schema`"
+
+
+def test_the_role_set_decides_exactly_as_the_grants_do() -> None:
+    """``Access.allows`` answers role-only grants by a set lookup: for every access in every table, every role
+    and objects of every shape, it answers as asking each grant in turn would."""
+    from auth.policy import AgencyGuard, Guard
+
+    accesses = [*policy.ROWS.values(), *(a for t in (policy.FIELDS, policy.INPUTS, policy.ENUM_VALUES)
+                                       for fields in t.values() for a in fields.values())]
+    objects = [None, Guard("OFF-1"), Guard("OFF-1", "ca-post", frozenset({"ca-post"}), "FINAL", True),
+               Guard("OFF-2", "nv-post", frozenset({"nv-post"}), "PENDING", False), AgencyGuard("CA0010000")]
+    callers = [Principal(role=r, subject="s", officer_id="OFF-1", agency_ori="CA0010000", publisher_id="ca-post",
+                         partner_id="acme") for r in Role]
+    asked = 0
+    for access in accesses:
+        for who in callers:
+            for obj in objects:
+                assert access.allows(who, obj) == any(g.allows(who, obj) for g in access.grants), (access, who, obj)
+                asked += 1
+    assert asked > 1000
+    assert policy.ANYONE.roles == set(Role)
+    assert policy.AUTHENTICATED.roles == {r for r in Role if Principal(role=r).authenticated}
