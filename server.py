@@ -346,6 +346,9 @@ def create_app(
                             headers={"Cache-Control": "public, max-age=300"})
 
     routes = [
+        # first: nearly every request is a POST /graphql, and routes are matched in order
+        Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes),
+              methods=["GET", "POST"]),
         Route("/checkpoint", checkpoint),
         Route("/.well-known/registry-log-key", log_key),
         Route("/.well-known/registry-log-keys", log_keys),
@@ -357,8 +360,6 @@ def create_app(
         Route("/readyz", readyz),
         *public_routes.routes(state, lambda app: Authenticate(app, state)),  # EO 13929: /public, CSV exports
         background_report.route(state, graphql.schema, lambda app: Authenticate(app, state)),  # PDF report
-        Route("/graphql", RequestGuard(Authenticate(graphql, state), max_body_bytes=settings.max_body_bytes),
-              methods=["GET", "POST"]),
         Route("/.well-known/webhook-key", webhook_key),
         WebSocketRoute("/graphql", Authenticate(graphql, state)),  # subscriptions (graphql-transport-ws)
         *([graphiql.assets()] if settings.graphiql else []),  # GraphiQL's JS/CSS at /graphiql/static

@@ -124,5 +124,5 @@ def test_the_role_set_decides_exactly_as_the_grants_do() -> None:
                 assert access.allows(who, obj) == any(g.allows(who, obj) for g in access.grants), (access, who, obj)
                 asked += 1
     assert asked > 1000
-    assert policy.ANYONE.roles == set(Role)
-    assert policy.AUTHENTICATED.roles == {r for r in Role if Principal(role=r).authenticated}
+    assert policy.ANYONE.roles == frozenset(Role)
+    assert policy.AUTHENTICATED.roles == frozenset(r for r in Role if Principal(role=r).authenticated)
