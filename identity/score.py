@@ -512,9 +512,8 @@ _SUFFIX_WORDS = frozenset(SUFFIXES)
 def _may_have_suffix(name: _Name) -> bool:
     """Whether any reading of the name (``order_variants``) can carry a suffix: its own, or a suffix word that
     a re-read surname would lose."""
-    return bool(name.norm.suffix) or any(w in _SUFFIX_WORDS for part in (name.raw.given, name.raw.middle,
-                                                                          name.raw.family)
-                                          for w in normalize_token(part).split())
+    words = (w for part in (name.raw.given, name.raw.middle, name.raw.family) for w in normalize_token(part).split())
+    return bool(name.norm.suffix) or any(w in _SUFFIX_WORDS for w in words)
 
 
 def _names_may_reach(qn: Sequence[_Name], cn: Sequence[_Name], need: float) -> bool:
@@ -570,7 +569,7 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
     date rules them out (see ``_DATE_CONFLICT_BOUND``: most of a large block) are scored only when they are
     needed to fill the first ``limit``, and are otherwise left out of the list: nothing strong and nothing a
     review would see is among them. With ``floor`` (a caller that uses no candidate scoring less), those whose
-    names cannot lift them to ``floor`` (``_names_bound``: most of them) are never scored, and with ``floor``
+    names cannot lift them to ``floor`` (``_names_may_reach``: most of them) are never scored, and with ``floor``
     above ``_DATE_CONFLICT_BOUND`` none are: the first ``limit`` scoring at least ``floor`` are exact. The
     officers in ``keep`` (a caller shows them whatever their score) are always scored.
     """
