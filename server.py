@@ -40,7 +40,7 @@ from web import background_report, graphiql, persisted_queries, read_routing, ws
 from web import metrics as metrics_route
 from web import public as public_routes
 from web.observability import OPERATION_KEY, RequestIds
-from web.request_guard import RequestGuard
+from web.request_guard import BodyError, RequestGuard
 from web.responses import graphql_error
 
 log = logging.getLogger("registry.server")
@@ -143,7 +143,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
             caller = (principal.issuer, principal.subject) if principal.authenticated else None
             try:
                 scope, receive = await persisted_queries.rewrite(self.persisted, caller, scope, receive)
-            except persisted_queries.PersistedQueryError as err:
+            except BodyError as err:
                 await graphql_error(err.status, err.code, err.message)(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

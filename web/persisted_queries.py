@@ -24,9 +24,11 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from starlette.types import Message, Receive, Scope
+from starlette.types import Receive, Scope
 
-__all__ = ["MARKER", "NOT_FOUND", "NOT_SUPPORTED", "PersistedQueryError", "QueryStore", "rewrite"]
+from web.request_guard import BodyError, replay
+
+__all__ = ["MARKER", "NOT_FOUND", "NOT_SUPPORTED", "QueryStore", "rewrite"]
 
 NOT_FOUND, NOT_SUPPORTED = "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED"
 #: A body without this cannot use the protocol: it is passed on without being parsed here.
@@ -34,12 +36,6 @@ MARKER = b"persistedQuery"
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 Caller = tuple[str | None, str]  # (token issuer, subject)
-
-
-class PersistedQueryError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class QueryStore:
@@ -88,29 +84,28 @@ def _resolved(store: QueryStore, caller: Caller | None, op: Any) -> Any:
     if persisted is None:
         return op
     digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-    if not isinstance(persisted, dict) or persisted.get("version") != 1 or not isinstance(digest, str) \
-            or not _HASH.fullmatch(digest):
-        raise PersistedQueryError(400, "BAD_REQUEST", 'extensions.persistedQuery must be {"version": 1, '
-                                  '"sha256Hash": "<the query\'s SHA-256 in 64 lowercase hex digits>"}')
+    if not isinstance(digest, str) or not _HASH.fullmatch(digest) or persisted.get("version") != 1:
+        raise BodyError(400, "BAD_REQUEST", 'extensions.persistedQuery must be {"version": 1, '
+                        '"sha256Hash": "<the query\'s SHA-256 in 64 lowercase hex digits>"}')
     query = op.get("query")
     if query is None:
         if caller is None:
-            raise PersistedQueryError(200, NOT_SUPPORTED, "PersistedQueryNotSupported")
+            raise BodyError(200, NOT_SUPPORTED, "PersistedQueryNotSupported")
         found = store.get(caller, digest)
         if found is None:
-            raise PersistedQueryError(200, NOT_FOUND, "PersistedQueryNotFound")
+            raise BodyError(200, NOT_FOUND, "PersistedQueryNotFound")
         return {**op, "query": found}
     if caller is not None:
         if hashlib.sha256(query.encode()).hexdigest() != digest:
-            raise PersistedQueryError(400, "BAD_REQUEST", "extensions.persistedQuery.sha256Hash is not the SHA-256 "
-                                      "of the query sent with it")
+            raise BodyError(400, "BAD_REQUEST", "extensions.persistedQuery.sha256Hash is not the SHA-256 "
+                            "of the query sent with it")
         store.put(caller, digest, query)
     return op
 
 
 async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
     """The request as the GraphQL view should see it: a persisted query's text put in its body (a JSON body the
-    request guard has already checked). Raises ``PersistedQueryError`` for an answer to give instead."""
+    request guard has already checked). Raises ``BodyError`` for an answer to give instead."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -129,13 +124,4 @@ async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receiv
             body = json.dumps(_resolved(store, caller, doc)).encode()
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return scope, again
+    return scope, replay(body, receive)

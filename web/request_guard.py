@@ -20,6 +20,8 @@ _OPERATION_KEYS = {"query": str, "operationName": str, "variables": dict, "exten
 
 
 class BodyError(Exception):
+    """A request answered before GraphQL runs: HTTP status, ``extensions.code`` and one line."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -83,7 +85,7 @@ class RequestGuard:
         except BodyError as err:
             await graphql_error(err.status, err.code, err.message)(scope, receive, send)
             return
-        await self.app(scope, _replay(raw, receive), send)
+        await self.app(scope, replay(raw, receive), send)
 
     async def _read(self, headers: dict[str, str], receive: Receive) -> bytes:
         too_large = BodyError(413, "PAYLOAD_TOO_LARGE",
@@ -107,7 +109,8 @@ class RequestGuard:
         return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for an app after this body was read from it (once, whole)."""
     sent = False
 
     async def again() -> Message:
