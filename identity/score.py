@@ -497,11 +497,11 @@ def _score(query: Query, qn: list[_Name], candidate: Candidate, cn: list[_Name] 
 # The most the names can add (given, middle, surname and suffix all agreeing): a candidate whose birth date
 # contradicts the query's, with no SSN or certification number to outweigh it, scores at most
 # logistic(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES), about 0.018: never strong, never proposed for review.
-_MAX_NAMES = _W_GIVEN[_Level.EXACT] + _W_MIDDLE[_Level.EXACT] + _W_SURNAME[_Level.EXACT] + _W_SUFFIX
+_GIVEN_MAX, _MIDDLE_MAX, _SURNAME_MAX = max(_W_GIVEN.values()), max(_W_MIDDLE.values()), max(_W_SURNAME.values())
+_MAX_NAMES = _GIVEN_MAX + _MIDDLE_MAX + _SURNAME_MAX + _W_SUFFIX
 _DATE_CONFLICT_BOUND = 1.0 / (1.0 + math.exp(-(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES)))
 
 
-_GIVEN_MAX, _MIDDLE_MAX, _SURNAME_MAX = max(_W_GIVEN.values()), max(_W_MIDDLE.values()), max(_W_SURNAME.values())
 # The most a given name whose first word differs, and a surname sharing no form, can add.
 _GIVEN_INEXACT_MAX = max(w for level, w in _W_GIVEN.items() if level is not _Level.EXACT)
 _SURNAME_INEXACT_MAX = max(w for level, w in _W_SURNAME.items()
