@@ -226,8 +226,9 @@ def create_app(
     """Build the app. Pass ``pool`` to share one (tests); otherwise it connects at start-up. ``freeze_heap``
     (the serving processes): once started, what the process holds (modules, the schema, the pool) is moved out
     of the garbage collector's sight (``gc.freeze``), so that its full passes do not walk it: they were 150–210 ms
-    pauses, the p99 of a lookup at 8 clients (docs/performance.md). Requests still trigger passes (an answer with
-    errors leaves its tracebacks in cycles; schema._ExecutionContext keeps successful ones from leaving any)."""
+    pauses, the p99 of a lookup at 8 clients (docs/performance.md). Requests leave no cyclic garbage of their own
+    (schema._ExecutionContext, and RegistrySchema.process_errors for answers with errors), but still allocate, so
+    young-generation passes go on."""
     settings = settings or Settings.from_env()
     state = State(settings, services or Services.build(settings), pool, worker)
 
