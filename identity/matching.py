@@ -25,7 +25,7 @@ from identity.score import Candidate, Match, Query, score
 from identity.score import rank as rank_candidates
 from registry.errors import Conflict
 from store import certifications, officers
-from store.models import NameRow
+from store.models import NameRow, OfficerRow
 
 #: Officers kept from the blocking keys (those sharing the most telling keys), plus any with the same SSN: the
 #: bound on a lookup's work. At 10^6 officers a query shares some key with a few hundred (p50 259, p99 1,103),
@@ -142,7 +142,12 @@ async def check_consistent(conn: Any, officer_id: str, person: Person, conflict:
     ``detail`` says which field differs; without it (a caller that may not read the officer) the refusal
     names no field, so that it tells no more than "this is not that person".
     """
-    row = (await officers.by_ids(conn, [officer_id]))[0]
+    await check_row_consistent(conn, (await officers.by_ids(conn, [officer_id]))[0], person, conflict, detail=detail)
+
+
+async def check_row_consistent(conn: Any, row: OfficerRow | None, person: Person, conflict: str, *,
+                               detail: bool = True) -> None:
+    """``check_consistent`` with the officer as the caller has just read it in this transaction (None: none)."""
     if row is None:
         return
     if person.dob is not None and row.date_of_birth is not None and person.dob != row.date_of_birth:

@@ -135,6 +135,9 @@ class Publisher:
         self._stored: dict[tuple[str, str], event_store.EventRow] = {}
         self._absent: set[tuple[str, str]] = set()
         self._agencies: dict[str, AgencyRow | None] = {}  # agencies are registered by admins, never in a batch
+        # Submissions verified in this attempt (by index): the set-based try verifies every one, and a batch it
+        # hands to the one-at-a-time path would otherwise be verified twice. Reset with the keys it was read under.
+        self._verified: dict[int, tuple[Event, dict[str, Any], str, bytes]] = {}
 
     async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
@@ -155,6 +158,7 @@ class Publisher:
         outcomes: list[Outcome] = []
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
         self._keys, self._publishers, self._agencies, self._imported = {}, {}, {}, {}
+        self._verified = {}
         tx = self.conn.transaction()
         await tx.start()
         try:
@@ -204,7 +208,7 @@ class Publisher:
         seen: set[tuple[str, str]] = set()
         for index, sub in enumerate(submissions):
             try:
-                event, payload, kid, digest = await self.verify(sub)
+                event, payload, kid, digest = await self._verify_once(index, sub)
             except RegistryError:
                 return None
             pair = (event.publisher, event.eventId)
@@ -270,7 +274,7 @@ class Publisher:
             return await self._apply(index, sub)
 
     async def _apply(self, index: int, sub: Submission) -> Outcome:
-        event, payload, kid, digest = await self.verify(sub)
+        event, payload, kid, digest = await self._verify_once(index, sub)
         pair = (event.publisher, event.eventId)
         if pair in self._absent:
             self._absent.discard(pair)
@@ -312,6 +316,13 @@ class Publisher:
             return imported
 
         return resolve
+
+    async def _verify_once(self, index: int, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
+        """``verify``, remembered for this attempt (a refusal is not: it is raised again by verifying again)."""
+        found = self._verified.get(index)
+        if found is None:
+            found = self._verified[index] = await self.verify(sub)
+        return found
 
     async def verify(self, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
         """The event if its signature, key, publisher and time hold: (event, signed payload, kid, content digest).
@@ -416,8 +427,9 @@ class Publisher:
             raise refused
         if await certifications.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"certification {ev.sourceId} already exists; change it with certification.status_changed")
-        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number),
-                                            trace=self.trace)
+        subject = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, cert=(ev.state, ev.number),
+                                         trace=self.trace)
+        officer_id = subject.officer_id
         await self._check_backed(officer_id, ev.status, ev.state, pub)
         row = CertificationRow(ids.certification_id(), officer_id, pub.id, ev.sourceId, ev.state, ev.number,
                                ev.kind, ev.status, ev.issuedOn, ev.expiresOn, None, datetime.now(UTC),
@@ -426,7 +438,8 @@ class Publisher:
             await certifications.insert(self.conn, row, training.first_step(ev))
         except asyncpg.UniqueViolationError:
             raise Conflict(f"{ev.state} certification number {ev.number} ({ev.kind}) is already registered") from None
-        await monitoring.on_certification(self.conn, officer_id, row.id, None, ev.type)
+        if not subject.fresh:  # (a fresh officer has no enrollment yet)
+            await monitoring.on_certification(self.conn, officer_id, row.id, None, ev.type)
         return Applied(officer_id, row.id)
 
     async def _certification_status(self, ev: CertificationStatusChanged, pub: PublisherRow) -> Applied:
@@ -454,7 +467,7 @@ class Publisher:
             raise refused
         if await employment.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"employment {ev.sourceId} already exists; end it with employment.ended")
-        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)
+        officer_id = (await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)).officer_id
         row = EmploymentRow(ids.employment_id(), officer_id, pub.id, ev.sourceId, ev.agencyOri, ev.position,
                             ev.startDate, None, None)
         await employment.insert(self.conn, row)
@@ -480,7 +493,8 @@ class Publisher:
         if await records.by_source(self.conn, pub.id, ev.sourceId) is not None:
             raise Conflict(f"record {ev.sourceId} already exists; amend it with record.corrected or "
                            "record.status_changed")
-        officer_id = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)
+        subject = await subjects.resolve(self.conn, ev.subject, pub.id, ssn_index=ssn, trace=self.trace)
+        officer_id = subject.officer_id
         now = datetime.now(UTC)
         row = RecordRow(ids.record_id(), officer_id, pub.id, ev.sourceId, ev.kind, ev.state, ev.agencyOri,
                         ev.reasonCategory, ev.actionDate, ev.narrative, ev.caseReference, ev.status,
@@ -489,7 +503,8 @@ class Publisher:
         await records.add_history(self.conn, row.id, None, ev.status, ev.fairProcessAttested, None, event_pk)
         await notifications.add(self.conn, officer_id, row.id, "RECORD_PUBLISHED",
                                 f"{pub.name} published a {ev.kind} record about you (status {ev.status}).")
-        await monitoring.on_record(self.conn, officer_id, row.id, None, ev.type)
+        if not subject.fresh:  # (a fresh officer has no enrollment yet, and a new record no earlier reader)
+            await monitoring.on_record(self.conn, officer_id, row.id, None, ev.type)
         return Applied(officer_id, row.id)
 
     async def _check_nothing_stands_on(self, rec: RecordRow) -> None:

@@ -22,7 +22,7 @@ from publishing.payloads import PersonName, Subject
 from registry import ids
 from registry.errors import Conflict, NotFound, RateLimited
 from store import officers, querylog
-from store.models import NameRow
+from store.models import NameRow, OfficerRow
 
 _LINKED: ContextVar[str | None] = ContextVar("replayed_link", default=None)
 
@@ -59,7 +59,10 @@ class IdentityTrace:
     _earlier: int | None = None
 
     async def outside(self, conn: asyncpg.Connection, officer_id: str) -> bool:
-        row = (await officers.by_ids(conn, [officer_id]))[0]
+        return self.is_outside((await officers.by_ids(conn, [officer_id]))[0])
+
+    def is_outside(self, row: OfficerRow | None) -> bool:
+        """Whether the publisher may not read this officer (it never published about them)."""
         return row is not None and self.publisher_id not in row.publisher_ids
 
     async def check(self, conn: asyncpg.Connection, officer_id: str, compare: Callable[[], Awaitable[None]]) -> None:
@@ -106,11 +109,20 @@ def to_row(name: PersonName, kind: str) -> NameRow:
     return NameRow(kind, name.givenName, name.middleName, name.familyName, name.suffix)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """Whom an event is about. ``fresh``: registered by this very event, in this uncommitted transaction, so
+    that nothing refers to the officer yet (no enrollment, no earlier reader, no name or SSN on file)."""
+
+    officer_id: str
+    fresh: bool
+
+
 async def resolve(
     conn: asyncpg.Connection, subject: Subject, publisher_id: str, *, ssn_index: bytes | None,
     cert: tuple[str, str] | None = None, trace: IdentityTrace | None = None,
-) -> str:
-    """Return the officer ID for the subject, registering a new officer when none matches strongly.
+) -> Resolved:
+    """The officer the subject is, registering a new officer when none matches strongly.
 
     A comparison with an officer outside the publisher's jurisdiction goes through ``trace``: its refusal
     names no field (the publisher may not read the officer), and it is bounded and logged by the batch.
@@ -127,11 +139,12 @@ async def resolve(
         if canonical is None:
             raise NotFound(f"no officer with registry ID {subject.registryId}")
         officer_id = canonical
-        outside = await trace.outside(conn, officer_id)
+        row = (await officers.by_ids(conn, [officer_id]))[0]
+        outside = trace.is_outside(row)
 
         async def compare() -> None:
-            await matching.check_consistent(conn, officer_id, who, f"the event names officer {officer_id}",
-                                            detail=not outside)
+            await matching.check_row_consistent(conn, row, who, f"the event names officer {officer_id}",
+                                                detail=not outside)
         await (trace.check(conn, officer_id, compare) if outside else compare())
     else:
         officer_id, fresh = await _match(conn, subject, who, publisher_id, ssn_index, cert, trace)
@@ -143,7 +156,7 @@ async def resolve(
                 trace.refused.append(officer_id)
             raise Conflict("the SSN given does not match the one on file for this officer")
         await officers.set_ssn_index_if_missing(conn, officer_id, ssn_index)
-    return officer_id
+    return Resolved(officer_id, fresh)
 
 
 async def _match(conn: asyncpg.Connection, subject: Subject, who: Person, publisher_id: str,

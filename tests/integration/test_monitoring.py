@@ -25,7 +25,7 @@ from tests.integration.monitoring_support import (
     register,
     worker,
 )
-from tests.support import World, record_published, status_changed
+from tests.support import World, record_published, status_changed, subject
 
 __all__ = ["mworld"]
 
@@ -121,6 +121,23 @@ async def test_hiring_agency_is_told_only_once_a_record_is_final_and_attested(mw
     changed = (await notices(w, austin))[1:]
     assert [n["type"] for n in changed] == ["record.withdrawn"]
     assert changed[0]["data"]["record"] == {"id": record["id"]}
+
+
+async def test_a_record_naming_the_officer_by_name_is_told_too(mworld: World) -> None:
+    """A record naming the officer by name and birth date (matched by identity, applied one event at a time) tells
+    the enrollee as one naming the registry ID does; a record about somebody new (registered by the event) tells
+    nobody."""
+    w = mworld
+    officer = await new_officer(w)
+    austin = agency_token(w)
+    await enroll(w, austin, officer)
+    [mine, new] = await w.publish_ok("ca-post", record_published(subj=subject("John", "Doe", "1985-04-12"),
+                                                                 status="FINAL", attested=True),
+                                     record_published(source="rec-2", subj=subject("Wanda", "Oyelaran", "1979-11-30"),
+                                                      status="FINAL", attested=True))
+    assert mine["officerId"] == officer and new["officerId"] != officer
+    [notice] = await notices(w, austin)
+    assert notice["type"] == "record.visible" and notice["officerId"] == officer
 
 
 async def test_notice_is_a_logged_disclosure(mworld: World) -> None:
