@@ -54,6 +54,11 @@ log = logging.getLogger(__name__)
 _SUBJECT_FIRST = CertificationIssued | CertificationStatusChanged | EmploymentStarted | EmploymentEnded
 
 
+#: The shortest run of events the set-based path is tried on within a batch: its reads are per run, about as many as
+#: one event costs one at a time, and a plan that does not hold has cost them for nothing.
+_MIN_RUN = 4
+
+
 class _SetBasedFailed(Exception):
     """A write of the set-based path failed: the batch is rolled back and applied one event at a time."""
 
@@ -116,8 +121,8 @@ class Publisher:
     def __init__(self, conn: asyncpg.Connection, caller: Principal, ssn_key: bytes, *,
                  admin_keys: Mapping[str, OKPKey] | None, set_based: bool = True) -> None:
         self.conn = conn
-        # A batch of new records and employment by registry ID is applied set-based (publishing.bulk_rows) when it
-        # can be; False applies every batch one event at a time (the reference the set-based path is compared with).
+        # Runs of new rows and changes by registry ID are applied set-based (publishing.bulk_rows) when they can be;
+        # False applies every batch one event at a time (the reference the set-based path is compared with).
         self.set_based = set_based
         self.caller = caller
         self.ssn_key = ssn_key
@@ -135,7 +140,7 @@ class Publisher:
         self._stored: dict[tuple[str, str], event_store.EventRow] = {}
         self._absent: set[tuple[str, str]] = set()
         self._agencies: dict[str, AgencyRow | None] = {}  # agencies are registered by admins, never in a batch
-        # Submissions verified in this attempt (by index): the set-based try verifies every one, and a batch it
+        # Submissions verified in this attempt (by index): the set-based try verifies every one, and a run it
         # hands to the one-at-a-time path would otherwise be verified twice. Reset with the keys it was read under.
         self._verified: dict[int, tuple[Event, dict[str, Any], str, bytes]] = {}
 
@@ -143,7 +148,7 @@ class Publisher:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
             # credentialing bodies, and auditors acting for the Attorney General (EO 13929 Sec. 2), or refused
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
-        # First set-based where the batch allows it, else one event at a time without a savepoint per event (two
+        # First set-based where runs of the batch allow it, else one event at a time without a savepoint per event (two
         # round trips each): a batch is kept whole or not at all, so only a batch in which some event fails needs
         # them, to give every event its own verdict. Such a batch is rolled back and applied again with them.
         try:
@@ -169,9 +174,8 @@ class Publisher:
             claimed = {c for c in map(_claimed_event, submissions) if c is not None}
             self._stored = await event_store.by_publisher_events(self.conn, sorted(claimed))
             self._absent = claimed - self._stored.keys()
-            fast = await self._set_based(submissions) if set_based else None
-            if fast is not None:
-                outcomes = fast
+            if set_based:
+                outcomes = await self._in_runs(submissions)
             else:
                 for index, sub in enumerate(submissions):
                     outcomes.append(await self._one(index, sub, savepoints=savepoints))
@@ -198,54 +202,94 @@ class Publisher:
         await tx.commit()
         return BatchResult(committed=True, outcomes=outcomes)
 
-    async def _set_based(self, submissions: list[Submission]) -> list[Outcome] | None:
-        """The batch's outcomes when ``publishing.bulk_rows`` applies it, else None with nothing written (the
-        caller then applies it one event at a time). Raises _SetBasedFailed if a write fails after it started."""
-        if self.caller.role is not Role.PUBLISHER or any(s.ssn is not None or s.replayed for s in submissions):
-            return None
+    async def _in_runs(self, submissions: list[Submission]) -> list[Outcome]:
+        """The batch's outcomes, in its order. Consecutive events of the shapes ``publishing.bulk_rows`` takes form a
+        run; the run is written set-based up to the first event that path cannot take as the one-at-a-time path
+        would (planned against what the batch wrote before it), that event is applied one at a time, and the rest
+        of the run is planned again. Every other event is applied one at a time. A board's upload mixes them: new
+        certifications and status changes by registry ID, and now and then a person named by name, or an officer
+        hired from outside the agency's jurisdiction, after whom the agency's events about them can be taken."""
+        outcomes: list[Outcome] = []
+        indexed = list(enumerate(submissions))
+        start = 0
+        while start < len(indexed):
+            end = start
+            while end < len(indexed) and await self._takes_set_based(*indexed[end]):
+                end += 1
+            run = indexed[start:end]
+            while len(run) >= _MIN_RUN or len(run) == len(indexed):  # a whole batch is tried whatever its size
+                done = await self._set_based(run)
+                if not done:
+                    break  # its first event is not for this path: the run goes one at a time
+                outcomes += done
+                run = run[len(done):]
+                if run:  # the event the plan stopped at
+                    outcomes.append(await self._one(*run[0], savepoints=False))
+                    run = run[1:]
+            outcomes += [await self._one(index, sub, savepoints=False) for index, sub in run]
+            if end < len(indexed):  # the event that ended the run
+                outcomes.append(await self._one(*indexed[end], savepoints=False))
+            start = end + 1
+        return outcomes
+
+    async def _takes_set_based(self, index: int, sub: Submission) -> bool:
+        """Whether the set-based path may take this event (a signature that does not hold: no, and it is refused
+        one at a time)."""
+        if self.caller.role is not Role.PUBLISHER or sub.ssn is not None or sub.replayed is not None:
+            return False
+        try:
+            event, *_ = await self._verify_once(index, sub)
+        except RegistryError:
+            return False
+        return bulk_rows.eligible(event)
+
+    async def _set_based(self, run: list[tuple[int, Submission]]) -> list[Outcome]:
+        """The outcomes of the run's first events, as many as ``publishing.bulk_rows`` applies together (none:
+        nothing written). Raises _SetBasedFailed if a write fails after it started."""
         outcomes: list[Outcome | None] = []
         items: list[bulk_rows.Item] = []
+        slots: list[int] = []  # each item's place in outcomes
         seen: set[tuple[str, str]] = set()
-        for index, sub in enumerate(submissions):
-            try:
-                event, payload, kid, digest = await self._verify_once(index, sub)
-            except RegistryError:
-                return None
+        for index, sub in run:
+            event, payload, kid, digest = await self._verify_once(index, sub)
             pair = (event.publisher, event.eventId)
             if pair in seen or (pair not in self._absent and pair not in self._stored):
-                return None  # a repeat within the batch: its verdict depends on the first
-            seen.add(pair)
+                break  # a repeat within the batch: its verdict depends on the first
             prior = self._stored.get(pair)
             if prior is not None:
                 try:
                     outcomes.append(_duplicate(index, event, prior, digest))
                 except Conflict:
-                    return None
+                    break
+                seen.add(pair)
                 continue
-            if not bulk_rows.eligible(event):
-                return None
+            seen.add(pair)
             assert isinstance(event, bulk_rows.BulkEvent)
+            slots.append(len(outcomes))
             items.append(bulk_rows.Item(index, event, payload, kid, sub.jws, digest))
             outcomes.append(None)
         if not items:
-            return None
+            return [o for o in outcomes if o is not None]  # duplicates only (or nothing)
         pub = await self._publisher(items[0].event.publisher)
         named = {getattr(it.event, "agencyOri", None) for it in items}  # certifications name no agency
         found = await self._agencies_of({ori for ori in named if ori is not None})
         targets = await bulk_rows.plan(self.conn, pub, items, found)
-        if targets is None:
-            return None
-        assert self._log is not None  # opened by run()
-        try:
-            written = await bulk_rows.write(self.conn, pub, items, targets, self._log)
-        except (RegistryError, asyncpg.PostgresError) as err:
-            raise _SetBasedFailed from err
-        by_index = {it.index: it.event for it in items}
-        for w in written:
-            ev = by_index[w.index]
-            outcomes[w.index] = Outcome(w.index, "ACCEPTED", ev.type, ev.eventId, w.entity_id, w.officer_id,
-                                        w.log_index)
-        return [o for o in outcomes if o is not None]
+        cut = slots[len(targets)] if len(targets) < len(items) else len(outcomes)
+        taken = items[:len(targets)]
+        if taken:
+            assert self._log is not None  # opened by run()
+            try:
+                written = await bulk_rows.write(self.conn, pub, taken, targets, self._log)
+            except (RegistryError, asyncpg.PostgresError) as err:
+                raise _SetBasedFailed from err
+            # a repeat later in the batch finds these stored (one at a time: DUPLICATE)
+            self._absent -= {(it.event.publisher, it.event.eventId) for it in taken}
+            for slot, it, w in zip(slots[:len(taken)], taken, written, strict=True):
+                outcomes[slot] = Outcome(w.index, "ACCEPTED", it.event.type, it.event.eventId, w.entity_id,
+                                         w.officer_id, w.log_index)
+        done = outcomes[:cut]
+        assert all(o is not None for o in done)
+        return [o for o in done if o is not None]
 
     async def _one(self, index: int, sub: Submission, *, savepoints: bool) -> Outcome:
         if not savepoints:

@@ -3,13 +3,15 @@
 for changes to the publisher's own rows: separations (``employment.ended``, which EO 13929 Sec. 3 names) and
 certification status changes (``certification.status_changed``: renewals, lapses, refreshers).
 
-A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A batch of
-them is applied with a fixed number of statements whatever its size: one read each for the officers, the rows by
-source and the monitoring enrollments, then one insert per table. It is an optimisation of ``publishing.apply``'s
-one-event-at-a-time path, never a second set of rules: ``plan`` answers None for any batch where that path could
-decide differently (a subject outside the publisher's jurisdiction, whose comparison is budgeted and logged; names
-to add or compare; a row that already exists; a certification status that reveals a record; any check that fails),
-and the caller then applies the batch one event at a time, which names every failure as before. ``registry audit
+A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A run of
+them (a whole batch, or consecutive events of a mixed batch: ``publishing.apply`` plans each run against what the
+batch wrote before it) is applied with a fixed number of statements whatever its size: one read each for the
+officers, the rows by source and the monitoring enrollments, then one insert per table. It is an optimisation of
+``publishing.apply``'s one-event-at-a-time path, never a second set of rules: ``plan`` answers None for any run
+where that path could decide differently (a subject outside the publisher's jurisdiction, whose comparison is
+budgeted and logged; names to add or compare; a row that already exists; a certification status that reveals a
+record; any check that fails), and the caller then applies the run one event at a time, which names every failure
+as before. ``registry audit
 --replay`` re-derives these rows through that path and compares them (tests/integration/test_publish_set_based.py).
 """
 
@@ -89,112 +91,120 @@ def eligible(event: Event) -> bool:
 
 
 async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
-               agencies: Mapping[str, AgencyRow | None]) -> list[Target] | None:
-    """Each item's target, when every event of the batch would be accepted one at a time as written here; else None.
+               agencies: Mapping[str, AgencyRow | None]) -> list[Target]:
+    """The targets of the items up to the first that this path cannot take as the one-at-a-time path would (all of
+    them, or none): that event and the rest are the caller's.
 
     ``agencies``: every ORI the items name, looked up. The checks are ``publishing.new_rows``'s (as one at a time),
     that no row with those source IDs exists, and those of ``subjects.resolve`` for a registry ID, for officers the
     publisher already published about; an employment ended must be the publisher's, not ended yet, and end on or
-    after it started."""
-    ended = await _ended(conn, pub, [it.event for it in items if isinstance(it.event, EmploymentEnded)])
-    if ended is None:
-        return None
-    changed = await _statuses(conn, pub, [it.event for it in items if isinstance(it.event, CertificationStatusChanged)])
-    if changed is None:
-        return None
-    named = await _named(conn, pub, [it for it in items if not isinstance(it.event, Change)], agencies)
-    if named is None:
-        return None
-    by_end, by_status, by_name = iter(ended), iter(changed), iter(named)
-    return [next(by_end) if isinstance(it.event, EmploymentEnded)
-            else next(by_status) if isinstance(it.event, CertificationStatusChanged) else next(by_name)
-            for it in items]
+    after it started. Every check reads what was stored before the items, so an event that depends on an earlier
+    one of them (the same source twice, a job started and ended, a certification issued and changed) is refused
+    here: the earlier one is written with the first part, and the later one applied after it."""
+    verdicts: list[Target | None] = [None] * len(items)
+    for kind, check in ((EmploymentEnded, _ended), (CertificationStatusChanged, _statuses), (NewRow, _named)):
+        mine = [p for p, it in enumerate(items) if isinstance(it.event, kind)]
+        if mine:
+            for p, target in zip(mine, await check(conn, pub, [items[p] for p in mine], agencies), strict=True):
+                verdicts[p] = target
+    taken: list[Target] = []
+    for target in verdicts:
+        if target is None:
+            break
+        taken.append(target)
+    return taken
 
 
-async def _statuses(conn: asyncpg.Connection, pub: PublisherRow, changes: Sequence[CertificationStatusChanged],
-                    ) -> list[Target] | None:
+async def _statuses(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
+                    _agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
     """The certifications these events change and the steps they start, as ``apply``'s one-at-a-time checks would
-    accept them; else None. A status that reports misconduct (it needs the publisher's settled record, maybe earlier
-    in this batch) and a certification changed twice go one at a time."""
-    sources = [c.certificationSourceId for c in changes]
-    if len(set(sources)) != len(sources) or any(c.status in derived.CERTIFICATION_REVEALS for c in changes):
-        return None
-    rows = await certifications.by_sources(conn, pub.id, sources) if sources else {}
-    if len(rows) != len(sources):
-        return None  # unknown, or issued earlier in this batch
+    accept them (None: not here). A status that reports misconduct (it needs the publisher's settled record, maybe
+    earlier in this batch) and a certification's second change go one at a time."""
+    changes = [it.event for it in items if isinstance(it.event, CertificationStatusChanged)]
+    rows = await certifications.by_sources(conn, pub.id, sorted({c.certificationSourceId for c in changes}))
     last = await certifications.last_steps(conn, [r.id for r in rows.values()]) if rows else {}
-    out = []
+    out: list[Target | None] = []
+    seen: set[str] = set()
     for ev in changes:
-        cert = rows[ev.certificationSourceId]
+        cert = rows.get(ev.certificationSourceId)  # absent: unknown, or issued earlier in this batch
+        again = ev.certificationSourceId in seen
+        seen.add(ev.certificationSourceId)
+        if cert is None or again or ev.status in derived.CERTIFICATION_REVEALS:
+            out.append(None)
+            continue
         try:
             step = training.next_step(cert, last.get(cert.id), ev)
         except RegistryError:
-            return None
+            out.append(None)
+            continue
         out.append(Target(cert.officer_id, cert.id, cert, step))
     return out
 
 
-async def _ended(conn: asyncpg.Connection, pub: PublisherRow, ends: Sequence[EmploymentEnded]) -> list[Target] | None:
-    """The employment rows these events end, as ``apply``'s one-at-a-time checks would accept them; else None."""
-    sources = [e.employmentSourceId for e in ends]
-    if len(set(sources)) != len(sources):
-        return None  # the second would find it ended
-    jobs = await employment.by_sources(conn, pub.id, sources) if sources else {}
-    out = []
+async def _ended(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
+                 _agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
+    """The employment rows these events end, as ``apply``'s one-at-a-time checks would accept them (None: not here;
+    the second end of one job finds it ended)."""
+    ends = [it.event for it in items if isinstance(it.event, EmploymentEnded)]
+    jobs = await employment.by_sources(conn, pub.id, sorted({e.employmentSourceId for e in ends}))
+    out: list[Target | None] = []
+    seen: set[str] = set()
     for ev in ends:
         job = jobs.get(ev.employmentSourceId)  # absent: unknown, or started earlier in this batch
-        if job is None or job.end_date is not None or ev.endDate < job.start_date:
-            return None
-        out.append(Target(job.officer_id, job.id))
+        again = ev.employmentSourceId in seen
+        seen.add(ev.employmentSourceId)
+        fine = job is not None and not again and job.end_date is None and ev.endDate >= job.start_date
+        out.append(Target(job.officer_id, job.id) if fine and job is not None else None)
     return out
 
 
-async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
-                 agencies: Mapping[str, AgencyRow | None]) -> list[Target] | None:
-    """The officers of the new rows, named by registry ID, as ``apply``'s one-at-a-time checks would accept them."""
-    if not items:
-        return []
-    recs = [it.event for it in items if isinstance(it.event, RecordPublished)]
-    jobs = [it.event for it in items if isinstance(it.event, EmploymentStarted)]
-    certs = [it.event for it in items if isinstance(it.event, CertificationIssued)]
-    for ev in recs:
+def _refused(pub: PublisherRow, ev: NewRow, agencies: Mapping[str, AgencyRow | None]) -> bool:
+    """``publishing.new_rows``'s checks, as one at a time."""
+    if isinstance(ev, RecordPublished):
         agency = agencies.get(ev.agencyOri) if ev.agencyOri is not None else None
-        if new_rows.record_refusal(pub, ev, agency) is not None:
-            return None
-    for job in jobs:
-        if new_rows.employment_refusal(pub, job, agencies.get(job.agencyOri)) is not None:
-            return None
-    for cert in certs:
-        # A status that reports misconduct needs the publisher's settled record (apply's _check_backed), which may
-        # come earlier in this very batch: left to the one-at-a-time path.
-        if new_rows.certification_refusal(pub, cert) is not None or cert.status in derived.CERTIFICATION_REVEALS:
-            return None
-    if len({(c.state, c.number, c.kind) for c in certs}) != len(certs):
-        return None  # the second would be refused as already registered (a number held elsewhere fails the write)
-    for sources, taken in (([r.sourceId for r in recs], records.by_sources),
-                           ([j.sourceId for j in jobs], employment.by_sources),
-                           ([c.sourceId for c in certs], certifications.by_sources)):
-        if len(set(sources)) != len(sources):
-            return None  # the second would be a conflict with the first
-        if sources and await taken(conn, pub.id, sources):
-            return None
-    named = [it.event.subject.registryId or "" for it in items if not isinstance(it.event, Change)]
-    canonical = await officers.canonical_ids(conn, sorted(set(named)))
-    if len(canonical) != len(set(named)):
-        return None  # an unknown registry ID
+        return new_rows.record_refusal(pub, ev, agency) is not None
+    if isinstance(ev, EmploymentStarted):
+        return new_rows.employment_refusal(pub, ev, agencies.get(ev.agencyOri)) is not None
+    # A status that reports misconduct needs the publisher's settled record (apply's _check_backed), which may
+    # come earlier in this very batch: left to the one-at-a-time path.
+    return new_rows.certification_refusal(pub, ev) is not None or ev.status in derived.CERTIFICATION_REVEALS
+
+
+async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
+                 agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
+    """The officers of the new rows, named by registry ID, as ``apply``'s one-at-a-time checks would accept them
+    (None: not here)."""
+    events = [it.event for it in items if isinstance(it.event, NewRow)]
+    taken: dict[type, set[str]] = {}
+    for kind, lookup in ((RecordPublished, records.by_sources), (EmploymentStarted, employment.by_sources),
+                         (CertificationIssued, certifications.by_sources)):
+        sources = sorted({ev.sourceId for ev in events if isinstance(ev, kind)})
+        taken[kind] = set(await lookup(conn, pub.id, sources)) if sources else set()
+    named = sorted({ev.subject.registryId or "" for ev in events})
+    canonical = await officers.canonical_ids(conn, named)
     wanted = sorted(set(canonical.values()))
     rows = dict(zip(wanted, await officers.by_ids(conn, wanted), strict=True))
-    chosen = []
-    for it, registry_id in zip(items, named, strict=True):
-        assert not isinstance(it.event, Change)
-        row = rows[canonical[registry_id]]
-        if row is None or pub.id not in row.publisher_ids:
-            return None  # outside the publisher's jurisdiction: its identity check is budgeted and logged
-        dob = it.event.subject.dateOfBirth
-        if dob is not None and row.date_of_birth is not None and dob != row.date_of_birth:
-            return None
-        chosen.append(Target(row.id))
-    return chosen
+    out: list[Target | None] = []
+    sources_seen: set[tuple[type, str]] = set()
+    numbers_seen: set[tuple[str, str, str]] = set()
+    for ev in events:
+        source = (type(ev), ev.sourceId)
+        # the second of a source would be a conflict with the first; of a number, refused as already registered
+        again = source in sources_seen or ev.sourceId in taken[type(ev)]
+        sources_seen.add(source)
+        if isinstance(ev, CertificationIssued):
+            again = again or (ev.state, ev.number, ev.kind) in numbers_seen
+            numbers_seen.add((ev.state, ev.number, ev.kind))
+        oid = canonical.get(ev.subject.registryId or "")  # absent: an unknown registry ID
+        row = rows.get(oid) if oid is not None else None
+        dob = ev.subject.dateOfBirth
+        if (again or _refused(pub, ev, agencies) or row is None
+                or pub.id not in row.publisher_ids  # outside: its identity check is budgeted and logged
+                or (dob is not None and row.date_of_birth is not None and dob != row.date_of_birth)):
+            out.append(None)
+            continue
+        out.append(Target(row.id))
+    return out
 
 
 async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item], targets: Sequence[Target],

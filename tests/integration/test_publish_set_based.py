@@ -569,3 +569,94 @@ async def test_batches_the_set_based_path_does_not_take_are_applied_one_at_a_tim
     twice = _records("t", officers, 1) * 2
     committed, outcomes, _ = await _run(world, twice, set_based=True)
     assert committed and [o.status for o in outcomes] == ["ACCEPTED", "DUPLICATE"]
+
+
+def _mixed(prefix: str, officers: list[str], n: int, dob: dict[str, str]) -> list[dict[str, Any]]:
+    """``_records`` with an event the set-based path does not take after every seventh: a record naming its officer
+    by name and birth date (matched by identity, one at a time)."""
+    out = []
+    for i, event in enumerate(_records(prefix, officers, n, dob=dob)):
+        out.append(event)
+        if i % 7 == 6:
+            out.append(record_published(source=f"{prefix}-named-{i}", event_id=f"{prefix}-named-{i}",
+                                        subj=subject("Given0", "Family0", "1960-01-10"), status="FINAL",
+                                        attested=True))
+    return out
+
+
+async def test_a_mixed_batch_is_written_set_based_run_by_run(world: World, database_url: str) -> None:
+    """Runs of events the set-based path takes, between events it does not, are each written set-based, planned
+    against what the batch wrote before them; the rows, outcomes and log order are those of one at a time."""
+    officers = await _officers(world, 4)
+    dob = {oid: r["date_of_birth"].isoformat() for oid in officers
+           if (r := await world.pool.fetchrow("SELECT date_of_birth FROM officers WHERE id = $1", oid))}
+    await enroll(world, agency_token(world), officers[0])
+    n = 24  # runs of 7, 7, 7 and 3 (too short to plan: one at a time), 3 named records between them
+    committed, fast, statements = await _run(world, _mixed("a", officers, n, dob), set_based=True)
+    assert committed and {o.status for o in fast} == {"ACCEPTED"} and len(fast) == n + 3
+    # three runs set-based (one insert each), the three named records and the last three one at a time
+    assert sum("INSERT INTO misconduct_records" in q for q in statements) == 3 + 3 + 2
+    committed, exact, statements = await _run(world, _mixed("b", officers, n, dob), set_based=False)
+    assert committed and sum("INSERT INTO misconduct_records" in q for q in statements) == n + 3 - 5
+    assert [o.officer_id for o in fast if (o.event_id or "").startswith("a-named")] == [officers[0]] * 3
+    assert [o.log_index for o in fast] == list(range(fast[0].log_index or 0, (fast[0].log_index or 0) + n + 3))
+    a, b = await _facts(world.pool, "a", n), await _facts(world.pool, "b", n)
+    assert any(f.get("notices") for f in a)
+    await _alike(world, database_url, "record", fast, exact, a, b)
+
+
+async def test_a_repeat_in_a_later_run_is_a_duplicate(world: World) -> None:
+    """An event a set-based run stored, sent again later in the batch, is a DUPLICATE of it, as one at a time."""
+    officers = await _officers(world, 2)
+    first = _records("r", officers, 5)
+    named = record_published(source="r-named", subj=subject("Given0", "Family0", "1960-01-10"))
+    batch = [*first, named, first[0], *_records("s", officers, 4)]
+    committed, outcomes, statements = await _run(world, batch, set_based=True)
+    assert committed
+    assert [o.status for o in outcomes] == ["ACCEPTED"] * 6 + ["DUPLICATE"] + ["ACCEPTED"] * 4
+    assert outcomes[6].entity_id == outcomes[0].entity_id and outcomes[6].log_index == outcomes[0].log_index
+    # the first run set-based (four records), the named record; the second run holds the repeat, so it goes one at
+    # a time (three records and an employment)
+    assert sum("INSERT INTO misconduct_records" in q for q in statements) == 1 + 1 + 3
+
+
+async def test_a_run_is_written_up_to_the_event_that_depends_on_it_and_planned_again_after(
+        world: World, database_url: str) -> None:
+    """A separation of a job started earlier in the same run cannot be planned against what was stored before the
+    run: the run is written set-based up to it, the separation applied one at a time (it finds the job), and the
+    rest of the run planned and written set-based again; rows and outcomes are those of one at a time."""
+    officers = await _officers(world, 3)
+
+    def batch(prefix: str) -> list[dict[str, Any]]:
+        events = _records(prefix, officers, 12)  # employment at 3 and 8
+        return [*events[:6], _ended(f"{prefix}-3", event_id=f"{prefix}-end"), *events[6:]]
+
+    committed, fast, statements = await _run(world, batch("p"), set_based=True)
+    assert committed and [o.status for o in fast] == ["ACCEPTED"] * 13
+    assert sum("INSERT INTO misconduct_records" in q for q in statements) == 2
+    assert sum("INSERT INTO employment" in q for q in statements) == 2
+    assert sum("UPDATE employment SET end_date" in q for q in statements) == 1  # the separation, one at a time
+    committed, exact, _ = await _run(world, batch("q"), set_based=False)
+    assert committed
+    assert [o.log_index for o in fast] == list(range(fast[0].log_index or 0, (fast[0].log_index or 0) + 13))
+    a, b = await _facts(world.pool, "p", 12), await _facts(world.pool, "q", 12)
+    assert a[3]["employment"]["end_date"] is not None
+    await _alike(world, database_url, "event", fast, exact, a, b)
+
+
+async def test_a_certification_changed_twice_in_a_run_is_changed_once_set_based(world: World) -> None:
+    """A lapse and a renewal of one certification in one batch: the lapse is written with the changes before it,
+    the renewal applied one at a time after it (its step follows the lapse's), the rest planned again; no write
+    fails on the way (a failed write would send the whole batch through savepoints)."""
+    officers = await _officers(world, 3)
+    await world.publish_ok("ca-post", *_certifications("tw", officers, 6))
+    changes = [cert_status_changed("tw-0", "INACTIVE"), cert_status_changed("tw-0", "ACTIVE"),
+               *[cert_status_changed(f"tw-{i}", "INACTIVE") for i in range(1, 6)]]
+    committed, outcomes, statements = await _run(world, changes, set_based=True)
+    assert committed and [o.status for o in outcomes] == ["ACCEPTED"] * 7
+    assert not any("SAVEPOINT" in q for q in statements)
+    assert sum("FROM unnest" in q and "UPDATE certifications" in q for q in statements) == 2
+    history = await world.pool.fetch(
+        "SELECT h.step, h.status::text AS status FROM certification_status_history h JOIN certifications c "
+        "ON c.id = h.certification_id WHERE c.source_id = 'tw-0' ORDER BY h.step")
+    assert [r["status"] for r in history] == ["ACTIVE", "INACTIVE", "ACTIVE"]
