@@ -766,6 +766,21 @@ def _registry_cert_payload(i: int, officer_id: str) -> dict[str, Any]:
     }
 
 
+def _mixed_payloads(prefix: str, targets: Sequence[str], newcomers: Sequence[Officer], n: int,
+                    rng: random.Random) -> list[dict[str, Any]]:
+    """A board's mixed upload: records by registry ID with a certification naming a new person by name and birth
+    date every 20th event (the one-at-a-time path between set-based runs)."""
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        if i % 20 == 19:
+            ev = _cert_payload(i, newcomers[i // 20])
+            out.append({**ev, "eventId": f"{prefix}-{i}", "sourceId": f"{prefix}-{i}", "number": f"{prefix}{i:08d}"})
+        else:
+            ev = _record_payload(i, targets[i % len(targets)], rng)
+            out.append({**ev, "eventId": f"{prefix}-{i}", "sourceId": f"{prefix}-{i}"})
+    return out
+
+
 def _by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
     """Own (tottime) seconds grouped by top-level package; the event loop's poll is 'waiting for PostgreSQL'."""
     totals: dict[str, float] = defaultdict(float)
@@ -880,6 +895,17 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
         seconds, _, _ = await _publish_batches(conn, signed_certs, ssn_key)
         results.append(PublishResult("certification.issued by name + DOB (identity match)", n_certs, seconds,
                                      sign_c))
+
+        # A mixed upload: runs of records between certifications naming new people (1 in 20), set-based run by run,
+        # and the same mix one event at a time (the reference, same run).
+        mixed_new = list(generate(PopulationConfig(officers=n_records // 10 + 1, seed=seed + 2)))
+        for label, prefix, set_based in (("mixed upload: records by registry ID, 1 in 20 by name (runs)", "mxa", True),
+                                         ("the same mix, one at a time", "mxb", False)):
+            half = mixed_new[:len(mixed_new) // 2] if set_based else mixed_new[len(mixed_new) // 2:]
+            mixed = [sign_event(p, key, "ca-post-bench-1")
+                     for p in _mixed_payloads(prefix, targets, half, n_records, rng)]
+            seconds, _, _ = await _publish_batches(conn, mixed, ssn_key, set_based=set_based)
+            results.append(PublishResult(label, n_records, seconds, sign_s))
 
         # The same record rows, plainly: COPY into misconduct_records and their history.
         rows = [(_id("REC", rng), targets[i % len(targets)], "ca-post", f"copy-rec-{i}", p["kind"], "CA",
