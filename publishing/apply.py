@@ -6,9 +6,14 @@ but if any event is rejected (or the batch is a dry run) nothing of the batch is
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
+import contextlib
+import functools
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +62,16 @@ _SUBJECT_FIRST = CertificationIssued | CertificationStatusChanged | EmploymentSt
 #: The shortest run of events the set-based path is tried on within a batch: its reads are per run, about as many as
 #: one event costs one at a time, and a plan that does not hold has cost them for nothing.
 _MIN_RUN = 4
+
+
+#: A batch this size or more has its signatures checked on two threads (``Publisher._verify_ahead``).
+_THREADED_MIN = 16
+
+
+@functools.cache
+def _verifiers(pid: int) -> concurrent.futures.ThreadPoolExecutor:
+    """The process's two verifying threads (by process ID: a forked child does not have its parent's threads)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"verify-events-{pid}")
 
 
 class _SetBasedFailed(Exception):
@@ -210,6 +225,7 @@ class Publisher:
         certifications and status changes by registry ID, and now and then a person named by name, or an officer
         hired from outside the agency's jurisdiction, after whom the agency's events about them can be taken."""
         outcomes: list[Outcome] = []
+        await self._verify_ahead(submissions)
         indexed = list(enumerate(submissions))
         start = 0
         while start < len(indexed):
@@ -361,6 +377,35 @@ class Publisher:
 
         return resolve
 
+    async def _verify_ahead(self, submissions: list[Submission]) -> None:
+        """Check the batch's signatures on two threads before its events are read (Ed25519 verification releases
+        the GIL: about 0.13 of a record event's 0.3 ms of CPU). The keys are looked up and imported first, here; an
+        event that does not verify is left for ``_verify_once``, which raises its refusal in order."""
+        if len(submissions) < _THREADED_MIN:
+            return
+        keyed: list[tuple[int, Submission, str, PublisherKeyRow]] = []
+        for index, sub in enumerate(submissions):
+            try:
+                kid = _unverified_kid(sub.jws)
+            except RegistryError:
+                continue
+            key = await self._key(kid)
+            if key is not None and sub.replayed is None:
+                self._resolver(key)  # imported now, not by two threads at once
+                keyed.append((index, sub, kid, key))
+        loop, threads = asyncio.get_running_loop(), _verifiers(os.getpid())
+        for checked in await asyncio.gather(*(loop.run_in_executor(threads, self._check_all, keyed[i::2])
+                                               for i in range(2))):
+            self._verified.update(checked)
+
+    def _check_all(self, keyed: list[tuple[int, Submission, str, PublisherKeyRow]],
+                   ) -> dict[int, tuple[Event, dict[str, Any], str, bytes]]:
+        out = {}
+        for index, sub, kid, key in keyed:
+            with contextlib.suppress(RegistryError):
+                out[index] = self._checked(sub, kid, key)
+        return out
+
     async def _verify_once(self, index: int, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
         """``verify``, remembered for this attempt (a refusal is not: it is raised again by verifying again)."""
         found = self._verified.get(index)
@@ -372,10 +417,14 @@ class Publisher:
         """The event if its signature, key, publisher and time hold: (event, signed payload, kid, content digest).
         Raises a RegistryError naming what does not. The content digest is what makes two submissions 'the same
         event': SHA-256 of the canonical payload without its salt and signing time."""
+        kid = _unverified_kid(sub.jws)
+        return self._checked(sub, kid, await self._key(kid))
+
+    def _checked(self, sub: Submission, kid: str, key: PublisherKeyRow | None,
+                 ) -> tuple[Event, dict[str, Any], str, bytes]:
+        """``verify`` once the key is looked up: no I/O, so that a batch's events can be checked on threads."""
         from ledger import events as signing
 
-        kid = _unverified_kid(sub.jws)
-        key = await self._key(kid)
         if key is None:
             raise SignatureRejected("UNKNOWN_KEY", f"no publisher key with kid {kid!r} is registered")
         try:

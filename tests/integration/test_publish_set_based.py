@@ -660,3 +660,37 @@ async def test_a_certification_changed_twice_in_a_run_is_changed_once_set_based(
         "SELECT h.step, h.status::text AS status FROM certification_status_history h JOIN certifications c "
         "ON c.id = h.certification_id WHERE c.source_id = 'tw-0' ORDER BY h.step")
     assert [r["status"] for r in history] == ["ACTIVE", "INACTIVE", "ACTIVE"]
+
+
+async def test_signatures_checked_ahead_on_threads_give_the_verdicts_of_one_at_a_time(world: World) -> None:
+    """A batch large enough to have its signatures checked on two threads before it is read, with one bad event: a
+    forged signature, an unknown key or another publisher's key is refused with the code and message of one at a
+    time, and the intact events are not applied (a batch with only that event wrong would otherwise commit)."""
+    from ledger.events import generate_ed25519_jwk, sign_event
+
+    officers = await _officers(world, 3)
+    caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id="ca-post")
+
+    def forged(jws: str) -> str:
+        head, payload, sig = jws.split(".")
+        return f"{head}.{payload}.{sig[:10]}{'A' if sig[10] != 'A' else 'B'}{sig[11:]}"
+
+    bad: dict[str, Callable[[], str]] = {
+        "BAD_SIGNATURE": lambda: forged(world.sign("ca-post", _records("f", officers, 1)[0])),
+        "UNKNOWN_KEY": lambda: sign_event(_records("u", officers, 1)[0], generate_ed25519_jwk("nobody-1"), "nobody-1"),
+        "FORBIDDEN": lambda: world.sign("tx-tcole", record_published("tx-tcole", source="t-1", state="TX",
+                                                                     subj={"registryId": officers[0]})),
+    }
+    for n, (code, make) in enumerate(bad.items()):
+        signed = [world.sign("ca-post", p) for p in _records(f"v{n}", officers, 24)]
+        signed[7 + n] = make()
+        verdicts = []
+        for set_based in (True, False):
+            async with world.pool.acquire() as conn:
+                result = await Publisher(conn, caller, world.services.ssn_key,
+                                         admin_keys=world.services.admin_keys.public(), set_based=set_based
+                                         ).run([Submission(j) for j in signed], dry_run=False)
+            assert not result.committed, code
+            verdicts.append([(o.status, o.code, o.message) for o in result.outcomes])
+        assert verdicts[0] == verdicts[1]
+        assert [(i, c) for i, (status, c, _) in enumerate(verdicts[0]) if status == "REJECTED"] == [(7 + n, code)]
