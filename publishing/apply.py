@@ -390,7 +390,7 @@ class Publisher:
             except RegistryError:
                 continue
             key = await self._key(kid)
-            if key is not None and sub.replayed is None:
+            if key is not None:
                 self._resolver(key)  # imported now, not by two threads at once
                 keyed.append((index, sub, kid, key))
         loop, threads = asyncio.get_running_loop(), _verifiers(os.getpid())
