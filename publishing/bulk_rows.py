@@ -92,8 +92,8 @@ def eligible(event: Event) -> bool:
 
 async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
                agencies: Mapping[str, AgencyRow | None]) -> list[Target]:
-    """The targets of the items up to the first that this path cannot take as the one-at-a-time path would (all of
-    them, or none): that event and the rest are the caller's.
+    """The targets of the items before the first one this path cannot take as the one-at-a-time path would (maybe
+    every item, maybe none): that event and the rest are the caller's.
 
     ``agencies``: every ORI the items name, looked up. The checks are ``publishing.new_rows``'s (as one at a time),
     that no row with those source IDs exists, and those of ``subjects.resolve`` for a registry ID, for officers the
