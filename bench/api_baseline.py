@@ -460,7 +460,8 @@ async def serving_workers(dsn: str, tmp: Path, workers: int) -> AsyncIterator[tu
     write_public_jwks(key, tmp / "workers-jwks.json")
     issuers = tmp / "workers-issuers.json"
     issuers.write_text(json.dumps([{"issuer": ISSUER, "jwks_file": str(tmp / "workers-jwks.json"),
-                                    "audience": AUDIENCE, "roles": ["hiring_agency"], "agency_oris": ["*"]}]))
+                                    "audience": AUDIENCE, "roles": ["hiring_agency", "publisher"],
+                                    "agency_oris": ["*"], "publisher_ids": ["ca-post"]}]))
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": dsn, "REGISTRY_DATA_DIR": str(tmp / "workers-data"),
            "REGISTRY_ISSUERS_FILE": str(issuers), "REGISTRY_AUDIENCE": AUDIENCE}
@@ -754,6 +755,43 @@ async def _publish_over_http(dsn: str, jws: Sequence[str], admin_keys: Any) -> f
     return seconds
 
 
+async def _publish_to_server_process(dsn: str, jws: Sequence[str], key_jwk: dict[str, Any]) -> float:
+    """``_publish_over_http`` against `registry serve` in its own process (the uploading client here, in this
+    one), as a board's clerk runs `registry publish` against the registry: the publisher key is registered with
+    that server's admin key (created in its data directory when it starts)."""
+    from auth.dev_issuer import mint_token
+    from ledger import admin_entries, admin_key
+    from publishing import registrations
+    from registry.cli.ledger import _Item, publish_events
+
+    with tempfile.TemporaryDirectory(prefix="api-bench-publish-proc-") as tmp:
+        async with serving_workers(dsn, Path(tmp), 1) as (url, _token, _procs):
+            admin = admin_key.load_or_create_keys(Path(tmp) / "workers-data" / "secrets" / admin_key.DEFAULT_FILE)
+            pool = await database.create_pool(dsn, min_size=1, max_size=1)  # the server's type codecs
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await registrations.record(conn, admin, admin_entries.key_entry(
+                        "ca-post", key_jwk["kid"], key_jwk, KEYS_VALID_FROM), by="bench")
+            finally:
+                await pool.close()
+            from auth.dev_issuer import load_issuer_key
+
+            token = mint_token(load_issuer_key(Path(tmp) / "workers-issuer.jwk"), issuer=ISSUER, audience=AUDIENCE,
+                               subject="bench-board-clerk", role="publisher", publisher_id="ca-post",
+                               ttl_seconds=3600)
+            items = [_Item(line=i + 1, event_id=None, jws=j, ssn=None) for i, j in enumerate(jws)]
+            reports = await publish_events(items[:BATCH], url=url, token=token, batch_size=BATCH, dry_run=False,
+                                           progress=False)
+            t0 = time.perf_counter()
+            reports += await publish_events(items[BATCH:], url=url, token=token, batch_size=BATCH, dry_run=False,
+                                            progress=False)
+            seconds = time.perf_counter() - t0
+    refused = [r for r in reports if r.status != "ACCEPTED"]
+    if refused:
+        raise RuntimeError(f"{len(refused)} events not accepted by the server process, first: {refused[0]}")
+    return seconds
+
+
 def _registry_cert_payload(i: int, officer_id: str) -> dict[str, Any]:
     """A training credential (de-escalation, EO 13929 Sec. 4) for an officer the board already certified, by
     registry ID: a board's bulk upload of training completions."""
@@ -856,10 +894,10 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
         async with conn.transaction():  # registered as an admin does: a logged registration (ledger.admin_entries)
             await registrations.record(conn, admin, admin_entries.key_entry(
                 "ca-post", "ca-post-bench-1", public_jwk_dict(key), KEYS_VALID_FROM), by="bench")
-        payloads = [_record_payload(i, targets[i % len(targets)], rng) for i in range(3 * n_records + 2 * BATCH)]
+        payloads = [_record_payload(i, targets[i % len(targets)], rng) for i in range(4 * n_records + 3 * BATCH)]
         t0 = time.perf_counter()
-        signed = [sign_event(p, key, "ca-post-bench-1") for p in payloads]
-        sign_s = (time.perf_counter() - t0) * n_records / len(payloads)
+        signed = [sign_event(p, key, "ca-post-bench-1") for p in payloads[:3 * n_records + 2 * BATCH]]
+        sign_s = (time.perf_counter() - t0) * n_records / len(signed)
         seconds, _, _ = await _publish_batches(conn, signed[:n_records], ssn_key)
         results.append(PublishResult("record.published by registry ID (set-based)", n_records, seconds, sign_s))
         seconds, _, _ = await _publish_batches(conn, signed[n_records:2 * n_records], ssn_key, set_based=False)
@@ -871,10 +909,16 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
 
         # End to end as `registry publish` sends them: the CLI's upload function over HTTP to the server (GraphQL
         # parsing of the batch, publishEvents, the per-event results back), batches of 500.
-        over_http = signed[2 * n_records + BATCH:]
+        over_http = signed[2 * n_records + BATCH:3 * n_records + 2 * BATCH]
         seconds = await _publish_over_http(dsn, over_http, admin)
         results.append(PublishResult("record.published by registry ID, `registry publish` over HTTP",
                                      len(over_http) - BATCH, seconds, sign_s))
+        # The same, with `registry serve` in its own process: the client does not share the server's core.
+        key2 = generate_ed25519_jwk("ca-post-bench-2")  # registered with that server's own admin key
+        to_process = [sign_event(p, key2, "ca-post-bench-2") for p in payloads[3 * n_records + 2 * BATCH:]]
+        seconds = await _publish_to_server_process(dsn, to_process, {**public_jwk_dict(key2), "kid": "ca-post-bench-2"})
+        results.append(PublishResult("the same to `registry serve` in its own process", len(to_process) - BATCH,
+                                     seconds, sign_s))
 
         registry_certs = [sign_event(_registry_cert_payload(i, targets[i % len(targets)]), key, "ca-post-bench-1")
                           for i in range(n_records)]
