@@ -732,37 +732,41 @@ def _cert_payload(i: int, off: Officer) -> dict[str, Any]:
     }
 
 
-async def _publish_over_http(dsn: str, jws: Sequence[str], admin_keys: Any) -> float:
+async def _timed_upload(url: str, issuer_key: Path, jws: Sequence[str]) -> float:
     """Seconds for ``registry publish``'s upload (registry.cli.ledger.publish_events) of these events but the
-    first batch (a warm-up, as the lookup cells have) to the server in batches of 500, every one ACCEPTED."""
+    first batch (a warm-up, as the lookup cells have) to the server at ``url`` in batches of 500, every one
+    ACCEPTED; the clerk's token is minted with ``issuer_key``, an issuer that server trusts."""
     from auth.dev_issuer import load_issuer_key, mint_token
     from registry.cli.ledger import _Item, publish_events
 
-    with tempfile.TemporaryDirectory(prefix="api-bench-publish-") as tmp:
-        async with serving(dsn, Path(tmp), admin_keys=admin_keys) as (url, _token, _app, _pool):
-            token = mint_token(load_issuer_key(Path(tmp) / "issuer.jwk"), issuer=ISSUER, audience=AUDIENCE,
-                               subject="bench-board-clerk", role="publisher", publisher_id="ca-post", ttl_seconds=3600)
-            items = [_Item(line=i + 1, event_id=None, jws=j, ssn=None) for i, j in enumerate(jws)]
-            reports = await publish_events(items[:BATCH], url=url, token=token, batch_size=BATCH, dry_run=False,
-                                           progress=False)
-            t0 = time.perf_counter()
-            reports += await publish_events(items[BATCH:], url=url, token=token, batch_size=BATCH, dry_run=False,
-                                            progress=False)
-            seconds = time.perf_counter() - t0
+    token = mint_token(load_issuer_key(issuer_key), issuer=ISSUER, audience=AUDIENCE, subject="bench-board-clerk",
+                       role="publisher", publisher_id="ca-post", ttl_seconds=3600)
+    items = [_Item(line=i + 1, event_id=None, jws=j, ssn=None) for i, j in enumerate(jws)]
+    reports = await publish_events(items[:BATCH], url=url, token=token, batch_size=BATCH, dry_run=False,
+                                   progress=False)
+    t0 = time.perf_counter()
+    reports += await publish_events(items[BATCH:], url=url, token=token, batch_size=BATCH, dry_run=False,
+                                    progress=False)
+    seconds = time.perf_counter() - t0
     refused = [r for r in reports if r.status != "ACCEPTED"]
     if refused:
-        raise RuntimeError(f"{len(refused)} events not accepted over HTTP, first: {refused[0]}")
+        raise RuntimeError(f"{len(refused)} events not accepted by {url}, first: {refused[0]}")
     return seconds
 
 
+async def _publish_over_http(dsn: str, jws: Sequence[str], admin_keys: Any) -> float:
+    """``_timed_upload`` to the app served in this process."""
+    with tempfile.TemporaryDirectory(prefix="api-bench-publish-") as tmp:
+        async with serving(dsn, Path(tmp), admin_keys=admin_keys) as (url, _token, _app, _pool):
+            return await _timed_upload(url, Path(tmp) / "issuer.jwk", jws)
+
+
 async def _publish_to_server_process(dsn: str, jws: Sequence[str], key_jwk: dict[str, Any]) -> float:
-    """``_publish_over_http`` against `registry serve` in its own process (the uploading client here, in this
-    one), as a board's clerk runs `registry publish` against the registry: the publisher key is registered with
-    that server's admin key (created in its data directory when it starts)."""
-    from auth.dev_issuer import mint_token
+    """``_timed_upload`` to `registry serve` in its own process (the uploading client in this one), as a board's
+    clerk runs `registry publish` against the registry: the publisher key is registered with that server's admin
+    key (created in its data directory when it starts)."""
     from ledger import admin_entries, admin_key
     from publishing import registrations
-    from registry.cli.ledger import _Item, publish_events
 
     with tempfile.TemporaryDirectory(prefix="api-bench-publish-proc-") as tmp:
         async with serving_workers(dsn, Path(tmp), 1) as (url, _token, _procs):
@@ -774,22 +778,7 @@ async def _publish_to_server_process(dsn: str, jws: Sequence[str], key_jwk: dict
                         "ca-post", key_jwk["kid"], key_jwk, KEYS_VALID_FROM), by="bench")
             finally:
                 await pool.close()
-            from auth.dev_issuer import load_issuer_key
-
-            token = mint_token(load_issuer_key(Path(tmp) / "workers-issuer.jwk"), issuer=ISSUER, audience=AUDIENCE,
-                               subject="bench-board-clerk", role="publisher", publisher_id="ca-post",
-                               ttl_seconds=3600)
-            items = [_Item(line=i + 1, event_id=None, jws=j, ssn=None) for i, j in enumerate(jws)]
-            reports = await publish_events(items[:BATCH], url=url, token=token, batch_size=BATCH, dry_run=False,
-                                           progress=False)
-            t0 = time.perf_counter()
-            reports += await publish_events(items[BATCH:], url=url, token=token, batch_size=BATCH, dry_run=False,
-                                            progress=False)
-            seconds = time.perf_counter() - t0
-    refused = [r for r in reports if r.status != "ACCEPTED"]
-    if refused:
-        raise RuntimeError(f"{len(refused)} events not accepted by the server process, first: {refused[0]}")
-    return seconds
+            return await _timed_upload(url, Path(tmp) / "workers-issuer.jwk", jws)
 
 
 def _registry_cert_payload(i: int, officer_id: str) -> dict[str, Any]:
