@@ -7,12 +7,12 @@ A board's or an agency's bulk upload is mostly such events about officers it alr
 them (a whole batch, or consecutive events of a mixed batch: ``publishing.apply`` plans each run against what the
 batch wrote before it) is applied with a fixed number of statements whatever its size: one read each for the
 officers, the rows by source and the monitoring enrollments, then one insert per table. It is an optimisation of
-``publishing.apply``'s one-event-at-a-time path, never a second set of rules: ``plan`` answers None for any run
-where that path could decide differently (a subject outside the publisher's jurisdiction, whose comparison is
-budgeted and logged; names to add or compare; a row that already exists; a certification status that reveals a
-record; any check that fails), and the caller then applies the run one event at a time, which names every failure
-as before. ``registry audit
---replay`` re-derives these rows through that path and compares them (tests/integration/test_publish_set_based.py).
+``publishing.apply``'s one-event-at-a-time path, never a second set of rules: ``plan`` answers the targets of a
+run only up to the first event where that path could decide differently (a subject outside the publisher's
+jurisdiction, whose comparison is budgeted and logged; names to add or compare; a row that already exists; an event
+that depends on an earlier one of the run; a certification status that reveals a record; any check that fails), and
+the caller applies that event one at a time, which names every failure as before. ``registry audit --replay``
+re-derives these rows through that path and compares them (tests/integration/test_publish_set_based.py).
 """
 
 from __future__ import annotations
