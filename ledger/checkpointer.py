@@ -23,6 +23,7 @@ from ledger.signer_guard import LogSigner, SignedHead
 
 __all__ = [
     "CheckpointRefused",
+    "SignedMeanwhile",
     "StoredCheckpoint",
     "at_size",
     "latest",
@@ -38,6 +39,11 @@ Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
 
 class CheckpointRefused(RuntimeError):
     """The current tree does not extend the last signed checkpoint; nothing was signed."""
+
+
+class SignedMeanwhile(CheckpointRefused):
+    """Another checkpointer of this process signed while this one checked (the timer's and a batch's): nothing is
+    wrong, the next attempt signs whatever is left."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ async def _publish(conn: asyncpg.Connection, signer: NoteSigner | LogSigner, ori
     await _check_extends(conn, head, size, root)
     with guard.state.locked():
         if guard.state.last() != head:
-            raise CheckpointRefused("another checkpointer signed meanwhile; the next attempt signs")
+            raise SignedMeanwhile("another checkpointer signed meanwhile; the next attempt signs")
         guard.state.record(SignedHead(size, root))  # before the signature leaves this process
     note = sign_checkpoint(Checkpoint(origin, size, root), guard.signing_keys())
     stored = await conn.fetchval(
@@ -160,6 +166,8 @@ async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner | LogSig
             if last is not None and (datetime.now(UTC) - last.created_at).total_seconds() < min_interval:
                 return None
         return await publish_checkpoint(pool_or_conn, signer, origin)
+    except SignedMeanwhile:
+        return None
     except (asyncpg.PostgresError, OSError, CheckpointRefused, proofs.LogIntegrityError) as exc:
         log.error("checkpoint after publish failed: %s", exc)
         return None
@@ -186,6 +194,10 @@ async def run_timer(pool: asyncpg.Pool, signer: NoteSigner | LogSigner, origin: 
             await publish_checkpoint(pool, signer, origin)
         except asyncio.CancelledError:
             raise
+        except SignedMeanwhile:
+            pass
+        except CheckpointRefused as exc:  # one line: the reason says what to do
+            log.error("periodic checkpoint refused: %s", exc)
         except Exception:  # keep the server's timer alive through a database outage
             log.exception("periodic checkpoint failed")
         await asyncio.sleep(every_seconds)

@@ -5,11 +5,13 @@ whose entries verify: the stored leaf is the hash of the stored JWS, and the JWS
 ``kid`` names, registered (by a logged registration, ``ledger.admin_entries``) to the publisher the payload
 names, valid when the event says it was issued and not revoked before; a registration is signed by a registry
 admin key. An entry whose content was expunged keeps only its leaf and cannot be re-checked; it
-was checked when it was first covered, or it carries no content at all.
+was checked when it was first covered, or it carries no content at all. The signature of an entry this process
+has just published is not verified a second time (``ledger.verified_signatures``); every other check is made.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,9 +20,10 @@ from typing import Any
 import asyncpg
 from joserfc.jwk import OKPKey
 
-from ledger import admin_entries, log_store
+from ledger import admin_entries, log_store, verified_signatures
 from ledger.events import EventSignatureError, verify_event
 from ledger.merkle import leaf_hash
+from ledger.verified_signatures import Verified
 from store import events as event_store
 from store import registrations
 from store.publishers import PublisherKeyRow
@@ -37,29 +40,36 @@ class BadEntry:
     reason: str
 
 
-def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None) -> str | None:
-    """Why this entry is not what its publisher signed, or None when it is."""
+def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None, *, known: Verified | None = None,
+                imported: OKPKey | None = None) -> str | None:
+    """Why this entry is not what its publisher signed, or None when it is.
+
+    ``known``: what this process noted when it verified these bytes (``ledger.verified_signatures``); taken instead
+    of verifying again only if it verified them under this very key. ``imported``: ``key`` already imported."""
     if leaf is None:
         return "no leaf is stored for it"
     if leaf_hash(jws.encode("ascii", "replace")) != leaf:
         return "the stored leaf is not the hash of the stored event"
     if key is None:
         return "its kid names no key a logged registration made"
+    if known is not None and known.kid == key.kid and known.public_jwk == key.public_jwk:
+        publisher, issued_at = known.publisher, known.issued_at
+    else:
+        def resolve(kid: str) -> OKPKey:
+            if kid != key.kid:
+                raise KeyError(kid)
+            return imported if imported is not None else OKPKey.import_key(key.public_jwk)
 
-    def resolve(kid: str) -> OKPKey:
-        if kid != key.kid:
-            raise KeyError(kid)
-        return OKPKey.import_key(key.public_jwk)
-
+        try:
+            event = verify_event(jws, resolve)
+        except (EventSignatureError, ValueError) as err:
+            return f"its signature does not verify with key {key.kid} ({err})"
+        payload: dict[str, Any] = event.payload
+        publisher, issued_at = payload.get("publisher"), payload.get("issuedAt", "")
+    if publisher != key.publisher_id:
+        return f"it names publisher {publisher!r} but key {key.kid} is {key.publisher_id}'s"
     try:
-        event = verify_event(jws, resolve)
-    except (EventSignatureError, ValueError) as err:
-        return f"its signature does not verify with key {key.kid} ({err})"
-    payload: dict[str, Any] = event.payload
-    if payload.get("publisher") != key.publisher_id:
-        return f"it names publisher {payload.get('publisher')!r} but key {key.kid} is {key.publisher_id}'s"
-    try:
-        issued = datetime.fromisoformat(str(payload.get("issuedAt", "")).replace("Z", "+00:00"))
+        issued = datetime.fromisoformat(str(issued_at).replace("Z", "+00:00"))
     except ValueError:
         return "its issuedAt is not a timestamp"
     if issued.tzinfo is None or issued < key.valid_from - CLOCK_SKEW:
@@ -75,6 +85,7 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
     by a registry admin key, an event by a key that logged registrations (not the ``publisher_keys`` table)
     made its publisher's."""
     keys: dict[str, PublisherKeyRow | None] = {}
+    imported: dict[str, OKPKey] = {}
     for low in range(start, end, chunk):
         high = min(end, low + chunk)
         by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
@@ -95,8 +106,13 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
                 continue  # expunged: only the leaf remains
             kid = row["kid"]
             if kid not in keys:
-                keys[kid] = await admin_entries.logged_key(conn, kid, admin_keys, below=end)
-            reason = check_entry(row["jws"], leaves.get((0, index)), keys[kid])
+                keys[kid] = key = await admin_entries.logged_key(conn, kid, admin_keys, below=end)
+                with contextlib.suppress(ValueError):  # refused by check_entry, which imports it again
+                    if key is not None:
+                        imported[kid] = OKPKey.import_key(key.public_jwk)
+            leaf = leaves.get((0, index))
+            reason = check_entry(row["jws"], leaf, keys[kid], imported=imported.get(kid),
+                                 known=verified_signatures.recall(leaf) if leaf is not None else None)
             if reason is not None:
                 return BadEntry(index, reason)
     return None

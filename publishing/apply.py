@@ -26,7 +26,7 @@ from pydantic import ValidationError
 import monitoring
 from auth import derived
 from auth.principal import Principal, Role
-from ledger import admin_entries, log_store
+from ledger import admin_entries, log_store, verified_signatures
 from ledger.entry_check import CLOCK_SKEW
 from publishing import accreditation, bulk_rows, lifecycle, new_rows, programs, review, subjects, training
 from publishing.keys import import_public_jwk
@@ -215,7 +215,19 @@ class Publisher:
                 await querylog.append_many(self.conn, entries)
             return BatchResult(committed=False, outcomes=outcomes)
         await tx.commit()
+        verified_signatures.remember(self._logged(submissions, outcomes))
         return BatchResult(committed=True, outcomes=outcomes)
+
+    def _logged(self, submissions: list[Submission], outcomes: list[Outcome],
+                ) -> list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
+        """The accepted events as verified (JWS, kid, key, payload): the checkpointer need not verify them again."""
+        out: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = []
+        for o in outcomes:
+            if o.status == "ACCEPTED" and (found := self._verified.get(o.index)) is not None:
+                _event, payload, kid, _digest = found
+                if (key := self._keys.get(kid)) is not None:
+                    out.append((submissions[o.index].jws, kid, key.public_jwk, payload))
+        return out
 
     async def _in_runs(self, submissions: list[Submission]) -> list[Outcome]:
         """The batch's outcomes, in its order. Consecutive events of the shapes ``publishing.bulk_rows`` takes form a

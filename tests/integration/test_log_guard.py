@@ -4,28 +4,44 @@
   nodes behind the API: the checkpointer stops before it, and the audit names it.
 - A database restored from an earlier backup and written since: the signer, which keeps the last tree it
   signed outside the database, refuses to sign the fork, also after a restart.
+- The signatures this process verified when it published are not verified again (``ledger.verified_signatures``),
+  and nothing else is skipped: an entry changed behind the API after it was published, or whose key was revoked
+  back to before it, is still never signed.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from ledger import checkpointer, log_store
+from ledger import admin_entries, checkpointer, entry_check, log_store, verified_signatures
 from ledger.audit import audit
 from ledger.checkpoint import NoteSigner
-from ledger.events import generate_ed25519_jwk, sign_event
+from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
+from ledger.merkle import leaf_hash
 from ledger.signer_guard import LogSigner, SignerState
-from tests.support import SETUP_ENTRIES, World, cert_issued, restore_log_to, subject
+from tests.support import PUBLISH, SETUP_ENTRIES, World, cert_issued, restore_log_to, subject
 
 
 @pytest.fixture
 async def guarded(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
     world = World(pool, tmp_path, checkpoint_seconds=0)  # every batch signs: the test follows each step
+    world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
+                                          SignerState(tmp_path / "log-signer.state"),
+                                          admin_keys=world.services.admin_keys.public())
+    await world.setup()
+    return world
+
+
+@pytest.fixture
+async def deferred(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
+    """As ``guarded``, but a batch signs only the first checkpoint: the tests change things before the next."""
+    world = World(pool, tmp_path, checkpoint_seconds=3600)
     world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
                                           SignerState(tmp_path / "log-signer.state"),
                                           admin_keys=world.services.admin_keys.public())
@@ -99,3 +115,92 @@ async def test_the_state_file_follows_every_signed_head(guarded: World, tmp_path
     state = json.loads((tmp_path / "log-signer.state").read_text())
     latest = await checkpointer.latest(w.pool)
     assert latest is not None and state == {"size": latest.size, "root": latest.root_hash.hex()}
+
+
+async def _published(w: World, n: int) -> tuple[int, str]:
+    """(log index, JWS) of a certification the board publishes through the API."""
+    [row] = await w.publish_ok("ca-post", _cert(n))
+    jws = await w.pool.fetchval("SELECT jws FROM events WHERE log_index = $1", row["logIndex"])
+    return row["logIndex"], jws
+
+
+async def _signed_size(w: World) -> int:
+    await _checkpoint(w)
+    latest = await checkpointer.latest(w.pool)
+    assert latest is not None
+    return latest.size
+
+
+async def test_what_this_process_published_is_noted_as_verified_and_nothing_else(deferred: World) -> None:
+    w = deferred
+    index, jws = await _published(w, 1)
+    kid = w.keys["ca-post"][1]
+    noted = verified_signatures.recall(leaf_hash(jws.encode("ascii")))
+    assert noted is not None and (noted.kid, noted.publisher) == (kid, "ca-post")
+    assert noted.public_jwk["x"] == public_jwk_dict(w.keys["ca-post"][0])["x"]
+    sent = [w.sign("ca-post", _cert(2)), w.sign("ca-post", {**_cert(3), "publisher": "tx-tcole"})]
+    refused = await w.gql(PUBLISH, {"e": [{"jws": j} for j in sent], "d": False}, as_="publisher",
+                          publisher_id="ca-post")  # the first verifies, the second is refused: nothing committed
+    tried = await w.gql(PUBLISH, {"e": [{"jws": sent[0]}], "d": True}, as_="publisher", publisher_id="ca-post")
+    assert [r["data"]["publishEvents"]["committed"] for r in (refused, tried)] == [False, False]
+    assert [r["status"] for r in refused["data"]["publishEvents"]["results"]] == ["NOT_APPLIED", "REJECTED"]
+    assert [verified_signatures.recall(leaf_hash(j.encode("ascii"))) for j in sent] == [None, None]  # not logged
+    assert await _signed_size(w) == index + 1
+
+
+async def test_the_checkpointer_takes_the_noted_verification_only_for_the_key_it_was_made_with(
+        deferred: World) -> None:
+    """A signature noted as verified (``ledger.verified_signatures.remember``, only the publishing path calls it) is
+    not verified again, but only under the very key it was verified with."""
+    w = deferred
+    await _published(w, 1)
+    kid = w.keys["ca-post"][1]
+    stranger = generate_ed25519_jwk(kid)
+    forged = sign_event({**_cert(99), "issuedAt": datetime.now(UTC).isoformat()}, stranger, kid)
+    async with w.pool.acquire() as conn, conn.transaction():  # behind the API, as in the first test
+        [(index, _)] = await log_store.append_leaves(conn, [forged.encode("ascii")])
+        await conn.execute(
+            """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
+               VALUES ('ca-post', 'forged', 'certification.issued', $1, $2, $3, $4, $5)""",
+            kid, forged, json.loads(json.dumps(_cert(99))), b"\0" * 32, index)
+    payload = {"publisher": "ca-post", "issuedAt": _cert(99)["issuedAt"]}
+    verified_signatures.remember([(forged, kid, public_jwk_dict(stranger), payload)])  # noted under another key
+    assert await _signed_size(w) == index  # verified again: refused
+    async with w.pool.acquire() as conn:
+        key = await admin_entries.logged_key(conn, kid, w.services.admin_keys.public())
+        assert key is not None
+        leaf = leaf_hash(forged.encode("ascii"))
+        assert "does not verify" in (entry_check.check_entry(forged, leaf, key) or "")
+        # noted under the registered key (which only a publish that verified it would do): taken as verified
+        verified_signatures.remember([(forged, kid, key.public_jwk, payload)])
+        assert entry_check.check_entry(forged, leaf, key, known=verified_signatures.recall(leaf)) is None
+        assert await entry_check.first_bad_entry(conn, index, index + 1,
+                                                 admin_keys=w.services.admin_keys.public()) is None
+
+
+async def test_an_entry_changed_behind_the_api_after_it_was_published_is_not_signed(deferred: World) -> None:
+    w = deferred
+    first, _ = await _published(w, 1)
+    index, jws = await _published(w, 2)  # verified when published, not yet covered by a checkpoint
+    assert verified_signatures.recall(leaf_hash(jws.encode("ascii"))) is not None
+    other = w.sign("ca-post", _cert(3))  # honestly signed by the same key, never logged
+    await w.pool.execute("UPDATE events SET jws = $1 WHERE log_index = $2", other, index)
+    assert await _signed_size(w) == index
+    async with w.pool.acquire() as conn:
+        bad = await entry_check.first_bad_entry(conn, first, index + 1, admin_keys=w.services.admin_keys.public())
+    assert bad == entry_check.BadEntry(index, "the stored leaf is not the hash of the stored event")
+
+
+async def test_an_entry_whose_key_was_revoked_back_to_before_it_is_not_signed(deferred: World) -> None:
+    w = deferred
+    await _published(w, 1)
+    index, jws = await _published(w, 2)
+    assert verified_signatures.recall(leaf_hash(jws.encode("ascii"))) is not None
+    kid = w.keys["ca-post"][1]
+    back = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()  # the key leaked before the event was signed
+    await w.ok("mutation($k: String!, $at: DateTime!) { revokePublisherKey(kid: $k, revokedAt: $at) { revokedAt } }",
+               {"k": kid, "at": back}, as_="admin")
+    assert await _signed_size(w) == index  # the signature is noted as verified; the key's dates are checked
+    async with w.pool.acquire() as conn:
+        bad = await entry_check.first_bad_entry(conn, index, index + 2, admin_keys=w.services.admin_keys.public())
+    assert bad is not None and (bad.index, bad.reason) == (index, f"it was issued after key {kid} was revoked")
