@@ -180,10 +180,7 @@ async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[It
                          (CertificationIssued, certifications.by_sources)):
         sources = sorted({ev.sourceId for ev in events if isinstance(ev, kind)})
         taken[kind] = set(await lookup(conn, pub.id, sources)) if sources else set()
-    named = sorted({ev.subject.registryId or "" for ev in events})
-    canonical = await officers.canonical_ids(conn, named)
-    wanted = sorted(set(canonical.values()))
-    rows = dict(zip(wanted, await officers.by_ids(conn, wanted), strict=True))
+    standing = await officers.standings(conn, sorted({ev.subject.registryId or "" for ev in events}), pub.id)
     out: list[Target | None] = []
     sources_seen: set[tuple[type, str]] = set()
     numbers_seen: set[tuple[str, str, str]] = set()
@@ -195,15 +192,14 @@ async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[It
         if isinstance(ev, CertificationIssued):
             again = again or (ev.state, ev.number, ev.kind) in numbers_seen
             numbers_seen.add((ev.state, ev.number, ev.kind))
-        oid = canonical.get(ev.subject.registryId or "")  # absent: an unknown registry ID
-        row = rows.get(oid) if oid is not None else None
+        row = standing.get(ev.subject.registryId or "")  # absent: an unknown registry ID
         dob = ev.subject.dateOfBirth
         if (again or _refused(pub, ev, agencies) or row is None
-                or pub.id not in row.publisher_ids  # outside: its identity check is budgeted and logged
+                or not row.published_by  # outside: its identity check is budgeted and logged
                 or (dob is not None and row.date_of_birth is not None and dob != row.date_of_birth)):
             out.append(None)
             continue
-        out.append(Target(row.id))
+        out.append(Target(row.officer_id))
     return out
 
 

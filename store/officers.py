@@ -40,6 +40,30 @@ async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) ->
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """An officer as an event naming them by registry ID needs them: the officer the ID is (a merged officer's old ID
+    answers with the one it was merged into), their birth date, and whether the publisher has published about them
+    (``OfficerRow.publisher_ids`` without reading every publisher, nor the names)."""
+
+    officer_id: str
+    date_of_birth: date | None
+    published_by: bool
+
+
+async def standings(conn: asyncpg.Connection, ids: Sequence[str], publisher_id: str) -> dict[str, Standing]:
+    """``Standing`` by requested ID, in one statement (unknown IDs are left out)."""
+    rows = await conn.fetch(
+        """SELECT req.id AS requested, o.id, o.date_of_birth,
+                  EXISTS (SELECT 1 FROM certifications c WHERE c.officer_id = o.id AND c.publisher_id = $2)
+                  OR EXISTS (SELECT 1 FROM employment e WHERE e.officer_id = o.id AND e.publisher_id = $2)
+                  OR EXISTS (SELECT 1 FROM misconduct_records r WHERE r.officer_id = o.id AND r.publisher_id = $2)
+                    AS published_by
+           FROM officers req JOIN officers o ON o.id = coalesce(req.merged_into, req.id)
+           WHERE req.id = ANY($1::text[])""", list(ids), publisher_id)
+    return {r["requested"]: Standing(r["id"], r["date_of_birth"], r["published_by"]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
 class MatchRow:
     """What identity matching compares for one officer: names (primary first), birth date, SSN blind index and
     certification numbers as (state, number)."""
@@ -216,13 +240,6 @@ async def canonical_id(conn: asyncpg.Connection, officer_id: str) -> str | None:
         "SELECT coalesce(merged_into, id) FROM officers WHERE id = $1", officer_id
     )
     return value
-
-
-async def canonical_ids(conn: asyncpg.Connection, officer_ids: Sequence[str]) -> dict[str, str]:
-    """``canonical_id`` for many IDs in one query (unknown IDs are left out)."""
-    rows = await conn.fetch(
-        "SELECT id, coalesce(merged_into, id) AS canonical FROM officers WHERE id = ANY($1::text[])", list(officer_ids))
-    return {r["id"]: r["canonical"] for r in rows}
 
 
 async def exists(conn: asyncpg.Connection, officer_id: str) -> bool:
