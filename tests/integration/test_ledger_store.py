@@ -169,6 +169,38 @@ async def test_try_publish_checkpoint_logs_instead_of_failing(pool: asyncpg.Pool
     assert "does not extend" in caplog.text
 
 
+async def test_the_timer_leaves_a_fresh_checkpoint_to_the_batches_and_logs_a_refusal_in_one_line(
+        pool: asyncpg.Pool, clean: None, caplog: pytest.LogCaptureFixture) -> None:
+    """The timer signs only a checkpoint older than its interval (the batches' own sign first while they arrive);
+    a refusal is one line in the log, no traceback."""
+    signer = NoteSigner.generate(ORIGIN)
+    await grow(pool, 4)
+    await checkpointer.publish_checkpoint(pool, signer, ORIGIN)
+    await append(pool, [b"new"])
+    task = asyncio.create_task(checkpointer.run_timer(pool, signer, ORIGIN, 1.0))
+    try:
+        await asyncio.sleep(0.2)  # its first look: the checkpoint is younger than the interval
+        assert (await checkpointer.latest(pool)).size == 4  # type: ignore[union-attr]
+        for _ in range(200):  # its look after the checkpoint has aged past the interval
+            if (await checkpointer.latest(pool)).size == 5:  # type: ignore[union-attr]
+                break
+            await asyncio.sleep(0.02)
+        else:
+            pytest.fail("the timer did not sign an old checkpoint's successor")
+        await pool.execute("UPDATE log_nodes SET hash = $1 WHERE level = 2 AND idx = 0", b"\x07" * 32)
+        await append(pool, [b"x"])
+        with caplog.at_level(logging.ERROR, logger="ledger.checkpointer"):
+            for _ in range(200):
+                if caplog.records:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+    [refused] = caplog.records
+    assert refused.getMessage().startswith("periodic checkpoint refused: the log at size 6 does not extend")
+    assert refused.exc_info is None and "\n" not in refused.getMessage()
+
+
 async def test_timer_checkpoints_until_cancelled(pool: asyncpg.Pool, clean: None) -> None:
     signer = NoteSigner.generate(ORIGIN)
     task = asyncio.create_task(checkpointer.run_timer(pool, signer, ORIGIN, 0.05))

@@ -10,7 +10,6 @@ from auth.principal import Principal, Role
 from publishing.apply import Publisher, Submission
 from tests.support import World, cert_issued, employment_started, record_published, subject
 
-
 # asyncpg's own, the first time a connection meets a type (the count would depend on which test ran first)
 _INTROSPECTION = ("typeinfo_tree", "set_config('jit'")
 
