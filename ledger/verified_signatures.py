@@ -28,7 +28,7 @@ __all__ = ["CAPACITY", "Verified", "recall", "remember"]
 CAPACITY = 50_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verified:
     """``verify_event`` accepted a JWS whose header named ``kid`` under ``public_jwk``; its payload said these."""
 
