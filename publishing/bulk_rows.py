@@ -102,11 +102,15 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     one of them (the same source twice, a job started and ended, a certification issued and changed) is refused
     here: the earlier one is written with the first part, and the later one applied after it."""
     verdicts: list[Target | None] = [None] * len(items)
-    for kind, check in ((EmploymentEnded, _ended), (CertificationStatusChanged, _statuses), (NewRow, _named)):
-        mine = [p for p, it in enumerate(items) if isinstance(it.event, kind)]
-        if mine:
-            for p, target in zip(mine, await check(conn, pub, [items[p] for p in mine], agencies), strict=True):
-                verdicts[p] = target
+    ends = [(p, it.event) for p, it in enumerate(items) if isinstance(it.event, EmploymentEnded)]
+    changes = [(p, it.event) for p, it in enumerate(items) if isinstance(it.event, CertificationStatusChanged)]
+    new = [(p, it.event) for p, it in enumerate(items) if isinstance(it.event, NewRow)]
+    if ends:
+        _place(verdicts, [p for p, _ in ends], await _ended(conn, pub, [e for _, e in ends]))
+    if changes:
+        _place(verdicts, [p for p, _ in changes], await _statuses(conn, pub, [c for _, c in changes]))
+    if new:
+        _place(verdicts, [p for p, _ in new], await _named(conn, pub, [n for _, n in new], agencies))
     taken: list[Target] = []
     for target in verdicts:
         if target is None:
@@ -115,12 +119,16 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     return taken
 
 
-async def _statuses(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
-                    _agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
+def _place(verdicts: list[Target | None], places: Sequence[int], targets: Sequence[Target | None]) -> None:
+    for p, target in zip(places, targets, strict=True):
+        verdicts[p] = target
+
+
+async def _statuses(conn: asyncpg.Connection, pub: PublisherRow, changes: Sequence[CertificationStatusChanged],
+                    ) -> list[Target | None]:
     """The certifications these events change and the steps they start, as ``apply``'s one-at-a-time checks would
     accept them (None: not here). A status that reports misconduct (it needs the publisher's settled record, maybe
     earlier in this batch) and a certification's second change go one at a time."""
-    changes = [it.event for it in items if isinstance(it.event, CertificationStatusChanged)]
     rows = await certifications.by_sources(conn, pub.id, sorted({c.certificationSourceId for c in changes}))
     last = await certifications.last_steps(conn, [r.id for r in rows.values()]) if rows else {}
     out: list[Target | None] = []
@@ -141,11 +149,10 @@ async def _statuses(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence
     return out
 
 
-async def _ended(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
-                 _agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
+async def _ended(conn: asyncpg.Connection, pub: PublisherRow, ends: Sequence[EmploymentEnded],
+                 ) -> list[Target | None]:
     """The employment rows these events end, as ``apply``'s one-at-a-time checks would accept them (None: not here;
     the second end of one job finds it ended)."""
-    ends = [it.event for it in items if isinstance(it.event, EmploymentEnded)]
     jobs = await employment.by_sources(conn, pub.id, sorted({e.employmentSourceId for e in ends}))
     out: list[Target | None] = []
     seen: set[str] = set()
@@ -170,11 +177,10 @@ def _refused(pub: PublisherRow, ev: NewRow, agencies: Mapping[str, AgencyRow | N
     return new_rows.certification_refusal(pub, ev) is not None or ev.status in derived.CERTIFICATION_REVEALS
 
 
-async def _named(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
+async def _named(conn: asyncpg.Connection, pub: PublisherRow, events: Sequence[NewRow],
                  agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
     """The officers of the new rows, named by registry ID, as ``apply``'s one-at-a-time checks would accept them
     (None: not here)."""
-    events = [it.event for it in items if isinstance(it.event, NewRow)]
     taken: dict[type, set[str]] = {}
     for kind, lookup in ((RecordPublished, records.by_sources), (EmploymentStarted, employment.by_sources),
                          (CertificationIssued, certifications.by_sources)):
