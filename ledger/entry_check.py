@@ -12,7 +12,7 @@ has just published is not verified a second time (``ledger.verified_signatures``
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from joserfc.jwk import OKPKey
 
-from ledger import admin_entries, log_store, verified_signatures
+from ledger import admin_entries, log_store, verified_signatures, verifying_threads
 from ledger.events import EventSignatureError, verify_event
 from ledger.merkle import leaf_hash
 from ledger.verified_signatures import Verified
@@ -79,11 +79,30 @@ def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None, *, kn
     return None
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """An event entry to check: ``check_entry``'s arguments."""
+
+    index: int
+    jws: str
+    leaf: bytes | None
+    key: PublisherKeyRow | None
+    imported: OKPKey | None
+    known: Verified | None
+
+
+def _bad(pending: Sequence[_Pending]) -> dict[int, str]:
+    """The reasons of those that do not verify, by log index (no I/O: run on the verifying threads)."""
+    return {p.index: reason for p in pending
+            if (reason := check_entry(p.jws, p.leaf, p.key, known=p.known, imported=p.imported)) is not None}
+
+
 async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, admin_keys: Mapping[str, OKPKey],
                           chunk: int = 5000) -> BadEntry | None:
     """The first entry in ``[start, end)`` that does not verify, or None when all do: a registration must be signed
     by a registry admin key, an event by a key that logged registrations (not the ``publisher_keys`` table)
-    made its publisher's."""
+    made its publisher's. Events this process did not verify when it published them (``ledger.verified_signatures``)
+    are checked on the verifying threads, many at a time (``ledger.verifying_threads``)."""
     keys: dict[str, PublisherKeyRow | None] = {}
     imported: dict[str, OKPKey] = {}
     for low in range(start, end, chunk):
@@ -91,6 +110,8 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
         by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
         admin = {r["log_index"]: r for r in await registrations.by_log_range(conn, low, high)}
         leaves = await log_store.fetch_nodes(conn, [(0, i) for i in range(low, high)])
+        bad: dict[int, str] = {}
+        pending: list[_Pending] = []
         for index in range(low, high):
             row = by_index.get(index)
             if index in admin:
@@ -98,10 +119,12 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
                 if row is not None:
                     reason = "both an event and a registration claim this log entry"
                 if reason is not None:
-                    return BadEntry(index, reason)
+                    bad[index] = reason
+                    break  # nothing after it counts
                 continue
             if row is None:
-                return BadEntry(index, "no event is stored for this log entry")
+                bad[index] = "no event is stored for this log entry"
+                break
             if row["jws"] is None:
                 continue  # expunged: only the leaf remains
             kid = row["kid"]
@@ -111,8 +134,15 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
                     if key is not None:
                         imported[kid] = OKPKey.import_key(key.public_jwk)
             leaf = leaves.get((0, index))
-            reason = check_entry(row["jws"], leaf, keys[kid], imported=imported.get(kid),
-                                 known=verified_signatures.recall(leaf) if leaf is not None else None)
-            if reason is not None:
-                return BadEntry(index, reason)
+            pending.append(_Pending(index, row["jws"], leaf, keys[kid], imported.get(kid),
+                                    verified_signatures.recall(leaf) if leaf is not None else None))
+        unknown = sum(p.known is None for p in pending)
+        if unknown >= verifying_threads.MIN_ITEMS:
+            for found in await verifying_threads.in_halves(_bad, pending):
+                bad.update(found)
+        else:
+            bad.update(_bad(pending))
+        if bad:
+            first = min(bad)
+            return BadEntry(first, bad[first])
     return None

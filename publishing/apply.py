@@ -6,15 +6,11 @@ but if any event is rejected (or the batch is a dry run) nothing of the batch is
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import concurrent.futures
 import contextlib
-import functools
 import json
 import logging
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +22,7 @@ from pydantic import ValidationError
 import monitoring
 from auth import derived
 from auth.principal import Principal, Role
-from ledger import admin_entries, log_store, verified_signatures
+from ledger import admin_entries, log_store, verified_signatures, verifying_threads
 from ledger.entry_check import CLOCK_SKEW
 from publishing import accreditation, bulk_rows, lifecycle, new_rows, programs, review, subjects, training
 from publishing.keys import import_public_jwk
@@ -62,16 +58,6 @@ _SUBJECT_FIRST = CertificationIssued | CertificationStatusChanged | EmploymentSt
 #: The shortest run of events the set-based path is tried on within a batch: its reads are per run, about as many as
 #: one event costs one at a time, and a plan that does not hold has cost them for nothing.
 _MIN_RUN = 4
-
-
-#: A batch this size or more has its signatures checked on two threads (``Publisher._verify_ahead``).
-_THREADED_MIN = 16
-
-
-@functools.cache
-def _verifiers(pid: int) -> concurrent.futures.ThreadPoolExecutor:
-    """The process's two verifying threads (by process ID: a forked child does not have its parent's threads)."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"verify-events-{pid}")
 
 
 class _SetBasedFailed(Exception):
@@ -393,7 +379,7 @@ class Publisher:
         """Check the batch's signatures on two threads before its events are read (Ed25519 verification releases
         the GIL: about 0.13 of a record event's 0.3 ms of CPU). The keys are looked up and imported first, here; an
         event that does not verify is left for ``_verify_once``, which raises its refusal in order."""
-        if len(submissions) < _THREADED_MIN:
+        if len(submissions) < verifying_threads.MIN_ITEMS:
             return
         keyed: list[tuple[int, Submission, str, PublisherKeyRow]] = []
         for index, sub in enumerate(submissions):
@@ -405,12 +391,10 @@ class Publisher:
             if key is not None:
                 self._resolver(key)  # imported now, not by two threads at once
                 keyed.append((index, sub, kid, key))
-        loop, threads = asyncio.get_running_loop(), _verifiers(os.getpid())
-        for checked in await asyncio.gather(*(loop.run_in_executor(threads, self._check_all, keyed[i::2])
-                                               for i in range(2))):
+        for checked in await verifying_threads.in_halves(self._check_all, keyed):
             self._verified.update(checked)
 
-    def _check_all(self, keyed: list[tuple[int, Submission, str, PublisherKeyRow]],
+    def _check_all(self, keyed: Sequence[tuple[int, Submission, str, PublisherKeyRow]],
                    ) -> dict[int, tuple[Event, dict[str, Any], str, bytes]]:
         out = {}
         for index, sub, kid, key in keyed:

@@ -204,3 +204,39 @@ async def test_an_entry_whose_key_was_revoked_back_to_before_it_is_not_signed(de
     async with w.pool.acquire() as conn:
         bad = await entry_check.first_bad_entry(conn, index, index + 2, admin_keys=w.services.admin_keys.public())
     assert bad is not None and (bad.index, bad.reason) == (index, f"it was issued after key {kid} was revoked")
+
+
+async def _behind_the_api(w: World, signed: list[str]) -> int:
+    """Append events straight to the log and the events table (as another process's publishing would leave them:
+    this process never verified them); the first one's log index."""
+    async with w.pool.acquire() as conn, conn.transaction():
+        appended = await log_store.append_leaves(conn, [j.encode("ascii") for j in signed])
+        for (index, _), jws in zip(appended, signed, strict=True):
+            await conn.execute(
+                """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
+                   VALUES ('ca-post', $1, 'certification.issued', $2, $3, '{}', $4, $5)""",
+                f"other-{index}", w.keys["ca-post"][1], jws, b"\0" * 32, index)
+    return appended[0][0]
+
+
+@pytest.mark.parametrize("forged_at", [(), (17,), (5, 17), (3, 30)])
+async def test_entries_another_process_published_are_verified_in_full_and_the_first_bad_one_stops_it(
+        deferred: World, forged_at: tuple[int, ...]) -> None:
+    """Many entries this process did not verify are checked on the verifying threads; the answer is still the
+    first that does not verify, in log order."""
+    w = deferred
+    await _published(w, 1)
+    kid = w.keys["ca-post"][1]
+    stranger = generate_ed25519_jwk(kid)
+    signed = [sign_event(_cert(100 + n), stranger if n in forged_at else w.keys["ca-post"][0], kid)
+              for n in range(40)]
+    first = await _behind_the_api(w, signed)
+    assert all(verified_signatures.recall(leaf_hash(j.encode("ascii"))) is None for j in signed)
+    async with w.pool.acquire() as conn:
+        bad = await entry_check.first_bad_entry(conn, first, first + 40, admin_keys=w.services.admin_keys.public())
+    if not forged_at:
+        assert bad is None
+        assert await _signed_size(w) == first + 40
+    else:
+        assert bad is not None and bad.index == first + forged_at[0] and "does not verify" in bad.reason
+        assert await _signed_size(w) == first + forged_at[0]
