@@ -397,6 +397,21 @@ class _Source:
         return data
 
 
+async def signing_world(pool: asyncpg.Pool, tmp_path: Path, *, checkpoint_seconds: float = 0,
+                        state_file: str = "log-signer.state") -> World:
+    """A set-up world whose checkpoints are signed as the server signs them: the signer keeps its last head in a
+    state file and covers only entries it verified (``ledger.signer_guard.LogSigner``)."""
+    from ledger.checkpoint import NoteSigner
+    from ledger.signer_guard import LogSigner, SignerState
+
+    world = World(pool, tmp_path, checkpoint_seconds=checkpoint_seconds)
+    world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
+                                          SignerState(tmp_path / state_file),
+                                          admin_keys=world.services.admin_keys.public())
+    await world.setup()
+    return world
+
+
 async def restore_log_to(pool: asyncpg.Pool, size: int) -> None:
     """What restoring a backup taken at log size ``size`` does to the log tables."""
     async with pool.acquire() as conn, conn.transaction():

@@ -21,32 +21,21 @@ import pytest
 
 from ledger import admin_entries, checkpointer, entry_check, log_store, verified_signatures
 from ledger.audit import audit
-from ledger.checkpoint import NoteSigner
 from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
 from ledger.merkle import leaf_hash
 from ledger.signer_guard import LogSigner, SignerState
-from tests.support import PUBLISH, SETUP_ENTRIES, World, cert_issued, restore_log_to, subject
+from tests.support import PUBLISH, SETUP_ENTRIES, World, cert_issued, restore_log_to, signing_world, subject
 
 
 @pytest.fixture
 async def guarded(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
-    world = World(pool, tmp_path, checkpoint_seconds=0)  # every batch signs: the test follows each step
-    world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
-                                          SignerState(tmp_path / "log-signer.state"),
-                                          admin_keys=world.services.admin_keys.public())
-    await world.setup()
-    return world
+    return await signing_world(pool, tmp_path)  # every batch signs: the test follows each step
 
 
 @pytest.fixture
 async def deferred(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
     """As ``guarded``, but a batch signs only the first checkpoint: the tests change things before the next."""
-    world = World(pool, tmp_path, checkpoint_seconds=3600)
-    world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
-                                          SignerState(tmp_path / "log-signer.state"),
-                                          admin_keys=world.services.admin_keys.public())
-    await world.setup()
-    return world
+    return await signing_world(pool, tmp_path, checkpoint_seconds=3600)
 
 
 def _cert(n: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ledger.signer_guard import LogSigner, SignerState
 from ledger.witness import Witness
 from ledger.witnessing import WitnessEndpoint
 from registry.cli import main
-from tests.support import SETUP_ENTRIES, World, cert_issued, free_port, subject
+from tests.support import SETUP_ENTRIES, World, cert_issued, free_port, signing_world, subject
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "officer-registry.example/log"
@@ -115,12 +115,7 @@ def _cert(n: int) -> dict[str, Any]:
 
 @pytest.fixture
 async def log_world(pool: asyncpg.Pool, clean: None, tmp_path: Path) -> World:
-    world = World(pool, tmp_path, checkpoint_seconds=0)
-    world.services.log_signer = LogSigner(NoteSigner.generate(world.settings.log_origin),
-                                          SignerState(tmp_path / "signer.state"),
-                                          admin_keys=world.services.admin_keys.public())
-    await world.setup()
-    return world
+    return await signing_world(pool, tmp_path, state_file="signer.state")
 
 
 async def test_two_witnesses_cosign_and_refuse_a_restored_fork(log_world: World, witnesses: list[tuple[str, Cosigner]],
