@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -201,10 +202,12 @@ async def _behind_the_api(w: World, signed: list[str]) -> int:
     async with w.pool.acquire() as conn, conn.transaction():
         appended = await log_store.append_leaves(conn, [j.encode("ascii") for j in signed])
         for (index, _), jws in zip(appended, signed, strict=True):
+            body = jws.split(".")[1]
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
             await conn.execute(
                 """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
-                   VALUES ('ca-post', $1, 'certification.issued', $2, $3, '{}', $4, $5)""",
-                f"other-{index}", w.keys["ca-post"][1], jws, b"\0" * 32, index)
+                   VALUES ('ca-post', $1, 'certification.issued', $2, $3, $4, $5, $6)""",
+                f"other-{index}", w.keys["ca-post"][1], jws, payload, b"\0" * 32, index)
     return appended[0][0]
 
 
@@ -229,3 +232,22 @@ async def test_entries_another_process_published_are_verified_in_full_and_the_fi
     else:
         assert bad is not None and bad.index == first + forged_at[0] and "does not verify" in bad.reason
         assert await _signed_size(w) == first + forged_at[0]
+
+
+async def test_the_audit_checks_many_signatures_on_the_threads_and_names_each_bad_one_in_log_order(
+        deferred: World) -> None:
+    w = deferred
+    await _published(w, 1)
+    kid = w.keys["ca-post"][1]
+    stranger = generate_ed25519_jwk(kid)
+    forged_at = {3, 17, 18, 39}
+    signed = [sign_event(_cert(200 + n), stranger if n in forged_at else w.keys["ca-post"][0], kid)
+              for n in range(40)]
+    first = await _behind_the_api(w, signed)
+    async with w.pool.acquire() as conn:
+        report = await audit(conn, admin_keys=w.services.admin_keys.public())
+    bad = [f.where for f in report.findings if f.code == "BAD_SIGNATURE"]
+    ids = {r["log_index"]: r["id"] for r in await w.pool.fetch("SELECT id, log_index FROM events")}
+    assert bad == [f"id={ids[first + n]} log_index={first + n}" for n in sorted(forged_at)]
+    assert report.signatures_verified == SETUP_ENTRIES + 1 + 40 - len(forged_at)
+    assert {f.code for f in report.findings} == {"BAD_SIGNATURE"}
