@@ -35,6 +35,7 @@ from demo.cast import (
 from demo.events import PendingEvent, batches, events_of, issued_at
 from demo.keys import publisher_key
 from demo.plan import make_plan
+from identity.phonetic import BLOCKING_SCHEME_VERSION
 from ledger import admin_entries, admin_key
 from ledger.admin_key import AdminKeys
 from ledger.events import public_jwk_dict, sign_event
@@ -81,9 +82,10 @@ async def load(dsn: str, settings: Settings, *, officers: int = OFFICERS) -> str
                 async with conn.transaction():
                     if state == "absent":
                         await _register(conn, keys, admin)
-                        await officer_store.insert(conn, officer_id=DEMO_OFFICER_ID,
-                                                   date_of_birth=planner.people[0].dob, ssn_blind_index=None,
-                                                   created_by="ca-post")
+                        await officer_store.register(conn, officer_id=DEMO_OFFICER_ID,
+                                                     date_of_birth=planner.people[0].dob, ssn_blind_index=None,
+                                                     created_by="ca-post", names=[], keys=[],
+                                                     scheme=BLOCKING_SCHEME_VERSION)
                     else:
                         await _check_keys(conn, keys, key_dir)
                 await _publish(conn, events, keys, secret, admin)

@@ -17,6 +17,7 @@ import asyncpg
 from identity import matching
 from identity.matching import Person, name_key
 from identity.normalize import NameParts
+from identity.phonetic import BLOCKING_SCHEME_VERSION
 from publishing import review
 from publishing.payloads import PersonName, Subject
 from registry import ids
@@ -191,21 +192,32 @@ async def _match(conn: asyncpg.Connection, subject: Subject, who: Person, publis
     return found, False
 
 
+def _named(subject: Subject) -> list[tuple[PersonName, str]]:
+    named = [(subject.name, "PRIMARY")] if subject.name else []
+    return named + [(n, "ALIAS") for n in subject.aliases] + [(n, "FORMER") for n in subject.formerNames]
+
+
 async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:
+    """A new officer, with the subject's names and the blocking keys derived from them (as ``_add_names`` would
+    add them to an officer with nothing on file)."""
     officer_id = ids.officer_id()
-    await officers.insert(
+    named = _named(subject)
+    keys = matching.keys_for(Person(names=[_parts(n) for n, _ in named], dob=subject.dateOfBirth))
+    await officers.register(
         conn, officer_id=officer_id, date_of_birth=subject.dateOfBirth, ssn_blind_index=ssn_index,
-        created_by=publisher_id,
+        created_by=publisher_id, names=[(to_row(n, kind), normalized_name(n)) for n, kind in named], keys=keys,
+        scheme=BLOCKING_SCHEME_VERSION,
     )
     return officer_id
 
 
 async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject, *, fresh: bool) -> None:
-    named = [(subject.name, "PRIMARY")] if subject.name else []
-    named += [(n, "ALIAS") for n in subject.aliases] + [(n, "FORMER") for n in subject.formerNames]
-    if not named:
+    """The subject's names not on file yet, and the officer's keys derived again (``_register`` did both for a
+    fresh officer)."""
+    named = _named(subject)
+    if not named or fresh:
         return
-    row = None if fresh else (await officers.by_ids(conn, [officer_id]))[0]
+    row = (await officers.by_ids(conn, [officer_id]))[0]
     names_on_file = row.names if row is not None else ()
     has_primary = any(n.kind == "PRIMARY" for n in names_on_file)
     on_file = {normalized_name(n) for n in names_on_file}

@@ -125,13 +125,26 @@ async def ids_by_certification(
     return [r["officer_id"] for r in rows]
 
 
-async def insert(
+async def register(
     conn: asyncpg.Connection, *, officer_id: str, date_of_birth: object, ssn_blind_index: bytes | None,
-    created_by: str,
+    created_by: str, names: Sequence[tuple[NameRow, str]], keys: Sequence[str], scheme: int,
 ) -> None:
+    """A new officer with its names (each with its normalized form) and its blocking keys under ``scheme``, in one
+    statement: a person a publisher names for the first time costs one round trip, not three."""
     await conn.execute(
-        "INSERT INTO officers (id, date_of_birth, ssn_blind_index, created_by) VALUES ($1, $2, $3, $4)",
-        officer_id, date_of_birth, ssn_blind_index, created_by,
+        """WITH o AS (INSERT INTO officers (id, date_of_birth, ssn_blind_index, created_by, blocking_scheme)
+                      VALUES ($1, $2, $3, $4, $5)),
+                n AS (INSERT INTO officer_names (officer_id, kind, given_name, middle_name, family_name, suffix,
+                                                 normalized)
+                      SELECT $1, k::name_kind, g, m, f, s, z
+                      FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+                        AS x(k, g, m, f, s, z)
+                      ON CONFLICT (officer_id, kind, normalized) DO NOTHING)
+           INSERT INTO officer_blocking_keys (key, officer_id) SELECT key, $1 FROM unnest($12::text[]) AS key
+           ON CONFLICT DO NOTHING""",
+        officer_id, date_of_birth, ssn_blind_index, created_by, scheme,
+        [n.kind for n, _ in names], [n.given_name for n, _ in names], [n.middle_name for n, _ in names],
+        [n.family_name for n, _ in names], [n.suffix for n, _ in names], [z for _, z in names], list(keys),
     )
 
 

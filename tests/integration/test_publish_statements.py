@@ -4,10 +4,13 @@ event within the batch is still a DUPLICATE."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import asyncpg
 
 from auth.principal import Principal, Role
 from publishing.apply import Publisher, Submission
+from store.models import NameRow
 from tests.support import World, cert_issued, employment_started, record_published, subject
 
 # asyncpg's own, the first time a connection meets a type (the count would depend on which test ran first)
@@ -121,3 +124,41 @@ async def test_a_run_by_registry_id_costs_the_same_statements_at_any_size(world:
         assert sum("SELECT req.id AS requested" in q for q in seen) == 1
         counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+async def test_a_new_person_is_registered_with_names_and_keys_in_one_statement_as_the_update_path_would(
+        world: World) -> None:
+    """``officers.register`` writes what the officer, ``add_name`` and ``matching.rekey`` wrote in three round trips:
+    the same name rows, and keys that re-deriving from every name on file leaves unchanged."""
+    from identity import matching
+    from identity.phonetic import BLOCKING_SCHEME_VERSION
+
+    subj = subject("Maria", "Garcia-Lopez", "1979-11-30", name_extra={"middleName": "Elena", "suffix": "Jr"},
+                   aliases=[{"givenName": "Elena", "familyName": "Whitfield"}],
+                   formerNames=[{"givenName": "Maria", "familyName": "Okonkwo"},
+                                {"givenName": "Maria", "familyName": "Okonkwo"}])  # the same one twice
+    statuses, seen = await _publish_counted(world, "ca-post", [cert_issued(number="ONE-1", subj=subj)])
+    assert statuses == ["ACCEPTED"]
+    assert sum("INSERT INTO officers" in q for q in seen) == 1
+    assert not any("INSERT INTO officer_names" in q and "INSERT INTO officers" not in q for q in seen)
+    assert not any("DELETE FROM officer_blocking_keys" in q for q in seen)
+    officer_id = await world.pool.fetchval("SELECT id FROM officers WHERE created_by = 'ca-post' ORDER BY id DESC")
+    names = await world.pool.fetch("SELECT kind::text, given_name, middle_name, family_name, suffix FROM officer_names"
+                                   " WHERE officer_id = $1 ORDER BY id", officer_id)
+    assert [tuple(n) for n in names] == [("PRIMARY", "Maria", "Elena", "Garcia-Lopez", "Jr"),
+                                         ("ALIAS", "Elena", None, "Whitfield", None),
+                                         ("FORMER", "Maria", None, "Okonkwo", None)]
+
+    async def keys() -> list[str]:
+        return [r["key"] for r in await world.pool.fetch(
+            "SELECT key FROM officer_blocking_keys WHERE officer_id = $1 ORDER BY key", officer_id)]
+
+    registered = await keys()
+    assert registered and await world.pool.fetchval(
+        "SELECT blocking_scheme FROM officers WHERE id = $1", officer_id) == BLOCKING_SCHEME_VERSION
+    rows = await world.pool.fetch("SELECT given_name, middle_name, family_name, suffix FROM officer_names"
+                                  " WHERE officer_id = $1", officer_id)
+    async with world.pool.acquire() as conn:
+        await matching.rekey(conn, officer_id, [matching.row_parts(NameRow("x", *r)) for r in rows],
+                             date.fromisoformat("1979-11-30"))
+    assert await keys() == registered
