@@ -205,7 +205,7 @@ class _Auditor:
         mismatches: list[_Mismatch] = []
         keys = await logged_keys(self.conn, self.admin_keys, self.find)
         self.report.admin_signatures_checked = self.admin_keys is not None
-        imported = import_keys(keys)
+        imported = {kid: entry_check.import_key(key) for kid, key in keys.items()}  # once for the whole audit
         async for r, ahead in _with_verdicts(self.conn.cursor(
                 "SELECT id, log_index, jws, payload, expunged_at, kid, source FROM log_entries ORDER BY log_index, id",
                 prefetch=_PREFETCH), leaves, keys, imported):
@@ -362,19 +362,8 @@ class Verdict:
     why: str | None
 
 
-def import_keys(keys: Mapping[str, publishers.PublisherKeyRow]) -> dict[str, OKPKey]:
-    """The keys imported once for the whole audit (a key that does not import is left to ``check_entry``)."""
-    out: dict[str, OKPKey] = {}
-    for kid, key in keys.items():
-        try:
-            out[kid] = OKPKey.import_key(key.public_jwk)
-        except ValueError:
-            continue
-    return out
-
-
 async def _with_verdicts(rows: AsyncIterator[asyncpg.Record], leaves: _Level,
-                         keys: Mapping[str, publishers.PublisherKeyRow], imported: Mapping[str, OKPKey],
+                         keys: Mapping[str, publishers.PublisherKeyRow], imported: Mapping[str, OKPKey | None],
                          ) -> AsyncIterator[tuple[asyncpg.Record, Verdict | None]]:
     """The rows in order, each event whose JWS hashes to its stored leaf with its signature's verdict: checked a
     block at a time on the verifying threads (``ledger.verifying_threads``), so the audit of a large log is not

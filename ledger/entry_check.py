@@ -11,7 +11,6 @@ has just published is not verified a second time (``ledger.verified_signatures``
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from store import events as event_store
 from store import registrations
 from store.publishers import PublisherKeyRow
 
-__all__ = ["CLOCK_SKEW", "BadEntry", "check_entry", "first_bad_entry"]
+__all__ = ["CLOCK_SKEW", "BadEntry", "check_entry", "first_bad_entry", "import_key"]
 
 #: How far an event's issuedAt may run ahead of the clock or behind a key's validFrom (publishing uses it too).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -79,6 +78,17 @@ def check_entry(jws: str, leaf: bytes | None, key: PublisherKeyRow | None, *, kn
     return None
 
 
+def import_key(key: PublisherKeyRow | None) -> OKPKey | None:
+    """``key`` imported once for many ``check_entry`` calls (None: no key, or one that does not import, which
+    ``check_entry`` then reports)."""
+    if key is None:
+        return None
+    try:
+        return OKPKey.import_key(key.public_jwk)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class _Pending:
     """An event entry to check: ``check_entry``'s arguments."""
@@ -104,7 +114,7 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
     made its publisher's. Events this process did not verify when it published them (``ledger.verified_signatures``)
     are checked on the verifying threads, many at a time (``ledger.verifying_threads``)."""
     keys: dict[str, PublisherKeyRow | None] = {}
-    imported: dict[str, OKPKey] = {}
+    imported: dict[str, OKPKey | None] = {}
     for low in range(start, end, chunk):
         high = min(end, low + chunk)
         by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
@@ -129,10 +139,8 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
                 continue  # expunged: only the leaf remains
             kid = row["kid"]
             if kid not in keys:
-                keys[kid] = key = await admin_entries.logged_key(conn, kid, admin_keys, below=end)
-                with contextlib.suppress(ValueError):  # refused by check_entry, which imports it again
-                    if key is not None:
-                        imported[kid] = OKPKey.import_key(key.public_jwk)
+                keys[kid] = await admin_entries.logged_key(conn, kid, admin_keys, below=end)
+                imported[kid] = import_key(keys[kid])
             leaf = leaves.get((0, index))
             pending.append(_Pending(index, row["jws"], leaf, keys[kid], imported.get(kid),
                                     verified_signatures.recall(leaf) if leaf is not None else None))
