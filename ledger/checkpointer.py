@@ -153,6 +153,10 @@ async def publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner | LogSigner,
     return await _publish(pool_or_conn, signer, origin)
 
 
+def _younger_than(checkpoint: StoredCheckpoint, seconds: float) -> bool:
+    return (datetime.now(UTC) - checkpoint.created_at).total_seconds() < seconds
+
+
 async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner | LogSigner, origin: str, *,
                                  min_interval: float = 0.0) -> str | None:
     """``publish_checkpoint`` for after a committed batch: a failure is logged, not the publisher's problem.
@@ -163,7 +167,7 @@ async def try_publish_checkpoint(pool_or_conn: Conn, signer: NoteSigner | LogSig
     try:
         if min_interval > 0:
             last = await latest(pool_or_conn)
-            if last is not None and (datetime.now(UTC) - last.created_at).total_seconds() < min_interval:
+            if last is not None and _younger_than(last, min_interval):
                 return None
         return await publish_checkpoint(pool_or_conn, signer, origin)
     except SignedMeanwhile:
@@ -197,7 +201,7 @@ async def run_timer(pool: asyncpg.Pool, signer: NoteSigner | LogSigner, origin: 
     while True:
         try:
             last = await latest(pool)
-            if last is None or (datetime.now(UTC) - last.created_at).total_seconds() >= every_seconds:
+            if last is None or not _younger_than(last, every_seconds):
                 await publish_checkpoint(pool, signer, origin)
         except asyncio.CancelledError:
             raise
