@@ -160,8 +160,10 @@ async def _ended(conn: asyncpg.Connection, pub: PublisherRow, ends: Sequence[Emp
         job = jobs.get(ev.employmentSourceId)  # absent: unknown, or started earlier in this batch
         again = ev.employmentSourceId in seen
         seen.add(ev.employmentSourceId)
-        fine = job is not None and not again and job.end_date is None and ev.endDate >= job.start_date
-        out.append(Target(job.officer_id, job.id) if fine and job is not None else None)
+        if job is None or again or job.end_date is not None or ev.endDate < job.start_date:
+            out.append(None)
+            continue
+        out.append(Target(job.officer_id, job.id))
     return out
 
 
