@@ -147,12 +147,7 @@ async def test_the_checkpointer_takes_the_noted_verification_only_for_the_key_it
     kid = w.keys["ca-post"][1]
     stranger = generate_ed25519_jwk(kid)
     forged = sign_event({**_cert(99), "issuedAt": datetime.now(UTC).isoformat()}, stranger, kid)
-    async with w.pool.acquire() as conn, conn.transaction():  # behind the API, as in the first test
-        [(index, _)] = await log_store.append_leaves(conn, [forged.encode("ascii")])
-        await conn.execute(
-            """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index)
-               VALUES ('ca-post', 'forged', 'certification.issued', $1, $2, $3, $4, $5)""",
-            kid, forged, json.loads(json.dumps(_cert(99))), b"\0" * 32, index)
+    index = await _behind_the_api(w, [forged])
     payload = {"publisher": "ca-post", "issuedAt": _cert(99)["issuedAt"]}
     verified_signatures.remember([(forged, kid, public_jwk_dict(stranger), payload)])  # noted under another key
     assert await _signed_size(w) == index  # verified again: refused
