@@ -82,10 +82,9 @@ async def load(dsn: str, settings: Settings, *, officers: int = OFFICERS) -> str
                 async with conn.transaction():
                     if state == "absent":
                         await _register(conn, keys, admin)
-                        await officer_store.register(conn, officer_id=DEMO_OFFICER_ID,
-                                                     date_of_birth=planner.people[0].dob, ssn_blind_index=None,
-                                                     created_by="ca-post", names=[], keys=[],
-                                                     scheme=BLOCKING_SCHEME_VERSION)
+                        await officer_store.register(conn, [officer_store.Registration(
+                            DEMO_OFFICER_ID, planner.people[0].dob, None, names=[], keys=[],
+                            scheme=BLOCKING_SCHEME_VERSION)], created_by="ca-post")
                     else:
                         await _check_keys(conn, keys, key_dir)
                 await _publish(conn, events, keys, secret, admin)

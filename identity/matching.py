@@ -82,11 +82,15 @@ def keys_for(person: Person) -> list[str]:
     return sorted(blocking_keys(list(person.names), person.dob)) if person.names else []
 
 
+def keys_now(person: Person) -> tuple[list[str], int]:
+    """The blocking keys to store for a person, and the scheme they are derived under (the current one)."""
+    return keys_for(person), BLOCKING_SCHEME_VERSION
+
+
 async def rekey(conn: asyncpg.Connection, officer_id: str, names: Sequence[NameParts], dob: date | None) -> None:
     """Store the officer's blocking keys for ``names`` (every name on file) and ``dob``, under the current
     scheme, dropping keys of an older scheme or of names no longer on file."""
-    keys = keys_for(Person(names=names, dob=dob))
-    await officers.replace_blocking_keys(conn, officer_id, keys, BLOCKING_SCHEME_VERSION)
+    await officers.replace_blocking_keys(conn, officer_id, *keys_now(Person(names=names, dob=dob)))
 
 
 async def rekey_stale(conn: asyncpg.Connection, *, batch: int = 500, after: str = "") -> tuple[int, str | None]:
@@ -122,18 +126,41 @@ async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
     return [_candidate(r) for r in await officers.for_matching(conn, ids)]
 
 
-async def _ranked(conn: Any, query: Query, dob: date | None, seed: Sequence[str], limit: int,
-                  floor: float) -> list[Match]:
+@dataclass(frozen=True)
+class Considered:
+    """What a ranking read and made for one query: the ranked candidates, every officer compared, and the blocking
+    keys looked up."""
+
+    ranked: list[Match]
+    candidates: frozenset[str]
+    keys: frozenset[str]
+
+
+async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floor: float) -> list[Match]:
     """The candidates ranked, exact for the first ``limit`` scoring at least ``floor``; the ``seed`` officers
     (found by the certification number given) always scored."""
-    weighted = query_key_weights(list(query.names), dob) if query.names else {}
-    keys = sorted(weighted)
-    ids = await officers.ids_by_blocking_keys(conn, keys, limit=CANDIDATE_LIMIT, weights=[weighted[k] for k in keys],
-                                              idf_scale=IDF_SCALE) if keys else []
-    # the same SSN finds the person whatever the names say (a new surname, another spelling)
-    same_ssn = await officers.ids_by_ssn_index(conn, query.ssn_index) if query.ssn_index is not None else []
-    return rank_candidates(query, await _candidates(conn, list(dict.fromkeys([*seed, *same_ssn, *ids]))),
-                           limit=limit, floor=floor, keep=frozenset(seed))
+    return (await _ranked_many(conn, [query], [seed], limit, floor))[0].ranked
+
+
+async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequence[str]], limit: int,
+                       floor: float) -> list[Considered]:
+    """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people)."""
+    weighted = [query_key_weights(list(q.names), q.dob) if q.names else {} for q in queries]
+    found = (await officers.ids_by_blocking_keys_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE)
+             if any(weighted) else [[] for _ in queries])
+    wanted: list[list[str]] = []
+    for q, seed, ids in zip(queries, seeds, found, strict=True):
+        # the same SSN finds the person whatever the names say (a new surname, another spelling)
+        same_ssn = await officers.ids_by_ssn_index(conn, q.ssn_index) if q.ssn_index is not None else []
+        wanted.append([*seed, *same_ssn, *ids])
+    rows = await officers.for_matching(conn, sorted({i for w in wanted for i in w}))
+    by_requested = {asked: c for r in rows for c in [_candidate(r)] for asked in r.requested}
+    out: list[Considered] = []
+    for q, seed, w, lookup in zip(queries, seeds, wanted, weighted, strict=True):
+        candidates = {c.officer_id: c for i in w if (c := by_requested.get(i)) is not None}
+        ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed))
+        out.append(Considered(ranked, frozenset(candidates), frozenset(lookup)))
+    return out
 
 
 async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str, *, detail: bool = True) -> None:
@@ -182,16 +209,7 @@ async def strong_match(
             return found[0]
     if not person.names:
         return None
-    query = Query(
-        names=list(person.names),
-        dob=person.dob,
-        ssn_index=ssn_index,
-        state=cert[0] if cert else None,
-        cert_number=cert[1] if cert else None,
-    )
-    # the ranking is exact down to PUBLISH_FLOOR: candidates ruled out by their birth date (never strong, never
-    # proposed, never "known to the publisher" with a conflict) are not scored at all
-    ranked = await _ranked(conn, query, person.dob, [], REVIEW_CANDIDATES, PUBLISH_FLOOR)
+    ranked = await _ranked(conn, _publish_query(person, ssn_index, cert), [], REVIEW_CANDIDATES, PUBLISH_FLOOR)
     linked = decide(ranked)
     if linked is not None:
         return linked
@@ -201,6 +219,36 @@ async def strong_match(
             return known
     near.extend((m.officer_id, float(m.score), [*m.reasons, *(f"but {c}" for c in m.conflicts)]) for m in ranked)
     return None
+
+
+def _publish_query(person: Person, ssn_index: bytes | None, cert: tuple[str, str] | None) -> Query:
+    """What ``strong_match`` ranks candidates for. The ranking is exact down to PUBLISH_FLOOR: candidates ruled out
+    by their birth date (never strong, never proposed, never "known to the publisher" with a conflict) are not
+    scored at all."""
+    return Query(names=list(person.names), dob=person.dob, ssn_index=ssn_index, state=cert[0] if cert else None,
+                 cert_number=cert[1] if cert else None)
+
+
+@dataclass(frozen=True)
+class PublishView:
+    """What ``strong_match`` reads about a person given with names and no SSN, before it decides: the officers
+    holding the certification number given, and the ranking (``Considered``) it decides on."""
+
+    holders: list[str]
+    considered: Considered
+
+
+async def publish_views(conn: asyncpg.Connection, people: Sequence[tuple[Person, tuple[str, str] | None]],
+                        ) -> list[PublishView]:
+    """``PublishView`` for each (person, certification number given), read for all of them in three statements
+    whatever their number: a batch's new people matched together. Each is what ``strong_match`` reads for that
+    person alone, against the registry as it stands (not against each other)."""
+    numbers = [cert for _, cert in people if cert is not None]
+    held = iter(await officers.ids_by_certifications(conn, numbers) if numbers else [])
+    holders = [next(held) if cert is not None else [] for _, cert in people]
+    considered = await _ranked_many(conn, [_publish_query(p, None, cert) for p, cert in people],
+                                    [[] for _ in people], REVIEW_CANDIDATES, PUBLISH_FLOOR)
+    return [PublishView(h, c) for h, c in zip(holders, considered, strict=True)]
 
 
 async def _known_to_publisher(conn: Any, person: Person, ranked: list[Match], publisher_id: str,
@@ -241,7 +289,7 @@ async def rank(
     """
     query = Query(names=list(person.names), dob=person.dob, state=state, cert_number=cert_number,
                   ssn_index=ssn_index)
-    ranked = await _ranked(pool, query, person.dob, seeded, limit, SEARCH_FLOOR)
+    ranked = await _ranked(pool, query, seeded, limit, SEARCH_FLOOR)
     kept = set(seeded)
     out = [
         SearchHit(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)

@@ -17,7 +17,6 @@ import asyncpg
 from identity import matching
 from identity.matching import Person, name_key
 from identity.normalize import NameParts
-from identity.phonetic import BLOCKING_SCHEME_VERSION
 from publishing import review
 from publishing.payloads import PersonName, Subject
 from registry import ids
@@ -197,18 +196,20 @@ def _named(subject: Subject) -> list[tuple[PersonName, str]]:
     return named + [(n, "ALIAS") for n in subject.aliases] + [(n, "FORMER") for n in subject.formerNames]
 
 
-async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:
-    """A new officer, with the subject's names and the blocking keys derived from them (as ``_add_names`` would
-    add them to an officer with nothing on file)."""
-    officer_id = ids.officer_id()
+def registration(subject: Subject, ssn_index: bytes | None) -> officers.Registration:
+    """A new officer for the subject, with its names and the blocking keys derived from them (as ``_add_names``
+    would add them to an officer with nothing on file)."""
     named = _named(subject)
-    keys = matching.keys_for(Person(names=[_parts(n) for n, _ in named], dob=subject.dateOfBirth))
-    await officers.register(
-        conn, officer_id=officer_id, date_of_birth=subject.dateOfBirth, ssn_blind_index=ssn_index,
-        created_by=publisher_id, names=[(to_row(n, kind), normalized_name(n)) for n, kind in named], keys=keys,
-        scheme=BLOCKING_SCHEME_VERSION,
-    )
-    return officer_id
+    keys, scheme = matching.keys_now(Person(names=[_parts(n) for n, _ in named], dob=subject.dateOfBirth))
+    return officers.Registration(ids.officer_id(), subject.dateOfBirth, ssn_index,
+                                 names=[(to_row(n, kind), normalized_name(n)) for n, kind in named], keys=keys,
+                                 scheme=scheme)
+
+
+async def _register(conn: asyncpg.Connection, subject: Subject, publisher_id: str, ssn_index: bytes | None) -> str:
+    new = registration(subject, ssn_index)
+    await officers.register(conn, [new], publisher_id)
+    return new.officer_id
 
 
 async def _add_names(conn: asyncpg.Connection, officer_id: str, subject: Subject, *, fresh: bool) -> None:
