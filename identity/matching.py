@@ -12,7 +12,7 @@ queue. Search (``rank``) uses the same candidates and scorer. Callers describe t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -128,12 +128,14 @@ async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
 
 @dataclass(frozen=True)
 class Considered:
-    """What a ranking read and made for one query: the ranked candidates, every officer compared, and the blocking
-    keys looked up."""
+    """A ranking and what it was made from: every officer compared, the blocking keys looked up, and whether the
+    lookup was capped (other officers shared its keys but weighed less)."""
 
+    query: Query
+    candidates: Mapping[str, Candidate]
     ranked: list[Match]
-    candidates: frozenset[str]
     keys: frozenset[str]
+    capped: bool
 
 
 async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floor: float) -> list[Match]:
@@ -156,10 +158,10 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
     rows = await officers.for_matching(conn, sorted({i for w in wanted for i in w}))
     by_requested = {asked: c for r in rows for c in [_candidate(r)] for asked in r.requested}
     out: list[Considered] = []
-    for q, seed, w, lookup in zip(queries, seeds, wanted, weighted, strict=True):
+    for q, seed, w, lookup, ids in zip(queries, seeds, wanted, weighted, found, strict=True):
         candidates = {c.officer_id: c for i in w if (c := by_requested.get(i)) is not None}
         ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed))
-        out.append(Considered(ranked, frozenset(candidates), frozenset(lookup)))
+        out.append(Considered(q, candidates, ranked, frozenset(lookup), len(ids) >= CANDIDATE_LIMIT))
     return out
 
 
@@ -232,10 +234,32 @@ def _publish_query(person: Person, ssn_index: bytes | None, cert: tuple[str, str
 @dataclass(frozen=True)
 class PublishView:
     """What ``strong_match`` reads about a person given with names and no SSN, before it decides: the officers
-    holding the certification number given, and the ranking (``Considered``) it decides on."""
+    holding the certification number given, and the ranking it decides on."""
 
     holders: list[str]
     considered: Considered
+
+    def ranked_with(self, others: Sequence[Candidate]) -> list[Match] | None:
+        """The ranking as if ``others`` (officers registered since the read, each sharing a key with the person)
+        were on file too. None when that cannot be told without reading again: the lookup was capped, and
+        officers holding its keys since change which of the others are kept (the weights count holders)."""
+        if not others:
+            return self.considered.ranked
+        if self.considered.capped:
+            return None
+        c = self.considered
+        return rank_candidates(c.query, [*c.candidates.values(), *others], limit=REVIEW_CANDIDATES,
+                               floor=PUBLISH_FLOOR)
+
+
+def registered_candidate(new: officers.Registration, cert: tuple[str, str] | None) -> Candidate:
+    """An officer being registered (with at most the one certification number), as identity matching will read it
+    back once written (``officers.for_matching``: names primary first, one per kind and normalized form)."""
+    kept: dict[tuple[str, str], NameRow] = {}
+    for name, normalized in new.names:
+        kept.setdefault((name.kind, normalized), name)
+    return _candidate(officers.MatchRow(new.officer_id, new.date_of_birth, tuple(kept.values()), new.ssn_blind_index,
+                                        (cert,) if cert is not None else ()))
 
 
 async def publish_views(conn: asyncpg.Connection, people: Sequence[tuple[Person, tuple[str, str] | None]],

@@ -1,18 +1,22 @@
-"""The set-based path for a batch of new rows about officers named by registry ID: misconduct records
-(``record.published``), employment (``employment.started``) and certifications (``certification.issued``); and
-for changes to the publisher's own rows: separations (``employment.ended``, which EO 13929 Sec. 3 names) and
-certification status changes (``certification.status_changed``: renewals, lapses, refreshers).
+"""The set-based path for a batch of new rows about officers named by registry ID, or about people new to the
+registry named by name: misconduct records (``record.published``), employment (``employment.started``) and
+certifications (``certification.issued``); and for changes to the publisher's own rows: separations
+(``employment.ended``, which EO 13929 Sec. 3 names) and certification status changes (``certification.status_changed``:
+renewals, lapses, refreshers).
 
-A board's or an agency's bulk upload is mostly such events about officers it already publishes about. A run of
-them (a whole batch, or consecutive events of a mixed batch: ``publishing.apply`` plans each run against what the
-batch wrote before it) is applied with a fixed number of statements whatever its size: one read each for the
-officers, the rows by source and the monitoring enrollments, then one insert per table. It is an optimisation of
-``publishing.apply``'s one-event-at-a-time path, never a second set of rules: ``plan`` answers the targets of a
-run only up to the first event where that path could decide differently (a subject outside the publisher's
-jurisdiction, whose comparison is budgeted and logged; names to add or compare; a row that already exists; an event
-that depends on an earlier one of the run; a certification status that reveals a record; any check that fails), and
-the caller applies that event one at a time, which names every failure as before. ``registry audit --replay``
-re-derives these rows through that path and compares them (tests/integration/test_publish_set_based.py).
+A board's or an agency's bulk upload is mostly such events about officers it already publishes about, or about new
+graduates it certifies for the first time. A run of them (a whole batch, or consecutive events of a mixed batch:
+``publishing.apply`` plans each run against what the batch wrote before it) is applied with a fixed number of
+statements whatever its size: one read each for the officers, the rows by source and the monitoring enrollments, three
+for the identity matching of every person named by name (``identity.matching.publish_views``: certification holders,
+blocking keys, candidates), then one insert per table. It is an optimisation of ``publishing.apply``'s
+one-event-at-a-time path, never a second set of rules: ``plan`` answers the targets of a run only up to the first
+event where that path could decide differently (a subject outside the publisher's jurisdiction, whose comparison is
+budgeted and logged; names to add or compare; a person who may be someone on file or someone earlier in the run; a row
+that already exists; an event that depends on an earlier one of the run; a certification status that reveals a record;
+any check that fails), and the caller applies that event one at a time, which names every failure as before.
+``registry audit --replay`` re-derives these rows through that path and compares them, and the tests compare the two
+paths on the same batches (tests/integration/test_publish_set_based.py, test_publish_by_name_set_based.py).
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ import asyncpg
 
 import monitoring
 from auth import derived
+from identity import matching
+from identity.score import Candidate
 from ledger import log_store
-from publishing import new_rows, training
+from publishing import new_rows, review, subjects, training
 from publishing.payloads import (
     CertificationIssued,
     CertificationStatusChanged,
@@ -69,6 +75,7 @@ class Target:
     entity_id: str | None = None
     before: CertificationRow | None = None
     step: certifications.Step | None = None
+    registration: officers.Registration | None = None  # a person named for the first time, registered by the event
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,18 @@ class Written:
 
 def eligible(event: Event) -> bool:
     """Whether an event has a shape this path applies: a new record, employment or certification naming an officer
-    by registry ID only, the end of an employment or a certification's new status."""
+    by registry ID only, or a person by name (and no registry ID), the end of an employment or a certification's new
+    status."""
     if isinstance(event, Change):
         return True
     if not isinstance(event, RecordPublished | EmploymentStarted | CertificationIssued):
         return False
     s = event.subject
-    return s.registryId is not None and s.name is None and not s.aliases and not s.formerNames
+    return _by_name(event) or (s.registryId is not None and s.name is None and not s.aliases and not s.formerNames)
+
+
+def _by_name(event: NewRow) -> bool:
+    return event.subject.registryId is None and event.subject.name is not None
 
 
 async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item],
@@ -97,7 +109,8 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
 
     ``agencies``: every ORI the items name, looked up. The checks are ``publishing.new_rows``'s (as one at a time),
     that no row with those source IDs exists, and those of ``subjects.resolve`` for a registry ID, for officers the
-    publisher already published about; an employment ended must be the publisher's, not ended yet, and end on or
+    publisher already published about, or for a name, for a person it registers with nothing else (``_Run``); an
+    employment ended must be the publisher's, not ended yet, and end on or
     after it started. Every check reads what was stored before the items, so an event that depends on an earlier
     one of them (the same source twice, a job started and ended, a certification issued and changed) is refused
     here: the earlier one is written with the first part, and the later one applied after it."""
@@ -181,17 +194,22 @@ def _refused(pub: PublisherRow, ev: NewRow, agencies: Mapping[str, AgencyRow | N
 
 async def _named(conn: asyncpg.Connection, pub: PublisherRow, events: Sequence[NewRow],
                  agencies: Mapping[str, AgencyRow | None]) -> list[Target | None]:
-    """The officers of the new rows, named by registry ID, as ``apply``'s one-at-a-time checks would accept them
-    (None: not here)."""
+    """The officers of the new rows, named by registry ID or (a person new to the registry) by name, as ``apply``'s
+    one-at-a-time checks would accept them (None: not here)."""
     taken: dict[type, set[str]] = {}
     for kind, lookup in ((RecordPublished, records.by_sources), (EmploymentStarted, employment.by_sources),
                          (CertificationIssued, certifications.by_sources)):
         sources = sorted({ev.sourceId for ev in events if isinstance(ev, kind)})
         taken[kind] = set(await lookup(conn, pub.id, sources)) if sources else set()
-    standing = await officers.standings(conn, sorted({ev.subject.registryId or "" for ev in events}), pub.id)
+    by_id = sorted({ev.subject.registryId for ev in events if ev.subject.registryId is not None})
+    standing = await officers.standings(conn, by_id, pub.id) if by_id else {}
+    by_name = [ev for ev in events if _by_name(ev)]
+    views = iter(await matching.publish_views(conn, [(subjects.person(ev.subject), _number(ev)) for ev in by_name])
+                 if by_name else [])
     out: list[Target | None] = []
     sources_seen: set[tuple[type, str]] = set()
     numbers_seen: set[tuple[str, str, str]] = set()
+    run = _Run()
     for ev in events:
         source = (type(ev), ev.sourceId)
         # the second of a source would be a conflict with the first; of a number, refused as already registered
@@ -200,15 +218,69 @@ async def _named(conn: asyncpg.Connection, pub: PublisherRow, events: Sequence[N
         if isinstance(ev, CertificationIssued):
             again = again or (ev.state, ev.number, ev.kind) in numbers_seen
             numbers_seen.add((ev.state, ev.number, ev.kind))
-        row = standing.get(ev.subject.registryId or "")  # absent: an unknown registry ID
-        dob = ev.subject.dateOfBirth
-        if (again or _refused(pub, ev, agencies) or row is None
-                or not row.published_by  # outside: its identity check is budgeted and logged
-                or (dob is not None and row.date_of_birth is not None and dob != row.date_of_birth)):
-            out.append(None)
-            continue
-        out.append(Target(row.officer_id))
+        view = next(views) if _by_name(ev) else None
+        target = None if again or _refused(pub, ev, agencies) else (
+            run.new_person(ev, view) if view is not None else _known(ev, standing))
+        if target is not None:
+            run.took(ev, target)
+        out.append(target)
     return out
+
+
+def _known(ev: NewRow, standing: Mapping[str, officers.Standing]) -> Target | None:
+    """The officer an event names by registry ID, when the publisher published about them and the birth date given
+    agrees (an officer outside its jurisdiction: the identity check is budgeted and logged, one at a time)."""
+    row = standing.get(ev.subject.registryId or "")  # absent: an unknown registry ID
+    dob = ev.subject.dateOfBirth
+    if row is None or not row.published_by or (dob is not None and row.date_of_birth not in (None, dob)):
+        return None
+    return Target(row.officer_id)
+
+
+def _number(ev: NewRow) -> tuple[str, str] | None:
+    """The certification number an event gives (identity matching compares it)."""
+    return (ev.state, ev.number) if isinstance(ev, CertificationIssued) else None
+
+
+class _Run:
+    """What the events of a run taken so far changed that identity matching reads: the officers named by registry ID,
+    the people registered (by blocking key) and the certification numbers given. ``matching.publish_views`` read the
+    registry as it stood before the run; a person named by name is decided here as the one-at-a-time path would decide
+    after the events before them (employment ended and certification status changes change none of it: matching
+    reads names, birth dates, SSNs, certification numbers and who published about whom)."""
+
+    def __init__(self) -> None:
+        self.officers: set[str] = set()
+        self.people: dict[str, list[Candidate]] = {}  # blocking key -> people registered by the run holding it
+        self.numbers: set[tuple[str, str]] = set()
+
+    def new_person(self, ev: NewRow, view: matching.PublishView) -> Target | None:
+        """The event's person registered as new, when the one-at-a-time path registers them with nothing else: no
+        officer holds the number given, and no candidate (on file, or registered earlier in the run and sharing a
+        key) is strong, free of contradiction (the publisher's own exact-name rule would read it) or close enough
+        for a review (``publishing.review.propose``). None: an earlier event of the run changed a candidate, or the
+        decision is another."""
+        number = _number(ev)
+        if (view.holders or view.considered.candidates.keys() & self.officers
+                or (number is not None and (number[0], number[1].upper()) in self.numbers)):
+            return None
+        others = {c.officer_id: c for key in view.considered.keys for c in self.people.get(key, ())}
+        ranked = view.ranked_with(list(others.values()))
+        if ranked is None or any(m.strong or not m.conflicts or m.score >= review.REVIEW_THRESHOLD for m in ranked):
+            return None
+        new = subjects.registration(ev.subject, None)
+        return Target(new.officer_id, registration=new)
+
+    def took(self, ev: NewRow, target: Target) -> None:
+        number = _number(ev)
+        if target.registration is not None:
+            registered = matching.registered_candidate(target.registration, number)
+            for key in target.registration.keys:
+                self.people.setdefault(key, []).append(registered)
+        else:
+            self.officers.add(target.officer_id)
+        if number is not None:
+            self.numbers.add((number[0], number[1].upper()))
 
 
 async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item], targets: Sequence[Target],
@@ -223,6 +295,9 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
     statuses: list[tuple[str, str, str | None, Any, certifications.Step]] = []
     stored: list[tuple[Any, ...]] = []
     written: list[Written] = []
+    new_people = [t.registration for t in targets if t.registration is not None]
+    if new_people:
+        await officers.register(conn, new_people, pub.id)
     for it, target in zip(items, targets, strict=True):
         ev, officer_id = it.event, target.officer_id
         log_index, _ = log.append(it.jws.encode("ascii"))
