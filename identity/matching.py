@@ -241,8 +241,8 @@ class PublishView:
 
     def ranked_with(self, others: Sequence[Candidate]) -> list[Match] | None:
         """The ranking as if ``others`` (officers registered since the read, each sharing a key with the person)
-        were on file too. None when that cannot be told without reading again: the lookup was capped, and
-        officers holding its keys since change which of the others are kept (the weights count holders)."""
+        were on file too. None when that cannot be told without reading again: the lookup was capped, and officers
+        holding its keys since change the keys' weights (they count holders), so which officers on file it keeps."""
         if not others:
             return self.considered.ranked
         if self.considered.capped:

@@ -258,8 +258,9 @@ class _Run:
         """The event's person registered as new, when the one-at-a-time path registers them with nothing else: no
         officer holds the number given, and no candidate (on file, or registered earlier in the run and sharing a
         key) is strong, free of contradiction (the publisher's own exact-name rule would read it) or close enough
-        for a review (``publishing.review.propose``). None: an earlier event of the run changed a candidate, or the
-        decision is another."""
+        for a review (``publishing.review.propose``). Each candidate is scored on its own, so when none of these is,
+        none of the fewer the one-at-a-time path would compare is either. None: an earlier event of the run changed a
+        candidate, or the decision is another."""
         number = _number(ev)
         if (view.holders or view.considered.candidates.keys() & self.officers
                 or (number is not None and (number[0], number[1].upper()) in self.numbers)):

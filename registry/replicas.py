@@ -28,7 +28,10 @@ __all__ = ["CURRENT_LSN", "Replica", "Replicas", "format_lsn", "parse_lsn"]
 
 log = logging.getLogger(__name__)
 
-CURRENT_LSN = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
+# Where the primary's WAL ends, the commit records of every transaction committed so far included: the insert position,
+# not pg_current_wal_lsn() (the write position), which under synchronous_commit = off can still be before a commit
+# the caller has seen return (a replica that replayed "up to it" would not have the write yet).
+CURRENT_LSN = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
 REPLAY_LSN = "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, pg_is_in_recovery()"
 _HISTORY = 3600  # primary positions kept (an hour at one sample a second)
 

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from registry import database, migrate
-from registry.replicas import parse_lsn
+from registry.replicas import CURRENT_LSN, parse_lsn
 from tests.replication import Cluster, replicated_cluster
 from tests.support import World, cert_issued, subject
 
@@ -61,7 +61,7 @@ async def _replica_sql(cluster: Cluster, sql: str) -> Any:
 
 async def _replayed(cluster: Cluster, primary: asyncpg.Pool) -> None:
     """Wait until the replica has replayed everything the primary has written (replay running)."""
-    target = await primary.fetchval("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+    target = await primary.fetchval(CURRENT_LSN)  # (the cluster runs with synchronous_commit = off)
     for _ in range(500):
         if await _replica_sql(cluster, "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint") >= target:
             return
@@ -93,7 +93,10 @@ async def test_reads_follow_the_replica_and_writes_are_read_back(cluster: Cluste
                   replica_wait=0.3, metrics_token=TOKEN, checkpoint_seconds=0)
     await world.setup()
     async with world.app.router.lifespan_context(world.app):
-        first, _ = await _new_officer(world, "R1")
+        first, lsn = await _new_officer(world, "R1")
+        # read-your-writes at once: the position the mutation gave is past its commit (under synchronous_commit =
+        # off too, as this cluster runs), so the replica answers only once it has the officer
+        assert await _lookup(world, first, {"Registry-Min-LSN": lsn}) == first
         await _replayed(cluster, primary)
         assert await _lookup(world, first) == first  # replay running: the replica has it
 
