@@ -219,9 +219,10 @@ class Publisher:
         """The batch's outcomes, in its order. Consecutive events of the shapes ``publishing.bulk_rows`` takes form a
         run; the run is written set-based up to the first event that path cannot take as the one-at-a-time path
         would (planned against what the batch wrote before it), that event is applied one at a time, and the rest
-        of the run is planned again. Every other event is applied one at a time. A board's upload mixes them: new
-        certifications and status changes by registry ID, and now and then a person named by name, or an officer
-        hired from outside the agency's jurisdiction, after whom the agency's events about them can be taken."""
+        of the run is planned again (each plan reading up to twice as far as the last one took). Every other event
+        is applied one at a time. A board's upload mixes them: new certifications and status changes by registry
+        ID, new people and now and then someone on file named by name, or an officer hired from outside the
+        agency's jurisdiction, after whom the agency's events about them can be taken."""
         outcomes: list[Outcome] = []
         await self._verify_ahead(submissions)
         indexed = list(enumerate(submissions))
@@ -231,15 +232,21 @@ class Publisher:
             while end < len(indexed) and await self._takes_set_based(*indexed[end]):
                 end += 1
             run = indexed[start:end]
+            ahead = len(run)  # how far a plan reads: the whole run, until plans stop early
             while len(run) >= _MIN_RUN or len(run) == len(indexed):  # a whole batch is tried whatever its size
-                done = await self._set_based(run)
+                done = await self._set_based(run[:ahead])
                 if not done:
                     break  # its first event is not for this path: the run goes one at a time
                 outcomes += done
                 run = run[len(done):]
-                if run:  # the event the plan stopped at
+                if len(done) == ahead:
+                    ahead *= 2
+                elif run:  # the event the plan stopped at
                     outcomes.append(await self._one(*run[0], savepoints=False))
                     run = run[1:]
+                    # The next plan reads about twice as far as this one took, not the whole rest again: a run that
+                    # stops often (people on file among new ones) reads each event a bounded number of times.
+                    ahead = max(_MIN_RUN, 2 * len(done))
             outcomes += [await self._one(index, sub, savepoints=False) for index, sub in run]
             if end < len(indexed):  # the event that ended the run
                 outcomes.append(await self._one(*indexed[end], savepoints=False))
