@@ -128,14 +128,14 @@ async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
 
 @dataclass(frozen=True)
 class Considered:
-    """A ranking and what it was made from: every officer compared, the blocking keys looked up, and whether the
-    lookup was capped (other officers shared its keys but weighed less)."""
+    """A ranking and what it was made from: every officer compared, the blocking keys looked up, and how far the
+    lookup was from its cap."""
 
     query: Query
     candidates: Mapping[str, Candidate]
     ranked: list[Match]
     keys: frozenset[str]
-    capped: bool
+    room: int  # how many more officers the key lookup would have kept (0: capped, others shared its keys too)
 
 
 async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floor: float) -> list[Match]:
@@ -161,7 +161,7 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
     for q, seed, w, lookup, ids in zip(queries, seeds, wanted, weighted, found, strict=True):
         candidates = {c.officer_id: c for i in w if (c := by_requested.get(i)) is not None}
         ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed))
-        out.append(Considered(q, candidates, ranked, frozenset(lookup), len(ids) >= CANDIDATE_LIMIT))
+        out.append(Considered(q, candidates, ranked, frozenset(lookup), max(0, CANDIDATE_LIMIT - len(ids))))
     return out
 
 
@@ -219,8 +219,13 @@ async def strong_match(
         known = await _known_to_publisher(conn, person, ranked, publisher_id, cert)
         if known is not None:
             return known
-    near.extend((m.officer_id, float(m.score), [*m.reasons, *(f"but {c}" for c in m.conflicts)]) for m in ranked)
+    near.extend(near_misses(ranked))
     return None
+
+
+def near_misses(ranked: Sequence[Match]) -> list[tuple[str, float, list[str]]]:
+    """The ranked candidates as the review queue files them: (officer, score, reasons and contradictions)."""
+    return [(m.officer_id, float(m.score), [*m.reasons, *(f"but {c}" for c in m.conflicts)]) for m in ranked]
 
 
 def _publish_query(person: Person, ssn_index: bytes | None, cert: tuple[str, str] | None) -> Query:
@@ -240,14 +245,15 @@ class PublishView:
     considered: Considered
 
     def ranked_with(self, others: Sequence[Candidate]) -> list[Match] | None:
-        """The ranking as if ``others`` (officers registered since the read, each sharing a key with the person)
-        were on file too. None when that cannot be told without reading again: the lookup was capped, and officers
-        holding its keys since change the keys' weights (they count holders), so which officers on file it keeps."""
+        """The ranking ``strong_match`` makes once ``others`` (officers registered since the read, each sharing a
+        key with the person) are on file too: the same candidates. None when that cannot be told without reading
+        again: the lookup would keep only some of them (capped, or no room for the others; the keys' weights count
+        their holders, so which are kept changes)."""
         if not others:
             return self.considered.ranked
-        if self.considered.capped:
-            return None
         c = self.considered
+        if len(others) > c.room:
+            return None
         return rank_candidates(c.query, [*c.candidates.values(), *others], limit=REVIEW_CANDIDATES,
                                floor=PUBLISH_FLOOR)
 

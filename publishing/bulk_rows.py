@@ -44,7 +44,7 @@ from publishing.payloads import (
 )
 from registry import ids
 from registry.errors import RegistryError
-from store import certifications, employment, notifications, officers, records
+from store import certifications, employment, link_proposals, notifications, officers, records
 from store import events as event_store
 from store import monitoring as monitoring_store
 from store.models import AgencyRow, CertificationRow, EmploymentRow, PublisherRow, RecordRow
@@ -76,6 +76,7 @@ class Target:
     before: CertificationRow | None = None
     step: certifications.Step | None = None
     registration: officers.Registration | None = None  # a person named for the first time, registered by the event
+    proposals: Sequence[tuple[str, float, list[str]]] = ()  # (candidate, score, reasons) filed for review with them
 
 
 @dataclass(frozen=True)
@@ -255,22 +256,22 @@ class _Run:
         self.numbers: set[tuple[str, str]] = set()
 
     def new_person(self, ev: NewRow, view: matching.PublishView) -> Target | None:
-        """The event's person registered as new, when the one-at-a-time path registers them with nothing else: no
-        officer holds the number given, and no candidate (on file, or registered earlier in the run and sharing a
-        key) is strong, free of contradiction (the publisher's own exact-name rule would read it) or close enough
-        for a review (``publishing.review.propose``). Each candidate is scored on its own, so when none of these is,
-        none of the fewer the one-at-a-time path would compare is either. None: an earlier event of the run changed a
-        candidate, or the decision is another."""
+        """The event's person registered as new, with the near misses the one-at-a-time path files for review, when
+        that path registers them: no officer holds the number given, and no candidate (on file, or registered
+        earlier in the run and sharing a key) is a strong match or free of contradiction (the publisher's own
+        exact-name rule would read it). None: an earlier event of the run changed a candidate, the candidates cannot
+        be told without reading again, or the decision is another."""
         number = _number(ev)
         if (view.holders or view.considered.candidates.keys() & self.officers
                 or (number is not None and (number[0], number[1].upper()) in self.numbers)):
             return None
         others = {c.officer_id: c for key in view.considered.keys for c in self.people.get(key, ())}
         ranked = view.ranked_with(list(others.values()))
-        if ranked is None or any(m.strong or not m.conflicts or m.score >= review.REVIEW_THRESHOLD for m in ranked):
+        if ranked is None or any(m.strong or not m.conflicts for m in ranked):
             return None
         new = subjects.registration(ev.subject, None)
-        return Target(new.officer_id, registration=new)
+        return Target(new.officer_id, registration=new,
+                      proposals=review.proposals(new.officer_id, matching.near_misses(ranked)))
 
     def took(self, ev: NewRow, target: Target) -> None:
         number = _number(ev)
@@ -299,6 +300,9 @@ async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Ite
     new_people = [t.registration for t in targets if t.registration is not None]
     if new_people:
         await officers.register(conn, new_people, pub.id)
+    near = [(t.officer_id, *p) for t in targets for p in t.proposals]
+    if near:
+        await link_proposals.add_many(conn, near, pub.id)
     for it, target in zip(items, targets, strict=True):
         ev, officer_id = it.event, target.officer_id
         log_index, _ = log.append(it.jws.encode("ascii"))

@@ -18,13 +18,20 @@ REVIEW_THRESHOLD = 0.5  # candidates scoring at least this (but not strong) are 
 MAX_PROPOSALS = 5
 
 
+def proposals(officer_id: str, near: list[tuple[str, float, list[str]]]) -> list[tuple[str, float, list[str]]]:
+    """The near misses of a newly registered officer a person reviews: the first ``MAX_PROPOSALS`` of the ranked
+    candidates that score at least ``REVIEW_THRESHOLD``."""
+    return [(c, score, reasons) for c, score, reasons in near[:MAX_PROPOSALS]
+            if c != officer_id and score >= REVIEW_THRESHOLD]
+
+
 async def propose(
     conn: asyncpg.Connection, officer_id: str, near: list[tuple[str, float, list[str]]], publisher_id: str
 ) -> None:
     """Record the near misses of a newly registered officer for a person to review."""
-    for candidate_id, score, reasons in near[:MAX_PROPOSALS]:
-        if candidate_id != officer_id and score >= REVIEW_THRESHOLD:
-            await link_proposals.add(conn, officer_id, candidate_id, score, reasons, publisher_id)
+    filed = proposals(officer_id, near)
+    if filed:
+        await link_proposals.add_many(conn, [(officer_id, *p) for p in filed], publisher_id)
 
 
 async def _decidable(conn: asyncpg.Connection, proposal_id: int, pub: PublisherRow) -> link_proposals.ProposalRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,17 +31,18 @@ class ProposalRow:
 _COLS = ", ".join(ProposalRow.__dataclass_fields__)
 
 
-async def add(
-    conn: asyncpg.Connection, officer_id: str, candidate_id: str, score: float, reasons: list[str], proposed_by: str
-) -> None:
+async def add_many(conn: asyncpg.Connection, proposals: Sequence[tuple[str, str, float, list[str]]],
+                   proposed_by: str) -> None:
+    """(officer, candidate, score, reasons) proposals, in their order, in one statement (one event's, or a batch's
+    new people's)."""
     await conn.execute(
         """INSERT INTO link_proposals (officer_id, candidate_id, score, reasons, proposed_by)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (officer_id, candidate_id) DO NOTHING""",
-        officer_id,
-        candidate_id,
-        score,
-        reasons,
-        proposed_by,
+           SELECT o, c, s, r::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::real[], $4::text[]) WITH ORDINALITY
+             AS p(o, c, s, r, nth)
+           ORDER BY nth
+           ON CONFLICT (officer_id, candidate_id) DO NOTHING""",
+        [p[0] for p in proposals], [p[1] for p in proposals], [p[2] for p in proposals],
+        [json.dumps(p[3]) for p in proposals], proposed_by,
     )
 
 
