@@ -64,6 +64,14 @@ def _same_person_twice(n: int) -> Batch:
     return batch
 
 
+def _a_day_off(n: int) -> Batch:
+    """One person twice, the second time born a day later: they share keys of neighbouring dates but not the date."""
+    batch = _new_people(n)
+    batch[n // 3] = _event(n // 3, subject("Amelia", "Blackwood", "1981-02-11"))
+    batch[n // 2] = _event(n // 2, subject("Amelia", "Blackwood", "1981-02-12"))
+    return batch
+
+
 def _people_on_file(n: int) -> Batch:
     batch = _new_people(n)
     batch[n // 3] = _event(n // 3, MARIA, number="G-200")  # the board's own officer, another number
@@ -238,7 +246,8 @@ async def _both_ways(world: World, batch: Batch,
 
 
 CASES = {
-    "new people": _new_people, "the same person twice": _same_person_twice, "people on file": _people_on_file,
+    "new people": _new_people, "the same person twice": _same_person_twice, "a day off": _a_day_off,
+    "people on file": _people_on_file,
     "a near miss": _near_miss, "outside the jurisdiction": _outside_jurisdiction, "a number held": _number_held,
     "a number given twice": _number_twice, "people sharing blocking keys": _sharing_keys,
 }
