@@ -109,12 +109,12 @@ async def plan(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item
     every item, maybe none): that event and the rest are the caller's.
 
     ``agencies``: every ORI the items name, looked up. The checks are ``publishing.new_rows``'s (as one at a time),
-    that no row with those source IDs exists, and those of ``subjects.resolve`` for a registry ID, for officers the
-    publisher already published about, or for a name, for a person it registers with nothing else (``_Run``); an
-    employment ended must be the publisher's, not ended yet, and end on or
-    after it started. Every check reads what was stored before the items, so an event that depends on an earlier
-    one of them (the same source twice, a job started and ended, a certification issued and changed) is refused
-    here: the earlier one is written with the first part, and the later one applied after it."""
+    that no row with those source IDs exists, and those of ``subjects.resolve``: for a registry ID, an officer the
+    publisher already published about; for a name, a person it registers (``_Run``). An employment ended must be the
+    publisher's, not ended yet, and end on or after it started. Every check reads what was stored before the items,
+    so an event that depends on an earlier one of them (the same source twice, a job started and ended, a
+    certification issued and changed) is refused here: the earlier one is written with the first part, and the later
+    one applied after it; identity matching alone takes the run's earlier events into account (``_Run``)."""
     verdicts: list[Target | None] = [None] * len(items)
     ends = [(p, it.event) for p, it in enumerate(items) if isinstance(it.event, EmploymentEnded)]
     changes = [(p, it.event) for p, it in enumerate(items) if isinstance(it.event, CertificationStatusChanged)]
