@@ -319,3 +319,22 @@ async def test_capped_lookups_set_based_as_one_at_a_time(world: World, case: str
     batch = _mixture(7, 40) if case == "mixture" else _crowded(24) if case == "crowded" else CASES[case](24)
     outcomes, _ = await _both_ways(world, batch)
     assert {o[2] for o in outcomes} == {"ACCEPTED"}
+
+
+async def test_at_most_five_near_misses_are_filed_for_review(world: World) -> None:
+    """Seven people on file close to the new one (other CA numbers: each a contradiction, none a link): both paths file
+    five of them for review (publishing.review.MAX_PROPOSALS, the first five of the ranking), the same five."""
+    await _on_file(world)
+    close = ["Amelia", "Amalia", "Emelia", "Amelie", "Emilia", "Amella", "Ameliah"]
+    on_file = await world.publish_ok("ca-post", *[
+        cert_issued(number=f"C-{i}", subj=subject(given, "Blackwood", "1981-02-11")) for i, given in enumerate(close)])
+    batch = _new_people(8)
+    batch[4] = _event(4, subject("Amelia", "Blackwood", "1981-02-11"))
+    jws = [world.sign("ca-post", p) for p in batch]
+    for set_based in (True, False):
+        outcomes, tables, _ = await _in_a_world(world, jws, set_based=set_based)
+        filed = [p for r in tables["link_proposals"] if (p := json.loads(r))["officer_id"] == "new officer 4"]
+        assert {o[2] for o in outcomes} == {"ACCEPTED"} and len(filed) == 5, filed
+        assert {p["candidate_id"] for p in filed} < {r["officerId"] for r in on_file}
+        assert min(p["score"] for p in filed) >= 0.5
+    await _both_ways(world, batch)
