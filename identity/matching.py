@@ -225,7 +225,12 @@ async def strong_match(
 
 def near_misses(ranked: Sequence[Match]) -> list[tuple[str, float, list[str]]]:
     """The ranked candidates as the review queue files them: (officer, score, reasons and contradictions)."""
-    return [(m.officer_id, float(m.score), [*m.reasons, *(f"but {c}" for c in m.conflicts)]) for m in ranked]
+    return [(m.officer_id, float(m.score), _in_words(m)) for m in ranked]
+
+
+def _in_words(m: Match) -> list[str]:
+    """A match's reasons, then its contradictions ("but ..."), as search answers and the review queue show them."""
+    return [*m.reasons, *(f"but {c}" for c in m.conflicts)]
 
 
 def _publish_query(person: Person, ssn_index: bytes | None, cert: tuple[str, str] | None) -> Query:
@@ -322,7 +327,7 @@ async def rank(
     ranked = await _ranked(pool, query, seeded, limit, SEARCH_FLOOR)
     kept = set(seeded)
     out = [
-        SearchHit(m.officer_id, round(m.score, 4), [*m.reasons, *(f"but {c}" for c in m.conflicts)], m.strong)
+        SearchHit(m.officer_id, round(m.score, 4), _in_words(m), m.strong)
         for m in ranked
         if m.score >= SEARCH_FLOOR or m.officer_id in kept
     ]
