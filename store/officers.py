@@ -133,9 +133,15 @@ async def ids_by_certifications(conn: asyncpg.Connection | asyncpg.Pool, numbers
            GROUP BY q.n, c.officer_id ORDER BY q.n, c.officer_id""",
         [s for s, _ in numbers], [n for _, n in numbers],
     )
-    out: list[list[str]] = [[] for _ in numbers]
+    return _per_query(rows, len(numbers), first=1)
+
+
+def _per_query(rows: Sequence[asyncpg.Record], count: int, *, first: int = 0) -> list[list[str]]:
+    """The officer IDs of rows answering several questions at once (column ``n``, numbered from ``first``), in order,
+    one list per question."""
+    out: list[list[str]] = [[] for _ in range(count)]
     for r in rows:
-        out[r["n"] - 1].append(r["officer_id"])
+        out[r["n"] - first].append(r["officer_id"])
     return out
 
 
@@ -281,10 +287,7 @@ async def ids_by_blocking_keys_many(conn: asyncpg.Connection | asyncpg.Pool, loo
            SELECT n, officer_id FROM scored WHERE place <= $4 ORDER BY n, place""",
         [n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale,
     )
-    out: list[list[str]] = [[] for _ in lookups]
-    for r in rows:
-        out[r["n"]].append(r["officer_id"])
-    return out
+    return _per_query(rows, len(lookups))
 
 
 async def canonical_id(conn: asyncpg.Connection, officer_id: str) -> str | None:
