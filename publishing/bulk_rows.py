@@ -243,6 +243,13 @@ def _number(ev: NewRow) -> tuple[str, str] | None:
     return (ev.state, ev.number) if isinstance(ev, CertificationIssued) else None
 
 
+def _folded(ev: NewRow) -> tuple[str, str] | None:
+    """The certification number an event gives as identity matching compares it (case folded, as
+    ``officers.ids_by_certifications``)."""
+    number = _number(ev)
+    return None if number is None else (number[0], number[1].upper())
+
+
 class _Run:
     """What the events of a run taken so far changed that identity matching reads: the officers named by registry ID,
     the people registered (by blocking key) and the certification numbers given. ``matching.publish_views`` read the
@@ -261,9 +268,8 @@ class _Run:
         earlier in the run and sharing a key) is a strong match or free of contradiction (the publisher's own
         exact-name rule would read it). None: an earlier event of the run changed a candidate, the candidates cannot
         be told without reading again, or the decision is another."""
-        number = _number(ev)
         if (view.holders or view.considered.candidates.keys() & self.officers
-                or (number is not None and (number[0], number[1].upper()) in self.numbers)):
+                or _folded(ev) in self.numbers):
             return None
         others = {c.officer_id: c for key in view.considered.keys for c in self.people.get(key, ())}
         ranked = view.ranked_with(list(others.values()))
@@ -281,8 +287,8 @@ class _Run:
                 self.people.setdefault(key, []).append(registered)
         else:
             self.officers.add(target.officer_id)
-        if number is not None:
-            self.numbers.add((number[0], number[1].upper()))
+        if (folded := _folded(ev)) is not None:
+            self.numbers.add(folded)
 
 
 async def write(conn: asyncpg.Connection, pub: PublisherRow, items: Sequence[Item], targets: Sequence[Target],
