@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,12 @@ async def test_training_is_current_by_issue_day_expiry_refresher_and_status_on_e
     assert await coverage_on(world, "2021-03-01") == (4, 2)   # 1 through its refresher, 3
     assert await coverage_on(world, "2023-02-14") == (4, 2)
     assert await coverage_on(world, "2023-02-15") == (4, 1)   # 1's refresher fell due
-    assert await coverage_on(world, TODAY.isoformat()) == (4, 0)  # 3 INACTIVE since today
+    # the day 3 went INACTIVE, as the registry recorded it (today, unless the run crossed midnight since TODAY)
+    inactive_since = await world.pool.fetchval(
+        """SELECT h.effective_on FROM certification_status_history h JOIN certifications c ON c.id = h.certification_id
+            WHERE c.source_id = 'cit-3' AND h.status = 'INACTIVE'""")
+    assert inactive_since in (TODAY, TODAY + timedelta(days=1))
+    assert await coverage_on(world, inactive_since.isoformat()) == (4, 0)  # 3 INACTIVE since that day
 
     history = await world.pool.fetch(
         """SELECT h.step, h.status::text, h.effective_on, h.completed_on, h.current_through
