@@ -6,7 +6,7 @@ by the row rules of ``auth.policy``; resolvers never filter on their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,7 @@ from auth import derived, policy
 from auth.guards import agency_guard, officer_guard, owned_guard, record_guard
 from auth.policy import AgencyGuard, Guard
 from reporting import training_coverage
+from resolvers.ready import Maybe, then
 from store.models import (
     CertificationRow,
     DisputeRow,
@@ -60,33 +61,40 @@ async def record(ctx: Any, record_id: str) -> RecordRow | None:
     return row
 
 
-async def records_of(ctx: Any, officer: OfficerRow) -> list[RecordRow]:
-    rows: list[RecordRow] = await ctx.loaders.records.load(officer.id)
-    return [r for r in rows if _visible(ctx, "MisconductRecord", record_guard(r))]
+def records_of(ctx: Any, officer: OfficerRow) -> Maybe[list[RecordRow]]:
+    def visible(rows: list[RecordRow]) -> list[RecordRow]:
+        return [r for r in rows if _visible(ctx, "MisconductRecord", record_guard(r))]
+
+    return then(ctx.loaders.records.load(officer.id), visible)
 
 
-async def certifications_of(ctx: Any, officer: OfficerRow) -> list[CertificationRow]:
-    rows: list[CertificationRow] = await ctx.loaders.certifications.load(officer.id)
-    return [r for r in rows
-            if _visible(ctx, "Certification", owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids))]
+def certifications_of(ctx: Any, officer: OfficerRow) -> Maybe[list[CertificationRow]]:
+    def visible(rows: list[CertificationRow]) -> list[CertificationRow]:
+        return [r for r in rows
+                if _visible(ctx, "Certification", owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids))]
+
+    return then(ctx.loaders.certifications.load(officer.id), visible)
 
 
-async def employment_of(ctx: Any, officer: OfficerRow) -> list[EmploymentRow]:
+def employment_of(ctx: Any, officer: OfficerRow) -> Maybe[list[EmploymentRow]]:
     """Visible employment, each as the caller may know it: a separation follows the records it reveals."""
-    rows: list[EmploymentRow] = await ctx.loaders.employment.load(officer.id)
-    seen = [(r, owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids)) for r in rows]
-    seen = [(r, g) for r, g in seen if _visible(ctx, "Employment", g)]
-    if not any(derived.reveals_matter(r) for r, _ in seen):
-        return [r for r, _ in seen]
-    records: list[RecordRow] = await ctx.loaders.records.load(officer.id)
-    return [derived.employment_as_seen(ctx.principal, r, g, records) for r, g in seen]
+
+    def visible(rows: list[EmploymentRow]) -> Maybe[list[EmploymentRow]]:
+        seen = [(r, owned_guard(r.officer_id, r.publisher_id, officer.publisher_ids)) for r in rows]
+        seen = [(r, g) for r, g in seen if _visible(ctx, "Employment", g)]
+        if not any(derived.reveals_matter(r) for r, _ in seen):
+            return [r for r, _ in seen]
+        return then(ctx.loaders.records.load(officer.id), lambda records: [
+            derived.employment_as_seen(ctx.principal, r, g, records) for r, g in seen])
+
+    return then(ctx.loaders.employment.load(officer.id), visible)
 
 
-async def history_of(ctx: Any, rec: RecordRow) -> list[StatusChangeRow]:
+def history_of(ctx: Any, rec: RecordRow) -> Maybe[list[StatusChangeRow]]:
     if not _visible(ctx, "MisconductRecord", record_guard(rec)):
         return []
-    rows: list[StatusChangeRow] = await ctx.loaders.history.load(rec.id)
-    return rows
+    loaded: Awaitable[list[StatusChangeRow]] = ctx.loaders.history.load(rec.id)
+    return loaded
 
 
 async def disputes_of(ctx: Any, rec: RecordRow) -> list[DisputeRow]:

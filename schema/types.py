@@ -14,6 +14,7 @@ from auth.policy import Guard
 from resolvers import fetch
 from resolvers import ledger as ledger_resolvers
 from resolvers.pagination import check_first, encode_cursor, window
+from resolvers.ready import Maybe, settled, then
 from schema import enums
 from schema.ledger_types import LogProof, SignedEvent
 from schema.partner_types import CredentialAttestation
@@ -111,11 +112,14 @@ class Agency:
         return await load_agency(info, str(ori))
 
 
-async def load_agency(info: Info, ori: str | None) -> Agency | None:
+def agency_of(info: Info, ori: str | None) -> Maybe[Agency | None]:
     if ori is None:
         return None
-    row = await info.context.loaders.agency.load(ori)
-    return None if row is None else Agency.from_row(row)
+    return then(info.context.loaders.agency.load(ori), lambda row: None if row is None else Agency.from_row(row))
+
+
+async def load_agency(info: Info, ori: str | None) -> Agency | None:
+    return await settled(agency_of(info, ori))
 
 
 @strawberry.type
@@ -168,9 +172,13 @@ class Publisher:
         return await load_publisher(info, str(id))
 
 
+def publisher_of(info: Info, publisher_id: str) -> Maybe[Publisher | None]:
+    return then(info.context.loaders.publisher.load(publisher_id),
+                lambda row: None if row is None else Publisher.from_row(row))
+
+
 async def load_publisher(info: Info, publisher_id: str) -> Publisher | None:
-    row = await info.context.loaders.publisher.load(publisher_id)
-    return None if row is None else Publisher.from_row(row)
+    return await settled(publisher_of(info, publisher_id))
 
 
 @strawberry.type(description="A state certification or training credential.")
@@ -189,9 +197,9 @@ class Certification:
     row: strawberry.Private[CertificationRow]
     guard: strawberry.Private[Guard]
 
-    @strawberry.field
-    async def publisher(self, info: Info) -> Publisher | None:
-        return await load_publisher(info, self.row.publisher_id)
+    @strawberry.field(graphql_type=Publisher | None)
+    def publisher(self, info: Info) -> Maybe[Publisher | None]:
+        return publisher_of(info, self.row.publisher_id)
 
     @strawberry.field(description="A signed, 10-minute attestation of this certification's status (with officerId). "
                                   "An officer asking with holderKey gets a credential only they can present.")
@@ -232,13 +240,13 @@ class Employment:
     row: strawberry.Private[EmploymentRow]
     guard: strawberry.Private[Guard]
 
-    @strawberry.field
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, self.row.agency_ori)
+    @strawberry.field(graphql_type=Agency | None)
+    def agency(self, info: Info) -> Maybe[Agency | None]:
+        return agency_of(info, self.row.agency_ori)
 
-    @strawberry.field
-    async def publisher(self, info: Info) -> Publisher | None:
-        return await load_publisher(info, self.row.publisher_id)
+    @strawberry.field(graphql_type=Publisher | None)
+    def publisher(self, info: Info) -> Maybe[Publisher | None]:
+        return publisher_of(info, self.row.publisher_id)
 
     @classmethod
     def from_row(cls, row: EmploymentRow, guard: Guard) -> Employment:
@@ -333,17 +341,18 @@ class MisconductRecord:
     row: strawberry.Private[RecordRow]
     guard: strawberry.Private[Guard]
 
-    @strawberry.field
-    async def publisher(self, info: Info) -> Publisher | None:
-        return await load_publisher(info, self.row.publisher_id)
+    @strawberry.field(graphql_type=Publisher | None)
+    def publisher(self, info: Info) -> Maybe[Publisher | None]:
+        return publisher_of(info, self.row.publisher_id)
 
-    @strawberry.field
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, self.row.agency_ori)
+    @strawberry.field(graphql_type=Agency | None)
+    def agency(self, info: Info) -> Maybe[Agency | None]:
+        return agency_of(info, self.row.agency_ori)
 
-    @strawberry.field
-    async def status_history(self, info: Info) -> list[StatusChange] | None:
-        return [StatusChange.from_row(h, self.guard) for h in await fetch.history_of(info.context, self.row)]
+    @strawberry.field(graphql_type=list[StatusChange] | None)
+    def status_history(self, info: Info) -> Maybe[list[StatusChange] | None]:
+        return then(fetch.history_of(info.context, self.row),
+                    lambda rows: [StatusChange.from_row(h, self.guard) for h in rows])
 
     @strawberry.field
     async def officer(self, info: Info) -> Officer | None:
@@ -479,37 +488,42 @@ class Officer:
     def date_of_birth(self) -> date | None:
         return self.row.date_of_birth
 
-    @strawberry.field
-    async def certifications(
+    @strawberry.field(graphql_type=Connection[Certification] | None)
+    def certifications(
         self, info: Info, first: First = 20, after: str | None = None
-    ) -> Connection[Certification] | None:
-        rows = await fetch.certifications_of(info.context, self.row)
-        items = [
-            Certification.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
-            for r in rows
-        ]
-        return connect(items, lambda c: str(c.id), first, after, info)
+    ) -> Maybe[Connection[Certification] | None]:
+        def page(rows: list[CertificationRow]) -> Connection[Certification] | None:
+            items = [
+                Certification.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
+                for r in rows
+            ]
+            return connect(items, lambda c: str(c.id), first, after, info)
 
-    @strawberry.field
-    async def employment(
+        return then(fetch.certifications_of(info.context, self.row), page)
+
+    @strawberry.field(graphql_type=Connection[Employment] | None)
+    def employment(
         self, info: Info, first: First = 20, after: str | None = None
-    ) -> Connection[Employment] | None:
-        rows = await fetch.employment_of(info.context, self.row)
-        items = [
-            Employment.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
-            for r in rows
-        ]
-        return connect(items, lambda e: str(e.id), first, after, info)
+    ) -> Maybe[Connection[Employment] | None]:
+        def page(rows: list[EmploymentRow]) -> Connection[Employment] | None:
+            items = [
+                Employment.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
+                for r in rows
+            ]
+            return connect(items, lambda e: str(e.id), first, after, info)
+
+        return then(fetch.employment_of(info.context, self.row), page)
 
     @strawberry.field(
         description="Records the caller may see: hiring agencies see FINAL records with fair "
-        "process attested; publishers their own; the officer and auditors all."
+        "process attested; publishers their own; the officer and auditors all.",
+        graphql_type=Connection[MisconductRecord] | None,
     )
-    async def records(
+    def records(
         self, info: Info, first: First = 20, after: str | None = None
-    ) -> Connection[MisconductRecord] | None:
-        items = [MisconductRecord.from_row(r) for r in await fetch.records_of(info.context, self.row)]
-        return connect(items, lambda r: str(r.id), first, after, info)
+    ) -> Maybe[Connection[MisconductRecord] | None]:
+        return then(fetch.records_of(info.context, self.row), lambda rows: connect(
+            [MisconductRecord.from_row(r) for r in rows], lambda r: str(r.id), first, after, info))
 
     @strawberry.field(description="Who read this officer's history, when and why (the officer and auditors).")
     async def query_log(
