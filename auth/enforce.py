@@ -166,7 +166,7 @@ def _typename(original: Callable[..., Any]) -> Callable[..., Any]:
 def apply_policy(schema: GraphQLSchema) -> None:
     """Put every field of every object type behind ``auth.policy`` (root fields, nested fields, connections and
     federation ``_entities`` alike), once, when the schema is built: no per-field middleware at run time.
-    Introspection types are left alone (gated by ``schema.limits.IntrospectionGate``)."""
+    Introspection types are left alone (gated by ``schema.limits.RequestLimits``)."""
     for name, gtype in schema.type_map.items():
         if name.startswith("__") or not isinstance(gtype, GraphQLObjectType):
             continue

@@ -11,38 +11,14 @@ from typing import Any
 import asyncpg
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.schema.schema import validate_document
 
 from registry.config import Settings
 from registry.database import OUTAGES, UNAVAILABLE
 
 log = logging.getLogger("registry.errors")
-
-
-class IntrospectionGate(SchemaExtension):
-    """Introspection only for authenticated callers (or nobody / everybody, by configuration)."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def on_operation(self) -> Iterator[None]:
-        ctx = self.execution_context.context
-        allowed = self.mode == "public" or (self.mode == "authenticated" and ctx.principal.authenticated)
-        if not allowed:
-            rules = tuple(self.execution_context.validation_rules)
-            self.execution_context.validation_rules = (*rules, NoSchemaIntrospectionCustomRule)
-        yield
-
-
 
 
 #: Errors in which the database refused a value the client sent (not a failure of the registry).
@@ -65,25 +41,21 @@ def code_for(error: GraphQLError) -> str:
     return "INTERNAL_SERVER_ERROR"
 
 
-class ErrorCodes(SchemaExtension):
+def _add_codes(result: Any) -> None:
     """Every error leaves with ``extensions.code``; a database outage also says so in words."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        for error in (getattr(result, "errors", None) or []):
-            if (error.extensions or {}).get("code"):
-                continue
-            code = code_for(error)
-            error.extensions = {**(error.extensions or {}), "code": code}
-            if code == "SERVICE_UNAVAILABLE":
-                error.message = UNAVAILABLE
-            elif isinstance(error.original_error, REFUSED_VALUES):
-                log.info("database refused a value: %s", error.original_error)
-                error.message = ("an input value does not fit the registry's limits or rules "
-                                 f"({str(error.original_error).splitlines()[0][:200]})"
-                                 if isinstance(error.original_error, asyncpg.DataError)
-                                 else "the input conflicts with the registry's rules or its existing data")
+    for error in (getattr(result, "errors", None) or []):
+        if (error.extensions or {}).get("code"):
+            continue
+        code = code_for(error)
+        error.extensions = {**(error.extensions or {}), "code": code}
+        if code == "SERVICE_UNAVAILABLE":
+            error.message = UNAVAILABLE
+        elif isinstance(error.original_error, REFUSED_VALUES):
+            log.info("database refused a value: %s", error.original_error)
+            error.message = ("an input value does not fit the registry's limits or rules "
+                             f"({str(error.original_error).splitlines()[0][:200]})"
+                             if isinstance(error.original_error, asyncpg.DataError)
+                             else "the input conflicts with the registry's rules or its existing data")
 
 
 class Mask(MaskErrors):
@@ -105,18 +77,6 @@ def _unexpected(error: GraphQLError) -> bool:
 def log_if_unexpected(error: GraphQLError) -> None:
     if _unexpected(error):
         log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-
-
-class DocumentCache(ParserCache):
-    """strawberry's parse cache, minus one flaw: it parses inside the extension hook, so a syntax error escapes
-    the normal error path (no ``extensions.code``). A document that does not parse is left to strawberry,
-    which parses it again and reports the error as usual; errors are never cached (``lru_cache`` keeps none)."""
-
-    def on_parse(self) -> Iterator[None]:
-        ctx = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
-        yield
 
 
 class _Same:
@@ -146,12 +106,52 @@ def _validator(maxsize: int) -> Callable[..., list[GraphQLError]]:
     return validate
 
 
-class DocumentValidationCache(SchemaExtension):
-    """strawberry's ValidationCache, keyed by the parsed document's identity instead of its hash (``_Same``)."""
+#: Distinct documents whose parse and validation results are kept (per process, least recently used first out).
+#: Bounded, so a caller sending endless distinct documents costs CPU, never memory.
+DOCUMENT_CACHE_SIZE = 512
 
-    def __init__(self, maxsize: int) -> None:
+
+class RequestLimits(SchemaExtension):
+    """What every operation goes through besides the field policy, in one extension: the depth, alias and token
+    limits, the introspection gate, parsing and validation cached by document, error masking and error codes.
+    strawberry builds every extension's hooks anew for each request; as seven extensions this was about a
+    twentieth of a history lookup's CPU.
+
+    Parsing and validation are cached by document: the same query text parses to the same document, and the
+    same document with the same rules validates to the same errors. The rule classes of the depth and alias
+    limits are built once (strawberry's limiters build a new class per instance, which would make every
+    request a cache miss); the introspection gate adds its rule for callers it refuses, so their validation is
+    cached under a different rule set. The token limit applies while parsing (it is among the parse options, so
+    part of the parse cache's key). A document that does not parse is left to strawberry, which parses it again
+    and reports the error as usual (with its code); errors are never cached (``lru_cache`` keeps none)."""
+
+    def __init__(self, settings: Settings, rules: tuple[Any, ...], cache_size: int, mask: Mask | None) -> None:
         super().__init__()
-        self.validate = _validator(maxsize)
+        self.settings = settings
+        self.rules = rules
+        self.mask = mask
+        self.parse = _get_parse_cache(cache_size)
+        self.validate = _validator(cache_size)
+
+    def on_operation(self) -> Iterator[None]:
+        ctx = self.execution_context
+        mode = self.settings.introspection
+        refused = not (mode == "public" or (mode == "authenticated" and ctx.context.principal.authenticated))
+        ctx.validation_rules = (*ctx.validation_rules, *self.rules,
+                                *((NoSchemaIntrospectionCustomRule,) if refused else ()))
+        ctx.parse_options["max_tokens"] = self.settings.max_tokens
+        if self.mask is None:
+            yield
+        else:
+            self.mask.execution_context = ctx
+            yield from self.mask.on_operation()
+        _add_codes(ctx.result)  # after masking: a masked error keeps the code that says whose problem it is
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            ctx.graphql_document = self.parse(ctx.query, **ctx.parse_options)
+        yield
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -160,34 +160,26 @@ class DocumentValidationCache(SchemaExtension):
                                                  tuple(ctx.validation_rules))
         yield
 
-
-#: Distinct documents whose parse and validation results are kept (per process, least recently used first out).
-#: Bounded, so a caller sending endless distinct documents costs CPU, never memory.
-DOCUMENT_CACHE_SIZE = 512
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """A subscription's events and streamed results are masked as they leave."""
+        if self.mask is None:
+            yield
+        else:
+            self.mask.execution_context = self.execution_context
+            yield from self.mask.on_stream_result(result)
 
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories, so each request gets fresh extension instances.
-
-    Parsing and validation are cached by document: the same query text parses to the same document, and the
-    same document with the same rules validates to the same errors. The rule classes of the depth and alias
-    limits are built once here (strawberry's limiters build a new class per instance, which would make every
-    request a cache miss); the introspection gate adds its rule per request for callers it refuses, so their
-    validation is cached under a different rule set. The token limit applies while parsing (it is among the
-    parse options, so part of the parse cache's key).
-    """
+    """A factory, so each request gets a fresh instance; what can be built once is built here."""
     depth = QueryDepthLimiter(max_depth=settings.max_depth).validation_rules
     aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
+    rules = (*depth, *aliases)
     size = DOCUMENT_CACHE_SIZE  # read once, when the schema is built (0: no caching, for comparison)
-    exts: list[Callable[[], SchemaExtension]] = [
-        ErrorCodes,  # first, so that it sees the result last (after masking)
-        lambda: DocumentCache(maxsize=size),
-        lambda: DocumentValidationCache(maxsize=size),
-        lambda: AddValidationRules(depth),
-        lambda: AddValidationRules(aliases),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: IntrospectionGate(settings.introspection),
-    ]
-    if not settings.development:
-        exts.append(lambda: Mask(should_mask_error=_unexpected, error_message="Internal error; it has been logged."))
-    return exts
+    masked = not settings.development
+
+    def limits() -> SchemaExtension:
+        mask = Mask(should_mask_error=_unexpected, error_message="Internal error; it has been logged.") \
+            if masked else None
+        return RequestLimits(settings, rules, size, mask)
+
+    return [limits]

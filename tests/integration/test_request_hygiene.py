@@ -84,6 +84,23 @@ async def test_a_variable_that_cannot_be_read_is_bad_user_input_not_masked(world
         assert code == "BAD_USER_INPUT" and "Internal error" not in message, resp.text
 
 
+async def test_an_unexpected_error_is_masked_and_logged(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """A failure inside the registry (here a column its code reads has gone) reaches the caller as one line with
+    a code, nothing of the cause; the cause goes to the log. Subscriptions' events are masked by the same rule."""
+    await world.pool.execute("ALTER TABLE agencies RENAME COLUMN name TO name_moved_away")
+    try:
+        with caplog.at_level("ERROR", logger="registry.errors"):
+            body = await world.gql('{ agency(ori: "WA0170000") { ori name } }', as_="auditor")
+    finally:
+        await world.pool.execute("ALTER TABLE agencies RENAME COLUMN name_moved_away TO name")
+    [error] = body["errors"]
+    assert len(error["extensions"].pop("requestId")) == 32  # to find the log line by
+    assert error == {"message": "Internal error; it has been logged.", "locations": [{"line": 1, "column": 3}],
+                     "path": ["agency"], "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+    assert "moved_away" not in json.dumps(body)
+    assert any(isinstance(r.exc_info[1], asyncpg.UndefinedColumnError) for r in caplog.records if r.exc_info)
+
+
 async def test_a_forged_entity_representation_is_bad_user_input(world: World) -> None:
     for rep in ({"__typename": "Officer", "id": "OFC-0000000000Z0", "dateOfBirth": "1980-01-01"},
                 {"__typename": "Officer"}, {"__typename": "Officer", "id": 5}, {"__typename": "Nope", "id": "x"},
