@@ -238,11 +238,15 @@ async def test_follow_picks_up_new_events_and_stops_at_the_first_problem(
             await proc.wait()
 
 
-async def test_follow_stops_cleanly_on_ctrl_c(world: World, env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("after", [0.0, 0.1, 0.2, 0.25])
+async def test_follow_stops_cleanly_on_ctrl_c(world: World, env: dict[str, str], tmp_path: Path, after: float) -> None:
+    """Between rounds (the interval is 0.2 s) or during one: a round Ctrl-C lands in finishes and the follower stops
+    (once it was lost inside a round, and the follower went on)."""
     await _publish(world, 1)
     proc = await _follow(world, env, tmp_path / "audit.state")
     try:
         assert f" ok: {B + 1} new entries verified, size {B + 1}" in await _line(proc)
+        await asyncio.sleep(after)
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
         err = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
