@@ -492,27 +492,20 @@ class Officer:
     def certifications(
         self, info: Info, first: First = 20, after: str | None = None
     ) -> Maybe[Connection[Certification] | None]:
-        def page(rows: list[CertificationRow]) -> Connection[Certification] | None:
-            items = [
-                Certification.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
-                for r in rows
-            ]
-            return connect(items, lambda c: str(c.id), first, after, info)
-
-        return then(fetch.certifications_of(info.context, self.row), page)
+        return then(fetch.certifications_of(info.context, self.row),
+                    lambda rows: self._owned_page(Certification.from_row, rows, first, after, info))
 
     @strawberry.field(graphql_type=Connection[Employment] | None)
     def employment(
         self, info: Info, first: First = 20, after: str | None = None
     ) -> Maybe[Connection[Employment] | None]:
-        def page(rows: list[EmploymentRow]) -> Connection[Employment] | None:
-            items = [
-                Employment.from_row(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids))
-                for r in rows
-            ]
-            return connect(items, lambda e: str(e.id), first, after, info)
+        return then(fetch.employment_of(info.context, self.row),
+                    lambda rows: self._owned_page(Employment.from_row, rows, first, after, info))
 
-        return then(fetch.employment_of(info.context, self.row), page)
+    def _owned_page(self, make: Any, rows: list[Any], first: int, after: str | None, info: Info) -> Connection[Any]:
+        """A page of this officer's rows that their publishers own (certifications, employment), each guarded so."""
+        items = [make(r, guards.owned_guard(r.officer_id, r.publisher_id, self.row.publisher_ids)) for r in rows]
+        return connect(items, lambda x: str(x.id), first, after, info)
 
     @strawberry.field(
         description="Records the caller may see: hiring agencies see FINAL records with fair "
