@@ -125,13 +125,14 @@ class RequestLimits(SchemaExtension):
     part of the parse cache's key). A document that does not parse is left to strawberry, which parses it again
     and reports the error as usual (with its code); errors are never cached (``lru_cache`` keeps none)."""
 
-    def __init__(self, settings: Settings, rules: tuple[Any, ...], cache_size: int, mask: Mask | None) -> None:
+    def __init__(self, settings: Settings, rules: tuple[Any, ...], parse: Callable[..., DocumentNode],
+                 validate: Callable[..., list[GraphQLError]], mask: Mask | None) -> None:
         super().__init__()
         self.settings = settings
         self.rules = rules
+        self.parse = parse
+        self.validate = validate
         self.mask = mask
-        self.parse = _get_parse_cache(cache_size)
-        self.validate = _validator(cache_size)
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -175,11 +176,12 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
     rules = (*depth, *aliases)
     size = DOCUMENT_CACHE_SIZE  # read once, when the schema is built (0: no caching, for comparison)
+    parse, validate = _get_parse_cache(size), _validator(size)
     masked = not settings.development
 
     def limits() -> SchemaExtension:
         mask = Mask(should_mask_error=_unexpected, error_message="Internal error; it has been logged.") \
-            if masked else None
-        return RequestLimits(settings, rules, size, mask)
+            if masked else None  # per request: strawberry's masking keeps per-operation state
+        return RequestLimits(settings, rules, parse, validate, mask)
 
     return [limits]
