@@ -12,7 +12,7 @@ queue. Search (``rank``) uses the same candidates and scorer. Callers describe t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +21,16 @@ import asyncpg
 
 from identity.normalize import NameParts, normalize_token
 from identity.phonetic import BLOCKING_SCHEME_VERSION, IDF_SCALE, blocking_keys, query_key_weights
-from identity.score import Candidate, Match, Query, score
+from identity.score import (
+    Candidate,
+    Match,
+    Query,
+    date_defers,
+    deferred_needed,
+    rules_out_by_date,
+    score,
+    with_deferred,
+)
 from identity.score import rank as rank_candidates
 from registry.errors import Conflict
 from store import certifications, officers
@@ -128,14 +137,16 @@ async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
 
 @dataclass(frozen=True)
 class Considered:
-    """A ranking and what it was made from: every officer compared, the blocking keys looked up, and how far the
-    lookup was from its cap."""
+    """A ranking and what it was made from: the officers scored or that may be, every officer the lookup found
+    (``compared``: also those ruled out by their birth date, which are not read), the blocking keys looked up, and
+    how far the lookup was from its cap."""
 
     query: Query
     candidates: Mapping[str, Candidate]
     ranked: list[Match]
     keys: frozenset[str]
     room: int  # how many more officers the key lookup would have kept (0: capped, others shared its keys too)
+    compared: frozenset[str] = frozenset()  # current officer IDs of everyone found, read or not
 
 
 async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floor: float) -> list[Match]:
@@ -144,25 +155,54 @@ async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floo
     return (await _ranked_many(conn, [query], [seed], limit, floor))[0].ranked
 
 
+def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], limit: int, floor: float) -> set[str]:
+    """The officers found by the keys whose names and certification numbers need not be read: those ``rank`` would
+    leave unscored because their birth date rules them out (told from the key lookup's birth date and SSN index;
+    with a certification number in the query, the candidates' numbers count too, so every one is read)."""
+    if query.dob is None or query.cert_number or not date_defers(limit, floor):
+        return set()
+    return {h.current_id for h in hits if h.current_id not in keep and rules_out_by_date(
+        query, Candidate(h.current_id, (), h.date_of_birth, ssn_index=h.ssn_blind_index))}
+
+
 async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequence[str]], limit: int,
                        floor: float) -> list[Considered]:
-    """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people)."""
+    """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people).
+
+    Officers whose birth date rules them out (most of a large block) are left unread, and read in a third
+    statement only for a query whose ranking then needs them (``deferred_needed``: fewer than ``limit`` others
+    score above what they can); the ranking is the one of every candidate read.
+    """
     weighted = [query_key_weights(list(q.names), q.dob) if q.names else {} for q in queries]
-    found = (await officers.ids_by_blocking_keys_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE)
+    found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE)
              if any(weighted) else [[] for _ in queries])
     wanted: list[list[str]] = []
-    for q, seed, ids in zip(queries, seeds, found, strict=True):
+    unread: list[set[str]] = []
+    for q, seed, hits in zip(queries, seeds, found, strict=True):
         # the same SSN finds the person whatever the names say (a new surname, another spelling)
         same_ssn = await officers.ids_by_ssn_index(conn, q.ssn_index) if q.ssn_index is not None else []
-        wanted.append([*seed, *same_ssn, *ids])
-    rows = await officers.for_matching(conn, sorted({i for w in wanted for i in w}))
-    by_requested = {asked: c for r in rows for c in [_candidate(r)] for asked in r.requested}
+        skip = _unread(q, hits, {*seed, *same_ssn}, limit, floor)
+        unread.append(skip)
+        wanted.append([*seed, *same_ssn, *(h.officer_id for h in hits if h.current_id not in skip)])
+    by_requested = await _read(conn, sorted({i for w in wanted for i in w}))
     out: list[Considered] = []
-    for q, seed, w, lookup, ids in zip(queries, seeds, wanted, weighted, found, strict=True):
+    for q, seed, w, lookup, hits, skip in zip(queries, seeds, wanted, weighted, found, unread, strict=True):
         candidates = {c.officer_id: c for i in w if (c := by_requested.get(i)) is not None}
         ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed))
-        out.append(Considered(q, candidates, ranked, frozenset(lookup), max(0, CANDIDATE_LIMIT - len(ids))))
+        if skip and deferred_needed(q, ranked, limit, floor):
+            more = await _read(conn, [h.officer_id for h in hits if h.current_id in skip])
+            deferred = {c.officer_id: c for h in hits if (c := more.get(h.officer_id)) is not None}
+            ranked = with_deferred(q, ranked, deferred.values(), floor)
+            candidates |= deferred
+        compared = frozenset(candidates) | {h.current_id for h in hits}
+        out.append(Considered(q, candidates, ranked, frozenset(lookup), max(0, CANDIDATE_LIMIT - len(hits)), compared))
     return out
+
+
+async def _read(conn: Any, ids: Sequence[str]) -> dict[str, Candidate]:
+    """The candidates with these IDs, by the ID asked for (a merged officer's old ID answers with its officer)."""
+    rows = await officers.for_matching(conn, ids) if ids else []
+    return {asked: c for r in rows for c in [_candidate(r)] for asked in r.requested}
 
 
 async def check_consistent(conn: Any, officer_id: str, person: Person, conflict: str, *, detail: bool = True) -> None:

@@ -47,7 +47,8 @@ from identity.normalize import (
 )
 from identity.phonetic import surname_code
 
-__all__ = ["Candidate", "Match", "Query", "rank", "score"]
+__all__ = ["Candidate", "Match", "Query", "date_defers", "deferred_needed", "rank", "rules_out_by_date", "score",
+           "with_deferred"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,13 +546,26 @@ def _names_may_reach(qn: Sequence[_Name], cn: Sequence[_Name], need: float) -> b
     return given + middle + surname + suffix >= need
 
 
+def _query_may_reach(qn: Sequence[_Name], need: float) -> bool:
+    """``_names_may_reach(qn, cn, need)`` for the most favourable names ``cn`` a candidate could have: False only when
+    it is False for every candidate, so that none need be read to know it."""
+    suffix_reread = _W_SUFFIX if any(map(_may_have_suffix, qn)) else 0.0
+    if _GIVEN_MAX + _MIDDLE_MAX + _SURNAME_MAX + suffix_reread + _W_ORDER >= need:
+        return True
+    middle = _MIDDLE_MAX if any(q.norm.middle for q in qn) else 0.0
+    suffix = _W_SUFFIX if any(q.norm.suffix for q in qn) else 0.0
+    return _GIVEN_MAX + _SURNAME_MAX + middle + suffix >= need
+
+
 def _date_conflict_floor_need(floor: float) -> float:
-    """The name weight a candidate ruled out by its birth date (``_date_rules_out``) needs to score ``floor``."""
+    """The name weight a candidate ruled out by its birth date (``rules_out_by_date``) needs to score ``floor``."""
     return math.log(floor / (1.0 - floor)) - _BIAS - _W_DOB_CONFLICT
 
 
-def _date_rules_out(query: Query, candidate: Candidate) -> bool:
-    """The candidate's birth date contradicts the query's and nothing else could lift it over the bound."""
+def rules_out_by_date(query: Query, candidate: Candidate) -> bool:
+    """The candidate's birth date contradicts the query's and nothing else could lift it over the bound
+    (``_DATE_CONFLICT_BOUND``). Reads the candidate's birth date, SSN blind index and certification numbers only, so
+    that a caller may ask before reading the names (a query without a certification number reads no numbers)."""
     if query.dob is None or query.agency_oris:  # (a birth year alone contradicts less than a date)
         return False
     dob = _compare_dob(query, candidate)
@@ -559,6 +573,24 @@ def _date_rules_out(query: Query, candidate: Candidate) -> bool:
         return False
     ssn, cert = _compare_ssn(query, candidate), _compare_cert(query, candidate)
     return (ssn is None or ssn.weight < 0) and (cert is None or cert.weight < 0)
+
+
+def date_defers(limit: int | None, floor: float) -> bool:
+    """Whether ``rank`` with this ``limit`` and ``floor`` leaves candidates ruled out by their birth date
+    (``rules_out_by_date``) unscored unless ``deferred_needed`` says they are needed."""
+    return limit is not None or floor > _DATE_CONFLICT_BOUND
+
+
+def deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, floor: float) -> bool:
+    """Whether candidates ruled out by their birth date can be among the first ``limit`` scoring at least ``floor``,
+    given the others ranked (``scored``, best first): only if fewer than ``limit`` of those score above the most a
+    ruled-out candidate can, ``floor`` lets one in, and the query's names could lift one to ``floor`` (at the
+    search floor, only names with a middle name or a suffix can: ``_query_may_reach``)."""
+    if floor > _DATE_CONFLICT_BOUND:
+        return False
+    if not (limit is None or len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND):
+        return False
+    return floor <= 0.0 or _query_may_reach(_names(query.names, candidate=False), _date_conflict_floor_need(floor))
 
 
 def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
@@ -574,21 +606,29 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
     officers in ``keep`` (a caller shows them whatever their score) are always scored.
     """
     qn = _names(query.names, candidate=False)  # the query's names once, not once per candidate
-    defer = limit is not None or floor > _DATE_CONFLICT_BOUND
+    defer = date_defers(limit, floor)
     scored: list[Match] = []
     deferred: list[Candidate] = []
     for c in candidates:
-        if defer and c.officer_id not in keep and _date_rules_out(query, c):
+        if defer and c.officer_id not in keep and rules_out_by_date(query, c):
             deferred.append(c)
         else:
             scored.append(_score(query, qn, c))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
-    needed = limit is None or len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND
-    if deferred and floor <= _DATE_CONFLICT_BOUND and needed:
-        need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
-        for c in deferred:
-            cn = _names(c.names, candidate=True)
-            if _names_may_reach(qn, cn, need):
-                scored.append(_score(query, qn, c, cn))
-        scored.sort(key=lambda m: (-m.score, m.officer_id))
+    if deferred and deferred_needed(query, scored, limit, floor):
+        return with_deferred(query, scored, deferred, floor)
     return scored
+
+
+def with_deferred(query: Query, scored: Sequence[Match], deferred: Iterable[Candidate], floor: float) -> list[Match]:
+    """``scored`` (best first) with those of ``deferred`` (candidates ruled out by their birth date) whose names can
+    lift them to ``floor`` scored and ranked in: what ``rank`` returns when ``deferred_needed``."""
+    qn = _names(query.names, candidate=False)
+    need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
+    out = list(scored)
+    for c in deferred:
+        cn = _names(c.names, candidate=True)
+        if _names_may_reach(qn, cn, need):
+            out.append(_score(query, qn, c, cn))
+    out.sort(key=lambda m: (-m.score, m.officer_id))
+    return out

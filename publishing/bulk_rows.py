@@ -268,7 +268,7 @@ class _Run:
         earlier in the run and sharing a key) is a strong match or free of contradiction (the publisher's own
         exact-name rule would read it). None: an earlier event of the run changed a candidate, the candidates cannot
         be told without reading again, or the decision is another."""
-        if (view.holders or view.considered.candidates.keys() & self.officers
+        if (view.holders or view.considered.compared & self.officers
                 or _folded(ev) in self.numbers):
             return None
         others = {c.officer_id: c for key in view.considered.keys for c in self.people.get(key, ())}

@@ -258,12 +258,23 @@ async def ids_keyed_before(conn: asyncpg.Connection, scheme: int, after: str, li
 
 async def ids_by_blocking_keys(conn: asyncpg.Connection | asyncpg.Pool, weighted: Mapping[str, float], *,
                                limit: int, idf_scale: float) -> list[str]:
-    """``ids_by_blocking_keys_many`` for one lookup."""
-    return (await ids_by_blocking_keys_many(conn, [weighted], limit=limit, idf_scale=idf_scale))[0]
+    """The officer IDs of ``key_hits_many`` for one lookup."""
+    return [h.officer_id for h in (await key_hits_many(conn, [weighted], limit=limit, idf_scale=idf_scale))[0]]
 
 
-async def ids_by_blocking_keys_many(conn: asyncpg.Connection | asyncpg.Pool, lookups: Sequence[Mapping[str, float]],
-                                    *, limit: int, idf_scale: float) -> list[list[str]]:
+@dataclass(frozen=True, slots=True)
+class KeyHit:
+    """An officer sharing blocking keys with a lookup, with what tells whether scoring it can matter (its birth date
+    and SSN blind index; those of the officer it was merged into, for a merged officer's old ID)."""
+
+    officer_id: str  # as the keys hold it
+    current_id: str  # the officer it answers with (itself unless merged away)
+    date_of_birth: date | None
+    ssn_blind_index: bytes | None
+
+
+async def key_hits_many(conn: asyncpg.Connection | asyncpg.Pool, lookups: Sequence[Mapping[str, float]],
+                        *, limit: int, idf_scale: float) -> list[list[KeyHit]]:
     """For each lookup (blocking keys with their weights): the officers sharing any of its keys, at most ``limit``,
     those with the largest summed weight of shared keys first, each key's weight multiplied by
     ``ln(1 + idf_scale / n)``, n the officers holding it (a key few officers share counts for more than one many
@@ -284,10 +295,17 @@ async def ids_by_blocking_keys_many(conn: asyncpg.Connection | asyncpg.Pool, loo
                                                      hit.officer_id) AS place
                            FROM hit JOIN size ON size.n = hit.n AND size.key = hit.key
                            GROUP BY hit.n, hit.officer_id)
-           SELECT n, officer_id FROM scored WHERE place <= $4 ORDER BY n, place""",
+           SELECT s.n, s.officer_id, o.id AS current_id, o.date_of_birth, o.ssn_blind_index
+           FROM scored s JOIN officers r ON r.id = s.officer_id JOIN officers o ON o.id = coalesce(r.merged_into, r.id)
+           WHERE s.place <= $4 ORDER BY s.n, s.place""",
         [n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale,
     )
-    return _per_query(rows, len(lookups))
+    out: list[list[KeyHit]] = [[] for _ in lookups]
+    for r in rows:
+        ssn = r["ssn_blind_index"]
+        out[r["n"]].append(KeyHit(r["officer_id"], r["current_id"], r["date_of_birth"],
+                                  bytes(ssn) if ssn is not None else None))
+    return out
 
 
 async def canonical_id(conn: asyncpg.Connection, officer_id: str) -> str | None:

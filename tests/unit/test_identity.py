@@ -602,7 +602,7 @@ def test_the_names_bound_is_at_least_every_date_contradicted_score() -> None:
         qn = sc._names(query.names, candidate=False)
         for name in names:
             candidate = Candidate("OFF-1", [name], date(1971, 8, 20))
-            assert sc._date_rules_out(query, candidate)
+            assert sc.rules_out_by_date(query, candidate)
             cn = sc._names(candidate.names, candidate=True)
             got = score(query, candidate).score
             for floor in floors:
@@ -610,3 +610,27 @@ def test_the_names_bound_is_at_least_every_date_contradicted_score() -> None:
                     reached[floor] += 1
                     assert sc._names_may_reach(qn, cn, sc._date_conflict_floor_need(floor)), (asked, name, floor)
     assert all(reached.values()), reached  # the grid reaches every floor, so the bound is tested where it decides
+
+
+def test_the_query_bound_is_at_least_every_candidates_names_bound() -> None:
+    """``_query_may_reach`` (asked before any candidate is read) says no for a floor only if ``_names_may_reach`` says
+    no for every candidate's names: exhaustively over the grid above, query names with and without a middle name or
+    a suffix, for floors on both sides of where a middle name or a suffix decides."""
+    import importlib
+    from itertools import product
+
+    sc = importlib.import_module("identity.score")
+    names = [N(g, f, m, x) for g, f, m, x in product(
+        ["William", "Bill", "J", "Paul", "Ng"], ["Garcia-Lopez", "Lopez", "Paul", "Ng", "Smith Jr"],
+        ["", "James", "Paul", "Paul Jr"], ["", "Jr", "III"])]
+    said_no = 0
+    for floor in (0.003, 0.005, 0.01, 0.011, 0.015):
+        need = sc._date_conflict_floor_need(floor)
+        for asked in names[::2]:
+            qn = sc._names([asked], candidate=False)
+            if sc._query_may_reach(qn, need):
+                continue
+            said_no += 1
+            for name in names:
+                assert not sc._names_may_reach(qn, sc._names([name], candidate=True), need), (asked, name, floor)
+    assert said_no  # the bound says no somewhere on the grid, so the test checks something
