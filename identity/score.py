@@ -149,6 +149,14 @@ class _Name:
     raw: NameParts
     norm: NameParts
     former: bool
+    # derived once per name, not once per comparison (a candidate's name meets every name of the query, each field
+    # comparison reading them again)
+    first: str = field(init=False)  # the given name's first word
+    forms: tuple[str, ...] = field(init=False)  # the surname's forms (``split_surname``)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first", _first(self.norm.given))
+        object.__setattr__(self, "forms", tuple(split_surname(self.norm.family)))
 
 
 def _names(names: Sequence[NameParts], *, candidate: bool) -> list[_Name]:
@@ -169,7 +177,7 @@ def _q(s: str) -> str:
 
 
 def _compare_given(q: _Name, c: _Name) -> _Evidence | None:
-    qf, cf = _first(q.norm.given), _first(c.norm.given)
+    qf, cf = q.first, c.first
     if not qf or not cf:
         return None
     if qf == cf:
@@ -232,7 +240,7 @@ def _surname_similar(a: str, b: str) -> bool:
 def _surname_may_agree(q: _Name, c: _Name) -> bool:
     """A quick necessary condition for ``_compare_surname`` to find agreement (every form of agreement it
     knows needs an equal form or a Jaro-Winkler similarity of at least 0.75 between two forms)."""
-    return _forms_may_agree(split_surname(q.norm.family), split_surname(c.norm.family))
+    return _forms_may_agree(q.forms, c.forms)
 
 
 def _forms_may_agree(qforms: Sequence[str], cforms: Sequence[str]) -> bool:
@@ -240,7 +248,7 @@ def _forms_may_agree(qforms: Sequence[str], cforms: Sequence[str]) -> bool:
 
 
 def _compare_surname(q: _Name, c: _Name) -> _Evidence | None:
-    qforms, cforms = split_surname(q.norm.family), split_surname(c.norm.family)
+    qforms, cforms = q.forms, c.forms
     if not qforms or not cforms:
         return None
     if qforms[-1] == cforms[-1]:  # joined forms: "DelaCruz" equals "de la Cruz"
@@ -427,7 +435,7 @@ def _name_evidence(qn: list[_Name], cn: list[_Name]) -> _NameEvidence:
     for c in cn:
         # Re-read, a candidate's name has its given or middle name as surname: rule it out on those strings before
         # building the readings (most candidates of a large block agree in nothing).
-        if not any(_forms_may_agree(split_surname(q.norm.family), _as_surname(x)) for q in qn
+        if not any(_forms_may_agree(q.forms, _as_surname(x)) for q in qn
                    for x in (c.raw.given, c.raw.middle) if x.strip()):
             continue
         for variant in _reordered(c, candidate=True):
@@ -533,11 +541,11 @@ def _names_may_reach(qn: Sequence[_Name], cn: Sequence[_Name], need: float) -> b
         return True
     given, surname, middle, suffix = _GIVEN_INEXACT_MAX, _SURNAME_INEXACT_MAX, 0.0, 0.0
     for q in qn:
-        qf, qforms = _first(q.norm.given), set(split_surname(q.norm.family))
+        qf, qforms = q.first, set(q.forms)
         for c in cn:
-            if qf and qf == _first(c.norm.given):
+            if qf and qf == c.first:
                 given = _GIVEN_MAX
-            if qforms & set(split_surname(c.norm.family)):
+            if qforms.intersection(c.forms):
                 surname = _SURNAME_MAX
             if q.norm.middle and c.norm.middle:
                 middle = _MIDDLE_MAX
