@@ -26,10 +26,9 @@ from identity.score import (
     Match,
     Query,
     date_defers,
-    deferred_needed,
+    deferred_may_be_needed,
     rules_out_by_date,
     score,
-    with_deferred,
 )
 from identity.score import rank as rank_candidates
 from registry.errors import Conflict
@@ -156,10 +155,12 @@ async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floo
 
 
 def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], limit: int, floor: float) -> set[str]:
-    """The officers found by the keys whose names and certification numbers need not be read: those ``rank`` would
-    leave unscored because their birth date rules them out (told from the key lookup's birth date and SSN index;
-    with a certification number in the query, the candidates' numbers count too, so every one is read)."""
-    if query.dob is None or query.cert_number or not date_defers(limit, floor):
+    """The officers found by the keys whose names and certification numbers need not be read: those ``rank`` leaves
+    unscored because their birth date rules them out (told from the key lookup's birth date and SSN index), when it
+    cannot need them (``deferred_may_be_needed``). With a certification number in the query, the candidates' numbers
+    count too, so every one is read."""
+    if query.dob is None or query.cert_number or not date_defers(limit, floor) or deferred_may_be_needed(
+            query, limit, floor):
         return set()
     return {h.current_id for h in hits if h.current_id not in keep and rules_out_by_date(
         query, Candidate(h.current_id, (), h.date_of_birth, ssn_index=h.ssn_blind_index))}
@@ -167,33 +168,35 @@ def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], limit
 
 async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequence[str]], limit: int,
                        floor: float) -> list[Considered]:
-    """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people).
+    """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people; a third
+    reads the officers found by certification number or SSN, when there are).
 
-    Officers whose birth date rules them out (most of a large block) are left unread, and read in a third
-    statement only for a query whose ranking then needs them (``deferred_needed``: fewer than ``limit`` others
-    score above what they can); the ranking is the one of every candidate read.
+    The key lookup gives each officer's birth date and SSN index, so only names and certification numbers are read,
+    and not at all for officers whose birth date rules them out when the ranking cannot need them (most of a large
+    block): the ranking is the one of every officer found.
     """
     weighted = [query_key_weights(list(q.names), q.dob) if q.names else {} for q in queries]
     found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE)
              if any(weighted) else [[] for _ in queries])
-    wanted: list[list[str]] = []
-    unread: list[set[str]] = []
+    by_id: list[list[str]] = []  # officers found by certification number or SSN, read whole by ID
+    read: list[list[officers.KeyHit]] = []
     for q, seed, hits in zip(queries, seeds, found, strict=True):
         # the same SSN finds the person whatever the names say (a new surname, another spelling)
         same_ssn = await officers.ids_by_ssn_index(conn, q.ssn_index) if q.ssn_index is not None else []
-        skip = _unread(q, hits, {*seed, *same_ssn}, limit, floor)
-        unread.append(skip)
-        wanted.append([*seed, *same_ssn, *(h.officer_id for h in hits if h.current_id not in skip)])
-    by_requested = await _read(conn, sorted({i for w in wanted for i in w}))
+        by_id.append([*seed, *same_ssn])
+        skip = _unread(q, hits, set(by_id[-1]), limit, floor)
+        read.append([h for h in hits if h.current_id not in skip])
+    whole = await _read(conn, sorted({i for ids in by_id for i in ids}))
+    current = sorted({h.current_id for hits in read for h in hits})
+    details = await officers.names_and_numbers(conn, current) if current else {}
     out: list[Considered] = []
-    for q, seed, w, lookup, hits, skip in zip(queries, seeds, wanted, weighted, found, unread, strict=True):
-        candidates = {c.officer_id: c for i in w if (c := by_requested.get(i)) is not None}
+    for q, seed, ids, lookup, hits, kept in zip(queries, seeds, by_id, weighted, found, read, strict=True):
+        candidates = {c.officer_id: c for i in ids if (c := whole.get(i)) is not None}
+        for h in kept:
+            if h.current_id not in candidates and (d := details.get(h.current_id)) is not None:
+                candidates[h.current_id] = _candidate(
+                    officers.MatchRow(h.current_id, h.date_of_birth, d[0], h.ssn_blind_index, d[1]))
         ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed))
-        if skip and deferred_needed(q, ranked, limit, floor):
-            more = await _read(conn, [h.officer_id for h in hits if h.current_id in skip])
-            deferred = {c.officer_id: c for h in hits if (c := more.get(h.officer_id)) is not None}
-            ranked = with_deferred(q, ranked, deferred.values(), floor)
-            candidates |= deferred
         compared = frozenset(candidates) | {h.current_id for h in hits}
         out.append(Considered(q, candidates, ranked, frozenset(lookup), max(0, CANDIDATE_LIMIT - len(hits)), compared))
     return out

@@ -47,8 +47,8 @@ from identity.normalize import (
 )
 from identity.phonetic import surname_code
 
-__all__ = ["Candidate", "Match", "Query", "date_defers", "deferred_needed", "rank", "rules_out_by_date", "score",
-           "with_deferred"]
+__all__ = ["Candidate", "Match", "Query", "date_defers", "deferred_may_be_needed", "deferred_needed", "rank",
+           "rules_out_by_date", "score"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,16 +589,22 @@ def date_defers(limit: int | None, floor: float) -> bool:
     return limit is not None or floor > _DATE_CONFLICT_BOUND
 
 
+def deferred_may_be_needed(query: Query, limit: int | None, floor: float) -> bool:
+    """Whether ``rank`` may score a candidate ruled out by its birth date, told before any candidate is read: only if
+    ``floor`` lets one in and the query's names could lift one to ``floor`` (at the search floor, only names with a
+    middle name or a suffix can: ``_query_may_reach``)."""
+    if floor > _DATE_CONFLICT_BOUND:
+        return False
+    return floor <= 0.0 or _query_may_reach(_names(query.names, candidate=False), _date_conflict_floor_need(floor))
+
+
 def deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, floor: float) -> bool:
     """Whether candidates ruled out by their birth date can be among the first ``limit`` scoring at least ``floor``,
     given the others ranked (``scored``, best first): only if fewer than ``limit`` of those score above the most a
-    ruled-out candidate can, ``floor`` lets one in, and the query's names could lift one to ``floor`` (at the
-    search floor, only names with a middle name or a suffix can: ``_query_may_reach``)."""
-    if floor > _DATE_CONFLICT_BOUND:
+    ruled-out candidate can, and ``deferred_may_be_needed``."""
+    if limit is not None and len(scored) >= limit and scored[limit - 1].score > _DATE_CONFLICT_BOUND:
         return False
-    if not (limit is None or len(scored) < limit or scored[limit - 1].score <= _DATE_CONFLICT_BOUND):
-        return False
-    return floor <= 0.0 or _query_may_reach(_names(query.names, candidate=False), _date_conflict_floor_need(floor))
+    return deferred_may_be_needed(query, limit, floor)
 
 
 def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
@@ -624,19 +630,10 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
             scored.append(_score(query, qn, c))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
     if deferred and deferred_needed(query, scored, limit, floor):
-        return with_deferred(query, scored, deferred, floor)
+        need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
+        for c in deferred:
+            cn = _names(c.names, candidate=True)
+            if _names_may_reach(qn, cn, need):
+                scored.append(_score(query, qn, c, cn))
+        scored.sort(key=lambda m: (-m.score, m.officer_id))
     return scored
-
-
-def with_deferred(query: Query, scored: Sequence[Match], deferred: Iterable[Candidate], floor: float) -> list[Match]:
-    """``scored`` (best first) with those of ``deferred`` (candidates ruled out by their birth date) whose names can
-    lift them to ``floor`` scored and ranked in: what ``rank`` returns when ``deferred_needed``."""
-    qn = _names(query.names, candidate=False)
-    need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
-    out = list(scored)
-    for c in deferred:
-        cn = _names(c.names, candidate=True)
-        if _names_may_reach(qn, cn, need):
-            out.append(_score(query, qn, c, cn))
-    out.sort(key=lambda m: (-m.score, m.officer_id))
-    return out

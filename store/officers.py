@@ -76,13 +76,16 @@ class MatchRow:
     requested: tuple[str, ...] = ()  # the IDs asked for that answer with this officer (a merged officer's old IDs)
 
 
+#: An officer's names (primary first) and certification numbers as arrays of rows, for the officer ID in ``{id}``.
+_NAMES_AND_NUMBERS = """
+       ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix) FROM officer_names n
+             WHERE n.officer_id = {id} ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names,
+       ARRAY(SELECT ROW(c.state, c.number) FROM certifications c WHERE c.officer_id = {id} ORDER BY c.id) AS certs"""
+
 _FOR_MATCHING = """
 WITH req AS (SELECT coalesce(r.merged_into, r.id) AS id, array_agg(r.id ORDER BY r.id) AS requested
              FROM officers r WHERE r.id = ANY($1::text[]) GROUP BY 1)
-SELECT o.id, req.requested, o.date_of_birth, o.ssn_blind_index,
-       ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix) FROM officer_names n
-             WHERE n.officer_id = o.id ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names,
-       ARRAY(SELECT ROW(c.state, c.number) FROM certifications c WHERE c.officer_id = o.id ORDER BY c.id) AS certs
+SELECT o.id, req.requested, o.date_of_birth, o.ssn_blind_index,""" + _NAMES_AND_NUMBERS.format(id="o.id") + """
 FROM req JOIN officers o ON o.id = req.id
 ORDER BY o.id
 """
@@ -97,6 +100,16 @@ async def for_matching(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[st
                      bytes(r["ssn_blind_index"]) if r["ssn_blind_index"] is not None else None,
                      tuple((state, number) for state, number in r["certs"]), tuple(r["requested"]))
             for r in await conn.fetch(_FOR_MATCHING, list(ids))]
+
+
+async def names_and_numbers(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str],
+                            ) -> dict[str, tuple[tuple[NameRow, ...], tuple[tuple[str, str], ...]]]:
+    """The names (primary first, as ``for_matching``) and certification numbers of these officers, for officers
+    whose birth date and SSN index the caller already holds (``key_hits_many``): the officers table is not read."""
+    rows = await conn.fetch("SELECT i.id," + _NAMES_AND_NUMBERS.format(id="i.id") + " FROM unnest($1::text[]) AS i(id)",
+                            list(ids))
+    return {r["id"]: (tuple(NameRow(*n) for n in r["names"]), tuple((state, number) for state, number in r["certs"]))
+            for r in rows}
 
 
 async def page(
@@ -295,8 +308,10 @@ async def key_hits_many(conn: asyncpg.Connection | asyncpg.Pool, lookups: Sequen
                                                      hit.officer_id) AS place
                            FROM hit JOIN size ON size.n = hit.n AND size.key = hit.key
                            GROUP BY hit.n, hit.officer_id)
-           SELECT s.n, s.officer_id, o.id AS current_id, o.date_of_birth, o.ssn_blind_index
-           FROM scored s JOIN officers r ON r.id = s.officer_id JOIN officers o ON o.id = coalesce(r.merged_into, r.id)
+           SELECT s.n, s.officer_id, coalesce(o.id, r.id) AS current_id,
+                  CASE WHEN o.id IS NULL THEN r.date_of_birth ELSE o.date_of_birth END AS date_of_birth,
+                  CASE WHEN o.id IS NULL THEN r.ssn_blind_index ELSE o.ssn_blind_index END AS ssn_blind_index
+           FROM scored s JOIN officers r ON r.id = s.officer_id LEFT JOIN officers o ON o.id = r.merged_into
            WHERE s.place <= $4 ORDER BY s.n, s.place""",
         [n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale,
     )
