@@ -186,7 +186,9 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
         by_id.append([*seed, *same_ssn])
         skip = _unread(q, hits, set(by_id[-1]), limit, floor)
         read.append([h for h in hits if h.current_id not in skip])
-    whole = await _read(conn, sorted({i for ids in by_id for i in ids}))
+    # an officer the query's keys found too is read as found
+    whole = await _read(conn, sorted({i for ids, hits in zip(by_id, read, strict=True)
+                                      for i in set(ids) - {h.officer_id for h in hits}}))
     current = sorted({h.current_id for hits in read for h in hits})
     details = await officers.names_and_numbers(conn, current) if current else {}
     out: list[Considered] = []
