@@ -213,9 +213,9 @@ def _compare_middle(q: _Name, c: _Name) -> _Evidence | None:
     qm, cm = q.norm.middle.split(), c.norm.middle.split()
     if not qm or not cm:
         return None  # a missing middle name says nothing
-    qd, cd = _q(q.raw.middle), _q(c.raw.middle)
     if set(qm) & set(cm):
         return _Evidence(_Level.EXACT, _W_MIDDLE[_Level.EXACT], "middle name matches")
+    qd, cd = _q(q.raw.middle), _q(c.raw.middle)
     has_initial = any(len(t) == 1 for t in qm + cm)
     if has_initial and {t[0] for t in qm} & {t[0] for t in cm}:
         return _Evidence(_Level.INITIAL, _W_MIDDLE[_Level.INITIAL], "middle initial matches")
@@ -468,14 +468,16 @@ def score(query: Query, candidate: Candidate) -> Match:
     contradicting SSN, given name or suffix always rules it out. Names and a birth date alone, even
     all identical, are never strong: they go to review.
     """
-    return _score(query, _names(query.names, candidate=False), candidate)
+    return _score(query, _names(query.names, candidate=False), candidate, None, _compare_dob(query, candidate))
 
 
-def _score(query: Query, qn: list[_Name], candidate: Candidate, cn: list[_Name] | None = None) -> Match:
+def _score(query: Query, qn: list[_Name], candidate: Candidate, cn: list[_Name] | None, dob: _Evidence | None,
+           ) -> Match:
+    """``score`` with the query's names, and the candidate's names (None: not yet) and birth date compared."""
     cn = _names(candidate.names, candidate=True) if cn is None else cn
     names = _name_evidence(qn, cn)
     given, middle, surname, suffix = names.given, names.middle, names.surname, names.suffix
-    dob, cert = _compare_dob(query, candidate), _compare_cert(query, candidate)
+    cert = _compare_cert(query, candidate)
     ssn, agencies = _compare_ssn(query, candidate), _compare_agencies(query, candidate)
 
     found = [e for e in (ssn, cert, dob, given, middle, surname, suffix, names.order, agencies) if e is not None]
@@ -574,9 +576,13 @@ def rules_out_by_date(query: Query, candidate: Candidate) -> bool:
     """The candidate's birth date contradicts the query's and nothing else could lift it over the bound
     (``_DATE_CONFLICT_BOUND``). Reads the candidate's birth date, SSN blind index and certification numbers only, so
     that a caller may ask before reading the names (a query without a certification number reads no numbers)."""
+    return _rules_out(query, candidate, _compare_dob(query, candidate))
+
+
+def _rules_out(query: Query, candidate: Candidate, dob: _Evidence | None) -> bool:
+    """``rules_out_by_date`` with the birth dates compared (``dob``)."""
     if query.dob is None or query.agency_oris:  # (a birth year alone contradicts less than a date)
         return False
-    dob = _compare_dob(query, candidate)
     if dob is None or dob.level is not _Level.CONFLICT:
         return False
     ssn, cert = _compare_ssn(query, candidate), _compare_cert(query, candidate)
@@ -624,16 +630,17 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
     scored: list[Match] = []
     deferred: list[Candidate] = []
     for c in candidates:
-        if defer and c.officer_id not in keep and rules_out_by_date(query, c):
+        dob = _compare_dob(query, c)
+        if defer and c.officer_id not in keep and _rules_out(query, c, dob):
             deferred.append(c)
         else:
-            scored.append(_score(query, qn, c))
+            scored.append(_score(query, qn, c, None, dob))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
     if deferred and deferred_needed(query, scored, limit, floor):
         need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
         for c in deferred:
             cn = _names(c.names, candidate=True)
             if _names_may_reach(qn, cn, need):
-                scored.append(_score(query, qn, c, cn))
+                scored.append(_score(query, qn, c, cn, _compare_dob(query, c)))
         scored.sort(key=lambda m: (-m.score, m.officer_id))
     return scored
