@@ -10,7 +10,10 @@ as the new state's clerk typed them), one request at a time, so that each latenc
 The same searches are also timed through ``identity.matching.rank`` directly on a pool (the store and
 the scorer without HTTP and GraphQL), with the number of candidates ranked. Then ``--clients`` closed-loop
 clients (default 8) send the same searches concurrently from a separate process for ``--duration`` seconds:
-throughput, p50/p99 and the server's CPU per search (issue 13's target: p99 < 50 ms at 10^6 officers, 8 clients).
+throughput, p50/p99, the server's CPU per search and, when the database runs on this machine, PostgreSQL's (issue
+13's target: p99 < 50 ms at 10^6 officers, 8 clients). The database's ``shared_buffers`` is printed with the results:
+at 10^6 officers the tables a search reads are about 1.9 GB, and 128 MB (PostgreSQL's default) turns most of their
+pages into reads from the operating system's cache.
 """
 
 from __future__ import annotations
@@ -61,6 +64,26 @@ def _loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
+def _postgres_cpu() -> float | None:
+    """User + system CPU seconds of every PostgreSQL process on this machine (``/proc/<pid>/stat``), or None where
+    there is no /proc: the database's share of a search when it runs here (its only load during a cell)."""
+    if not os.path.isdir("/proc"):
+        return None
+    ticks = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: Sequence[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))]
@@ -105,13 +128,15 @@ async def _concurrent(url: str, token: str, queries: list[dict[str, Any]], clien
                     gc.unfreeze()
                 print(f"  searchOfficers x{c} clients for {duration:.0f} s, heap {'frozen' if frozen else 'not frozen'}"
                       "...", file=sys.stderr)
-                cpu0 = time.process_time()
+                cpu0, db0 = time.process_time(), _postgres_cpu()
                 cell = await loop.run_in_executor(ex, drive, {
                     "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
                     "dsn": "", "pgl_url": "", "warmup": 2.0, "duration": duration})
                 server_ms = (time.process_time() - cpu0) * 1000 / max(cell.total, 1)
+                db1 = _postgres_cpu()
+                db_ms = f"{(db1 - db0) * 1000 / max(cell.total, 1):.1f}" if db0 is not None and db1 is not None else "-"
                 rows.append(f"| {c} | {'frozen' if frozen else 'not frozen'} | {cell.rate:,.0f} | {cell.pct(50):.1f} | "
-                            f"{cell.pct(99):.1f} | {server_ms:.1f} | {cell.errors} |")
+                            f"{cell.pct(99):.1f} | {server_ms:.1f} | {db_ms} | {cell.errors} |")
                 if cell.errors:
                     print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
             gc.collect()
@@ -123,6 +148,8 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
                    duration: float = 10.0) -> None:
     with tempfile.TemporaryDirectory(prefix="identity-latency-") as tmp:
         async with serving(dsn, Path(tmp)) as (url, token, _app, pool):
+            settings = {"shared_buffers": await pool.fetchval("SHOW shared_buffers"),
+                        "size": await pool.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")}
             direct: list[float] = []
             direct_cpu: list[float] = []
             candidates: list[int] = []
@@ -164,7 +191,9 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
             concurrent = await _concurrent(url, token, queries, clients, duration) if clients else []
     n = len(api)
     print(f"\nLoad average {_loadavg()} on {os.cpu_count()} cores (CPU ms: this process only, client included for "
-          "HTTP; the database's own time is in its processes, so wall time is the measure, CPU time a floor).")
+          "HTTP; the database's own time is in its processes, so wall time is the measure, CPU time a floor). "
+          f"Database: shared_buffers {settings['shared_buffers']}, {settings['size']}; PostgreSQL CPU is that of every "
+          "postgres process on this machine (a database elsewhere shows as '-' or as this machine's idle one).")
     print("\n| path | queries | mean ms | p50 | p90 | p99 | max |")
     print("|---|---|---|---|---|---|---|")
     print(_row("searchOfficers over HTTP (GraphQL, policy, query log), wall", api))
@@ -179,8 +208,9 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
     if concurrent:
         print("\nConcurrent clients (closed loop, one keep-alive connection each, in a separate process; the same "
               "searches in turn; target p99 < 50 ms at 8 clients):\n")
-        print("| clients | server heap (gc) | searches/s | p50 ms | p99 ms | server CPU ms/search | errors |")
-        print("|---|---|---|---|---|---|---|")
+        print("| clients | server heap (gc) | searches/s | p50 ms | p99 ms | server CPU ms/search | PostgreSQL CPU "
+              "ms/search | errors |")
+        print("|---|---|---|---|---|---|---|---|")
         print("\n".join(concurrent))
 
 
