@@ -11,9 +11,9 @@ The same searches are also timed through ``identity.matching.rank`` directly on 
 the scorer without HTTP and GraphQL), with the number of candidates ranked. Then ``--clients`` closed-loop
 clients (default 8) send the same searches concurrently from a separate process for ``--duration`` seconds:
 throughput, p50/p99, the server's CPU per search and, when the database runs on this machine, PostgreSQL's (issue
-13's target: p99 < 50 ms at 10^6 officers, 8 clients). The database's ``shared_buffers`` is printed with the results:
-at 10^6 officers the tables a search reads are about 1.9 GB, and 128 MB (PostgreSQL's default) turns most of their
-pages into reads from the operating system's cache.
+13's target: p99 < 50 ms at 10^6 officers, 8 clients). The database's ``shared_buffers`` is printed with the
+results: at 10^6 officers the tables and indexes a search reads are 1.2 to 1.9 GB, and 128 MB (PostgreSQL's default)
+turns most of their pages into reads from the operating system's cache.
 """
 
 from __future__ import annotations
