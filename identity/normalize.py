@@ -23,6 +23,7 @@ __all__ = [
     "order_variants",
     "split_surname",
     "strip_suffix",
+    "surname_forms",
 ]
 
 # Apostrophe-like marks are deleted (O'Brien -> obrien), not turned into separators. They are
@@ -103,6 +104,11 @@ def _split_surname(family: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(forms))
 
 
+def surname_forms(family: str) -> tuple[str, ...]:
+    """``split_surname`` as the tuple it keeps (the same one each time): for callers that only read it."""
+    return _split_surname(family)
+
+
 def split_surname(family: str) -> list[str]:
     """The surname's meaningful parts followed by its joined form, normalized and deduplicated.
 
@@ -120,6 +126,7 @@ def canonical_suffix(suffix: str) -> str:
     return SUFFIXES.get(norm, norm)
 
 
+@lru_cache(maxsize=16384)  # (strings in and out; small: each entry is a node the garbage collector follows)
 def strip_suffix(name: str) -> tuple[str, str]:
     """Split a trailing generational suffix off a name: "Smith, Jr." -> ("Smith", "jr").
 

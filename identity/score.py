@@ -42,8 +42,8 @@ from identity.normalize import (
     normalize_token,
     normalized_uncached,
     order_variants,
-    split_surname,
     strip_suffix,
+    surname_forms,
 )
 from identity.phonetic import surname_code
 
@@ -156,7 +156,7 @@ class _Name:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "first", _first(self.norm.given))
-        object.__setattr__(self, "forms", tuple(split_surname(self.norm.family)))
+        object.__setattr__(self, "forms", surname_forms(self.norm.family))
 
 
 def _names(names: Sequence[NameParts], *, candidate: bool) -> list[_Name]:
@@ -445,9 +445,10 @@ def _name_evidence(qn: list[_Name], cn: list[_Name]) -> _NameEvidence:
     return best
 
 
-def _as_surname(raw: str) -> list[str]:
+@lru_cache(maxsize=16384)  # (strings in and out; small: each entry is a node the garbage collector follows)
+def _as_surname(raw: str) -> tuple[str, ...]:
     """The surname forms of ``raw`` read as a surname (as ``NameParts.normalized`` would make them)."""
-    return split_surname(strip_suffix(normalize_token(raw))[0])
+    return surname_forms(strip_suffix(normalize_token(raw))[0])
 
 
 def _better(best: _NameEvidence, found: _NameEvidence | None, variant: _Name, name: _Name) -> _NameEvidence:
