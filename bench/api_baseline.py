@@ -498,10 +498,17 @@ class PostGraphile:
     versions: str  # "postgraphile 5.x.y, node v22.x.y"
 
     def cpu(self) -> float:
-        """User + system CPU seconds of the PostGraphile (node) process, from /proc/<pid>/stat."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds of the PostGraphile (node) process."""
+        return process_cpu(self.pid)[1]
+
+
+def process_cpu(pid: int | str) -> tuple[str, float]:
+    """A process's command name and user + system CPU seconds, from /proc/<pid>/stat (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    name, rest = stat[stat.index("(") + 1:].rsplit(")", 1)
+    fields = rest.split()
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _pgl_install() -> str:

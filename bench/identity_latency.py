@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench.api_baseline import drive, load_in_child, serving
+from bench.api_baseline import drive, load_in_child, process_cpu, serving
 from bench.population import PopulationConfig, generate
 from bench.scratch import scratch_database
 from identity import NameParts, matching, query_key_weights
@@ -69,19 +69,15 @@ def _postgres_cpu() -> float | None:
     there is no /proc: the database's share of a search when it runs here (its only load during a cell)."""
     if not os.path.isdir("/proc"):
         return None
-    ticks = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
+            name, seconds = process_cpu(pid)
+        except OSError:  # (exited meanwhile)
             continue
-        if stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
-            fields = stat[stat.rindex(")") + 2:].split()
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        if name.startswith("postgres"):
+            total += seconds
+    return total
 
 
 def _pct(values: Sequence[float], q: float) -> float:

@@ -25,7 +25,6 @@ from identity.score import (
     Candidate,
     Match,
     Query,
-    date_defers,
     deferred_may_be_needed,
     rules_out_by_date,
     score,
@@ -130,10 +129,6 @@ def _candidate(row: officers.MatchRow) -> Candidate:
     )
 
 
-async def _candidates(conn: Any, ids: Sequence[str]) -> list[Candidate]:
-    return [_candidate(r) for r in await officers.for_matching(conn, ids)]
-
-
 @dataclass(frozen=True)
 class Considered:
     """A ranking and what it was made from: the officers scored or that may be, every officer the lookup found
@@ -154,13 +149,12 @@ async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floo
     return (await _ranked_many(conn, [query], [seed], limit, floor))[0].ranked
 
 
-def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], limit: int, floor: float) -> set[str]:
-    """The officers found by the keys whose names and certification numbers need not be read: those ``rank`` leaves
-    unscored because their birth date rules them out (told from the key lookup's birth date and SSN index), when it
-    cannot need them (``deferred_may_be_needed``). With a certification number in the query, the candidates' numbers
-    count too, so every one is read."""
-    if query.dob is None or query.cert_number or not date_defers(limit, floor) or deferred_may_be_needed(
-            query, limit, floor):
+def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], floor: float) -> set[str]:
+    """The officers found by the keys whose names and certification numbers need not be read: those ``rank`` (given a
+    limit, as here) leaves unscored because their birth date rules them out (told from the key lookup's birth date and
+    SSN index), when it cannot need them (``deferred_may_be_needed``). With a certification number in the query, the
+    candidates' numbers count too, so every one is read."""
+    if query.dob is None or query.cert_number or deferred_may_be_needed(query, floor):
         return set()
     return {h.current_id for h in hits if h.current_id not in keep and rules_out_by_date(
         query, Candidate(h.current_id, (), h.date_of_birth, ssn_index=h.ssn_blind_index))}
@@ -184,7 +178,7 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
         # the same SSN finds the person whatever the names say (a new surname, another spelling)
         same_ssn = await officers.ids_by_ssn_index(conn, q.ssn_index) if q.ssn_index is not None else []
         by_id.append([*seed, *same_ssn])
-        skip = _unread(q, hits, set(by_id[-1]), limit, floor)
+        skip = _unread(q, hits, set(by_id[-1]), floor)
         read.append([h for h in hits if h.current_id not in skip])
     # an officer the query's keys found too is read as found
     whole = await _read(conn, sorted({i for ids, hits in zip(by_id, read, strict=True)
@@ -227,7 +221,7 @@ async def check_row_consistent(conn: Any, row: OfficerRow | None, person: Person
     if person.dob is not None and row.date_of_birth is not None and person.dob != row.date_of_birth:
         raise Conflict(f"{conflict}: the date of birth differs from the one on file" if detail else conflict)
     if person.names and row.names:
-        candidate = (await _candidates(conn, [row.id]))[0]
+        candidate = (await _read(conn, [row.id]))[row.id]
         verdict = score(Query(names=list(person.names), dob=person.dob), candidate)
         if any("given name" in c or "surname" in c for c in verdict.conflicts) and verdict.score < 0.5:
             raise Conflict(f"{conflict}: the name does not match the one on file" if detail else conflict)

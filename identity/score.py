@@ -47,8 +47,7 @@ from identity.normalize import (
 )
 from identity.phonetic import surname_code
 
-__all__ = ["Candidate", "Match", "Query", "date_defers", "deferred_may_be_needed", "deferred_needed", "rank",
-           "rules_out_by_date", "score"]
+__all__ = ["Candidate", "Match", "Query", "deferred_may_be_needed", "rank", "rules_out_by_date", "score"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,13 +589,7 @@ def _rules_out(query: Query, candidate: Candidate, dob: _Evidence | None) -> boo
     return (ssn is None or ssn.weight < 0) and (cert is None or cert.weight < 0)
 
 
-def date_defers(limit: int | None, floor: float) -> bool:
-    """Whether ``rank`` with this ``limit`` and ``floor`` leaves candidates ruled out by their birth date
-    (``rules_out_by_date``) unscored unless ``deferred_needed`` says they are needed."""
-    return limit is not None or floor > _DATE_CONFLICT_BOUND
-
-
-def deferred_may_be_needed(query: Query, limit: int | None, floor: float) -> bool:
+def deferred_may_be_needed(query: Query, floor: float) -> bool:
     """Whether ``rank`` may score a candidate ruled out by its birth date, told before any candidate is read: only if
     ``floor`` lets one in and the query's names could lift one to ``floor`` (at the search floor, only names with a
     middle name or a suffix can: ``_query_may_reach``)."""
@@ -605,13 +598,13 @@ def deferred_may_be_needed(query: Query, limit: int | None, floor: float) -> boo
     return floor <= 0.0 or _query_may_reach(_names(query.names, candidate=False), _date_conflict_floor_need(floor))
 
 
-def deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, floor: float) -> bool:
+def _deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, floor: float) -> bool:
     """Whether candidates ruled out by their birth date can be among the first ``limit`` scoring at least ``floor``,
     given the others ranked (``scored``, best first): only if fewer than ``limit`` of those score above the most a
     ruled-out candidate can, and ``deferred_may_be_needed``."""
     if limit is not None and len(scored) >= limit and scored[limit - 1].score > _DATE_CONFLICT_BOUND:
         return False
-    return deferred_may_be_needed(query, limit, floor)
+    return deferred_may_be_needed(query, floor)
 
 
 def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
@@ -627,21 +620,21 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
     officers in ``keep`` (a caller shows them whatever their score) are always scored.
     """
     qn = _names(query.names, candidate=False)  # the query's names once, not once per candidate
-    defer = date_defers(limit, floor)
+    defer = limit is not None or floor > _DATE_CONFLICT_BOUND
     scored: list[Match] = []
-    deferred: list[Candidate] = []
+    deferred: list[tuple[Candidate, _Evidence | None]] = []  # with their birth dates compared
     for c in candidates:
         dob = _compare_dob(query, c)
         if defer and c.officer_id not in keep and _rules_out(query, c, dob):
-            deferred.append(c)
+            deferred.append((c, dob))
         else:
             scored.append(_score(query, qn, c, None, dob))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
-    if deferred and deferred_needed(query, scored, limit, floor):
+    if deferred and _deferred_needed(query, scored, limit, floor):
         need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
-        for c in deferred:
+        for c, dob in deferred:
             cn = _names(c.names, candidate=True)
             if _names_may_reach(qn, cn, need):
-                scored.append(_score(query, qn, c, cn, _compare_dob(query, c)))
+                scored.append(_score(query, qn, c, cn, dob))
         scored.sort(key=lambda m: (-m.score, m.officer_id))
     return scored
