@@ -316,6 +316,7 @@ class Cell:
     total: int = 0  # completed including the warm-up
     client_cpu_s: float = 0.0  # CPU of the load-generator process (the "application" in raw mode)
     server_cpu_s: float = 0.0  # CPU of this process (the API server), filled in by the caller
+    db_cpu_s: float | None = None  # CPU of every PostgreSQL process during the cell, filled in by the caller
 
     @property
     def rate(self) -> float:
@@ -502,13 +503,32 @@ class PostGraphile:
         return process_cpu(self.pid)[1]
 
 
-def process_cpu(pid: int | str) -> tuple[str, float]:
-    """A process's command name and user + system CPU seconds, from /proc/<pid>/stat (Linux)."""
+def process_cpu(pid: int | str, *, reaped: bool = False) -> tuple[str, float]:
+    """A process's command name and user + system CPU seconds, from /proc/<pid>/stat (Linux); with ``reaped``,
+    plus that of its children that have exited and been waited for (cutime, cstime)."""
     with open(f"/proc/{pid}/stat") as f:
         stat = f.read()
     name, rest = stat[stat.index("(") + 1:].rsplit(")", 1)
     fields = rest.split()
-    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return name, ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float | None:
+    """User + system CPU seconds of every PostgreSQL process on this machine (``/proc/<pid>/stat``), or None where
+    there is no /proc: the database's share of a cell when it runs here (its only load during the cell). A backend
+    that exits (its client closed the connection) leaves its CPU to the postmaster that waits for it: counted too."""
+    if not os.path.isdir("/proc"):
+        return None
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            name, seconds = process_cpu(pid, reaped=True)
+        except OSError:  # (exited meanwhile)
+            continue
+        if name.startswith("postgres"):
+            total += seconds
+    return total
 
 
 async def _pgl_install() -> str:
@@ -1067,8 +1087,10 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                 for mode, c in plan:
                     print(f"  {mode} x{c} clients...", file=sys.stderr)
                     cpu0 = pgl.cpu() if pgl is not None and mode == "postgraphile" else time.process_time()
+                    db0 = postgres_cpu()
                     cell = await loop.run_in_executor(
                         ex, drive, {**base, "mode": "graphql" if mode == "graphql-nocache" else mode, "clients": c})
+                    cell.db_cpu_s = _since(db0)
                     cell.mode = mode
                     if pgl is not None and mode == "postgraphile":
                         cell.server_cpu_s = pgl.cpu() - cpu0
@@ -1085,13 +1107,19 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                         "warmup": args.warmup, "duration": args.duration}
                 for c in clients:
                     print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
-                    cpu0 = _cpu(procs)
+                    cpu0, db0 = _cpu(procs), postgres_cpu()
                     cell = await loop.run_in_executor(ex, drive, {**base, "mode": "graphql", "clients": c})
+                    cell.db_cpu_s = _since(db0)
                     cell.mode = "graphql-workers"
                     cell.server_cpu_s = _cpu(procs) - cpu0
                     if cell.errors:
                         print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
                     cells.append(cell)
+
+
+def _since(db0: float | None) -> float | None:
+    db1 = postgres_cpu()
+    return None if db0 is None or db1 is None else db1 - db0
 
 
 def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[int, int], cells: list[Cell],
@@ -1125,13 +1153,16 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
                    f"{cell.rate / raw.rate:.0%}"]
             if with_pgl:
                 row.append(f"{cell.rate / pgl.rate:.0%}" if pgl is not None else "-")
-            rows.append([*row, f"{cpu:.1f}", str(cell.errors)])
+            db = "-" if cell.db_cpu_s is None else f"{cell.db_cpu_s / max(cell.total, 1) * 1000:.2f}"
+            rows.append([*row, f"{cpu:.2f}", db, f"{cell.client_cpu_s / max(cell.total, 1) * 1000:.2f}",
+                         str(cell.errors)])
     header = ("clients", "path", "req/s", "p50 ms", "p99 ms", "vs raw", *(("vs PostGraphile",) if with_pgl else ()),
-              "app CPU ms/req", "errors")
+              "app CPU ms/req", "PostgreSQL CPU ms/req", "client CPU ms/req", "errors")
     print(_table(header, rows))
     print("(app CPU: this server process per request for GraphQL; the load-generator process, which is the "
           "application, for raw asyncpg"
-          + ("; the PostGraphile node process (/proc/<pid>/stat) for PostGraphile" if with_pgl else "") + ".)")
+          + ("; the PostGraphile node process (/proc/<pid>/stat) for PostGraphile" if with_pgl else "")
+          + "; PostgreSQL: every postgres process of the machine; client: the load generator, httpx or asyncpg.)")
     if with_pgl:
         vs = [f"GraphQL/PostGraphile at {c} clients {by[('graphql', c)].rate / by[('postgraphile', c)].rate:.0%}"
               for c in sorted({c.clients for c in cells if c.mode == "postgraphile"}) if ("graphql", c) in by]

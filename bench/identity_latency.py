@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench.api_baseline import drive, load_in_child, process_cpu, serving
+from bench.api_baseline import drive, load_in_child, postgres_cpu, serving
 from bench.population import PopulationConfig, generate
 from bench.scratch import scratch_database
 from identity import NameParts, matching, query_key_weights
@@ -62,22 +62,6 @@ def _queries(officers: int, seed: int, n: int) -> list[dict[str, Any]]:
 def _loadavg() -> str:
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
-
-
-def _postgres_cpu() -> float | None:
-    """User + system CPU seconds of every PostgreSQL process on this machine (``/proc/<pid>/stat``), or None where
-    there is no /proc: the database's share of a search when it runs here (its only load during a cell)."""
-    if not os.path.isdir("/proc"):
-        return None
-    total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            name, seconds = process_cpu(pid)
-        except OSError:  # (exited meanwhile)
-            continue
-        if name.startswith("postgres"):
-            total += seconds
-    return total
 
 
 def _pct(values: Sequence[float], q: float) -> float:
@@ -124,12 +108,12 @@ async def _concurrent(url: str, token: str, queries: list[dict[str, Any]], clien
                     gc.unfreeze()
                 print(f"  searchOfficers x{c} clients for {duration:.0f} s, heap {'frozen' if frozen else 'not frozen'}"
                       "...", file=sys.stderr)
-                cpu0, db0 = time.process_time(), _postgres_cpu()
+                cpu0, db0 = time.process_time(), postgres_cpu()
                 cell = await loop.run_in_executor(ex, drive, {
                     "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
                     "dsn": "", "pgl_url": "", "warmup": 2.0, "duration": duration})
                 server_ms = (time.process_time() - cpu0) * 1000 / max(cell.total, 1)
-                db1 = _postgres_cpu()
+                db1 = postgres_cpu()
                 db_ms = f"{(db1 - db0) * 1000 / max(cell.total, 1):.1f}" if db0 is not None and db1 is not None else "-"
                 rows.append(f"| {c} | {'frozen' if frozen else 'not frozen'} | {cell.rate:,.0f} | {cell.pct(50):.1f} | "
                             f"{cell.pct(99):.1f} | {server_ms:.1f} | {db_ms} | {cell.errors} |")
