@@ -663,34 +663,59 @@ async def test_a_certification_changed_twice_in_a_run_is_changed_once_set_based(
 
 
 async def test_signatures_checked_ahead_on_threads_give_the_verdicts_of_one_at_a_time(world: World) -> None:
-    """A batch large enough to have its signatures checked on two threads before it is read, with one bad event: a
-    forged signature, an unknown key or another publisher's key is refused with the code and message of one at a
-    time, and the intact events are not applied (a batch with only that event wrong would otherwise commit)."""
-    from ledger.events import generate_ed25519_jwk, sign_event
+    """A batch large enough to have its signatures checked ahead (header and key here, the signatures alone on two
+    threads, the payloads here again), with one bad event: whatever is wrong with it (its signature, key, header,
+    payload bytes, salt, publisher or time), it is refused with the code and message it gets when sent alone (a batch
+    of one is verified one step after another, never ahead), and the intact events are not applied (a batch with only
+    that event wrong would otherwise commit)."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from joserfc import jws
+
+    from ledger.events import canonical_bytes, generate_ed25519_jwk, sign_event
 
     officers = await _officers(world, 3)
     caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id="ca-post")
+    key, kid = world.keys["ca-post"]
+    header = {"alg": "Ed25519", "kid": kid, "typ": "registry-event+jws"}
 
-    def forged(jws: str) -> str:
-        head, payload, sig = jws.split(".")
+    def forged(jws_: str) -> str:
+        head, payload, sig = jws_.split(".")
         return f"{head}.{payload}.{sig[:10]}{'A' if sig[10] != 'A' else 'B'}{sig[11:]}"
 
+    def raw(payload: bytes, head: dict[str, str] = header) -> str:
+        return jws.serialize_compact(head, payload, key, algorithms=["Ed25519"])
+
+    def one(prefix: str, **changes: Any) -> dict[str, Any]:
+        return {**_records(prefix, officers, 1)[0], **changes}
+
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
     bad: dict[str, Callable[[], str]] = {
-        "BAD_SIGNATURE": lambda: forged(world.sign("ca-post", _records("f", officers, 1)[0])),
-        "UNKNOWN_KEY": lambda: sign_event(_records("u", officers, 1)[0], generate_ed25519_jwk("nobody-1"), "nobody-1"),
+        "BAD_SIGNATURE": lambda: forged(world.sign("ca-post", one("f"))),
+        "UNKNOWN_KEY": lambda: sign_event(one("u"), generate_ed25519_jwk("nobody-1"), "nobody-1"),
         "FORBIDDEN": lambda: world.sign("tx-tcole", record_published("tx-tcole", source="t-1", state="TX",
                                                                      subj={"registryId": officers[0]})),
+        "NON_CANONICAL": lambda: raw(json.dumps(one("n", salt="c2FsdHNhbHRzYWx0c2FsdA"), indent=1).encode()),
+        "MISSING_SALT": lambda: raw(canonical_bytes(one("s"))),
+        "WRONG_TYPE": lambda: raw(canonical_bytes(one("w", salt="c2FsdHNhbHRzYWx0c2FsdA")), {**header, "typ": "JWT"}),
+        "BAD_USER_INPUT": lambda: world.sign("ca-post", one("l", issuedAt=later)),
     }
+
+    async def verdicts(signed: list[str], set_based: bool = True) -> tuple[bool, list[tuple[str, Any, Any]]]:
+        async with world.pool.acquire() as conn:
+            result = await Publisher(conn, caller, world.services.ssn_key,
+                                     admin_keys=world.services.admin_keys.public(), set_based=set_based,
+                                     ).run([Submission(j) for j in signed], dry_run=False)
+        return result.committed, [(o.status, o.code, o.message) for o in result.outcomes]
+
     for n, (code, make) in enumerate(bad.items()):
+        wrong = make()
+        alone_committed, [alone] = await verdicts([wrong])
+        assert not alone_committed and alone[:2] == ("REJECTED", code), (code, alone)
         signed = [world.sign("ca-post", p) for p in _records(f"v{n}", officers, 24)]
-        signed[7 + n] = make()
-        verdicts = []
+        signed[7 + n] = wrong
         for set_based in (True, False):
-            async with world.pool.acquire() as conn:
-                result = await Publisher(conn, caller, world.services.ssn_key,
-                                         admin_keys=world.services.admin_keys.public(), set_based=set_based
-                                         ).run([Submission(j) for j in signed], dry_run=False)
-            assert not result.committed, code
-            verdicts.append([(o.status, o.code, o.message) for o in result.outcomes])
-        assert verdicts[0] == verdicts[1]
-        assert [(i, c) for i, (status, c, _) in enumerate(verdicts[0]) if status == "REJECTED"] == [(7 + n, code)]
+            committed, batch = await verdicts(signed, set_based)
+            assert not committed, code
+            assert [(i, v) for i, v in enumerate(batch) if v[0] == "REJECTED"] == [(7 + n, alone)], code
