@@ -108,15 +108,20 @@ def _bad(pending: Sequence[_Pending]) -> dict[int, str]:
 
 
 async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, admin_keys: Mapping[str, OKPKey],
-                          chunk: int = 5000) -> BadEntry | None:
+                          chunk: int = 5000, first_chunk: int = 64) -> BadEntry | None:
     """The first entry in ``[start, end)`` that does not verify, or None when all do: a registration must be signed
     by a registry admin key, an event by a key that logged registrations (not the ``publisher_keys`` table)
     made its publisher's. Events this process did not verify when it published them (``ledger.verified_signatures``)
-    are checked on the verifying threads, many at a time (``ledger.verifying_threads``)."""
+    are checked on the verifying threads, many at a time (``ledger.verifying_threads``).
+
+    The entries are read in blocks growing from ``first_chunk`` to ``chunk``: while an entry that does not verify
+    sits right after the last checkpoint, every batch's checkpoint attempt checks from there again, and a block of
+    5,000 entries read each time cost a publishing request about 90 ms of the database's time."""
     keys: dict[str, PublisherKeyRow | None] = {}
     imported: dict[str, OKPKey | None] = {}
-    for low in range(start, end, chunk):
-        high = min(end, low + chunk)
+    low, size = start, min(first_chunk, chunk)
+    while low < end:
+        high = min(end, low + size)
         by_index = {r["log_index"]: r for r in await event_store.by_log_range(conn, low, high)}
         admin = {r["log_index"]: r for r in await registrations.by_log_range(conn, low, high)}
         leaves = await log_store.fetch_nodes(conn, [(0, i) for i in range(low, high)])
@@ -153,4 +158,5 @@ async def first_bad_entry(conn: asyncpg.Connection, start: int, end: int, *, adm
         if bad:
             first = min(bad)
             return BadEntry(first, bad[first])
+        low, size = high, min(chunk, 2 * size)
     return None

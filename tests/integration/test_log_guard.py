@@ -206,7 +206,7 @@ async def _behind_the_api(w: World, signed: list[str]) -> int:
     return appended[0][0]
 
 
-@pytest.mark.parametrize("forged_at", [(), (17,), (5, 17), (3, 30)])
+@pytest.mark.parametrize("forged_at", [(), (17,), (5, 17), (3, 30), (4,), (12, 28)])
 async def test_entries_another_process_published_are_verified_in_full_and_the_first_bad_one_stops_it(
         deferred: World, forged_at: tuple[int, ...]) -> None:
     """Many entries this process did not verify are checked on the verifying threads; the answer is still the
@@ -221,12 +221,42 @@ async def test_entries_another_process_published_are_verified_in_full_and_the_fi
     assert all(verified_signatures.recall(leaf_hash(j.encode("ascii"))) is None for j in signed)
     async with w.pool.acquire() as conn:
         bad = await entry_check.first_bad_entry(conn, first, first + 40, admin_keys=w.services.admin_keys.public())
+        # read in growing blocks (4, 8, 16, 16...): the same answer whichever block the bad entry falls in
+        small = await entry_check.first_bad_entry(conn, first, first + 40, admin_keys=w.services.admin_keys.public(),
+                                                  chunk=16, first_chunk=4)
+    assert small == bad
     if not forged_at:
         assert bad is None
         assert await _signed_size(w) == first + 40
     else:
         assert bad is not None and bad.index == first + forged_at[0] and "does not verify" in bad.reason
         assert await _signed_size(w) == first + forged_at[0]
+
+
+async def test_an_entry_that_does_not_verify_right_after_the_checkpoint_costs_a_small_read(deferred: World) -> None:
+    """While the entry after the last checkpoint does not verify, every batch's checkpoint attempt checks from there
+    again: it reads a small block (64 entries), not the 5,000 after it."""
+    w = deferred
+    await _published(w, 1)
+    kid = w.keys["ca-post"][1]
+    signed = [sign_event(_cert(300 + n), generate_ed25519_jwk(kid) if n == 0 else w.keys["ca-post"][0], kid)
+              for n in range(200)]
+    first = await _behind_the_api(w, signed)
+    ranges: list[tuple[Any, ...]] = []
+
+    def seen(query: Any) -> None:
+        if "FROM events WHERE log_index >=" in query.query:
+            ranges.append(tuple(query.args))
+
+    async with w.pool.acquire() as conn:
+        conn.add_query_logger(seen)
+        try:
+            bad = await entry_check.first_bad_entry(conn, first, first + 200,
+                                                    admin_keys=w.services.admin_keys.public())
+        finally:
+            conn.remove_query_logger(seen)
+    assert bad is not None and bad.index == first and "does not verify" in bad.reason
+    assert ranges == [(first, first + 64)]
 
 
 async def test_the_audit_checks_many_signatures_on_the_threads_and_names_each_bad_one_in_log_order(
