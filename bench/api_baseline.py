@@ -863,11 +863,11 @@ async def _checkpointed(conn: asyncpg.Connection, patience: float = 300.0) -> No
     """Until a checkpoint covers the whole log. A server new to the log verifies, before its first checkpoint,
     every entry it did not publish itself (here every earlier phase's), once: the backlog of a restart, not the
     steady state the timed upload measures."""
-    from ledger import log_store
+    from ledger import checkpointer, log_store
 
     size = await log_store.size(conn)
     for _ in range(int(patience * 10)):
-        if (await conn.fetchval("SELECT max(size) FROM checkpoints") or 0) >= size:
+        if (last := await checkpointer.latest(conn)) is not None and last.size >= size:
             return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"no checkpoint covered the log's {size} entries within {patience:.0f} s")
@@ -942,8 +942,7 @@ async def _publish_batches(conn: asyncpg.Connection, jws: Sequence[str], ssn_key
 
     if profile:
         conn.add_query_logger(log)
-    window = _Window()
-    cpu0, own0 = time.process_time(), time.thread_time()
+    window, own0 = _Window(), time.thread_time()
     if prof is not None:
         prof.enable()
     for i in range(0, len(jws), BATCH):
@@ -956,7 +955,7 @@ async def _publish_batches(conn: asyncpg.Connection, jws: Sequence[str], ssn_key
         prof.disable()
         conn.remove_query_logger(log)
     timed = window.done()
-    others = (time.process_time() - cpu0) - (time.thread_time() - own0)  # the verifying threads, mostly
+    others = timed.app_cpu_s - (time.thread_time() - own0)  # the verifying threads, mostly
     groups = _by_package(pstats.Stats(prof, stream=io.StringIO())) if prof is not None else []
     if groups:  # cProfile sees the event loop's thread only: the signature checks run on two others
         groups.insert(0, (OTHER_THREADS, others))
