@@ -9,6 +9,7 @@ limits and floors on both sides of where the unread officers are needed; and the
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
 from itertools import product
 from typing import Any
@@ -127,3 +128,26 @@ async def test_a_search_reads_only_the_officers_that_can_count(world: World) -> 
         everyone = (await officers.key_hits_many(conn, [query_key_weights(list(middle.names), middle.dob)],
                                                  limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE))[0]
         assert {h.current_id for h in everyone} == set(statements[1][1][0])
+
+
+async def test_names_and_numbers_are_read_from_the_officer_indexes_alone(world: World) -> None:
+    """The candidates' names and certification numbers come from the covering officer indexes (migration 0016):
+    an index-only scan with no table page visited, once VACUUM has set the visibility map. A column read that the
+    indexes do not carry would make it an index scan with a table visit per row (at 10^6 officers, a sixth more of
+    the database's CPU per search)."""
+    await _on_file(world, 12)
+    async with world.pool.acquire() as conn:
+        await conn.execute("VACUUM (ANALYZE) officer_names, certifications")
+        ids = await conn.fetch("SELECT id FROM officers ORDER BY id")
+        captured: list[tuple[str, Any]] = []
+        conn.add_query_logger(lambda q: captured.append((q.query, q.args)))
+        found = await officers.names_and_numbers(conn, [r["id"] for r in ids])
+        await asyncio.sleep(0)
+        assert sum(len(names) for names, _ in found.values()) >= 15 and all(numbers for _, numbers in found.values())
+        sql, args = captured[-1]
+        async with conn.transaction():  # small tables: the planner would rather read them whole
+            await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+            plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + sql, *args))
+    assert "Index Only Scan using officer_names_officer on officer_names" in plan, plan
+    assert "Index Only Scan using certifications_officer on certifications" in plan, plan
+    assert re.findall(r"Heap Fetches: (\d+)", plan) == ["0", "0"], plan
