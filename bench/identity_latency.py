@@ -9,11 +9,13 @@ and one client sends ``searchOfficers`` for the noisy re-entries of the populati
 as the new state's clerk typed them), one request at a time, so that each latency is a request's own.
 The same searches are also timed through ``identity.matching.rank`` directly on a pool (the store and
 the scorer without HTTP and GraphQL), with the number of candidates ranked. Then ``--clients`` closed-loop
-clients (default 8) send the same searches concurrently from a separate process for ``--duration`` seconds:
-throughput, p50/p99, the server's CPU per search and, when the database runs on this machine, PostgreSQL's (issue
-13's target: p99 < 50 ms at 10^6 officers, 8 clients). The database's ``shared_buffers`` is printed with the
-results: at 10^6 officers the tables and indexes a search reads are 1.2 to 1.9 GB, and 128 MB (PostgreSQL's default)
-turns most of their pages into reads from the operating system's cache.
+clients (default 8) send searches concurrently from a separate process for ``--duration`` seconds, each cell
+searches none of the run has asked before (a registry's searches are for different people: their pages are as
+cold as the database's and the operating system's caches leave them; ``--repeat`` asks the one-at-a-time searches
+again instead, warm): throughput, p50/p99, the server's CPU per search and, when the database runs on this
+machine, PostgreSQL's (issue 13's target: p99 < 50 ms at 10^6 officers, 8 clients). The database's
+``shared_buffers`` is printed with the results: at 10^6 officers the tables and indexes a search reads are 1.2 to
+1.9 GB, and 128 MB (PostgreSQL's default) turns most of their pages into reads from the operating system's cache.
 """
 
 from __future__ import annotations
@@ -92,11 +94,17 @@ class _GcClock:
         gc.callbacks.remove(self._cb)
 
 
-async def _concurrent(url: str, token: str, queries: list[dict[str, Any]], clients: Sequence[int],
+#: Searches per concurrent cell when they are fresh: each client reads its own stretch of the list, 997 apart
+#: (``api_baseline.drive``), so that no search is asked twice in a cell of a few thousand searches.
+FRESH_PER_CELL = 8 * 997
+
+
+async def _concurrent(url: str, token: str, cells: list[list[dict[str, Any]]], clients: Sequence[int],
                       duration: float) -> list[str]:
     """Closed-loop clients in a separate process (``api_baseline.drive``), as api_baseline measures lookups: rows of
-    throughput, latency and this (the server's) process's CPU per search."""
-    inputs = [{k: v for k, v in q.items() if not k.startswith("_")} for q in queries]
+    throughput, latency and this (the server's) process's CPU per search. ``cells``: the searches of each cell in
+    turn (cycled)."""
+    turn = iter(cells * (2 * len(clients)))
     rows = []
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as ex:
@@ -108,6 +116,7 @@ async def _concurrent(url: str, token: str, queries: list[dict[str, Any]], clien
                     gc.unfreeze()
                 print(f"  searchOfficers x{c} clients for {duration:.0f} s, heap {'frozen' if frozen else 'not frozen'}"
                       "...", file=sys.stderr)
+                inputs = [{k: v for k, v in q.items() if not k.startswith("_")} for q in next(turn)]
                 cpu0, db0 = time.process_time(), postgres_cpu()
                 cell = await loop.run_in_executor(ex, drive, {
                     "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
@@ -125,7 +134,7 @@ async def _concurrent(url: str, token: str, queries: list[dict[str, Any]], clien
 
 
 async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients: Sequence[int] = (),
-                   duration: float = 10.0) -> None:
+                   duration: float = 10.0, fresh: list[list[dict[str, Any]]] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="identity-latency-") as tmp:
         async with serving(dsn, Path(tmp)) as (url, token, _app, pool):
             settings = {"shared_buffers": await pool.fetchval("SHOW shared_buffers"),
@@ -168,7 +177,7 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
                         api_gc.append((clock.total - g0) * 1000)
                         found += any(h["officer"]["id"] == q["_truth"] for h in body["data"]["searchOfficers"][:5])
             clock.close()
-            concurrent = await _concurrent(url, token, queries, clients, duration) if clients else []
+            concurrent = await _concurrent(url, token, fresh or [queries], clients, duration) if clients else []
     n = len(api)
     print(f"\nLoad average {_loadavg()} on {os.cpu_count()} cores (CPU ms: this process only, client included for "
           "HTTP; the database's own time is in its processes, so wall time is the measure, CPU time a floor). "
@@ -186,8 +195,9 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
           f"same-SSN officers). True officer in the first five answers: {found / n:.4f} of {n:,} (a sanity check, "
           f"not recall: the loader files each re-entered spelling as an alias of its officer).")
     if concurrent:
-        print("\nConcurrent clients (closed loop, one keep-alive connection each, in a separate process; the same "
-              "searches in turn; target p99 < 50 ms at 8 clients):\n")
+        print("\nConcurrent clients (closed loop, one keep-alive connection each, in a separate process; "
+              f"{'searches not asked before in this run, in each cell' if fresh else 'the same searches in turn'}; "
+              "target p99 < 50 ms at 8 clients):\n")
         print("| clients | server heap (gc) | searches/s | p50 ms | p99 ms | server CPU ms/search | PostgreSQL CPU "
               "ms/search | errors |")
         print("|---|---|---|---|---|---|---|---|")
@@ -196,11 +206,15 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
 
 async def run(args: argparse.Namespace) -> int:
     spawn = get_context("spawn")
-    queries = _queries(args.officers, args.seed, args.queries + args.warmup)
+    cells = 0 if args.repeat else 2 * len(args.clients)  # each concurrency: heap frozen, then not
+    asked = _queries(args.officers, args.seed, args.skip + args.queries + args.warmup + cells * FRESH_PER_CELL)
+    asked = asked[args.skip:]
+    queries, rest = asked[:args.queries + args.warmup], asked[args.queries + args.warmup:]
+    fresh = [rest[k * FRESH_PER_CELL:(k + 1) * FRESH_PER_CELL] for k in range(cells)] or None
     if args.dsn:  # a database this benchmark (or api_baseline's loader) already loaded with the same population
         print(f"Timing {len(queries) - args.warmup:,} searches (after {args.warmup} warm-up) on {args.dsn}...",
               file=sys.stderr)
-        await _measure(args.dsn, queries, args.warmup, args.clients, args.duration)
+        await _measure(args.dsn, queries, args.warmup, args.clients, args.duration, fresh)
         return 0
     async with scratch_database("identity_latency") as dsn:
         loop = asyncio.get_running_loop()
@@ -210,7 +224,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"Loaded in {info['seconds']:.0f} s: {info['counts']}; database {info['db_mb']:,.0f} MB.")
         print(f"Timing {len(queries) - args.warmup:,} searches (after {args.warmup} warm-up), one at a time...",
               file=sys.stderr)
-        await _measure(dsn, queries, args.warmup, args.clients, args.duration)
+        await _measure(dsn, queries, args.warmup, args.clients, args.duration, fresh)
     return 0
 
 
@@ -223,6 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--clients", type=lambda v: [int(c) for c in v.split(",") if c], default=[8],
                     help="concurrent clients to measure after the one-at-a-time run, e.g. 1,8 (default 8; '' for none)")
     ap.add_argument("--duration", type=float, default=10.0, help="measured seconds per concurrency (default 10)")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="start after this many re-entered people: runs on one database with different --skip "
+                         "values ask searches none of the others asked")
+    ap.add_argument("--repeat", action="store_true",
+                    help="concurrent clients ask the one-at-a-time searches again (warm) instead of new ones")
     ap.add_argument("--dsn", help="an already loaded database (same --officers and --seed): skip loading")
     return asyncio.run(run(ap.parse_args(argv)))
 
