@@ -351,6 +351,11 @@ async def raw_history(pool: asyncpg.Pool, officer_id: str, org: str) -> dict[str
             "publishers": tree.publishers, "agencies": tree.agencies, "history": history}
 
 
+#: Where each simulated client starts in the list of inputs: client w at w * CLIENT_STRIDE, then one by one, so that
+#: clients ask different inputs as long as each asks fewer than this many.
+CLIENT_STRIDE = 997
+
+
 async def _drive(spec: dict[str, Any]) -> Cell:
     import httpx
 
@@ -399,7 +404,7 @@ async def _drive(spec: dict[str, Any]) -> Cell:
 
     async def client(w: int) -> None:
         nonlocal errors, first_error, counted, total
-        i = w * 997
+        i = w * CLIENT_STRIDE
         while True:
             t0 = time.perf_counter()
             if t0 >= end:
@@ -537,6 +542,12 @@ def postgres_cpu() -> float | None:
         if name.startswith("postgres"):
             total += seconds
     return total
+
+
+def postgres_cpu_since(db0: float | None) -> float | None:
+    """PostgreSQL's CPU seconds since ``postgres_cpu()`` gave ``db0`` (None where either reading is None)."""
+    db1 = postgres_cpu()
+    return None if db0 is None or db1 is None else db1 - db0
 
 
 async def _pgl_install() -> str:
@@ -752,7 +763,7 @@ class _Window:
         app = time.process_time() - self.cpu0
         if self.server_cpu is not None:
             app += self.server_cpu() - self.server0
-        return Timed(time.perf_counter() - self.t0, app, _since(self.db0))
+        return Timed(time.perf_counter() - self.t0, app, postgres_cpu_since(self.db0))
 
 
 @dataclass
@@ -1146,7 +1157,7 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     db0 = postgres_cpu()
                     cell = await loop.run_in_executor(
                         ex, drive, {**base, "mode": "graphql" if mode == "graphql-nocache" else mode, "clients": c})
-                    cell.db_cpu_s = _since(db0)
+                    cell.db_cpu_s = postgres_cpu_since(db0)
                     cell.mode = mode
                     if pgl is not None and mode == "postgraphile":
                         cell.server_cpu_s = pgl.cpu() - cpu0
@@ -1165,17 +1176,12 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
                     cpu0, db0 = _cpu(procs), postgres_cpu()
                     cell = await loop.run_in_executor(ex, drive, {**base, "mode": "graphql", "clients": c})
-                    cell.db_cpu_s = _since(db0)
+                    cell.db_cpu_s = postgres_cpu_since(db0)
                     cell.mode = "graphql-workers"
                     cell.server_cpu_s = _cpu(procs) - cpu0
                     if cell.errors:
                         print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
                     cells.append(cell)
-
-
-def _since(db0: float | None) -> float | None:
-    db1 = postgres_cpu()
-    return None if db0 is None or db1 is None else db1 - db0
 
 
 def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[int, int], cells: list[Cell],
@@ -1262,7 +1268,8 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
           "to `registry serve` in its own process, that server's CPU and this process's client. PostgreSQL: every "
           "postgres process of the machine over the same window.)")
     rate, http, own = published[0].rate, published[2].rate, published[3].rate
-    print(f"Target: `registry publish` >= 3,000 signed records/s end to end: {'met' if http >= 3000 else 'MISSED'} "
+    verdict = "met" if min(http, own) >= 3000 else "MISSED"  # both end-to-end paths
+    print(f"Target: `registry publish` >= 3,000 signed records/s end to end: {verdict} "
           f"({http:,.0f}/s over HTTP, {own:,.0f}/s to `registry serve` in its own process); set-based in process "
           f"{rate:,.0f}/s, {rate / published[1].rate:.1f}x the same events one at a time, {rate / copy_rate:.0%} of "
           f"COPY.")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import os
 import statistics
 import sys
@@ -37,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from bench.api_baseline import drive, load_in_child, postgres_cpu, serving
+from bench.api_baseline import CLIENT_STRIDE, drive, load_in_child, postgres_cpu, postgres_cpu_since, serving
 from bench.population import PopulationConfig, generate
 from bench.scratch import scratch_database
 from identity import NameParts, matching, query_key_weights
@@ -94,17 +95,12 @@ class _GcClock:
         gc.callbacks.remove(self._cb)
 
 
-#: Searches per concurrent cell when they are fresh: each client reads its own stretch of the list, 997 apart
-#: (``api_baseline.drive``), so that no search is asked twice in a cell of a few thousand searches.
-FRESH_PER_CELL = 8 * 997
-
-
 async def _concurrent(url: str, token: str, cells: list[list[dict[str, Any]]], clients: Sequence[int],
                       duration: float) -> list[str]:
     """Closed-loop clients in a separate process (``api_baseline.drive``), as api_baseline measures lookups: rows of
     throughput, latency and this (the server's) process's CPU per search. ``cells``: the searches of each cell in
     turn (cycled)."""
-    turn = iter(cells * (2 * len(clients)))
+    turn = itertools.cycle(cells)
     rows = []
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as ex:
@@ -122,8 +118,8 @@ async def _concurrent(url: str, token: str, cells: list[list[dict[str, Any]]], c
                     "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
                     "dsn": "", "pgl_url": "", "warmup": 2.0, "duration": duration})
                 server_ms = (time.process_time() - cpu0) * 1000 / max(cell.total, 1)
-                db1 = postgres_cpu()
-                db_ms = f"{(db1 - db0) * 1000 / max(cell.total, 1):.1f}" if db0 is not None and db1 is not None else "-"
+                db_s = postgres_cpu_since(db0)
+                db_ms = "-" if db_s is None else f"{db_s * 1000 / max(cell.total, 1):.1f}"
                 rows.append(f"| {c} | {'frozen' if frozen else 'not frozen'} | {cell.rate:,.0f} | {cell.pct(50):.1f} | "
                             f"{cell.pct(99):.1f} | {server_ms:.1f} | {db_ms} | {cell.errors} |")
                 if cell.errors:
@@ -207,10 +203,12 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
 async def run(args: argparse.Namespace) -> int:
     spawn = get_context("spawn")
     cells = 0 if args.repeat else 2 * len(args.clients)  # each concurrency: heap frozen, then not
-    asked = _queries(args.officers, args.seed, args.skip + args.queries + args.warmup + cells * FRESH_PER_CELL)
+    # Each client of a cell asks its own stretch of the cell's searches (api_baseline.drive), none asked twice.
+    per_cell = max(args.clients, default=1) * CLIENT_STRIDE
+    asked = _queries(args.officers, args.seed, args.skip + args.queries + args.warmup + cells * per_cell)
     asked = asked[args.skip:]
     queries, rest = asked[:args.queries + args.warmup], asked[args.queries + args.warmup:]
-    fresh = [rest[k * FRESH_PER_CELL:(k + 1) * FRESH_PER_CELL] for k in range(cells)] or None
+    fresh = [rest[k * per_cell:(k + 1) * per_cell] for k in range(cells)] or None
     if args.dsn:  # a database this benchmark (or api_baseline's loader) already loaded with the same population
         print(f"Timing {len(queries) - args.warmup:,} searches (after {args.warmup} warm-up) on {args.dsn}...",
               file=sys.stderr)
