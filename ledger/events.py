@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NewType
 
 import rfc8785
@@ -61,6 +63,8 @@ _HEADER_KEYS = frozenset({"alg", "kid", "typ"})
 #: joserfc's own limits (header 512, payload 128000, signature 1024), plus two dots.
 _MAX_COMPACT = 512 + 128_000 + 1024 + 2
 _B64URL = re.compile("[A-Za-z0-9_-]*")
+#: Protected headers up to this length (joserfc's own limit) are remembered once read, longer ones read every time.
+_REMEMBERED_HEADER = 512
 #: joserfc's own models of the accepted algorithms (key checks and the signature check).
 _ALGORITHMS = {name: jws.JWSRegistry.algorithms[name] for name in ALLOWED_ALGORITHMS}
 
@@ -117,25 +121,6 @@ def _plain_jcs(obj: Mapping[str, Any]) -> bytes:
     return _PLAIN_ENCODER.encode(obj).encode("utf-8")
 
 
-class _NumberWatch:
-    """``json.loads`` hooks that note whether every number in a document is a safe integer."""
-
-    __slots__ = ("plain",)
-
-    def __init__(self) -> None:
-        self.plain = True
-
-    def integer(self, text: str) -> int:
-        value = int(text)
-        if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
-            self.plain = False
-        return value
-
-    def fraction(self, text: str) -> float:
-        self.plain = False
-        return float(text)
-
-
 def _canonical_members(obj: Mapping[str, Any]) -> tuple[tuple[str, bytes], ...]:
     """A JSON object's members as RFC 8785 serialises them, ordered as it orders them (keys by UTF-16 code units,
     as ``rfc8785`` sorts them); each value is serialised by ``rfc8785`` itself."""
@@ -176,25 +161,33 @@ def _b64url_encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+_URL_TO_STD = bytes.maketrans(b"-_", b"+/")
+_STD_TO_URL = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64url_decode(segment: str) -> bytes:
-    """Unpadded base64url that re-encodes to itself (no padding, no stray bits)."""
+    """Unpadded base64url that re-encodes to itself (no padding, no stray bits). binascii directly: base64's
+    wrappers around it were a tenth of reading an event."""
     if _B64URL.fullmatch(segment) is None:
         raise ValueError("not base64url")
+    data = segment.encode("ascii")
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        raw = binascii.a2b_base64(data.translate(_URL_TO_STD) + b"=" * (-len(data) % 4), strict_mode=True)
     except binascii.Error as exc:
         raise ValueError("not base64url") from exc
-    if _b64url_encode(raw) != segment:
+    if binascii.b2a_base64(raw, newline=False).rstrip(b"=").translate(_STD_TO_URL) != data:
         raise ValueError("non-canonical base64url")
     return raw
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate member {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate member {key!r}")
+            seen.add(key)
     return out
 
 
@@ -202,12 +195,30 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _json_object(raw: bytes, what: str, numbers: _NumberWatch | None = None) -> dict[str, Any]:
-    hooks: dict[str, Any] = {} if numbers is None else {"parse_int": numbers.integer,
-                                                         "parse_float": numbers.fraction}
+class _NotPlain(Exception):
+    """Raised inside the plain decoder only: a number ``_plain_jcs`` would not write as RFC 8785 does."""
+
+
+def _plain_int(text: str) -> int:
+    value = int(text)
+    if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        raise _NotPlain
+    return value
+
+
+def _not_plain(text: str) -> float:
+    raise _NotPlain
+
+
+#: One decoder each, built once (``json.loads`` with hooks builds a decoder and its scanner on every call).
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+_PLAIN_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
+                                  parse_int=_plain_int, parse_float=_not_plain)
+
+
+def _json_object(raw: bytes, what: str, decoder: json.JSONDecoder = _DECODER) -> dict[str, Any]:
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
-                           **hooks)
+        value = decoder.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise EventSignatureError("MALFORMED", f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -215,12 +226,21 @@ def _json_object(raw: bytes, what: str, numbers: _NumberWatch | None = None) -> 
     return value
 
 
-def _canonical_payload(payload: dict[str, Any], payload_bytes: bytes, numbers: _NumberWatch
+def _payload_object(raw: bytes) -> tuple[dict[str, Any], bool]:
+    """(payload, plain): plain when every number in it is a safe integer. Read once as plain, which nearly every
+    payload is, and again by the general decoder at the first number that is not."""
+    try:
+        return _json_object(raw, "payload", _PLAIN_DECODER), True
+    except _NotPlain:
+        return _json_object(raw, "payload"), False
+
+
+def _canonical_payload(payload: dict[str, Any], payload_bytes: bytes, numbers_plain: bool,
                        ) -> tuple[tuple[tuple[str, bytes], ...], bool]:
     """(members, plain) of a payload whose bytes are its RFC 8785 form; raise NON_CANONICAL otherwise. A plain
     payload is checked with the C encoder (``_plain_jcs``); any other, or a plain one that differs, by ``rfc8785``
     member by member, which decides."""
-    if numbers.plain:
+    if numbers_plain:
         text = _PLAIN_ENCODER.encode(payload)  # equal to the payload's text only if the payload is plain too
         if _BEYOND_BMP.search(text) is None and text.encode("utf-8") == payload_bytes:
             return (), True
@@ -319,10 +339,31 @@ def read_signed(compact: str, resolve_key: Callable[[str], OKPKey], *, typ: str 
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise EventSignatureError("MALFORMED", "compact JWS must have a header, a payload and a signature")
     try:
-        header_raw, payload_bytes, signature = (_b64url_decode(p) for p in parts)
+        payload_bytes, signature = _b64url_decode(parts[1]), _b64url_decode(parts[2])
     except ValueError as exc:
         raise EventSignatureError("MALFORMED", f"compact JWS part is {exc}") from exc
+    reader = _protected_header if len(parts[0]) <= _REMEMBERED_HEADER else _protected_header.__wrapped__
+    header, alg, kid = reader(parts[0], typ)
+    try:
+        key = resolve_key(kid)
+    except KeyError as exc:
+        raise EventSignatureError("UNKNOWN_KEY", f"no usable key {kid!r}") from exc
+    if not _is_ed25519(key, private=False):
+        raise EventSignatureError("UNSUPPORTED_KEY", f"key {kid!r} is not an Ed25519 OKP key")
+    if len(signature) != 64:
+        raise EventSignatureError("BAD_SIGNATURE", "an Ed25519 signature is 64 bytes")
+    return SignedEvent(f"{parts[0]}.{parts[1]}".encode("ascii"), payload_bytes, signature, dict(header), kid, alg,
+                       key)
 
+
+@functools.lru_cache(maxsize=256)
+def _protected_header(segment: str, typ: str) -> tuple[Mapping[str, Any], str, str]:
+    """(header, alg, kid) of a protected header that passes, or the refusal. Remembered by its text: a publisher's
+    events share one header (alg, kid, typ), which would otherwise be decoded and checked once per event."""
+    try:
+        header_raw = _b64url_decode(segment)
+    except ValueError as exc:
+        raise EventSignatureError("MALFORMED", f"compact JWS part is {exc}") from exc
     header = _json_object(header_raw, "protected header")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
@@ -335,15 +376,7 @@ def read_signed(compact: str, resolve_key: Callable[[str], OKPKey], *, typ: str 
         raise EventSignatureError("MALFORMED", "header has no kid")
     if not isinstance(header.get("typ"), str) or header["typ"].lower().removeprefix("application/") != typ:
         raise EventSignatureError("WRONG_TYPE", f"typ must be {typ!r}")
-    try:
-        key = resolve_key(kid)
-    except KeyError as exc:
-        raise EventSignatureError("UNKNOWN_KEY", f"no usable key {kid!r}") from exc
-    if not _is_ed25519(key, private=False):
-        raise EventSignatureError("UNSUPPORTED_KEY", f"key {kid!r} is not an Ed25519 OKP key")
-    if len(signature) != 64:
-        raise EventSignatureError("BAD_SIGNATURE", "an Ed25519 signature is 64 bytes")
-    return SignedEvent(f"{parts[0]}.{parts[1]}".encode("ascii"), payload_bytes, signature, header, kid, alg, key)
+    return MappingProxyType(header), alg, kid
 
 
 def authenticate(signed: SignedEvent) -> Authentic | None:
@@ -365,9 +398,8 @@ def authenticate(signed: SignedEvent) -> Authentic | None:
 
 def open_payload(authentic: Authentic) -> VerifiedEvent:
     """``verify_event``'s last step: the payload of an authentic event, which must be canonical and salted."""
-    numbers = _NumberWatch()
-    payload = _json_object(authentic.payload_bytes, "payload", numbers)
-    members, plain = _canonical_payload(payload, authentic.payload_bytes, numbers)
+    payload, numbers_plain = _payload_object(authentic.payload_bytes)
+    members, plain = _canonical_payload(payload, authentic.payload_bytes, numbers_plain)
     _check_salt(payload)
     return VerifiedEvent(payload, authentic.payload_bytes, authentic.kid, authentic.alg, authentic.header, members,
                          plain)

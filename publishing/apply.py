@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -713,16 +714,26 @@ def _authenticate_all(signed: Sequence[SignedEvent]) -> list[Authentic | None]:
 
 def _unverified_kid(jws: str) -> str:
     """Read only the kid from the protected header, to find the key; nothing else is trusted yet."""
+    header_b64 = jws.split(".", 1)[0]
+    kid = _kid_in(header_b64) if len(header_b64) <= _REMEMBERED_HEADER else _kid_in.__wrapped__(header_b64)
+    if not jws.isascii():
+        raise SignatureRejected("MALFORMED", "a compact JWS is ASCII only")
+    return kid
+
+
+#: Headers up to this length are remembered once read (a publisher's events share one); longer ones are not kept.
+_REMEMBERED_HEADER = 512
+
+
+@functools.lru_cache(maxsize=256)
+def _kid_in(header_b64: str) -> str:
     try:
-        header_b64 = jws.split(".")[0]
         header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
         kid = header["kid"]
     except Exception:
         raise SignatureRejected("MALFORMED", "the event is not a compact JWS with a kid header") from None
     if not isinstance(kid, str) or not kid:
         raise SignatureRejected("MALFORMED", "the event's kid header must be a non-empty string")
-    if not jws.isascii():
-        raise SignatureRejected("MALFORMED", "a compact JWS is ASCII only")
     return kid
 
 

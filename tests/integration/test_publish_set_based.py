@@ -719,3 +719,66 @@ async def test_signatures_checked_ahead_on_threads_give_the_verdicts_of_one_at_a
             committed, batch = await verdicts(signed, set_based)
             assert not committed, code
             assert [(i, v) for i, v in enumerate(batch) if v[0] == "REJECTED"] == [(7 + n, alone)], code
+
+
+async def _run_jws(world: World, jws: list[str], *, set_based: bool) -> tuple[bool, list[Outcome]]:
+    caller = Principal(role=Role.PUBLISHER, subject="t", publisher_id="ca-post")
+    async with world.pool.acquire() as conn:
+        result = await Publisher(conn, caller, world.services.ssn_key, admin_keys=world.services.admin_keys.public(),
+                                 set_based=set_based).run([Submission(j) for j in jws], dry_run=False)
+    return result.committed, result.outcomes
+
+
+def _named_at(prefix: str, batch: list[dict[str, Any]], places: list[int]) -> list[dict[str, Any]]:
+    """``batch`` with a record naming its officer by name (one at a time) put at each of ``places``."""
+    out = list(batch)
+    for at in places:
+        out.insert(at, record_published(source=f"{prefix}-named-{at}", event_id=f"{prefix}-named-{at}",
+                                        subj=subject("Given0", "Family0", "1960-01-10"), status="FINAL",
+                                        attested=True))
+    return out
+
+
+async def test_a_long_batch_stopped_twice_is_written_as_one_at_a_time(world: World, database_url: str) -> None:
+    """A batch of 302 events (its signatures checked on the verifying threads before it is read) with two records
+    naming their officer by name, at 64 and 191, where the plans stop: the rows, outcomes and log order are those
+    of the same events one at a time."""
+    officers = await _officers(world, 4)
+    dob = {oid: r["date_of_birth"].isoformat() for oid in officers
+           if (r := await world.pool.fetchrow("SELECT date_of_birth FROM officers WHERE id = $1", oid))}
+    await enroll(world, agency_token(world), officers[0])
+    n = 300
+    committed, fast, statements = await _run(world, _named_at("a", _records("a", officers, n, dob=dob), [64, 191]),
+                                             set_based=True)
+    assert committed and {o.status for o in fast} == {"ACCEPTED"} and len(fast) == n + 2
+    # [0, 64), [65, 191) and [192, 302) set-based, one insert each; the two named records one at a time
+    assert sum("INSERT INTO misconduct_records" in q for q in statements) == 3 + 2
+    committed, exact, _ = await _run(world, _named_at("b", _records("b", officers, n, dob=dob), [64, 191]),
+                                     set_based=False)
+    assert committed
+    assert [o.officer_id for o in fast if (o.event_id or "").startswith("a-named")] == [officers[0]] * 2
+    assert [o.log_index for o in fast] == list(range(fast[0].log_index or 0, (fast[0].log_index or 0) + n + 2))
+    a, b = await _facts(world.pool, "a", n), await _facts(world.pool, "b", n)
+    await _alike(world, database_url, "record", fast, exact, a, b)
+
+
+@pytest.mark.parametrize("bad", [[0], [63, 64], [150], [100, 250, 299]])
+async def test_a_forged_signature_anywhere_in_a_long_batch_gets_the_verdicts_of_the_one_at_a_time_path(
+        world: World, bad: list[int]) -> None:
+    """A signature that does not verify, wherever it is in a batch checked on the verifying threads, refuses the
+    batch with the verdicts of one at a time, and nothing is logged."""
+    officers = await _officers(world, 3)
+    size = await world.pool.fetchval("SELECT size FROM log_state")
+    verdicts = []
+    for prefix, set_based in (("f", True), ("g", False)):
+        jws = [world.sign("ca-post", p) for p in _records(prefix, officers, 300)]
+        for i in bad:  # one bit of the signature's first byte flipped: still canonical base64url
+            head, _, sig = jws[i].rpartition(".")
+            jws[i] = f"{head}.{'B' if sig[0] == 'A' else 'A'}{sig[1:]}"
+        committed, outcomes = await _run_jws(world, jws, set_based=set_based)
+        assert not committed
+        verdicts.append([(o.status, o.code, o.officer_id) for o in outcomes])
+    assert verdicts[0] == verdicts[1]
+    assert [i for i, v in enumerate(verdicts[0]) if v[0] == "REJECTED"] == bad
+    assert {v[1] for v in verdicts[0] if v[0] == "REJECTED"} == {"BAD_SIGNATURE"}
+    assert await world.pool.fetchval("SELECT size FROM log_state") == size

@@ -447,10 +447,9 @@ def test_the_canonical_check_decides_as_rfc8785_on_any_payload(obj: dict[str, An
         raw = _WRITERS[writer](obj)
     except (ValueError, rfc8785.CanonicalizationError):
         return  # nothing to sign
-    numbers = events._NumberWatch()
-    payload = events._json_object(raw, "payload", numbers)
+    payload, numbers_plain = events._payload_object(raw)
     try:
-        members, plain = events._canonical_payload(payload, raw, numbers)
+        members, plain = events._canonical_payload(payload, raw, numbers_plain)
     except EventSignatureError as err:
         assert err.code == "NON_CANONICAL"
         assert not _rfc8785_accepts(raw)
@@ -468,16 +467,79 @@ def test_the_canonical_check_decides_as_rfc8785_on_any_payload(obj: dict[str, An
     '{"\uffff":2,"\U0001f600":1}'.encode(),  # code-point order: Python's sort_keys, not RFC 8785's UTF-16 order
 ])
 def test_non_canonical_spellings_the_c_encoder_might_miss_are_refused(raw: bytes) -> None:
-    numbers = events._NumberWatch()
-    payload = events._json_object(raw, "payload", numbers)
+    payload, numbers_plain = events._payload_object(raw)
     with pytest.raises(EventSignatureError) as err:
-        events._canonical_payload(payload, raw, numbers)
+        events._canonical_payload(payload, raw, numbers_plain)
     assert err.value.code == "NON_CANONICAL"
 
 
 def test_a_payload_beyond_the_bmp_is_checked_by_rfc8785_and_accepted_when_canonical() -> None:
     obj = {"\uffff": 1, "\U0001f600": 2, "n": 1.5}
     raw = rfc8785.dumps(obj)
-    numbers = events._NumberWatch()
-    members, plain = events._canonical_payload(events._json_object(raw, "payload", numbers), raw, numbers)
+    payload, numbers_plain = events._payload_object(raw)
+    members, plain = events._canonical_payload(payload, raw, numbers_plain)
     assert not plain and [k for k, _ in members] == ["n", "\U0001f600", "\uffff"]
+
+
+def _reference_b64url_decode(segment: str) -> bytes | None:
+    """What ``_b64url_decode`` must accept, written the plain way: base64's own decoder, then the re-encoding."""
+    if not all(c.isascii() and (c.isalnum() or c in "-_") for c in segment):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except ValueError:
+        return None
+    return raw if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == segment else None
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=70).map(lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()),  # canonical
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=12),  # stray bits
+    st.text(max_size=12),  # anything: padding, '+', '/', spaces, beyond ASCII
+))
+def test_base64url_decoding_accepts_exactly_the_canonical_form(segment: str) -> None:
+    expected = _reference_b64url_decode(segment)
+    try:
+        got: bytes | None = events._b64url_decode(segment)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+def test_a_remembered_header_is_refused_every_time_and_answers_per_type(key: OKPKey) -> None:
+    """The protected header is read once per text and type; a refusal is not remembered as a pass, a header read
+    for one type does not pass for another, and each event gets its own copy of the header."""
+    token = sign_event(PAYLOAD, key, KID)
+    _, p, s = token.split(".")
+    bad = f"{b64json({'alg': 'Ed25519', 'kid': KID})}.{p}.{s}"  # no typ
+    assert refused(bad, resolver(key)) == "WRONG_TYPE"
+    assert refused(bad, resolver(key)) == "WRONG_TYPE"
+    verify_event(token, resolver(key))
+    with pytest.raises(EventSignatureError) as err:
+        events.read_signed(token, resolver(key), typ="other+jws")
+    assert err.value.code == "WRONG_TYPE"
+    first = events.read_signed(token, resolver(key))
+    first.header["alg"] = "none"
+    assert events.read_signed(token, resolver(key)).header["alg"] == events.SIGNING_ALGORITHM
+
+
+def test_a_long_header_is_read_and_refused_without_being_remembered(key: OKPKey) -> None:
+    token = sign_event(PAYLOAD, key, KID)
+    _, p, s = token.split(".")
+    long_kid = "k" * 600
+    long_header = b64json({"alg": "Ed25519", "kid": long_kid, "typ": EVENT_TYP})
+    before = events._protected_header.cache_info().currsize
+    assert refused(f"{long_header}.{p}.{s}", resolver(key)) == "UNKNOWN_KEY"  # read in full, key looked up
+    assert events._protected_header.cache_info().currsize == before
+
+
+def test_a_duplicate_payload_member_is_refused_whatever_its_numbers(key: OKPKey) -> None:
+    """Both decoders (the plain one and the one used after a fraction or a big integer) refuse a repeated key."""
+    for raw in (b'{"a":1,"a":2}', b'{"a":1.5,"a":2}', b'{"a":9007199254740993,"b":{"c":1,"c":1}}'):
+        with pytest.raises(EventSignatureError) as err:
+            events._payload_object(raw)
+        assert err.value.code == "MALFORMED"
+    assert events._payload_object(b'{"a":1,"b":[2,-3]}') == ({"a": 1, "b": [2, -3]}, True)
+    assert events._payload_object(b'{"a":1,"b":2.5}') == ({"a": 1, "b": 2.5}, False)
+    assert events._payload_object(b'{"a":9007199254740992}') == ({"a": 9007199254740992}, False)
