@@ -175,7 +175,9 @@ class Publisher:
             # with the same events has then committed (or rolled back), so an event sent twice at once is a
             # DUPLICATE, never a constraint error.
             self._log = await log_store.Appender.open(self.conn)
-            claimed = {c for c in map(_claimed_event, submissions) if c is not None}
+            if set_based:  # the signatures first: a verified event's claim is read from its payload, not again
+                await self._verify_ahead(submissions)
+            claimed = {c for c in map(self._claimed, range(len(submissions)), submissions) if c is not None}
             self._stored = await event_store.by_publisher_events(self.conn, sorted(claimed))
             self._absent = claimed - self._stored.keys()
             if set_based:
@@ -227,7 +229,6 @@ class Publisher:
         ID, new people and now and then someone on file named by name, or an officer hired from outside the
         agency's jurisdiction, after whom the agency's events about them can be taken."""
         outcomes: list[Outcome] = []
-        await self._verify_ahead(submissions)
         indexed = list(enumerate(submissions))
         start = 0
         while start < len(indexed):
@@ -412,6 +413,14 @@ class Publisher:
                 continue
             with contextlib.suppress(RegistryError, signing.EventSignatureError):
                 self._verified[index] = self._judged(sub, kid, key, signing.open_payload(checked))
+
+    def _claimed(self, index: int, sub: Submission) -> tuple[str, str] | None:
+        """``_claimed_event``, from the payload where the event was verified ahead (the same JSON, read once)."""
+        found = self._verified.get(index)
+        if found is None:
+            return _claimed_event(sub)
+        publisher, event_id = found[1].get("publisher"), found[1].get("eventId")
+        return (publisher, event_id) if isinstance(publisher, str) and isinstance(event_id, str) else None
 
     async def _verify_once(self, index: int, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
         """``verify``, remembered for this attempt (a refusal is not: it is raised again by verifying again)."""
