@@ -28,7 +28,7 @@ from auth.tokens import AuthError
 from credentials import attestation
 from ledger import checkpointer
 from monitoring import delivery, live
-from registry import database, logs, metrics, migrate
+from registry import database, jsonfast, logs, metrics, migrate
 from registry.config import Settings
 from registry.replicas import CURRENT_LSN, Replicas, format_lsn, parse_lsn
 from registry.services import Services
@@ -151,6 +151,9 @@ class RegistryGraphQL(GraphQL[Context, None]):
                 await graphql_error(err.status, err.code, err.message)(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    def encode_json(self, data: object) -> bytes:
+        return jsonfast.response_bytes(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.state.pool is not None, "the database pool is not ready"

@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from registry import jsonfast
+
 log = logging.getLogger(__name__)
 
 Pool = asyncpg.Pool
@@ -71,8 +73,8 @@ def _forget_dead_handles(path: Path) -> None:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("jsonb", encoder=jsonfast.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=jsonfast.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def create_pool(
