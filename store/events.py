@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from registry import jsonfast
 from store.models import row_to
 
 
@@ -71,7 +71,7 @@ async def insert_many(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]])
     """Events (publisher, event ID, type, kid, jws, payload, digest, log index, officer, entity) in one statement,
     their subject set as they are inserted; returns each event ID's primary key (one publisher per call)."""
     cols = [list(col) for col in zip(*rows, strict=True)]
-    cols[5] = [json.dumps(p) for p in cols[5]]
+    cols[5] = [jsonfast.dumps(p) for p in cols[5]]
     found = await conn.fetch(
         """INSERT INTO events (publisher_id, event_id, type, kid, jws, payload, content_digest, log_index,
                                officer_id, entity_id)
