@@ -153,7 +153,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
         await super().__call__(scope, receive, send)
 
     def encode_json(self, data: object) -> bytes:
-        return jsonfast.response_bytes(data)
+        return jsonfast.compact_bytes(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.state.pool is not None, "the database pool is not ready"

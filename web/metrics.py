@@ -7,13 +7,14 @@ over time say when matters move, so they are not public.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -40,11 +41,21 @@ class _Families(Collector):
         return self.families
 
 
+@functools.cache
+def _pool_gauges(name: str) -> tuple[Gauge, Gauge, Gauge]:
+    """The pool's three series (in use, idle, max), looked up once: ``labels`` takes a lock and builds a key on
+    every call, and the GraphQL route updates them on every request (so that under ``--workers`` a scrape reads
+    every worker's current figures, not those of its last scrape)."""
+    pc = metrics.pool_connections
+    return pc.labels(name, "in_use"), pc.labels(name, "idle"), pc.labels(name, "max")
+
+
 def observe_pool(name: str, pool: asyncpg.Pool) -> None:
     size, idle = pool.get_size(), pool.get_idle_size()
-    metrics.pool_connections.labels(name, "in_use").set(size - idle)
-    metrics.pool_connections.labels(name, "idle").set(idle)
-    metrics.pool_connections.labels(name, "max").set(pool.get_max_size())
+    in_use, idle_gauge, max_gauge = _pool_gauges(name)
+    in_use.set(size - idle)
+    idle_gauge.set(idle)
+    max_gauge.set(pool.get_max_size())
 
 
 def _gauge(name: str, doc: str, value: float | None) -> GaugeMetricFamily:

@@ -28,6 +28,7 @@ from joserfc.jwk import OKPKey
 
 from ledger.checkpoint import CheckpointError, NoteVerifier
 from ledger.events import generate_ed25519_jwk, new_salt, public_jwk_dict, sign_event
+from registry import jsonfast
 from registry.cli.common import CliError, connected, database_url, fail, log_verifiers
 from registry.config import Settings
 
@@ -369,8 +370,9 @@ async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence
                 dry_run: bool) -> list[RowReport]:
     variables = {"e": [{"jws": i.jws, "ssn": i.ssn} for i in batch], "d": dry_run}
     try:
-        resp = await client.post(url, json={"query": PUBLISH_MUTATION, "variables": variables},
-                                 headers={"Authorization": f"Bearer {token}"})
+        request = jsonfast.compact_bytes({"query": PUBLISH_MUTATION, "variables": variables})
+        resp = await client.post(url, content=request, headers={"Authorization": f"Bearer {token}",
+                                                             "Content-Type": "application/json"})
     except (httpx.ConnectTimeout, httpx.PoolTimeout):
         raise _RequestFailed("NETWORK", f"cannot reach {url} (timed out connecting): is the registry running? "
                              "check --url", "timed out connecting", reached=False) from None

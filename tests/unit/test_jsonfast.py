@@ -47,7 +47,7 @@ def test_writing_gives_the_json_value_the_standard_library_writes(value: Any) ->
     if ours[0] == "ok":
         assert _same(json.loads(ours[1]), json.loads(theirs[1]))
         assert "NaN" not in theirs[1] or "NaN" in ours[1]  # a non-finite float is written as json writes it
-    response = _outcome(jsonfast.response_bytes, value)
+    response = _outcome(jsonfast.compact_bytes, value)
     if response[0] == "ok" and theirs[0] == "ok" and "NaN" not in theirs[1] and "Infinity" not in theirs[1]:
         assert _same(json.loads(response[1]), json.loads(theirs[1]))
 
