@@ -417,10 +417,7 @@ class Publisher:
     def _claimed(self, index: int, sub: Submission) -> tuple[str, str] | None:
         """``_claimed_event``, from the payload where the event was verified ahead (the same JSON, read once)."""
         found = self._verified.get(index)
-        if found is None:
-            return _claimed_event(sub)
-        publisher, event_id = found[1].get("publisher"), found[1].get("eventId")
-        return (publisher, event_id) if isinstance(publisher, str) and isinstance(event_id, str) else None
+        return _claimed_event(sub) if found is None else _claim(found[1])
 
     async def _verify_once(self, index: int, sub: Submission) -> tuple[Event, dict[str, Any], str, bytes]:
         """``verify``, remembered for this attempt (a refusal is not: it is raised again by verifying again)."""
@@ -752,9 +749,16 @@ def _claimed_event(sub: Submission) -> tuple[str, str] | None:
     try:
         body_b64 = sub.jws.split(".")[1]
         body = json.loads(base64.urlsafe_b64decode(body_b64 + "=" * (-len(body_b64) % 4)))
-        publisher, event_id = body["publisher"], body["eventId"]
     except Exception:
         return None
+    return _claim(body)
+
+
+def _claim(payload: Any) -> tuple[str, str] | None:
+    """The (publisher, eventId) a payload states, when both are strings."""
+    if not isinstance(payload, dict):
+        return None
+    publisher, event_id = payload.get("publisher"), payload.get("eventId")
     return (publisher, event_id) if isinstance(publisher, str) and isinstance(event_id, str) else None
 
 
