@@ -20,7 +20,8 @@
    half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
    the ceiling of HTTP + client on this machine. And, unless ``--no-uncached``, the GraphQL run again
    on the same app with the parse and validation caches of ``schema/limits.py`` turned off, to show what
-   they give in the same run.
+   they give in the same run. Then the GraphQL engine's own floor (``bench.engine_floor``): graphql-core executing
+   the lookup document over the registry's answers to 200 of the lookups, in memory, without the server around it.
 3. Bulk publishing: signed ``record.published`` events (about existing officers, by registry ID)
    through ``publishing.apply.Publisher`` in batches of 500 (signature check, idempotency, log append,
    writes), then signed ``certification.issued`` events naming new people by name and date of birth
@@ -1168,6 +1169,7 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     cells.append(cell)
                 if not uncached:
                     rss["after load"] = _rss()
+                    args.engine_floor = await _engine_floor(url, token, app, info["lookups"][:200])
         if args.workers > 1:
             async with serving_workers(dsn, Path(tmpdir), args.workers) as (url, token, procs):
                 base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
@@ -1182,6 +1184,23 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     if cell.errors:
                         print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
                     cells.append(cell)
+
+
+async def _engine_floor(url: str, token: str, app: Any, officer_ids: Sequence[str]) -> float:
+    """``bench.engine_floor`` on the registry's answers to these lookups (fetched once over HTTP, as the cells ask)."""
+    import httpx
+
+    from bench import engine_floor
+    from schema import build_schema
+
+    answers = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        for oid in officer_ids:
+            resp = await http.post("/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
+                                   headers={"Authorization": f"Bearer {token}", "Registry-Purpose": PURPOSE})
+            answers.append((resp.json()["data"], {"id": oid}))
+    schema = build_schema(app.state.registry.settings)
+    return engine_floor.execute_ms(schema._schema, HISTORY_QUERY, answers)
 
 
 def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[int, int], cells: list[Cell],
@@ -1240,6 +1259,16 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     print(f"\nHTTP floor: GET /healthz with {h.clients} clients: {h.rate:,.0f} req/s, p50 {h.pct(50):.1f} ms, "
           f"p99 {h.pct(99):.1f} ms (uvicorn + httpx, no database, no GraphQL; server CPU {server_ms:.2f} ms/req, "
           f"client CPU {client_ms:.2f} ms/req).")
+    floor_ms = getattr(args, "engine_floor", None)
+    if floor_ms is not None:
+        pgl8 = by.get(("postgraphile", 8))
+        pgl_ms = "" if pgl8 is None else (f"; PostGraphile's whole process took "
+                                          f"{pgl8.server_cpu_s / max(pgl8.total, 1) * 1000:.2f} ms per lookup at 8 "
+                                          "clients")
+        print(f"GraphQL engine floor (bench/engine_floor.py): graphql-core executing the lookup document over the "
+              f"registry's own answers in memory (default resolvers, parsed and validated once, no HTTP, database, "
+              f"policy or log): {floor_ms:.2f} ms of CPU per lookup; with the HTTP floor's server CPU, "
+              f"{floor_ms + server_ms:.2f} ms{pgl_ms}.")
     eight = by.get(("graphql", 8))
     if eight is not None:
         ratio = eight.rate / by[("raw", 8)].rate
