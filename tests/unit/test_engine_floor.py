@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from bench.engine_floor import execute_ms
 from registry.config import Settings
 from schema import build_schema
 
-ANSWER = {"officer": {
+ANSWER: dict[str, Any] = {"officer": {
     "id": "OFC-0000000001", "dateOfBirth": "1980-02-03",
     "names": [{"kind": "PRIMARY", "givenName": "Ana", "middleName": None, "familyName": "Ruiz", "suffix": None}],
     "certifications": {"edges": [{"node": {"state": "CA", "number": "C-1", "kind": "PEACE_OFFICER",
