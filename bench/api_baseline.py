@@ -13,10 +13,11 @@
 2. Officer history lookup. The app (``server.create_app``) runs in this process under uvicorn on
    127.0.0.1 with its own pool (``registry.database.create_pool`` defaults: 2-10 connections), and a
    hiring-agency token from an issuer the bench creates. A separate load-generator process runs N
-   closed-loop clients for each concurrency, first against the GraphQL endpoint (httpx), then doing
-   the same reads directly with asyncpg on a pool of the same size: the limit for this API as issue 13
-   defines it, one statement (``store.officer_tree``, the one the registry runs for a lookup) plus the
-   query-log insert the API makes for every disclosure. Officers looked up:
+   closed-loop clients for each concurrency, first against the GraphQL endpoint (``bench.light_http``,
+   or httpx with ``--client httpx``), then doing the same reads directly with asyncpg on a pool of the
+   same size: the limit for this API as issue 13 defines it, one statement (``store.officer_tree``, the
+   one the registry runs for a lookup) plus the query-log insert the API makes for every disclosure.
+   Officers looked up:
    half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
    the ceiling of HTTP + client on this machine. And, unless ``--no-uncached``, the GraphQL run again
    on the same app with the parse and validation caches of ``schema/limits.py`` turned off, to show what
@@ -53,6 +54,7 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -360,38 +362,58 @@ CLIENT_STRIDE = 997
 async def _drive(spec: dict[str, Any]) -> Cell:
     import httpx
 
+    from bench import light_http
+    from registry import jsonfast
+
     mode, clients, ids = spec["mode"], spec["clients"], spec["ids"]
     warmup, duration = spec["warmup"], spec["duration"]
+    light = spec.get("client", "light") == "light"
     lat: list[float] = []
     errors = 0
     first_error = ""
     https: list[httpx.AsyncClient] = []
+    lights: list[light_http.Connection] = []
     pool: asyncpg.Pool | None = None
+    headers = {"Authorization": f"Bearer {spec['token']}"}
+    base = spec["pgl_url"] if mode == "postgraphile" else spec["url"]
     if mode == "raw":
         pool = await database.create_pool(spec["dsn"])
+    elif light:  # one keep-alive connection per simulated user, as below
+        where = urllib.parse.urlsplit(base)
+        lights = [light_http.Connection(where.hostname or "127.0.0.1", where.port or 80,
+                                        {} if mode in ("healthz", "postgraphile") else headers)
+                  for _ in range(clients)]
     else:
         # One client (one keep-alive connection) per simulated user: a single AsyncClient shared by
         # 64 tasks spends most of its time in its own connection-pool bookkeeping (65 req/s on /healthz).
-        https = [httpx.AsyncClient(base_url=spec["pgl_url"] if mode == "postgraphile" else spec["url"], timeout=60,
+        https = [httpx.AsyncClient(base_url=base, timeout=60,
                                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
                  for _ in range(clients)]
-    headers = {"Authorization": f"Bearer {spec['token']}"}
+
+    def document(oid: Any) -> dict[str, Any]:
+        if mode == "postgraphile":
+            return {"query": PGL_QUERY, "variables": {"id": oid}}
+        if mode == "search":  # bench.identity_latency: ``ids`` are searchOfficers inputs
+            return {"query": spec["query"], "variables": {"i": oid}}
+        return {"query": HISTORY_QUERY, "variables": {"id": oid}}
 
     async def call(w: int, oid: Any) -> str:
         if pool is not None:
             await raw_history(pool, oid, HIRING_ORI)
             return ""
+        if lights:
+            if mode == "healthz":
+                status, body = await lights[w].request("GET", "/healthz")
+            else:
+                status, body = await lights[w].request("POST", "/graphql", jsonfast.compact_bytes(document(oid)))
+            ok = status == 200 and b'"errors"' not in body
+            return "" if ok else f"{status} {body[:300].decode(errors='replace')}"
         http = https[w]
         if mode == "healthz":
             resp = await http.get("/healthz")
-        elif mode == "postgraphile":
-            resp = await http.post("/graphql", json={"query": PGL_QUERY, "variables": {"id": oid}})
-        elif mode == "search":  # bench.identity_latency: ``ids`` are searchOfficers inputs
-            resp = await http.post("/graphql", json={"query": spec["query"], "variables": {"i": oid}},
-                                   headers=headers)
         else:
-            resp = await http.post("/graphql", json={"query": HISTORY_QUERY, "variables": {"id": oid}},
-                                   headers=headers)
+            resp = await http.post("/graphql", json=document(oid),
+                                   headers=None if mode == "postgraphile" else headers)
         if resp.status_code != 200 or b'"errors"' in resp.content:
             return resp.text[:300]
         return ""
@@ -426,6 +448,8 @@ async def _drive(spec: dict[str, Any]) -> Cell:
     finally:
         for http in https:
             await http.aclose()
+        for conn in lights:
+            conn.close()
         if pool is not None:
             await pool.close()
     return Cell(mode, clients, counted, errors, duration, lat, first_error, total, time.process_time() - cpu0)
@@ -1145,7 +1169,7 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                         except Exception as exc:  # a reference path: report it, do not stop the run
                             args.pgl_check = f"check failed: {exc!r}"[:300]
                         print(f"  PostGraphile check: {args.pgl_check}", file=sys.stderr)
-                base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
+                base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"], "client": args.client,
                         "warmup": args.warmup, "duration": args.duration, "pgl_url": pgl.url if pgl else ""}
                 if uncached:
                     plan = [("graphql-nocache", c) for c in clients]
@@ -1172,7 +1196,7 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     args.engine_floor = await _engine_floor(url, token, app, info["lookups"][:200])
         if args.workers > 1:
             async with serving_workers(dsn, Path(tmpdir), args.workers) as (url, token, procs):
-                base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"],
+                base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"], "client": args.client,
                         "warmup": args.warmup, "duration": args.duration}
                 for c in clients:
                     print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
@@ -1215,7 +1239,8 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     print(f"Lookup: the officer history query (names, certifications, employment, records with status history, "
           f"publisher and agency names) as a hiring agency; SQL statements per lookup: GraphQL {stmts[0]}, "
           f"raw {stmts[1]}"
-          f" (both include the query-log insert). {args.duration:.0f} s per cell after {args.warmup:.0f} s warm-up.\n")
+          f" (both include the query-log insert). {args.duration:.0f} s per cell after {args.warmup:.0f} s warm-up; "
+          f"HTTP load generator: {args.client}.\n")
     by = {(c.mode, c.clients): c for c in cells}
     labels = {"graphql": "GraphQL over HTTP", "graphql-nocache": "GraphQL, parse/validation caches off",
               "graphql-workers": f"GraphQL, serve --workers {args.workers}",
@@ -1243,7 +1268,8 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     print("(app CPU: this server process per request for GraphQL; the load-generator process, which is the "
           "application, for raw asyncpg"
           + ("; the PostGraphile node process (/proc/<pid>/stat) for PostGraphile" if with_pgl else "")
-          + "; PostgreSQL: every postgres process of the machine; client: the load generator, httpx or asyncpg.)")
+          + f"; PostgreSQL: every postgres process of the machine; client: the load generator, {args.client} or "
+          "asyncpg.)")
     if with_pgl:
         vs = [f"GraphQL/PostGraphile at {c} clients {by[('graphql', c)].rate / by[('postgraphile', c)].rate:.0%}"
               for c in sorted({c.clients for c in cells if c.mode == "postgraphile"}) if ("graphql", c) in by]
@@ -1257,8 +1283,8 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     h = next(c for c in cells if c.mode == "healthz")
     server_ms, client_ms = (h.server_cpu_s / max(h.total, 1) * 1000, h.client_cpu_s / max(h.total, 1) * 1000)
     print(f"\nHTTP floor: GET /healthz with {h.clients} clients: {h.rate:,.0f} req/s, p50 {h.pct(50):.1f} ms, "
-          f"p99 {h.pct(99):.1f} ms (uvicorn + httpx, no database, no GraphQL; server CPU {server_ms:.2f} ms/req, "
-          f"client CPU {client_ms:.2f} ms/req).")
+          f"p99 {h.pct(99):.1f} ms (uvicorn + {args.client}, no database, no GraphQL; server CPU {server_ms:.2f} "
+          f"ms/req, client CPU {client_ms:.2f} ms/req).")
     floor_ms = getattr(args, "engine_floor", None)
     if floor_ms is not None:
         pgl8 = by.get(("postgraphile", 8))
@@ -1325,6 +1351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--publish", type=int, default=5_000, help="signed record.published events (default 5,000)")
     ap.add_argument("--certs", type=int, default=1_000, help="signed certification.issued by name (default 1,000)")
     ap.add_argument("--seed", type=int, default=PopulationConfig.seed)
+    ap.add_argument("--client", choices=("light", "httpx"), default="light",
+                    help="the load generator's HTTP client: light (bench/light_http.py, pre-encoded requests read by "
+                         "httptools; default) or httpx (what the bench used before 2026-12-06)")
     ap.add_argument("--workers", type=int, default=2,
                     help="also run the lookups against `registry serve --workers N` (default 2; 1: skip)")
     ap.add_argument("--no-uncached", dest="uncached", action="store_false",
