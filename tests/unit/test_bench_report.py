@@ -1,0 +1,42 @@
+"""bench.api_baseline's report: one table per part, and each of issue 13's targets judged for both server setups."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from bench.api_baseline import BATCH, OTHER_THREADS, Cell, PublishResult, Timed, _print_report
+
+
+def cell(mode: str, clients: int, rate: float, p99: float, server_ms: float) -> Cell:
+    n = int(rate * 5)
+    lat = [p99 / 2] * (n - max(1, n // 50)) + [p99] * max(1, n // 50)
+    return Cell(mode, clients, n, 0, 5.0, lat, total=n, client_cpu_s=n * 0.0001, server_cpu_s=n * server_ms / 1000,
+                db_cpu_s=n * 0.0005)
+
+
+def test_the_targets_are_judged_for_one_process_and_for_the_workers(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(officers=20_000, seed=1, duration=5.0, warmup=1.0, client="light", workers=2,
+                              postgraphile=True, pgl_check="same", pgl_versions="postgraphile 5", load="0.5",
+                              publish=5_000, certs=1_000, engine_floor=0.31)
+    cells = [cell("healthz", 8, 13_000, 1.7, 0.08),
+             cell("graphql", 8, 417, 31.7, 2.39), cell("graphql-workers", 8, 1_100, 23.3, 1.9),
+             cell("raw", 8, 2_097, 8.3, 0.31), cell("postgraphile", 8, 1_050, 18.0, 1.02)]
+    published = [PublishResult(label, 5_000, 2.0, 1.0, app_cpu_s=1.5, db_cpu_s=0.6) for label in "abcd"]
+    profile = [("SQL statements per event", 0.03), (OTHER_THREADS, 0.05), ("publishing", 0.04)]
+    _print_report(args, {"counts": {"keys": 1, "records": 1}, "db_mb": 70.0, "seconds": 7.0}, (2, 2), cells,
+                  published, Timed(0.25, 0.01, 0.2), profile, {"start": {"VmRSS": 38.0, "VmHWM": 38.0}})
+    out = capsys.readouterr().out
+    one = next(line for line in out.splitlines() if line.startswith("Targets at 8 clients, one process"))
+    assert "GraphQL/PostGraphile 40% (target >= 100%: MISSED)" in one
+    assert "GraphQL/raw 20% (target >= 50%: MISSED)" in one
+    assert "p99 31.7 ms (target < 25 ms: MISSED)" in one
+    assert "app CPU 2.39 ms per lookup (target <= 2 ms: MISSED)" in one
+    two = next(line for line in out.splitlines() if line.startswith("Targets at 8 clients, serve --workers 2"))
+    assert "GraphQL/PostGraphile 105% (target >= 100%: met)" in two
+    assert "GraphQL/raw 52% (target >= 50%: met)" in two
+    assert "p99 23.3 ms (target < 25 ms: met)" in two
+    assert "app CPU 1.90 ms per lookup (target <= 2 ms: met)" in two
+    assert "GraphQL engine floor" in out and "0.31 ms of CPU per lookup" in out
+    assert f"batches of {BATCH}" in out
