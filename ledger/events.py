@@ -60,10 +60,11 @@ EVENT_TYP = "registry-event+jws"
 SALT_BYTES = 16
 #: Protected header members we understand; anything else (crit, b64, jwk, jku, x5u...) is refused.
 _HEADER_KEYS = frozenset({"alg", "kid", "typ"})
-#: joserfc's own limits (header 512, payload 128000, signature 1024), plus two dots.
-_MAX_COMPACT = 512 + 128_000 + 1024 + 2
-#: Protected headers up to this length (joserfc's own limit) are remembered once read, longer ones read every time.
-_REMEMBERED_HEADER = 512
+#: joserfc's own limit on a protected header's length. Headers up to it are remembered once read (a publisher's
+#: events share one), here and by ``publishing.apply``'s unverified kid reader; longer ones are read every time.
+MAX_HEADER = 512
+#: joserfc's own limits (header, payload 128000, signature 1024), plus two dots.
+_MAX_COMPACT = MAX_HEADER + 128_000 + 1024 + 2
 #: joserfc's own models of the accepted algorithms (key checks and the signature check).
 _ALGORITHMS = {name: jws.JWSRegistry.algorithms[name] for name in ALLOWED_ALGORITHMS}
 
@@ -340,7 +341,7 @@ def read_signed(compact: str, resolve_key: Callable[[str], OKPKey], *, typ: str 
         payload_bytes, signature = _b64url_decode(parts[1]), _b64url_decode(parts[2])
     except ValueError as exc:
         raise EventSignatureError("MALFORMED", f"compact JWS part is {exc}") from exc
-    reader = _protected_header if len(parts[0]) <= _REMEMBERED_HEADER else _protected_header.__wrapped__
+    reader = _protected_header if len(parts[0]) <= MAX_HEADER else _protected_header.__wrapped__
     header, alg, kid = reader(parts[0], typ)
     try:
         key = resolve_key(kid)

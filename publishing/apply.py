@@ -721,14 +721,10 @@ def _authenticate_all(signed: Sequence[SignedEvent]) -> list[Authentic | None]:
 def _unverified_kid(jws: str) -> str:
     """Read only the kid from the protected header, to find the key; nothing else is trusted yet."""
     header_b64 = jws.split(".", 1)[0]
-    kid = _kid_in(header_b64) if len(header_b64) <= _REMEMBERED_HEADER else _kid_in.__wrapped__(header_b64)
+    kid = _kid_in(header_b64) if len(header_b64) <= signing.MAX_HEADER else _kid_in.__wrapped__(header_b64)
     if not jws.isascii():
         raise SignatureRejected("MALFORMED", "a compact JWS is ASCII only")
     return kid
-
-
-#: Headers up to this length are remembered once read (a publisher's events share one); longer ones are not kept.
-_REMEMBERED_HEADER = 512
 
 
 @functools.lru_cache(maxsize=256)
