@@ -377,4 +377,5 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)],
                     exception_handlers=dict.fromkeys(database.OUTAGES, outage))
     app.state.registry = state
+    app.state.planner = getattr(graphql.schema, "planner", None)  # compiled lookups (None: turned off)
     return app

@@ -9,6 +9,7 @@ notes what was disclosed, for the query log (``__typename`` of an officer's obje
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -87,32 +88,64 @@ def _refused_input(who: Principal, gtype: Any, value: Any) -> str | None:
     return None
 
 
-def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any],
-             args: dict[str, Any] | None = None) -> Callable[..., Any]:
-    """``resolve`` behind the policy of ``type_name.field_name``, decided once, when the schema is built: a
-    field everyone may read, that shows nothing about an officer, needs no purpose and takes no input field
-    or enum value keeps its resolver."""
-    access = policy.field_access(type_name, field_name)
-    public = policy.ANYONE in access.grants
-    kind = _disclosed_kind(type_name)
-    purpose_root = type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS
-    checked = {name: arg.type for name, arg in (args or {}).items() if _takes_input(arg.type)}
-    if public and kind is None and not purpose_root and not checked:
-        return resolve
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """What reading ``type_name.field_name`` asks of the caller, decided once, when the schema is built. Both
+    executors check a field by it: graphql-core's (the wrapper ``_guarded`` puts around every resolver) and the
+    compiled plans of ``schema.plan``, so the two cannot disagree on a grant, a purpose or a disclosure."""
 
-    def guarded(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
-        ctx = info.context
+    type_name: str
+    field_name: str
+    access: policy.Access
+    public: bool  # everyone may read it
+    kind: str | None  # the disclosed type an object of ``type_name`` shows, if any
+    purpose_root: bool  # a root field that takes the declared purpose
+    checked: dict[str, Any]  # arguments taking input fields or enum values the policy may refuse: their types
+
+    @property
+    def free(self) -> bool:
+        """Everyone may read it, it shows nothing about an officer, needs no purpose and takes no refusable input."""
+        return self.public and self.kind is None and not self.purpose_root and not self.checked
+
+    def check(self, ctx: Any, root: Any, kwargs: dict[str, Any]) -> None:
+        """Refuses (a GraphQLError with its code) or notes what reading the field on ``root`` discloses."""
         who: Principal = ctx.principal
-        if not public and not access.allows(who, getattr(root, "guard", None)):
-            raise forbidden(type_name, field_name)
-        for name, gtype in checked.items():
+        if not self.public and not self.access.allows(who, getattr(root, "guard", None)):
+            raise forbidden(self.type_name, self.field_name)
+        for name, gtype in self.checked.items():
             if (refused := _refused_input(who, gtype, kwargs.get(name))) is not None:
                 raise GraphQLError(f"you may not send {refused}", extensions={"code": "FORBIDDEN"})
         if who.role in policy.LOGGED_ROLES:
-            if purpose_root:
+            if self.purpose_root:
                 _declare_purpose(ctx, kwargs)
-            if kind is not None:
-                _note(ctx, kind, _shown(type_name, root))
+            if self.kind is not None:
+                _note(ctx, self.kind, _shown(self.type_name, root))
+
+
+def field_rule(type_name: str, field_name: str, args: dict[str, Any] | None = None) -> FieldRule:
+    """The rule of ``type_name.field_name`` (``args``: the field's GraphQL arguments by name)."""
+    access = policy.field_access(type_name, field_name)
+    return FieldRule(
+        type_name=type_name,
+        field_name=field_name,
+        access=access,
+        public=policy.ANYONE in access.grants,
+        kind=_disclosed_kind(type_name),
+        purpose_root=type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS,
+        checked={name: arg.type for name, arg in (args or {}).items() if _takes_input(arg.type)},
+    )
+
+
+def _guarded(type_name: str, field_name: str, resolve: Callable[..., Any],
+             args: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """``resolve`` behind its ``FieldRule``; a free field keeps its resolver."""
+    rule = field_rule(type_name, field_name, args)
+    if rule.free:
+        return resolve
+    check = rule.check
+
+    def guarded(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
+        check(info.context, root, kwargs)
         return resolve(root, info, **kwargs)
 
     return guarded

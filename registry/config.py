@@ -165,6 +165,9 @@ class Settings:
     max_tokens: int = 5000
     max_page_size: int = 100
     max_body_bytes: int = 8 * 1024 * 1024  # a POST /graphql body larger than this is refused (413)
+    # Officer lookups that fit a compiled plan skip graphql-core's generic execution (schema/plan.py); off: every
+    # document goes through graphql-core (REGISTRY_COMPILED_PLANS=0), a switch for operators should a plan err.
+    compiled_plans: bool = True
     issuers_file: Path | None = None
     audience: str = "officer-registry"
     log_origin: str = "officer-registry.example/log"
@@ -204,6 +207,7 @@ class Settings:
             max_tokens=_int(env, "REGISTRY_MAX_TOKENS", 5000),
             max_page_size=_int(env, "REGISTRY_MAX_PAGE_SIZE", 100),
             max_body_bytes=_int(env, "REGISTRY_MAX_BODY_BYTES", 8 * 1024 * 1024, low=1024),
+            compiled_plans=_flag(env, "REGISTRY_COMPILED_PLANS", True),
             issuers_file=Path(issuers) if issuers else None,
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -57,14 +57,20 @@ class OfficerSearchInput:
                     "contain it.")
 
 
+async def officer_by_id(ctx: Any, officer_id: str, purpose: str | None, parts: frozenset[str]) -> Officer | None:
+    """``Query.officer``, for graphql-core's resolver and schema.plan's compiled lookups alike."""
+    ctx.declare_purpose(purpose)
+    row = await fetch.officer(ctx, officer_id, parts)
+    return None if row is None else Officer.from_row(row)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="An officer by registry ID; null when absent or not visible to you.")
     async def officer(self, info: Info, id: strawberry.ID,
                       purpose: PurposeArg = None) -> Officer | None:
-        info.context.declare_purpose(purpose.value if purpose else None)
-        row = await fetch.officer(info.context, str(id), lookahead.officer_parts(info))
-        return None if row is None else Officer.from_row(row)
+        return await officer_by_id(info.context, str(id), purpose.value if purpose else None,
+                                   lookahead.officer_parts(info))
 
     @strawberry.field(description="Officers you may list: all for auditors, those in your jurisdiction for "
                                   "publishers.")

@@ -11,6 +11,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
 from strawberry.types.info import Info
 from strawberry.utils.inspect import get_func_args
 
@@ -26,6 +27,7 @@ from resolvers.query import Query as CoreQuery
 from resolvers.review import ReviewQuery
 from resolvers.training import TrainingQuery
 from schema import limits
+from schema.plan import Planner
 
 # Each feature contributes its own root fields in its own module; they are merged here.
 QUERIES: tuple[type, ...] = (CoreQuery, PartnerQuery, MonitoringQuery, AccreditationQuery, ReviewQuery,
@@ -65,7 +67,21 @@ def _drop_tracebacks(error: BaseException) -> None:
 
 
 class RegistrySchema(Schema):
-    """Logs only unexpected errors; refusals and client mistakes are answers, not incidents."""
+    """Logs only unexpected errors; refusals and client mistakes are answers, not incidents. Officer lookups that
+    fit a compiled plan are answered by it (schema/plan.py)."""
+
+    planner: Planner | None = None
+
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      context_value: Any | None = None, root_value: Any | None = None,
+                      operation_name: str | None = None, allowed_operation_types: Any = None,
+                      operation_extensions: dict[str, Any] | None = None) -> ExecutionResult:
+        if self.planner is not None and query is not None and root_value is None and not operation_extensions:
+            planned = await self.planner.execute(query, variable_values, context_value, operation_name)
+            if planned is not None:
+                return planned
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     allowed_operation_types, operation_extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
@@ -98,7 +114,7 @@ class RegistrySchema(Schema):
         return None
 
 
-def build_schema(settings: Settings | None = None) -> Schema:
+def build_schema(settings: Settings | None = None) -> RegistrySchema:
     settings = settings or Settings()
     exts: list[Any] = [FieldPolicy, *limits.extensions(settings)]
     schema = RegistrySchema(
@@ -111,6 +127,8 @@ def build_schema(settings: Settings | None = None) -> Schema:
         execution_context_class=_ExecutionContext,
     )
     apply_policy(schema._schema)
+    if settings.compiled_plans:
+        schema.planner = Planner(schema._schema, settings)
     return schema
 
 

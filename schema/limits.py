@@ -170,11 +170,17 @@ class RequestLimits(SchemaExtension):
             yield from self.mask.on_stream_result(result)
 
 
+@functools.cache
+def limit_rules(max_depth: int, max_aliases: int) -> tuple[Any, ...]:
+    """The depth and alias limits' validation rules, built once per limit (each build makes new rule classes)."""
+    depth = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+    return (*depth, *aliases)
+
+
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """A factory, so each request gets a fresh instance; what can be built once is built here."""
-    depth = QueryDepthLimiter(max_depth=settings.max_depth).validation_rules
-    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
-    rules = (*depth, *aliases)
+    rules = limit_rules(settings.max_depth, settings.max_aliases)
     size = DOCUMENT_CACHE_SIZE  # read once, when the schema is built (0: no caching, for comparison)
     parse, validate = _get_parse_cache(size), _validator(size)
     masked = not settings.development

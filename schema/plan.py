@@ -1,0 +1,321 @@
+"""Compiled plans for officer lookups: a document that fits is answered by a plan built once for it, without
+graphql-core's generic execution; every other document, and every request a plan cannot answer exactly as
+graphql-core would, goes to graphql-core.
+
+Why: a history lookup resolved about 47 fields through graphql-core and strawberry's per-field machinery, more
+than half of the server's CPU per lookup (docs/performance.md). A plan walks the document's fields level by
+level over the same objects.
+
+What keeps a plan's answer graphql-core's answer:
+- every field is checked by ``auth.enforce.FieldRule.check``, the check graphql-core's path runs around every
+  resolver: the same grants, the same declared purpose, the same disclosures noted for the query log;
+- values come from the same place: the strawberry types' own attributes and resolver methods, the root field's
+  ``resolvers.query.officer_by_id``, the request's loaders; leaves are serialized by the schema's own scalar and
+  enum types, and variables and arguments coerced by graphql-core's own functions;
+- a document is planned only when it validates under the request limits' rules and uses nothing a plan does not
+  do (one query, the root field ``officer``, the fields in ``PLANNED`` without arguments, no fragments, directives,
+  ``__typename`` or repeated response keys);
+- anything a plan cannot answer as graphql-core would (a refusal, a missing purpose, a null where the schema
+  promises a value, any error) sends the whole request to graphql-core after forgetting what the plan noted, so
+  every error and every partial answer is graphql-core's.
+The differential tests (tests/integration/test_compiled_plans.py) compare both paths' answers and query-log
+entries for every role and every world of the non-interference corpus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import operator
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Undefined,
+    parse,
+    specified_rules,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.schema.schema import validate_document
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types import ExecutionResult
+
+from auth.enforce import FieldRule, field_rule
+from registry.config import Settings
+from resolvers.query import officer_by_id
+from schema.context import Context, Disclosures
+from schema.limits import DOCUMENT_CACHE_SIZE, limit_rules
+from store.officer_tree import PARTS
+
+ROOT_TYPE, ROOT_FIELD = "Query", "officer"
+
+#: The fields a plan reads, by type: the officer lookup's tree. A field missing here sends the document to
+#: graphql-core (so does any field with arguments given, except the root's ``id`` and ``purpose``).
+PLANNED: dict[str, frozenset[str]] = {
+    "Officer": frozenset({"id", "names", "primaryName", "dateOfBirth", "certifications", "employment", "records"}),
+    "PersonName": frozenset({"kind", "givenName", "middleName", "familyName", "suffix", "fullName"}),
+    "Certification": frozenset({"id", "state", "number", "kind", "status", "issuedOn", "expiresOn", "statusReason",
+                                "updatedAt", "refresherMonths", "publisher"}),
+    "Employment": frozenset({"id", "position", "startDate", "endDate", "separationReason", "agency", "publisher"}),
+    "MisconductRecord": frozenset({"id", "kind", "state", "reasonCategory", "actionDate", "status",
+                                   "fairProcessAttested", "disputed", "subjectStatement", "narrative",
+                                   "caseReference", "updatedAt", "publisher", "agency", "statusHistory"}),
+    "StatusChange": frozenset({"fromStatus", "toStatus", "fairProcessAttested", "reason", "changedAt"}),
+    "Publisher": frozenset({"id", "kind", "name", "state", "agencyOri"}),
+    "Agency": frozenset({"ori", "name", "state", "level"}),
+    **dict.fromkeys(("CertificationConnection", "EmploymentConnection", "MisconductRecordConnection"),
+                    frozenset({"edges", "pageInfo", "totalCount"})),
+    **dict.fromkeys(("CertificationEdge", "EmploymentEdge", "MisconductRecordEdge"), frozenset({"cursor", "node"})),
+    "PageInfo": frozenset({"hasNextPage", "endCursor"}),
+}
+
+
+class _Unplanned(Exception):
+    """The request goes to graphql-core."""
+
+
+class _Info:
+    """What the planned resolvers read of their ``info``: the request's context (any other attribute raises,
+    and the request goes to graphql-core)."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A field's GraphQL type, as completing a value needs it."""
+
+    non_null: bool
+    item: _Shape | None = None  # a list of these
+    serialize: Callable[[Any], Any] | None = None  # a leaf
+    fields: tuple[_Field, ...] = ()  # an object: its selected fields, in the document's order
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    key: str  # the response key (alias or name)
+    rule: FieldRule | None  # None: a free field (auth.enforce.FieldRule.free)
+    read: Callable[[Any, _Info], Any]  # the value, or an awaitable of it
+    shape: _Shape
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    operation: OperationDefinitionNode
+    root: FieldNode
+    root_field: GraphQLField
+    root_rule: FieldRule
+    parts: frozenset[str]  # the officer's lists read with it (store.officer_tree.PARTS)
+    fields: tuple[_Field, ...]  # the officer's selected fields
+
+
+def _reader(gql_field: GraphQLField) -> Callable[[Any, _Info], Any] | None:
+    """Reads the field as strawberry's resolver would: its attribute, or its resolver method (self, info only)."""
+    definition = (gql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if definition is None or getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:
+        get = operator.attrgetter(definition.python_name)
+        return lambda obj, _info: get(obj)
+    if resolver.arguments and any(a.default is inspect.Parameter.empty for a in resolver.arguments):
+        return None
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None or resolver.self_parameter is None:
+        return None
+    func = resolver.wrapped_func
+    if resolver.info_parameter is None:
+        return lambda obj, _info: func(obj)
+    info_name = resolver.info_parameter.name
+    return lambda obj, info: func(obj, **{info_name: info})
+
+
+class _Builder:
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+
+    def shape(self, gtype: Any, selection: SelectionSetNode | None) -> _Shape:
+        non_null = isinstance(gtype, GraphQLNonNull)
+        inner = gtype.of_type if non_null else gtype
+        if isinstance(inner, GraphQLList):
+            return _Shape(non_null, item=self.shape(inner.of_type, selection))
+        if isinstance(inner, GraphQLLeafType):
+            if selection is not None:
+                raise _Unplanned
+            return _Shape(non_null, serialize=inner.serialize)
+        if isinstance(inner, GraphQLObjectType) and selection is not None:
+            return _Shape(non_null, fields=self.fields(inner, selection))
+        raise _Unplanned  # interfaces, unions
+
+    def fields(self, parent: GraphQLObjectType, selection: SelectionSetNode) -> tuple[_Field, ...]:
+        allowed = PLANNED.get(parent.name, frozenset())
+        out: list[_Field] = []
+        keys: set[str] = set()
+        for node in selection.selections:
+            if not isinstance(node, FieldNode) or node.directives or node.arguments:
+                raise _Unplanned
+            name = node.name.value
+            key = node.alias.value if node.alias else name
+            gql_field = parent.fields.get(name)
+            if name not in allowed or key in keys or gql_field is None:
+                raise _Unplanned
+            keys.add(key)
+            read = _reader(gql_field)
+            if read is None:
+                raise _Unplanned
+            rule = field_rule(parent.name, name, gql_field.args)
+            out.append(_Field(key, None if rule.free else rule, read,
+                              self.shape(gql_field.type, node.selection_set)))
+        return tuple(out)
+
+    def plan(self, document: Any) -> Plan:
+        operations = document.definitions
+        if len(operations) != 1 or not isinstance(op := operations[0], OperationDefinitionNode):
+            raise _Unplanned
+        if op.operation is not OperationType.QUERY or op.directives:
+            raise _Unplanned
+        if any(v.directives for v in op.variable_definitions or ()):
+            raise _Unplanned
+        roots = op.selection_set.selections
+        if len(roots) != 1 or not isinstance(root := roots[0], FieldNode) or root.directives:
+            raise _Unplanned
+        query_type = self.schema.query_type
+        if query_type is None or root.name.value != ROOT_FIELD or root.selection_set is None:
+            raise _Unplanned
+        root_field = query_type.fields[ROOT_FIELD]
+        officer_type = root_field.type
+        if isinstance(officer_type, GraphQLNonNull) or not isinstance(officer_type, GraphQLObjectType):
+            raise _Unplanned
+        fields = self.fields(officer_type, root.selection_set)
+        parts = frozenset(n.name.value for n in root.selection_set.selections
+                          if isinstance(n, FieldNode) and n.name.value in PARTS)
+        return Plan(op, root, root_field, field_rule(ROOT_TYPE, ROOT_FIELD, root_field.args), parts, fields)
+
+
+class Planner:
+    """Plans by query text (least recently used out), and runs them. ``counts``: requests planned, and requests
+    handed to graphql-core by why (for tests and the metrics)."""
+
+    def __init__(self, schema: GraphQLSchema, settings: Settings) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.rules = (*specified_rules, *limit_rules(settings.max_depth, settings.max_aliases))
+        self.counts: Counter[str] = Counter()
+        self.plan_for = functools.lru_cache(maxsize=max(DOCUMENT_CACHE_SIZE, 1))(self._build)
+
+    def _build(self, query: str) -> Plan | None:
+        try:
+            document = parse(query, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            return None
+        if validate_document(self.schema, document, self.rules):
+            return None
+        try:
+            return _Builder(self.schema).plan(document)
+        except _Unplanned:
+            return None
+
+    async def execute(self, query: str, variables: dict[str, Any] | None, ctx: Any,
+                      operation_name: str | None) -> ExecutionResult | None:
+        """The answer by a plan, or None: graphql-core answers (nothing this call noted remains noted)."""
+        plan = self.plan_for(query)
+        if plan is None or not isinstance(ctx, Context):
+            self.counts["unplanned"] += 1
+            return None
+        if operation_name is not None and (plan.operation.name is None or operation_name != plan.operation.name.value):
+            self.counts["unplanned"] += 1
+            return None
+        purpose, allowed, disclosures = ctx.purpose, ctx.purpose_allowed, ctx.disclosures
+        ctx.disclosures = Disclosures()
+        try:
+            data = await self._run(plan, variables, ctx)
+            await ctx.flush_disclosures()
+        except Exception as error:  # graphql-core answers, with its own errors
+            ctx.purpose, ctx.purpose_allowed, ctx.disclosures = purpose, allowed, disclosures
+            self.counts[f"fallback:{type(error).__name__}"] += 1
+            return None
+        ctx.disclosures = disclosures
+        self.counts["planned"] += 1
+        return ExecutionResult(data=data, errors=None)
+
+    async def _run(self, plan: Plan, variables: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
+        coerced = get_variable_values(self.schema, plan.operation.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            raise _Unplanned
+        args = get_argument_values(plan.root_field, plan.root, coerced)
+        plan.root_rule.check(ctx, None, args)
+        purpose = args.get("purpose")
+        officer = await officer_by_id(ctx, str(args["id"]), getattr(purpose, "value", purpose), plan.parts)
+        key = plan.root.alias.value if plan.root.alias else ROOT_FIELD
+        if officer is None:
+            return {key: None}
+        out: dict[str, Any] = {}
+        await _walk([(plan.fields, officer, out)], _Info(ctx))
+        return {key: out}
+
+
+Level = list[tuple[tuple[_Field, ...], Any, dict[str, Any]]]
+
+
+async def _walk(level: Level, info: _Info) -> None:
+    """Completes objects level by level: every field of one level is read before any awaits, so the loaders
+    read each level's publishers, agencies and histories in one statement each."""
+    ctx = info.context
+    while level:
+        below: Level = []
+        waiting: list[tuple[Any, _Field, dict[str, Any]]] = []
+        for fields, obj, out in level:
+            for f in fields:
+                if f.rule is not None:
+                    f.rule.check(ctx, obj, {})
+                value = f.read(obj, info)
+                if isinstance(value, asyncio.Future) and value.done():
+                    value = value.result()  # a primed loader key: its error raised as awaiting it would
+                if inspect.isawaitable(value):
+                    out[f.key] = None  # its place, in the document's order
+                    waiting.append((value, f, out))
+                else:
+                    out[f.key] = _complete(f.shape, value, below)
+        if waiting:
+            values = await asyncio.gather(*(w[0] for w in waiting), return_exceptions=True)
+            for value, (_, f, out) in zip(values, waiting, strict=True):
+                if isinstance(value, BaseException):
+                    raise value
+                out[f.key] = _complete(f.shape, value, below)
+        level = below
+
+
+def _complete(shape: _Shape, value: Any, below: Level) -> Any:
+    """As graphql-core's complete_value: a null where the schema promises a value is graphql-core's to report."""
+    if value is None:
+        if shape.non_null:
+            raise _Unplanned
+        return None
+    if shape.serialize is not None:
+        leaf = shape.serialize(value)
+        if leaf is None or leaf is Undefined:
+            raise _Unplanned
+        return leaf
+    if shape.item is not None:
+        if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+            raise _Unplanned
+        return [_complete(shape.item, v, below) for v in value]
+    out: dict[str, Any] = {}
+    below.append((shape.fields, value, out))
+    return out
