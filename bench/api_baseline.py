@@ -19,9 +19,10 @@
    one the registry runs for a lookup) plus the query-log insert the API makes for every disclosure.
    Officers looked up:
    half with misconduct records, half at random. Also ``GET /healthz`` (no database, no GraphQL):
-   the ceiling of HTTP + client on this machine. And, unless ``--no-uncached``, the GraphQL run again
-   on the same app with the parse and validation caches of ``schema/limits.py`` turned off, to show what
-   they give in the same run. Then the GraphQL engine's own floor (``bench.engine_floor``): graphql-core executing
+   the ceiling of HTTP + client on this machine. Then the GraphQL run again on the same app with the compiled
+   plans of ``schema/plan.py`` turned off (graphql-core executes every document), and, unless
+   ``--no-uncached``, with plans and the parse and validation caches of ``schema/limits.py`` off, to show what
+   each gives in the same run. Then the GraphQL engine's own floor (``bench.engine_floor``): graphql-core executing
    the lookup document over the registry's answers to 200 of the lookups, in memory, without the server around it.
 3. Bulk publishing: signed ``record.published`` events (about existing officers, by registry ID)
    through ``publishing.apply.Publisher`` in batches of 500 (signature check, idempotency, log append,
@@ -693,7 +694,8 @@ async def check_postgraphile(url: str, token: str, pgl: PostGraphile, candidates
 
 @asynccontextmanager
 async def serving(dsn: str, tmp: Path, *, document_cache: bool = True, admin_keys: Any = None,
-                  checkpoint_seconds: float = 10.0) -> AsyncIterator[tuple[str, str, Any, asyncpg.Pool]]:
+                  checkpoint_seconds: float = 10.0, compiled_plans: bool = True
+                  ) -> AsyncIterator[tuple[str, str, Any, asyncpg.Pool]]:
     """uvicorn + the app on 127.0.0.1; yields (url, hiring-agency token, app, pool). ``admin_keys``: the
     registry's admin keys (ledger.admin_key.AdminKeys) when publisher keys were registered with them."""
     import uvicorn
@@ -707,7 +709,8 @@ async def serving(dsn: str, tmp: Path, *, document_cache: bool = True, admin_key
     key = create_issuer_key(tmp / "issuer.jwk")
     write_public_jwks(key, tmp / "jwks.json")
     verifier = TokenVerifier([TrustedIssuer(ISSUER, tmp / "jwks.json", None, AUDIENCE)])
-    settings = Settings(data_dir=tmp, audience=AUDIENCE, checkpoint_seconds=checkpoint_seconds)
+    settings = Settings(data_dir=tmp, audience=AUDIENCE, checkpoint_seconds=checkpoint_seconds,
+                        compiled_plans=compiled_plans)
     services = Services(ssn_key=secrets.token_bytes(32), verifier=verifier)
     if admin_keys is not None:
         services = Services(ssn_key=services.ssn_key, verifier=verifier, admin_keys=admin_keys)
@@ -1154,10 +1157,14 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
     with tempfile.TemporaryDirectory(prefix="api-bench-") as tmpdir, \
             ProcessPoolExecutor(max_workers=1, mp_context=spawn) as ex:
         rss["before server"] = _rss()
-        variants = [False, True] if args.uncached else [False]
-        for uncached in variants:
-            async with serving(dsn, Path(tmpdir), document_cache=not uncached) as (url, token, app, _pool):
-                if not uncached:
+        # the app as served; then with compiled plans off (graphql-core for every document); then, unless
+        # --no-uncached, with plans and the parse/validation caches off
+        variants = ["graphql", "graphql-core", *(["graphql-nocache"] if args.uncached else [])]
+        for variant in variants:
+            uncached = variant == "graphql-nocache"
+            async with serving(dsn, Path(tmpdir), document_cache=not uncached,
+                               compiled_plans=variant == "graphql") as (url, token, app, _pool):
+                if variant == "graphql":
                     rss["server started"] = _rss()
                     state = app.state.registry
                     args.stmts = await count_statements(
@@ -1171,8 +1178,8 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                         print(f"  PostGraphile check: {args.pgl_check}", file=sys.stderr)
                 base = {"url": url, "token": token, "dsn": dsn, "ids": info["lookups"], "client": args.client,
                         "warmup": args.warmup, "duration": args.duration, "pgl_url": pgl.url if pgl else ""}
-                if uncached:
-                    plan = [("graphql-nocache", c) for c in clients]
+                if variant != "graphql":
+                    plan = [(variant, c) for c in clients]
                 else:
                     modes = ("graphql", "raw", "postgraphile") if pgl is not None else ("graphql", "raw")
                     plan = [("healthz", max(clients))] + [(m, c) for c in clients for m in modes]
@@ -1181,7 +1188,7 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     cpu0 = pgl.cpu() if pgl is not None and mode == "postgraphile" else time.process_time()
                     db0 = postgres_cpu()
                     cell = await loop.run_in_executor(
-                        ex, drive, {**base, "mode": "graphql" if mode == "graphql-nocache" else mode, "clients": c})
+                        ex, drive, {**base, "mode": "graphql" if mode.startswith("graphql") else mode, "clients": c})
                     cell.db_cpu_s = postgres_cpu_since(db0)
                     cell.mode = mode
                     if pgl is not None and mode == "postgraphile":
@@ -1191,7 +1198,7 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     if cell.errors:
                         print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
                     cells.append(cell)
-                if not uncached:
+                if variant == "graphql":
                     rss["after load"] = _rss()
                     args.engine_floor = await _engine_floor(url, token, app, info["lookups"][:200])
         if args.workers > 1:
@@ -1242,7 +1249,8 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
           f" (both include the query-log insert). {args.duration:.0f} s per cell after {args.warmup:.0f} s warm-up; "
           f"HTTP load generator: {args.client}.\n")
     by = {(c.mode, c.clients): c for c in cells}
-    labels = {"graphql": "GraphQL over HTTP", "graphql-nocache": "GraphQL, parse/validation caches off",
+    labels = {"graphql": "GraphQL over HTTP", "graphql-core": "GraphQL, compiled plans off",
+              "graphql-nocache": "GraphQL, plans and parse/validation caches off",
               "graphql-workers": f"GraphQL, serve --workers {args.workers}",
               "raw": "raw asyncpg (1 statement + log)", "postgraphile": PGL_LABEL}
     with_pgl = any(c.mode == "postgraphile" for c in cells)
@@ -1250,7 +1258,7 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     for c in sorted({c.clients for c in cells if c.mode != "healthz"}):
         raw = by[("raw", c)]
         pgl = by.get(("postgraphile", c))
-        for mode in ("graphql", "graphql-nocache", "graphql-workers", "raw", "postgraphile"):
+        for mode in ("graphql", "graphql-core", "graphql-nocache", "graphql-workers", "raw", "postgraphile"):
             cell = by.get((mode, c))
             if cell is None:
                 continue
@@ -1308,10 +1316,16 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
               f"{'met' if ratio >= 0.5 else 'MISSED'}), p99 {cell.pct(99):.1f} ms (target < 25 ms: "
               f"{'met' if cell.pct(99) < 25 else 'MISSED'}), app CPU {cpu:.2f} ms per lookup (target <= 2 ms: "
               f"{'met' if cpu <= 2 else 'MISSED'}).")
-    uncached8 = by.get(("graphql-nocache", 8))
-    if uncached8 is not None and eight is not None:
-        print(f"Parse and validation caches (schema/limits.py): {eight.rate / uncached8.rate:.2f}x the same app "
-              f"without them ({uncached8.rate:,.0f} req/s, p99 {uncached8.pct(99):.1f} ms, same run).")
+    core8, uncached8 = by.get(("graphql-core", 8)), by.get(("graphql-nocache", 8))
+    if core8 is not None and eight is not None:
+        cpu, core_cpu = (x.server_cpu_s / max(x.total, 1) * 1000 for x in (eight, core8))
+        print(f"Compiled plans (schema/plan.py): {eight.rate / core8.rate:.2f}x the same app with them off "
+              f"({core8.rate:,.0f} req/s, p99 {core8.pct(99):.1f} ms, app CPU {core_cpu:.2f} ms against {cpu:.2f}; "
+              "same run).")
+    if uncached8 is not None and core8 is not None:
+        print(f"Parse and validation caches (schema/limits.py): {core8.rate / uncached8.rate:.2f}x the same app "
+              f"without them, both with plans off ({uncached8.rate:,.0f} req/s, p99 {uncached8.pct(99):.1f} ms, "
+              "same run).")
 
     print("\nBulk publishing (batches of 500, one transaction each):\n")
     copy_rate = args.publish / copy.seconds

@@ -13,13 +13,17 @@ import threading
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["OperationNames", "graphql_errors", "graphql_seconds", "operation_label", "pool_connections",
-           "publish_events", "requests_refused"]
+__all__ = ["OperationNames", "graphql_errors", "graphql_plans", "graphql_seconds", "operation_label",
+           "pool_connections", "publish_events", "requests_refused"]
 
 graphql_seconds = Histogram(
     "registry_graphql_request_seconds", "Time from request to GraphQL result, by operation name.",
     ["operation"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10),
 )
+graphql_plans = Counter(
+    "registry_graphql_plans_total", "GraphQL requests by who executed them: a compiled plan (planned), graphql-core "
+    "for a document no plan fits (unplanned), graphql-core for a request its plan handed over (fallback: a "
+    "refusal, a missing purpose, an error).", ["outcome"])
 graphql_errors = Counter("registry_graphql_errors_total", "GraphQL errors returned, by extensions.code.", ["code"])
 requests_refused = Counter("registry_http_refusals_total",
                            "Requests refused before GraphQL ran (token, body, purpose), by code.", ["code"])

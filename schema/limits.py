@@ -109,6 +109,10 @@ def _validator(maxsize: int) -> Callable[..., list[GraphQLError]]:
 #: Distinct documents whose parse and validation results are kept (per process, least recently used first out).
 #: Bounded, so a caller sending endless distinct documents costs CPU, never memory.
 DOCUMENT_CACHE_SIZE = 512
+#: Only query texts up to this length are cached (parsed, validated, planned): a document holds its whole text,
+#: and the token limit does not bound a comment's or a string's length, so 512 bodies of 8 MiB each would have
+#: pinned 4 GiB. The queries worth caching are short (a history lookup is about 600 characters).
+CACHED_QUERY_CHARS = 16 * 1024
 
 
 class RequestLimits(SchemaExtension):
@@ -150,15 +154,19 @@ class RequestLimits(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            ctx.graphql_document = self.parse(ctx.query, **ctx.parse_options)
-        yield
+        if ctx.query is not None and len(ctx.query) <= CACHED_QUERY_CHARS:
+            with contextlib.suppress(GraphQLError):
+                ctx.graphql_document = self.parse(ctx.query, **ctx.parse_options)
+        yield  # a longer query, or one that does not parse: strawberry parses it (uncached)
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         assert ctx.graphql_document is not None  # strawberry validates only what parsed
-        ctx.pre_execution_errors = self.validate(ctx.schema._schema, _Same(ctx.graphql_document),
-                                                 tuple(ctx.validation_rules))
+        rules = tuple(ctx.validation_rules)
+        if ctx.query is not None and len(ctx.query) <= CACHED_QUERY_CHARS:
+            ctx.pre_execution_errors = self.validate(ctx.schema._schema, _Same(ctx.graphql_document), rules)
+        else:
+            ctx.pre_execution_errors = validate_document(ctx.schema._schema, ctx.graphql_document, rules)
         yield
 
     def on_stream_result(self, result: Any) -> Iterator[None]:

@@ -55,10 +55,11 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionResult
 
 from auth.enforce import FieldRule, field_rule
+from registry import metrics
 from registry.config import Settings
 from resolvers.query import officer_by_id
 from schema.context import Context, Disclosures
-from schema.limits import DOCUMENT_CACHE_SIZE, limit_rules
+from schema.limits import CACHED_QUERY_CHARS, DOCUMENT_CACHE_SIZE, limit_rules
 from store.officer_tree import PARTS
 
 ROOT_TYPE, ROOT_FIELD = "Query", "officer"
@@ -106,14 +107,32 @@ class _Shape:
     item: _Shape | None = None  # a list of these
     serialize: Callable[[Any], Any] | None = None  # a leaf
     fields: tuple[_Field, ...] = ()  # an object: its selected fields, in the document's order
+    rules: tuple[FieldRule, ...] = ()  # an object: the distinct rules of its selected fields (see _distinct)
 
 
 @dataclass(frozen=True, slots=True)
 class _Field:
     key: str  # the response key (alias or name)
-    rule: FieldRule | None  # None: a free field (auth.enforce.FieldRule.free)
-    read: Callable[[Any, _Info], Any]  # the value, or an awaitable of it
+    rule: FieldRule
+    read: Callable[[Any, _Info], Any]  # the value, or (``waits``) perhaps an awaitable of it
+    waits: bool  # read by a resolver method (an attribute is a value)
     shape: _Shape
+
+
+def _distinct(fields: tuple[_Field, ...]) -> tuple[FieldRule, ...]:
+    """The rules to ask of an object, once each. A nested field's rule is asked without arguments, so what it
+    answers depends on the caller and the object alone: fields that share one access, kind and input checks (the
+    policy gives most of a type's fields the same ``Access``) ask the same question, and asking it again would
+    note the same disclosures again, into a set. Free rules ask nothing."""
+    seen: dict[tuple[int, bool, str | None], FieldRule] = {}
+    for f in fields:
+        rule = f.rule
+        if rule.free:
+            continue
+        if rule.checked or rule.purpose_root:
+            raise _Unplanned  # a rule that reads arguments: only the root's, asked with them
+        seen.setdefault((id(rule.access), rule.public, rule.kind), rule)
+    return tuple(seen.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +142,7 @@ class Plan:
     root_field: GraphQLField
     root_rule: FieldRule
     parts: frozenset[str]  # the officer's lists read with it (store.officer_tree.PARTS)
-    fields: tuple[_Field, ...]  # the officer's selected fields
+    officer: _Shape  # the officer's selected fields
 
 
 def _reader(gql_field: GraphQLField) -> Callable[[Any, _Info], Any] | None:
@@ -160,7 +179,8 @@ class _Builder:
                 raise _Unplanned
             return _Shape(non_null, serialize=inner.serialize)
         if isinstance(inner, GraphQLObjectType) and selection is not None:
-            return _Shape(non_null, fields=self.fields(inner, selection))
+            fields = self.fields(inner, selection)
+            return _Shape(non_null, fields=fields, rules=_distinct(fields))
         raise _Unplanned  # interfaces, unions
 
     def fields(self, parent: GraphQLObjectType, selection: SelectionSetNode) -> tuple[_Field, ...]:
@@ -179,9 +199,9 @@ class _Builder:
             read = _reader(gql_field)
             if read is None:
                 raise _Unplanned
-            rule = field_rule(parent.name, name, gql_field.args)
-            out.append(_Field(key, None if rule.free else rule, read,
-                              self.shape(gql_field.type, node.selection_set)))
+            definition = (gql_field.extensions or {})[GraphQLCoreConverter.DEFINITION_BACKREF]
+            out.append(_Field(key, field_rule(parent.name, name, gql_field.args), read,
+                              definition.base_resolver is not None, self.shape(gql_field.type, node.selection_set)))
         return tuple(out)
 
     def plan(self, document: Any) -> Plan:
@@ -202,10 +222,10 @@ class _Builder:
         officer_type = root_field.type
         if isinstance(officer_type, GraphQLNonNull) or not isinstance(officer_type, GraphQLObjectType):
             raise _Unplanned
-        fields = self.fields(officer_type, root.selection_set)
         parts = frozenset(n.name.value for n in root.selection_set.selections
                           if isinstance(n, FieldNode) and n.name.value in PARTS)
-        return Plan(op, root, root_field, field_rule(ROOT_TYPE, ROOT_FIELD, root_field.args), parts, fields)
+        return Plan(op, root, root_field, field_rule(ROOT_TYPE, ROOT_FIELD, root_field.args), parts,
+                    self.shape(officer_type, root.selection_set))
 
 
 class Planner:
@@ -234,12 +254,12 @@ class Planner:
     async def execute(self, query: str, variables: dict[str, Any] | None, ctx: Any,
                       operation_name: str | None) -> ExecutionResult | None:
         """The answer by a plan, or None: graphql-core answers (nothing this call noted remains noted)."""
-        plan = self.plan_for(query)
-        if plan is None or not isinstance(ctx, Context):
+        plan = self.plan_for(query) if len(query) <= CACHED_QUERY_CHARS else None
+        if plan is None or not isinstance(ctx, Context) or (
+                operation_name is not None and (plan.operation.name is None
+                                                or operation_name != plan.operation.name.value)):
             self.counts["unplanned"] += 1
-            return None
-        if operation_name is not None and (plan.operation.name is None or operation_name != plan.operation.name.value):
-            self.counts["unplanned"] += 1
+            metrics.graphql_plans.labels("unplanned").inc()
             return None
         purpose, allowed, disclosures = ctx.purpose, ctx.purpose_allowed, ctx.disclosures
         ctx.disclosures = Disclosures()
@@ -249,9 +269,11 @@ class Planner:
         except Exception as error:  # graphql-core answers, with its own errors
             ctx.purpose, ctx.purpose_allowed, ctx.disclosures = purpose, allowed, disclosures
             self.counts[f"fallback:{type(error).__name__}"] += 1
+            metrics.graphql_plans.labels("fallback").inc()
             return None
         ctx.disclosures = disclosures
         self.counts["planned"] += 1
+        metrics.graphql_plans.labels("planned").inc()
         return ExecutionResult(data=data, errors=None)
 
     async def _run(self, plan: Plan, variables: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
@@ -266,11 +288,12 @@ class Planner:
         if officer is None:
             return {key: None}
         out: dict[str, Any] = {}
-        await _walk([(plan.fields, officer, out)], _Info(ctx))
+        await _walk([(plan.officer, officer, out)], _Info(ctx))
         return {key: out}
 
 
-Level = list[tuple[tuple[_Field, ...], Any, dict[str, Any]]]
+NO_ARGUMENTS: dict[str, Any] = {}
+Level = list[tuple[_Shape, Any, dict[str, Any]]]
 
 
 async def _walk(level: Level, info: _Info) -> None:
@@ -280,11 +303,14 @@ async def _walk(level: Level, info: _Info) -> None:
     while level:
         below: Level = []
         waiting: list[tuple[Any, _Field, dict[str, Any]]] = []
-        for fields, obj, out in level:
-            for f in fields:
-                if f.rule is not None:
-                    f.rule.check(ctx, obj, {})
+        for shape, obj, out in level:
+            for rule in shape.rules:
+                rule.check(ctx, obj, NO_ARGUMENTS)
+            for f in shape.fields:
                 value = f.read(obj, info)
+                if not f.waits:
+                    out[f.key] = _complete(f.shape, value, below)
+                    continue
                 if isinstance(value, asyncio.Future) and value.done():
                     value = value.result()  # a primed loader key: its error raised as awaiting it would
                 if inspect.isawaitable(value):
@@ -317,5 +343,5 @@ def _complete(shape: _Shape, value: Any, below: Level) -> Any:
             raise _Unplanned
         return [_complete(shape.item, v, below) for v in value]
     out: dict[str, Any] = {}
-    below.append((shape.fields, value, out))
+    below.append((shape, value, out))
     return out

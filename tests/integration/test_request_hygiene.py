@@ -166,10 +166,36 @@ async def test_cached_documents_keep_every_rule_for_every_caller(world: World) -
     assert refused[0] == refused[1] and refused[0]["errors"]
     assert {e["extensions"]["code"] for e in refused[0]["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
     assert any("exceeds maximum operation depth" in e["message"] for e in refused[0]["errors"]), refused[0]
-    deep = '{ officer(id: "x") { id } }'
+    deep = '{ me { role } officer(id: "x") { id } }'  # two root fields: graphql-core's, not a compiled plan's
     validated: Any = limits._validator(limits.DOCUMENT_CACHE_SIZE)  # keyed by the cached document's identity
     before, checked = parse_cache.cache_info().hits, validated.cache_info()
     await world.gql(deep, as_="publisher", publisher_id="ca-post")
     await world.gql(deep, as_="publisher", publisher_id="ca-post")
     assert parse_cache.cache_info().hits >= before + 1
     assert validated.cache_info().hits >= checked.hits + 1 and validated.cache_info().misses <= checked.misses + 1
+
+
+async def test_a_long_query_is_answered_but_not_cached(world: World) -> None:
+    """The token limit does not bound a comment's length, and a cached document holds its whole text: a query
+    longer than CACHED_QUERY_CHARS is parsed, validated and executed each time, never kept (neither by the parse
+    and validation caches nor by the compiled plans)."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+
+    from schema import limits
+
+    parse_cache: Any = _get_parse_cache(limits.DOCUMENT_CACHE_SIZE)
+    validated: Any = limits._validator(limits.DOCUMENT_CACHE_SIZE)
+    planner = world.app.state.planner
+    padding = "# " + "x" * (limits.CACHED_QUERY_CHARS + 1) + "\n"
+    query = padding + '{ officer(id: "OFC-000000000000") { id } }'
+    before = (parse_cache.cache_info().currsize, validated.cache_info().currsize, planner.plan_for.cache_info())
+    for _ in range(2):
+        assert await world.ok(query, as_="auditor", headers={"Registry-Purpose": "OVERSIGHT_AUDIT"}) == \
+            {"officer": None}
+    assert (parse_cache.cache_info().currsize, validated.cache_info().currsize) == before[:2]
+    assert planner.plan_for.cache_info() == before[2]
+    # the same query without the comment is cached, and a compiled plan answers it
+    short = query.removeprefix(padding)
+    planned = planner.counts["planned"]
+    assert await world.ok(short, as_="auditor", headers={"Registry-Purpose": "OVERSIGHT_AUDIT"}) == {"officer": None}
+    assert planner.counts["planned"] == planned + 1

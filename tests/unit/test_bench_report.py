@@ -22,6 +22,7 @@ def test_the_targets_are_judged_for_one_process_and_for_the_workers(capsys: pyte
                               publish=5_000, certs=1_000, engine_floor=0.31)
     cells = [cell("healthz", 8, 13_000, 1.7, 0.08),
              cell("graphql", 8, 417, 31.7, 2.39), cell("graphql-workers", 8, 1_100, 23.3, 1.9),
+             cell("graphql-core", 8, 278, 40.0, 3.5), cell("graphql-nocache", 8, 139, 80.0, 7.0),
              cell("raw", 8, 2_097, 8.3, 0.31), cell("postgraphile", 8, 1_050, 18.0, 1.02)]
     published = [PublishResult(label, 5_000, 2.0, 1.0, app_cpu_s=1.5, db_cpu_s=0.6) for label in "abcd"]
     profile = [("SQL statements per event", 0.03), (OTHER_THREADS, 0.05), ("publishing", 0.04)]
@@ -40,3 +41,8 @@ def test_the_targets_are_judged_for_one_process_and_for_the_workers(capsys: pyte
     assert "app CPU 1.90 ms per lookup (target <= 2 ms: met)" in two
     assert "GraphQL engine floor" in out and "0.31 ms of CPU per lookup" in out
     assert f"batches of {BATCH}" in out
+    assert "GraphQL, compiled plans off" in out
+    plans = next(line for line in out.splitlines() if line.startswith("Compiled plans"))
+    assert "1.50x the same app with them off (278 req/s" in plans and "app CPU 3.50 ms against 2.39" in plans
+    caches = next(line for line in out.splitlines() if line.startswith("Parse and validation caches"))
+    assert "2.00x the same app without them, both with plans off" in caches
