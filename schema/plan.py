@@ -154,11 +154,13 @@ def _reader(gql_field: GraphQLField) -> Callable[[Any, _Info], Any] | None:
     if resolver is None:
         get = operator.attrgetter(definition.python_name)
         return lambda obj, _info: get(obj)
-    if resolver.arguments and any(a.default is inspect.Parameter.empty for a in resolver.arguments):
-        return None
     if resolver.root_parameter is not None or resolver.parent_parameter is not None or resolver.self_parameter is None:
         return None
     func = resolver.wrapped_func
+    reserved = {resolver.self_parameter.name, *([resolver.info_parameter.name] if resolver.info_parameter else [])}
+    if any(p.default is inspect.Parameter.empty for name, p in inspect.signature(func).parameters.items()
+           if name not in reserved):
+        return None  # an argument without a default: the document would have to give it
     if resolver.info_parameter is None:
         return lambda obj, _info: func(obj)
     info_name = resolver.info_parameter.name
