@@ -18,6 +18,7 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 
 from auth.principal import Principal, Role
 from registry.replicas import Replicas
+from schema.limits import CACHED_QUERY_CHARS
 
 __all__ = ["LSN_HEADER", "MIN_LSN_HEADER", "REPLICA_ROLES", "WriteMarks", "operation_kind", "operation_of",
            "read_pool_for"]
@@ -27,12 +28,18 @@ LSN_HEADER = "Registry-LSN"
 MIN_LSN_HEADER = "registry-min-lsn"
 
 
-@functools.lru_cache(maxsize=512)
 def operation_of(query: str | None, name: str | None) -> tuple[str, str | None]:
     """The operation a request runs: its kind ("query", "mutation" or "subscription") and its name (the
     document's own when the request names none). A document that does not parse is left to GraphQL's own
     error (counted as a query, which reads nothing); one GraphQL will refuse to run counts as a mutation (the
-    primary is the safe place to refuse it)."""
+    primary is the safe place to refuse it). Remembered by query text up to ``CACHED_QUERY_CHARS`` (a cache
+    entry keeps its text: longer ones are worked out each time)."""
+    if query is not None and len(query) > CACHED_QUERY_CHARS:
+        return _operation_of(query, name)
+    return _remembered(query, name)
+
+
+def _operation_of(query: str | None, name: str | None) -> tuple[str, str | None]:
     if not query:
         return "query", name
     try:
@@ -44,6 +51,9 @@ def operation_of(query: str | None, name: str | None) -> tuple[str, str | None]:
     if chosen is None or (name is None and len(ops) > 1):
         return "mutation", name
     return chosen.operation.value, name if name is not None else chosen.name.value if chosen.name else None
+
+
+_remembered = functools.lru_cache(maxsize=512)(_operation_of)
 
 
 def operation_kind(query: str | None, name: str | None) -> str:

@@ -178,7 +178,7 @@ async def test_cached_documents_keep_every_rule_for_every_caller(world: World) -
 async def test_a_long_query_is_answered_but_not_cached(world: World) -> None:
     """The token limit does not bound a comment's length, and a cached document holds its whole text: a query
     longer than CACHED_QUERY_CHARS is parsed, validated and executed each time, never kept (neither by the parse
-    and validation caches nor by the compiled plans)."""
+    and validation caches, the compiled plans nor the replica routing's operation kinds)."""
     from strawberry.extensions.parser_cache import _get_parse_cache
 
     from schema import limits
@@ -188,12 +188,17 @@ async def test_a_long_query_is_answered_but_not_cached(world: World) -> None:
     planner = world.app.state.planner
     padding = "# " + "x" * (limits.CACHED_QUERY_CHARS + 1) + "\n"
     query = padding + '{ officer(id: "OFC-000000000000") { id } }'
-    before = (parse_cache.cache_info().currsize, validated.cache_info().currsize, planner.plan_for.cache_info())
+    from web import read_routing
+
+    operations: Any = read_routing._remembered
+    before = (parse_cache.cache_info().currsize, validated.cache_info().currsize, planner.plan_for.cache_info(),
+              operations.cache_info().currsize)
     for _ in range(2):
         assert await world.ok(query, as_="auditor", headers={"Registry-Purpose": "OVERSIGHT_AUDIT"}) == \
             {"officer": None}
     assert (parse_cache.cache_info().currsize, validated.cache_info().currsize) == before[:2]
     assert planner.plan_for.cache_info() == before[2]
+    assert operations.cache_info().currsize == before[3]  # the replica routing's operation kind
     # the same query without the comment is cached, and a compiled plan answers it
     short = query.removeprefix(padding)
     planned = planner.counts["planned"]
