@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -36,11 +38,12 @@ from schema import build_schema
 from schema.context import Context
 from schema.enums import QueryPurpose
 from schema.loaders import Loaders
+from schema.plan import Planner
 from web import background_report, graphiql, persisted_queries, read_routing, ws_auth
 from web import metrics as metrics_route
 from web import public as public_routes
 from web.observability import OPERATION_KEY, RequestIds
-from web.request_guard import BodyError, RequestGuard
+from web.request_guard import BodyError, RequestGuard, read_body, replay
 from web.responses import graphql_error
 
 log = logging.getLogger("registry.server")
@@ -136,9 +139,11 @@ def _context(state: dict[str, Any]) -> Context | None:
 
 class RegistryGraphQL(GraphQL[Context, None]):
     def __init__(self, state: State, **kwargs: Any) -> None:
-        super().__init__(build_schema(state.settings), **kwargs)
+        schema = build_schema(state.settings)
+        super().__init__(schema, **kwargs)
         self.state = state
         self.persisted = persisted_queries.QueryStore()  # this process's, one store per caller
+        self.planner = schema.planner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A POST may name a query it sent before by its hash (web/persisted_queries.py)."""
@@ -150,7 +155,47 @@ class RegistryGraphQL(GraphQL[Context, None]):
             except BodyError as err:
                 await graphql_error(err.status, err.code, err.message)(scope, receive, send)
                 return
+            if self.planner is not None:
+                handed_on = await self._answer_by_plan(self.planner, scope, receive, send)
+                if handed_on is None:
+                    return
+                receive = handed_on
         await super().__call__(scope, receive, send)
+
+    async def _answer_by_plan(self, planner: Planner, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Answers a JSON POST whose query a compiled plan fits (schema/plan.py) the way strawberry's view would (the
+        same context, routing, result processing and response), without the view's generic request handling; None
+        when answered, else the ``receive`` to hand the request on with (its body read again from the start). A
+        request the plan hands over goes to strawberry's view and graphql-core, which answer it from the start."""
+        headers = Headers(scope=scope)
+        accept = headers.get("accept", "")
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
+                or "multipart" in accept or "text/event-stream" in accept:
+            planner.count("unplanned")
+            return receive
+        raw = await read_body(receive)
+        receive = replay(raw, receive)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = None
+        query = body.get("query") if isinstance(body, dict) else None
+        variables = body.get("variables") if isinstance(body, dict) else None
+        name = body.get("operationName") if isinstance(body, dict) else None
+        if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None) \
+                or (isinstance(body, dict) and body.get("extensions")) or planner.plan_of(query) is None:
+            planner.count("unplanned")
+            return receive
+        request = Request(scope, receive)
+        sub_response = await self.get_sub_response(request)
+        ctx = await self.get_context(request, sub_response)
+        await self._route(request, query, name)
+        result = await planner.execute(query, variables, ctx, name)
+        if result is None:
+            return receive
+        response = self.create_response(await self.process_result(request, result), sub_response)
+        await response(scope, receive, send)
+        return None
 
     def encode_json(self, data: object) -> bytes:
         return jsonfast.compact_bytes(data)
@@ -181,8 +226,12 @@ class RegistryGraphQL(GraphQL[Context, None]):
         starlette_request = getattr(request, "_request", None)  # cross_web's adapter; a test reads the label
         if isinstance(data, list) or not isinstance(starlette_request, Request):
             return data
-        state = starlette_request.scope.setdefault("state", {})
-        kind, state[OPERATION_KEY] = read_routing.operation_of(data.query, data.operation_name)
+        await self._route(starlette_request, data.query, data.operation_name)
+        return data
+
+    async def _route(self, request: Request, query: str | None, operation_name: str | None) -> None:
+        state = request.scope.setdefault("state", {})
+        kind, state[OPERATION_KEY] = read_routing.operation_of(query, operation_name)
         state[_KIND_KEY] = kind
         replicas = self.state.replicas
         ctx = _context(state)
@@ -192,7 +241,6 @@ class RegistryGraphQL(GraphQL[Context, None]):
             if read is not None:
                 ctx.read_pool = read
                 ctx.loaders = Loaders(read)
-        return data
 
     async def process_result(self, request: Any, result: Any) -> Any:
         """Counts errors by code; an internal error carries the request ID, so a user can quote it to us."""
@@ -377,5 +425,5 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)],
                     exception_handlers=dict.fromkeys(database.OUTAGES, outage))
     app.state.registry = state
-    app.state.planner = getattr(graphql.schema, "planner", None)  # compiled lookups (None: turned off)
+    app.state.planner = graphql.planner  # compiled lookups (None: turned off)
     return app

@@ -11,7 +11,6 @@ from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionResult
 from strawberry.types.info import Info
 from strawberry.utils.inspect import get_func_args
 
@@ -67,21 +66,11 @@ def _drop_tracebacks(error: BaseException) -> None:
 
 
 class RegistrySchema(Schema):
-    """Logs only unexpected errors; refusals and client mistakes are answers, not incidents. Officer lookups that
-    fit a compiled plan are answered by it (schema/plan.py)."""
+    """Logs only unexpected errors; refusals and client mistakes are answers, not incidents. ``planner``: the
+    compiled plans for officer lookups (schema/plan.py), which the HTTP endpoint tries before this schema's
+    executor (None when turned off)."""
 
     planner: Planner | None = None
-
-    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
-                      context_value: Any | None = None, root_value: Any | None = None,
-                      operation_name: str | None = None, allowed_operation_types: Any = None,
-                      operation_extensions: dict[str, Any] | None = None) -> ExecutionResult:
-        if self.planner is not None and query is not None and root_value is None and not operation_extensions:
-            planned = await self.planner.execute(query, variable_values, context_value, operation_name)
-            if planned is not None:
-                return planned
-        return await super().execute(query, variable_values, context_value, root_value, operation_name,
-                                     allowed_operation_types, operation_extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:

@@ -253,15 +253,21 @@ class Planner:
         except _Unplanned:
             return None
 
+    def count(self, outcome: str) -> None:
+        self.counts[outcome] += 1
+        metrics.graphql_plans.labels(outcome.partition(":")[0]).inc()
+
+    def plan_of(self, query: str) -> Plan | None:
+        return self.plan_for(query) if len(query) <= CACHED_QUERY_CHARS else None
+
     async def execute(self, query: str, variables: dict[str, Any] | None, ctx: Any,
                       operation_name: str | None) -> ExecutionResult | None:
         """The answer by a plan, or None: graphql-core answers (nothing this call noted remains noted)."""
-        plan = self.plan_for(query) if len(query) <= CACHED_QUERY_CHARS else None
+        plan = self.plan_of(query)
         if plan is None or not isinstance(ctx, Context) or (
                 operation_name is not None and (plan.operation.name is None
                                                 or operation_name != plan.operation.name.value)):
-            self.counts["unplanned"] += 1
-            metrics.graphql_plans.labels("unplanned").inc()
+            self.count("unplanned")
             return None
         purpose, allowed, disclosures = ctx.purpose, ctx.purpose_allowed, ctx.disclosures
         ctx.disclosures = Disclosures()
@@ -270,12 +276,10 @@ class Planner:
             await ctx.flush_disclosures()
         except Exception as error:  # graphql-core answers, with its own errors
             ctx.purpose, ctx.purpose_allowed, ctx.disclosures = purpose, allowed, disclosures
-            self.counts[f"fallback:{type(error).__name__}"] += 1
-            metrics.graphql_plans.labels("fallback").inc()
+            self.count(f"fallback:{type(error).__name__}")
             return None
         ctx.disclosures = disclosures
-        self.counts["planned"] += 1
-        metrics.graphql_plans.labels("planned").inc()
+        self.count("planned")
         return ExecutionResult(data=data, errors=None)
 
     async def _run(self, plan: Plan, variables: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:

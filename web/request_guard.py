@@ -109,6 +109,19 @@ class RequestGuard:
         return b"".join(chunks)
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole body of a request whose size was checked already (``RequestGuard``)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 def replay(body: bytes, receive: Receive) -> Receive:
     """``receive`` for an app after this body was read from it (once, whole)."""
     sent = False

@@ -93,6 +93,14 @@ async def test_counters_move_with_what_happened(pool: asyncpg.Pool, clean: None,
     await world.publish_ok("ca-post", event)
     await world.publish("ca-post", event)  # the same event again: a duplicate
     await world.publish("ca-post", cert_issued(number="C2"), dry_run=True)
+    lookup = "query Lookup($id: ID!) { officer(id: $id) { id } }"  # a compiled plan answers it (schema/plan.py)
+    auditor = world.token("auditor")
+    for _ in range(2):
+        resp = await world.post(lookup, {"id": "OFC-000000000000"}, token=auditor,
+                                headers={"Registry-Purpose": "OVERSIGHT_AUDIT"})
+        assert resp.json() == {"data": {"officer": None}}
+    no_purpose = await world.post(lookup, {"id": "OFC-000000000000"}, token=auditor)  # the plan hands it over
+    assert no_purpose.json()["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
     forbidden = await world.gql("{ officers(first: 1) { edges { node { id } } } }")  # the public may not list
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await world.post("{ me { role } }", token="not.a.token")).status_code == 401
@@ -102,6 +110,11 @@ async def test_counters_move_with_what_happened(pool: asyncpg.Pool, clean: None,
         return _value(after, name, **labels) - _value(before, name, **labels)
 
     assert moved("registry_graphql_request_seconds_count", operation="Probe") == 3
+    assert moved("registry_graphql_request_seconds_count", operation="Lookup") == 3
+    assert moved("registry_graphql_plans_total", outcome="planned") == 2
+    assert moved("registry_graphql_plans_total", outcome="fallback") == 1
+    assert moved("registry_graphql_plans_total", outcome="unplanned") >= 3  # Probe's, at least
+    assert moved("registry_graphql_errors_total", code="PURPOSE_REQUIRED") == 1
     assert moved("registry_publish_events_total", outcome="ACCEPTED", mode="publish") == 1
     assert moved("registry_publish_events_total", outcome="DUPLICATE", mode="publish") == 1
     assert moved("registry_publish_events_total", outcome="ACCEPTED", mode="dry_run") == 1
