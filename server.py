@@ -43,7 +43,7 @@ from web import background_report, graphiql, persisted_queries, read_routing, ws
 from web import metrics as metrics_route
 from web import public as public_routes
 from web.observability import OPERATION_KEY, RequestIds
-from web.request_guard import BodyError, RequestGuard, read_body, replay
+from web.request_guard import BodyError, RequestGuard, replay
 from web.responses import graphql_error
 
 log = logging.getLogger("registry.server")
@@ -137,6 +137,24 @@ def _context(state: dict[str, Any]) -> Context | None:
     return None if ref is None else ref()
 
 
+def _json_operation(scope: Scope, body: bytes) -> dict[str, Any] | None:
+    """The operation of a plain JSON POST, as strawberry's view would read it; None for anything else (other
+    content types, streamed answers asked for, a body that is not one operation with a query, extensions)."""
+    headers = Headers(scope=scope)
+    accept = headers.get("accept", "")
+    if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
+            or "multipart" in accept or "text/event-stream" in accept:
+        return None
+    try:
+        op = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(op, dict) or not isinstance(op.get("query"), str) or op.get("extensions") \
+            or not isinstance(op.get("variables"), dict | None) or not isinstance(op.get("operationName"), str | None):
+        return None
+    return op
+
+
 class RegistryGraphQL(GraphQL[Context, None]):
     def __init__(self, state: State, **kwargs: Any) -> None:
         schema = build_schema(state.settings)
@@ -151,51 +169,36 @@ class RegistryGraphQL(GraphQL[Context, None]):
             principal: Principal = scope.get("state", {}).get("principal", ANONYMOUS)
             caller = (principal.issuer, principal.subject) if principal.authenticated else None
             try:
-                scope, receive = await persisted_queries.rewrite(self.persisted, caller, scope, receive)
+                scope, body = await persisted_queries.rewrite(self.persisted, caller, scope, receive)
             except BodyError as err:
                 await graphql_error(err.status, err.code, err.message)(scope, receive, send)
                 return
-            if self.planner is not None:
-                handed_on = await self._answer_by_plan(self.planner, scope, receive, send)
-                if handed_on is None:
-                    return
-                receive = handed_on
+            receive = replay(body, receive)
+            if self.planner is not None and await self._answered_by_plan(self.planner, scope, body, receive, send):
+                return
         await super().__call__(scope, receive, send)
 
-    async def _answer_by_plan(self, planner: Planner, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+    async def _answered_by_plan(self, planner: Planner, scope: Scope, body: bytes, receive: Receive,
+                                send: Send) -> bool:
         """Answers a JSON POST whose query a compiled plan fits (schema/plan.py) the way strawberry's view would (the
-        same context, routing, result processing and response), without the view's generic request handling; None
-        when answered, else the ``receive`` to hand the request on with (its body read again from the start). A
-        request the plan hands over goes to strawberry's view and graphql-core, which answer it from the start."""
-        headers = Headers(scope=scope)
-        accept = headers.get("accept", "")
-        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
-                or "multipart" in accept or "text/event-stream" in accept:
+        same context, routing, result processing and response), without the view's generic request handling. False:
+        not answered; strawberry's view and graphql-core answer the request from the start, with a context of their
+        own."""
+        op = _json_operation(scope, body)
+        plan = None if op is None else planner.plan_of(op["query"], op.get("operationName"))
+        if op is None or plan is None:
             planner.count("unplanned")
-            return receive
-        raw = await read_body(receive)
-        receive = replay(raw, receive)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            body = None
-        query = body.get("query") if isinstance(body, dict) else None
-        variables = body.get("variables") if isinstance(body, dict) else None
-        name = body.get("operationName") if isinstance(body, dict) else None
-        if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None) \
-                or (isinstance(body, dict) and body.get("extensions")) or planner.plan_of(query) is None:
-            planner.count("unplanned")
-            return receive
+            return False
         request = Request(scope, receive)
         sub_response = await self.get_sub_response(request)
         ctx = await self.get_context(request, sub_response)
-        await self._route(request, query, name)
-        result = await planner.execute(query, variables, ctx, name)
+        await self._route(request, op["query"], op.get("operationName"))
+        result = await planner.execute(plan, op.get("variables"), ctx)
         if result is None:
-            return receive
+            return False
         response = self.create_response(await self.process_result(request, result), sub_response)
         await response(scope, receive, send)
-        return None
+        return True
 
     def encode_json(self, data: object) -> bytes:
         return jsonfast.compact_bytes(data)

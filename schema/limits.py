@@ -115,6 +115,11 @@ DOCUMENT_CACHE_SIZE = 512
 CACHED_QUERY_CHARS = 16 * 1024
 
 
+def cacheable(query: str | None) -> bool:
+    """Whether what is worked out from this query text may be kept (``CACHED_QUERY_CHARS``)."""
+    return query is not None and len(query) <= CACHED_QUERY_CHARS
+
+
 class RequestLimits(SchemaExtension):
     """What every operation goes through besides the field policy, in one extension: the depth, alias and token
     limits, the introspection gate, parsing and validation cached by document, error masking and error codes.
@@ -154,7 +159,7 @@ class RequestLimits(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
-        if ctx.query is not None and len(ctx.query) <= CACHED_QUERY_CHARS:
+        if cacheable(ctx.query):
             with contextlib.suppress(GraphQLError):
                 ctx.graphql_document = self.parse(ctx.query, **ctx.parse_options)
         yield  # a longer query, or one that does not parse: strawberry parses it (uncached)
@@ -163,7 +168,7 @@ class RequestLimits(SchemaExtension):
         ctx = self.execution_context
         assert ctx.graphql_document is not None  # strawberry validates only what parsed
         rules = tuple(ctx.validation_rules)
-        if ctx.query is not None and len(ctx.query) <= CACHED_QUERY_CHARS:
+        if cacheable(ctx.query):
             ctx.pre_execution_errors = self.validate(ctx.schema._schema, _Same(ctx.graphql_document), rules)
         else:
             ctx.pre_execution_errors = validate_document(ctx.schema._schema, ctx.graphql_document, rules)

@@ -58,8 +58,8 @@ from auth.enforce import FieldRule, field_rule
 from registry import metrics
 from registry.config import Settings
 from resolvers.query import officer_by_id
-from schema.context import Context, Disclosures
-from schema.limits import CACHED_QUERY_CHARS, DOCUMENT_CACHE_SIZE, limit_rules
+from schema.context import Context
+from schema.limits import DOCUMENT_CACHE_SIZE, cacheable, limit_rules
 from store.officer_tree import PARTS
 
 ROOT_TYPE, ROOT_FIELD = "Query", "officer"
@@ -121,17 +121,17 @@ class _Field:
 
 def _distinct(fields: tuple[_Field, ...]) -> tuple[FieldRule, ...]:
     """The rules to ask of an object, once each. A nested field's rule is asked without arguments, so what it
-    answers depends on the caller and the object alone: fields that share one access, kind and input checks (the
-    policy gives most of a type's fields the same ``Access``) ask the same question, and asking it again would
-    note the same disclosures again, into a set. Free rules ask nothing."""
-    seen: dict[tuple[int, bool, str | None], FieldRule] = {}
+    answers depends on the caller and the object alone: fields of one type that share one ``Access`` (the policy
+    gives most of a type's fields the same one) ask the same question, and asking it again would note the same
+    disclosures again, into a set. Free rules ask nothing."""
+    seen: dict[int, FieldRule] = {}
     for f in fields:
         rule = f.rule
         if rule.free:
             continue
         if rule.checked or rule.purpose_root:
             raise _Unplanned  # a rule that reads arguments: only the root's, asked with them
-        seen.setdefault((id(rule.access), rule.public, rule.kind), rule)
+        seen.setdefault(id(rule.access), rule)  # kind and public follow from the type and the access
     return tuple(seen.values())
 
 
@@ -145,9 +145,9 @@ class Plan:
     officer: _Shape  # the officer's selected fields
 
 
-def _reader(gql_field: GraphQLField) -> Callable[[Any, _Info], Any] | None:
-    """Reads the field as strawberry's resolver would: its attribute, or its resolver method (self, info only)."""
-    definition = (gql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
+    """Reads the field (its strawberry definition) as strawberry's resolver would: its attribute, or its resolver
+    method (self, info only)."""
     if definition is None or getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
         return None
     resolver = definition.base_resolver
@@ -198,10 +198,10 @@ class _Builder:
             if name not in allowed or key in keys or gql_field is None:
                 raise _Unplanned
             keys.add(key)
-            read = _reader(gql_field)
+            definition: Any = (gql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            read = _reader(definition)
             if read is None:
                 raise _Unplanned
-            definition = (gql_field.extensions or {})[GraphQLCoreConverter.DEFINITION_BACKREF]
             out.append(_Field(key, field_rule(parent.name, name, gql_field.args), read,
                               definition.base_resolver is not None, self.shape(gql_field.type, node.selection_set)))
         return tuple(out)
@@ -257,28 +257,22 @@ class Planner:
         self.counts[outcome] += 1
         metrics.graphql_plans.labels(outcome.partition(":")[0]).inc()
 
-    def plan_of(self, query: str) -> Plan | None:
-        return self.plan_for(query) if len(query) <= CACHED_QUERY_CHARS else None
+    def plan_of(self, query: str, operation_name: str | None) -> Plan | None:
+        """The plan of this request's document, if one fits it (and the operation it names)."""
+        plan = self.plan_for(query) if cacheable(query) else None
+        if plan is None or operation_name is None:
+            return plan
+        return plan if plan.operation.name is not None and plan.operation.name.value == operation_name else None
 
-    async def execute(self, query: str, variables: dict[str, Any] | None, ctx: Any,
-                      operation_name: str | None) -> ExecutionResult | None:
-        """The answer by a plan, or None: graphql-core answers (nothing this call noted remains noted)."""
-        plan = self.plan_of(query)
-        if plan is None or not isinstance(ctx, Context) or (
-                operation_name is not None and (plan.operation.name is None
-                                                or operation_name != plan.operation.name.value)):
-            self.count("unplanned")
-            return None
-        purpose, allowed, disclosures = ctx.purpose, ctx.purpose_allowed, ctx.disclosures
-        ctx.disclosures = Disclosures()
+    async def execute(self, plan: Plan, variables: dict[str, Any] | None, ctx: Context) -> ExecutionResult | None:
+        """The answer by ``plan``, or None: graphql-core answers. ``ctx`` is spent either way (what the plan noted
+        stays in it): a request handed over is answered with a context of its own."""
         try:
             data = await self._run(plan, variables, ctx)
             await ctx.flush_disclosures()
         except Exception as error:  # graphql-core answers, with its own errors
-            ctx.purpose, ctx.purpose_allowed, ctx.disclosures = purpose, allowed, disclosures
             self.count(f"fallback:{type(error).__name__}")
             return None
-        ctx.disclosures = disclosures
         self.count("planned")
         return ExecutionResult(data=data, errors=None)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope
 
-from web.request_guard import BodyError, replay
+from web.request_guard import BodyError, read_body
 
 __all__ = ["MARKER", "NOT_FOUND", "NOT_SUPPORTED", "QueryStore", "rewrite"]
 
@@ -103,18 +103,11 @@ def _resolved(store: QueryStore, caller: Caller | None, op: Any) -> Any:
     return op
 
 
-async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
-    """The request as the GraphQL view should see it: a persisted query's text put in its body (a JSON body the
-    request guard has already checked). Raises ``BodyError`` for an answer to give instead."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
+async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receive: Receive) -> tuple[Scope, bytes]:
+    """The request as the GraphQL view should see it, its scope and its whole body: a persisted query's text put
+    in the body (a JSON body the request guard has already checked). Raises ``BodyError`` for an answer to give
+    instead."""
+    body = await read_body(receive)
     if MARKER in body:
         try:
             doc = json.loads(body)
@@ -124,4 +117,4 @@ async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receiv
             body = json.dumps(_resolved(store, caller, doc)).encode()
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
-    return scope, replay(body, receive)
+    return scope, body

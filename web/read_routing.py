@@ -18,7 +18,7 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 
 from auth.principal import Principal, Role
 from registry.replicas import Replicas
-from schema.limits import CACHED_QUERY_CHARS
+from schema.limits import cacheable
 
 __all__ = ["LSN_HEADER", "MIN_LSN_HEADER", "REPLICA_ROLES", "WriteMarks", "operation_kind", "operation_of",
            "read_pool_for"]
@@ -34,9 +34,7 @@ def operation_of(query: str | None, name: str | None) -> tuple[str, str | None]:
     error (counted as a query, which reads nothing); one GraphQL will refuse to run counts as a mutation (the
     primary is the safe place to refuse it). Remembered by query text up to ``CACHED_QUERY_CHARS`` (a cache
     entry keeps its text: longer ones are worked out each time)."""
-    if query is not None and len(query) > CACHED_QUERY_CHARS:
-        return _operation_of(query, name)
-    return _remembered(query, name)
+    return _remembered(query, name) if not query or cacheable(query) else _operation_of(query, name)
 
 
 def _operation_of(query: str | None, name: str | None) -> tuple[str, str | None]:

@@ -88,35 +88,30 @@ class RequestGuard:
         await self.app(scope, replay(raw, receive), send)
 
     async def _read(self, headers: dict[str, str], receive: Receive) -> bytes:
-        too_large = BodyError(413, "PAYLOAD_TOO_LARGE",
-                              f"the request body is larger than {self.max_body_bytes} bytes (REGISTRY_MAX_BODY_BYTES)")
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+            raise _too_large(self.max_body_bytes)
+        return await read_body(receive, self.max_body_bytes)
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole body of a request whose size was checked already (``RequestGuard``)."""
+def _too_large(max_bytes: int) -> BodyError:
+    return BodyError(413, "PAYLOAD_TOO_LARGE",
+                     f"the request body is larger than {max_bytes} bytes (REGISTRY_MAX_BODY_BYTES)")
+
+
+async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes:
+    """The whole body (up to a disconnect); a ``BodyError`` (413) once it passes ``max_bytes``."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
-        if message["type"] == "http.disconnect":
+        if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
