@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -137,7 +139,23 @@ class QueryLogRow:
 
 def row_to(cls: type[Any], row: asyncpg.Record) -> Any:
     """Build a dataclass from a record, taking only the columns the dataclass declares."""
-    return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+    columns = _COLUMNS.get(cls) or _columns_of(cls)
+    return cls(*columns(row))
+
+
+_COLUMNS: dict[type[Any], Callable[[asyncpg.Record], tuple[Any, ...]]] = {}
+
+
+def _columns_of(cls: type[Any]) -> Callable[[asyncpg.Record], tuple[Any, ...]]:
+    """The record's values of ``cls``'s fields, in their order: one C call per row (a lookup builds a few dozen
+    rows; by keyword it cost twice as many instructions)."""
+    fields = dataclasses.fields(cls)
+    if any(f.kw_only or not f.init for f in fields):
+        raise TypeError(f"{cls.__name__}: row_to builds by position, every field must be positional")
+    names = [f.name for f in fields]
+    columns = (lambda row: (row[names[0]],)) if len(names) == 1 else operator.itemgetter(*names)
+    _COLUMNS[cls] = columns
+    return columns
 
 
 async def fetch_grouped(
