@@ -25,6 +25,7 @@ entries for every role and every world of the non-interference corpus.
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import inspect
 import operator
@@ -37,11 +38,13 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -106,6 +109,8 @@ class _Shape:
     non_null: bool
     item: _Shape | None = None  # a list of these
     serialize: Callable[[Any], Any] | None = None  # a leaf
+    verbatim: type | None = None  # a leaf whose serializer returns a value of exactly this type as it is
+    names: dict[Any, str] | None = None  # an enum leaf: the name its serializer gives each member of ``verbatim``
     fields: tuple[_Field, ...] = ()  # an object: its selected fields, in the document's order
     rules: tuple[FieldRule, ...] = ()  # an object: the distinct rules of its selected fields (see _distinct)
 
@@ -164,7 +169,25 @@ def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
     if resolver.info_parameter is None:
         return lambda obj, _info: func(obj)
     info_name = resolver.info_parameter.name
+    params = list(inspect.signature(func).parameters.values())
+    if len(params) > 1 and params[1].name == info_name and params[1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+        read: Callable[[Any, _Info], Any] = func  # (self, info, ...): called as it stands
+        return read
     return lambda obj, info: func(obj, **{info_name: info})
+
+
+def _shortcut(leaf: GraphQLLeafType) -> dict[str, Any]:
+    """What a leaf's serializer answers without running it: a String or an ID serializes a ``str`` as it is; a
+    strawberry enum a member of its class as the name it finds for it (computed here by its own rule, once)."""
+    if leaf is GraphQLString or leaf is GraphQLID:
+        return {"verbatim": str}
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    values = getattr(leaf, "values", None)
+    if isinstance(wrapped, type) and issubclass(wrapped, enum.Enum) and isinstance(values, dict):
+        names = {m: next((n for n, v in values.items() if m.value == v.value), None) for m in wrapped}
+        if all(isinstance(n, str) for n in names.values()):
+            return {"verbatim": wrapped, "names": names}
+    return {}
 
 
 class _Builder:
@@ -179,7 +202,7 @@ class _Builder:
         if isinstance(inner, GraphQLLeafType):
             if selection is not None:
                 raise _Unplanned
-            return _Shape(non_null, serialize=inner.serialize)
+            return _Shape(non_null, serialize=inner.serialize, **_shortcut(inner))
         if isinstance(inner, GraphQLObjectType) and selection is not None:
             fields = self.fields(inner, selection)
             return _Shape(non_null, fields=fields, rules=_distinct(fields))
@@ -334,6 +357,8 @@ def _complete(shape: _Shape, value: Any, below: Level) -> Any:
             raise _Unplanned
         return None
     if shape.serialize is not None:
+        if type(value) is shape.verbatim:
+            return value if shape.names is None else shape.names[value]
         leaf = shape.serialize(value)
         if leaf is None or leaf is Undefined:
             raise _Unplanned
