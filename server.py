@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import orjson
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -43,7 +42,7 @@ from web import background_report, graphiql, persisted_queries, read_routing, ws
 from web import metrics as metrics_route
 from web import public as public_routes
 from web.observability import OPERATION_KEY, RequestIds
-from web.request_guard import BodyError, RequestGuard, replay
+from web.request_guard import BodyError, RequestGuard, checked_operation, replay
 from web.responses import graphql_error
 
 log = logging.getLogger("registry.server")
@@ -138,18 +137,16 @@ def _context(state: dict[str, Any]) -> Context | None:
 
 
 def _json_operation(scope: Scope, body: bytes) -> dict[str, Any] | None:
-    """The operation of a plain JSON POST, as strawberry's view would read it; None for anything else (other
-    content types, streamed answers asked for, a body that is not one operation with a query, extensions)."""
+    """The operation of a plain JSON POST, as strawberry's view would read it (the request guard read and checked
+    it: ``request_guard.checked_operation``); None for anything else (other content types, streamed answers asked
+    for, a body that is not one operation with a query, extensions)."""
     headers = Headers(scope=scope)
     accept = headers.get("accept", "")
     if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
             or "multipart" in accept or "text/event-stream" in accept:
         return None
-    try:
-        op = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(op, dict) or not isinstance(op.get("query"), str) or op.get("extensions") \
+    op = checked_operation(scope, body)
+    if op is None or not isinstance(op.get("query"), str) or op.get("extensions") \
             or not isinstance(op.get("variables"), dict | None) or not isinstance(op.get("operationName"), str | None):
         return None
     return op

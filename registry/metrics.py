@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["OperationNames", "graphql_errors", "graphql_plans", "graphql_seconds", "operation_label",
+__all__ = ["OperationNames", "child", "graphql_errors", "graphql_plans", "graphql_seconds", "operation_label",
            "pool_connections", "publish_events", "requests_refused"]
 
 graphql_seconds = Histogram(
@@ -61,3 +62,16 @@ class OperationNames:
 
 
 operation_label = OperationNames().label
+
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once per series: ``labels`` takes a lock and builds its key on every
+    call, and the request path counts several series per request. Every caller's labels come from a bounded set
+    (outcomes, codes, operation labels)."""
+    key = (id(metric), labels)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*labels)
+    return found

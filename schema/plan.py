@@ -278,7 +278,7 @@ class Planner:
 
     def count(self, outcome: str) -> None:
         self.counts[outcome] += 1
-        metrics.graphql_plans.labels(outcome.partition(":")[0]).inc()
+        metrics.child(metrics.graphql_plans, outcome.partition(":")[0]).inc()
 
     def plan_of(self, query: str, operation_name: str | None) -> Plan | None:
         """The plan of this request's document, if one fits it (and the operation it names)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,7 +32,7 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
-        rid = given if given is not None and _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = given if given is not None and _SANE_ID.fullmatch(given) else secrets.token_hex(16)
         token = logs.request_id.set(rid)
         scope.setdefault("state", {})
         start = time.perf_counter()
@@ -63,6 +63,6 @@ class RequestIds:
                                  "duration_ms": round(seconds * 1000, 2)}
         if scope["path"] == self.graphql_path and scope["method"] == "POST":
             label = metrics.operation_label(operation)
-            metrics.graphql_seconds.labels(label).observe(seconds)
+            metrics.child(metrics.graphql_seconds, label).observe(seconds)
             extra["operation"] = label
         access.info("%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000, extra=extra)

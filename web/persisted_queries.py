@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope
 
-from web.request_guard import BodyError, read_body
+from web.request_guard import BodyError, read_body, remember_operation
 
 __all__ = ["MARKER", "NOT_FOUND", "NOT_SUPPORTED", "QueryStore", "rewrite"]
 
@@ -114,7 +114,10 @@ async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receiv
         except ValueError:
             doc = None  # not JSON (another content type): the view answers it
         if isinstance(doc, dict):  # (batched requests are refused before: the schema does not enable them)
-            body = json.dumps(_resolved(store, caller, doc)).encode()
+            op = _resolved(store, caller, doc)
+            body = json.dumps(op).encode()
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+            if isinstance(op, dict):
+                remember_operation(scope, body, op)
     return scope, body

@@ -17,6 +17,9 @@ from web.responses import graphql_error
 #: Deeper JSON than this is refused; GraphQL variables never need more, and deeper values recurse in libraries.
 MAX_JSON_DEPTH = 64
 _OPERATION_KEYS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+#: Where the guard leaves the body it checked and what it read from it (``scope["state"]``), so the GraphQL route
+#: does not read the same JSON again (``checked_operation``).
+_CHECKED_KEY = "graphql_checked_body"
 
 
 class BodyError(Exception):
@@ -47,8 +50,9 @@ def _check_operation(op: Any, where: str) -> None:
             raise BodyError(400, "BAD_REQUEST", f"{where}: '{key}' must be {wanted} or null")
 
 
-def check_body(raw: bytes) -> None:
-    """Raise ``BodyError`` unless ``raw`` is a UTF-8 JSON GraphQL request the server can safely parse."""
+def check_body(raw: bytes) -> dict[str, Any]:
+    """The operation ``raw`` holds; ``BodyError`` unless it is a UTF-8 JSON GraphQL request the server can safely
+    parse."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -64,6 +68,23 @@ def check_body(raw: bytes) -> None:
     if isinstance(doc, list):  # the schema does not run batches: one operation, one purpose, one query-log entry
         raise BodyError(400, "BAD_REQUEST", "batched requests are not supported: send one operation per request")
     _check_operation(doc, "the body")
+    op: dict[str, Any] = doc
+    return op
+
+
+def remember_operation(scope: Scope, body: bytes, op: dict[str, Any]) -> None:
+    """``body`` (now the request's) holds ``op``, read as ``json.loads`` reads it."""
+    scope.setdefault("state", {})[_CHECKED_KEY] = (body, op)
+
+
+def checked_operation(scope: Scope, body: bytes) -> dict[str, Any] | None:
+    """The operation the guard read from ``body``, as ``json.loads`` reads it (as strawberry's view will); None
+    when the guard did not check this body (another content type, or a body rewritten since)."""
+    checked = scope.get("state", {}).get(_CHECKED_KEY)
+    if checked is None or checked[0] != body:
+        return None
+    op: dict[str, Any] = checked[1]
+    return op
 
 
 class RequestGuard:
@@ -81,7 +102,7 @@ class RequestGuard:
         try:
             raw = await self._read(headers, receive)
             if headers.get("content-type", "application/json").split(";")[0].strip().lower() == "application/json":
-                check_body(raw)
+                remember_operation(scope, raw, check_body(raw))
         except BodyError as err:
             await graphql_error(err.status, err.code, err.message)(scope, receive, send)
             return

@@ -141,6 +141,8 @@ async def _compare_corpus(pair: Pair, ids: dict[str, str]) -> int:
         ("absent officer", OFFICER, {"id": "OFC-000000000000"}, None, None),
         ("a record's ID", OFFICER, {"id": ids["record"]}, None, None),
         ("ID not a string", OFFICER, {"id": 12}, None, None),
+        # beyond 64 bits: both paths read the body the request guard read (json.loads keeps the integer)
+        ("ID an integer beyond 64 bits", OFFICER, {"id": 123456789012345678901234567890}, None, None),
         ("ID missing", OFFICER, {}, None, None),
         ("ID null", OFFICER, {"id": None}, None, None),
         ("unknown operation", BY_VARIABLE, {"id": ids["officer"]}, None, "Other"),
