@@ -131,6 +131,10 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
+#: How stale a worker's pool gauges may be at a scrape (the scraped worker sets its own when scraped).
+POOL_GAUGE_SECONDS = 0.1
+
+
 def _context(state: dict[str, Any]) -> Context | None:
     ref: weakref.ref[Context] | None = state.get(_CONTEXT_KEY)
     return None if ref is None else ref()
@@ -202,7 +206,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.state.pool is not None, "the database pool is not ready"
-        metrics_route.observe_pool("primary", self.state.pool)
+        metrics_route.observe_pool("primary", self.state.pool, every=POOL_GAUGE_SECONDS)
         ctx = Context(
             principal=request.state.principal,
             pool=self.state.pool,

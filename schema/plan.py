@@ -110,7 +110,7 @@ class _Shape:
     item: _Shape | None = None  # a list of these
     serialize: Callable[[Any], Any] | None = None  # a leaf
     verbatim: type | None = None  # a leaf whose serializer returns a value of exactly this type as it is
-    names: dict[Any, str] | None = None  # an enum leaf: the name its serializer gives each member of ``verbatim``
+    names: dict[Any, str] | None = None  # an enum leaf: the name its serializer gives a member, by its value
     fields: tuple[_Field, ...] = ()  # an object: its selected fields, in the document's order
     rules: tuple[FieldRule, ...] = ()  # an object: the distinct rules of its selected fields (see _distinct)
 
@@ -178,13 +178,17 @@ def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
 
 def _shortcut(leaf: GraphQLLeafType) -> dict[str, Any]:
     """What a leaf's serializer answers without running it: a String or an ID serializes a ``str`` as it is; a
-    strawberry enum a member of its class as the name it finds for it (computed here by its own rule, once)."""
+    strawberry enum a member of its class as the name it finds for the member's value (computed here by its own
+    rule, once; keyed by value, since an Enum member's hash is a Python method)."""
     if leaf is GraphQLString or leaf is GraphQLID:
         return {"verbatim": str}
     wrapped = getattr(leaf, "wrapped_cls", None)
     values = getattr(leaf, "values", None)
     if isinstance(wrapped, type) and issubclass(wrapped, enum.Enum) and isinstance(values, dict):
-        names = {m: next((n for n, v in values.items() if m.value == v.value), None) for m in wrapped}
+        try:
+            names = {m.value: next((n for n, v in values.items() if m.value == v.value), None) for m in wrapped}
+        except TypeError:  # a value that cannot be a key
+            return {}
         if all(isinstance(n, str) for n in names.values()):
             return {"verbatim": wrapped, "names": names}
     return {}
@@ -358,7 +362,8 @@ def _complete(shape: _Shape, value: Any, below: Level) -> Any:
         return None
     if shape.serialize is not None:
         if type(value) is shape.verbatim:
-            return value if shape.names is None else shape.names[value]
+            member: Any = value
+            return member if shape.names is None else shape.names[member._value_]
         leaf = shape.serialize(value)
         if leaf is None or leaf is Undefined:
             raise _Unplanned

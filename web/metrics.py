@@ -11,6 +11,7 @@ import functools
 import hmac
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
@@ -50,7 +51,17 @@ def _pool_gauges(name: str) -> tuple[Gauge, Gauge, Gauge]:
     return pc.labels(name, "in_use"), pc.labels(name, "idle"), pc.labels(name, "max")
 
 
-def observe_pool(name: str, pool: asyncpg.Pool) -> None:
+_observed_at: dict[str, float] = {}
+
+
+def observe_pool(name: str, pool: asyncpg.Pool, *, every: float = 0.0) -> None:
+    """Sets the pool's gauges; ``every``: not again within that many seconds (the request path: reading a pool's
+    sizes walks its connections, about 50 calls, on every request otherwise)."""
+    if every:
+        now = time.monotonic()
+        if now - _observed_at.get(name, -every) < every:
+            return
+        _observed_at[name] = now
     size, idle = pool.get_size(), pool.get_idle_size()
     in_use, idle_gauge, max_gauge = _pool_gauges(name)
     in_use.set(size - idle)
