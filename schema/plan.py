@@ -109,7 +109,7 @@ class _Shape:
     non_null: bool
     item: _Shape | None = None  # a list of these
     serialize: Callable[[Any], Any] | None = None  # a leaf
-    verbatim: type | None = None  # a leaf whose serializer returns a value of exactly this type as it is
+    verbatim: Any = None  # (a type) a leaf whose serializer returns a value of exactly this type as it is
     names: dict[Any, str] | None = None  # an enum leaf: the name its serializer gives a member, by its value
     fields: tuple[_Field, ...] = ()  # an object: its selected fields, in the document's order
     rules: tuple[FieldRule, ...] = ()  # an object: the distinct rules of its selected fields (see _distinct)
@@ -119,8 +119,8 @@ class _Shape:
 class _Field:
     key: str  # the response key (alias or name)
     rule: FieldRule
-    read: Callable[[Any, _Info], Any]  # the value, or (``waits``) perhaps an awaitable of it
-    waits: bool  # read by a resolver method (an attribute is a value)
+    get: Callable[[Any], Any] | None  # an attribute: its value
+    read: Callable[[Any, _Info], Any] | None  # else a resolver method: the value, or perhaps an awaitable of it
     shape: _Shape
 
 
@@ -151,14 +151,13 @@ class Plan:
 
 
 def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
-    """Reads the field (its strawberry definition) as strawberry's resolver would: its attribute, or its resolver
-    method (self, info only)."""
+    """Reads the field (its strawberry definition) as strawberry's resolver would: its resolver method (self, info
+    only); None if it has none (``_getter``) or one a plan cannot call."""
     if definition is None or getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
         return None
     resolver = definition.base_resolver
     if resolver is None:
-        get = operator.attrgetter(definition.python_name)
-        return lambda obj, _info: get(obj)
+        return None
     if resolver.root_parameter is not None or resolver.parent_parameter is not None or resolver.self_parameter is None:
         return None
     func = resolver.wrapped_func
@@ -174,6 +173,13 @@ def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
         read: Callable[[Any, _Info], Any] = func  # (self, info, ...): called as it stands
         return read
     return lambda obj, info: func(obj, **{info_name: info})
+
+
+def _getter(definition: Any) -> Callable[[Any], Any] | None:
+    """Reads a field without a resolver (its strawberry definition) as strawberry does: the attribute."""
+    if definition is None or getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
+        return None
+    return operator.attrgetter(definition.python_name) if definition.base_resolver is None else None
 
 
 def _shortcut(leaf: GraphQLLeafType) -> dict[str, Any]:
@@ -226,11 +232,11 @@ class _Builder:
                 raise _Unplanned
             keys.add(key)
             definition: Any = (gql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            read = _reader(definition)
-            if read is None:
+            get, read = _getter(definition), _reader(definition)
+            if get is None and read is None:
                 raise _Unplanned
-            out.append(_Field(key, field_rule(parent.name, name, gql_field.args), read,
-                              definition.base_resolver is not None, self.shape(gql_field.type, node.selection_set)))
+            out.append(_Field(key, field_rule(parent.name, name, gql_field.args), get, read,
+                              self.shape(gql_field.type, node.selection_set)))
         return tuple(out)
 
     def plan(self, document: Any) -> Plan:
@@ -334,10 +340,15 @@ async def _walk(level: Level, info: _Info) -> None:
             for rule in shape.rules:
                 rule.check(ctx, obj, NO_ARGUMENTS)
             for f in shape.fields:
-                value = f.read(obj, info)
-                if not f.waits:
-                    out[f.key] = _complete(f.shape, value, below)
+                if f.get is not None:
+                    value = f.get(obj)
+                    leaf = f.shape
+                    if type(value) is leaf.verbatim:  # as _complete, without the call
+                        out[f.key] = value if leaf.names is None else leaf.names[value._value_]
+                    else:
+                        out[f.key] = _complete(leaf, value, below)
                     continue
+                value = f.read(obj, info)  # type: ignore[misc]  # (one of get and read is set)
                 if isinstance(value, asyncio.Future) and value.done():
                     value = value.result()  # a primed loader key: its error raised as awaiting it would
                 if inspect.isawaitable(value):
@@ -362,8 +373,7 @@ def _complete(shape: _Shape, value: Any, below: Level) -> Any:
         return None
     if shape.serialize is not None:
         if type(value) is shape.verbatim:
-            member: Any = value
-            return member if shape.names is None else shape.names[member._value_]
+            return value if shape.names is None else shape.names[value._value_]
         leaf = shape.serialize(value)
         if leaf is None or leaf is Undefined:
             raise _Unplanned
