@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from strawberry.dataloader import DataLoader
@@ -11,15 +11,15 @@ from strawberry.dataloader import DataLoader
 from store import accreditation as credentials_store
 from store import (
     agencies,
-    certifications,
-    employment,
-    notifications,
     officer_tree,
     officers,
     publishers,
     querylog,
-    records,
 )
+from store import certifications as certifications_store
+from store import employment as employment_store
+from store import notifications as notifications_store
+from store import records as records_store
 from store.accreditation import BodyDecisionRow, CredentialChangeRow, CredentialRow
 from store.models import (
     AgencyRow,
@@ -45,28 +45,42 @@ def _loader(pool: asyncpg.Pool, fn: Callable[[Any, Sequence[K]], Awaitable[list[
     return DataLoader(load_fn=load)
 
 
+class _Loader(Generic[K, V]):
+    """A request's loader of one access path, made when the request first uses it (a history lookup uses 8 of
+    the 14)."""
+
+    def __init__(self, fn: Callable[[Any, Sequence[K]], Awaitable[list[V]]]) -> None:
+        self.fn = fn
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders, owner: type | None = None) -> DataLoader[K, V]:
+        made = _loader(loaders._pool, self.fn)
+        loaders.__dict__[self.name] = made  # read from the instance from now on
+        return made
+
+
 class Loaders:
+    officer = _Loader[str, OfficerRow | None](officers.by_ids)
+    certifications = _Loader[str, list[CertificationRow]](certifications_store.by_officer_ids)
+    employment = _Loader[str, list[EmploymentRow]](employment_store.by_officer_ids)
+    records = _Loader[str, list[RecordRow]](records_store.by_officer_ids)
+    record = _Loader[str, RecordRow | None](records_store.by_ids)
+    history = _Loader[str, list[StatusChangeRow]](records_store.history_by_record_ids)
+    disputes = _Loader[str, list[DisputeRow]](records_store.disputes_by_record_ids)
+    agency = _Loader[str, AgencyRow | None](agencies.by_oris)
+    publisher = _Loader[str, PublisherRow | None](publishers.by_ids)
+    query_log = _Loader[str, list[QueryLogRow]](querylog.by_officer_ids)
+    notifications = _Loader[str, list[NotificationRow]](notifications_store.by_officer_ids)
+    # EO 13929 Sec. 2: credentialing bodies' decisions and agency credentials
+    body_decisions = _Loader[str, list[BodyDecisionRow]](credentials_store.decisions_by_body_ids)
+    agency_credential = _Loader[str, CredentialRow | None](credentials_store.credentials_by_ids)
+    credential_history = _Loader[str, list[CredentialChangeRow]](credentials_store.history_by_credential_ids)
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._trees: set[str] = set()
-        self.officer: DataLoader[str, OfficerRow | None] = _loader(pool, officers.by_ids)
-        self.certifications: DataLoader[str, list[CertificationRow]] = _loader(pool, certifications.by_officer_ids)
-        self.employment: DataLoader[str, list[EmploymentRow]] = _loader(pool, employment.by_officer_ids)
-        self.records: DataLoader[str, list[RecordRow]] = _loader(pool, records.by_officer_ids)
-        self.record: DataLoader[str, RecordRow | None] = _loader(pool, records.by_ids)
-        self.history: DataLoader[str, list[StatusChangeRow]] = _loader(pool, records.history_by_record_ids)
-        self.disputes: DataLoader[str, list[DisputeRow]] = _loader(pool, records.disputes_by_record_ids)
-        self.agency: DataLoader[str, AgencyRow | None] = _loader(pool, agencies.by_oris)
-        self.publisher: DataLoader[str, PublisherRow | None] = _loader(pool, publishers.by_ids)
-        self.query_log: DataLoader[str, list[QueryLogRow]] = _loader(pool, querylog.by_officer_ids)
-        self.notifications: DataLoader[str, list[NotificationRow]] = _loader(pool, notifications.by_officer_ids)
-        # EO 13929 Sec. 2: credentialing bodies' decisions and agency credentials
-        self.body_decisions: DataLoader[str, list[BodyDecisionRow]] = _loader(
-            pool, credentials_store.decisions_by_body_ids)
-        self.agency_credential: DataLoader[str, CredentialRow | None] = _loader(
-            pool, credentials_store.credentials_by_ids)
-        self.credential_history: DataLoader[str, list[CredentialChangeRow]] = _loader(
-            pool, credentials_store.history_by_credential_ids)
 
     async def officer_with(self, officer_id: str, parts: frozenset[str]) -> OfficerRow | None:
         """The officer, with the lists in ``parts`` read in the same statement (``store.officer_tree``) and put in
