@@ -45,30 +45,48 @@ class DisclosureLog:
         batch: list[tuple[Sequence[Entry], asyncio.Future[None]]] = []
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
-                if len(batch) > 1:
-                    try:
-                        await querylog.append_many(self._pool, [e for entries, _ in batch for e in entries])
-                    except Exception as err:  # written again one request at a time below: only a bad one fails
-                        log.warning("a shared query-log write failed (%s); writing each request's entries alone", err)
-                    else:
-                        for _, done in batch:
-                            _settle(done, None)
-                        continue
+                # One connection for batches that follow each other; a failed shared write gives it back, and
+                # each request's entries are written alone on whatever connection the pool gives.
+                async with self._pool.acquire() as conn:
+                    while self._waiting:
+                        batch, self._waiting = self._waiting, []
+                        if len(batch) > 1 and await self._shared(conn, batch):
+                            continue
+                        if len(batch) == 1 and await self._alone(conn, *batch[0]):
+                            continue
+                        break
                 for entries, done in batch:
-                    try:
-                        await querylog.append_many(self._pool, entries)
-                    except Exception as err:
-                        log.warning("a query-log write failed: %s", err)
-                        _settle(done, _not_logged())
-                    else:
-                        _settle(done, None)
+                    if not done.done():
+                        await self._alone(self._pool, entries, done)
+                batch = []
         finally:  # also when cancelled (shutdown): nobody is left waiting for a write that will not come
             self._writer = None
             stopped = _not_logged()
             for _, done in batch + self._waiting:
                 _settle(done, stopped)
             self._waiting = []
+
+    @staticmethod
+    async def _shared(conn: Any, batch: list[tuple[Sequence[Entry], asyncio.Future[None]]]) -> bool:
+        try:
+            await querylog.append_many(conn, [e for entries, _ in batch for e in entries])
+        except Exception as err:  # written again one request at a time: only a bad one fails
+            log.warning("a shared query-log write failed (%s); writing each request's entries alone", err)
+            return False
+        for _, done in batch:
+            _settle(done, None)
+        return True
+
+    @staticmethod
+    async def _alone(conn: Any, entries: Sequence[Entry], done: asyncio.Future[None]) -> bool:
+        try:
+            await querylog.append_many(conn, entries)
+        except Exception as err:
+            log.warning("a query-log write failed: %s", err)
+            _settle(done, _not_logged())
+            return False
+        _settle(done, None)
+        return True
 
 
 def _not_logged() -> RegistryError:

@@ -1,7 +1,8 @@
 """A disclosure is on the officer's query log before the answer leaves (auth.disclosure_log), even when concurrent
 requests share one commit: with the log's table locked, no answer is sent; once it is released, every answer comes
 with its entry, the requests that waited together written in one transaction. A write that fails refuses only
-the requests whose entries could not be written."""
+the requests whose entries could not be written. Each test runs with compiled plans (the default) and with
+graphql-core alone: a plan whose write failed hands the request to graphql-core, which writes again."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
-from tests.support import World, cert_issued, record_published, subject
+from registry.config import Settings
+from server import create_app
+from tests.support import AUDIENCE, World, cert_issued, record_published, subject
 
 HIRING: dict[str, Any] = {"agency_ori": "TX2270000"}
 LOOKUP = """query($id: ID!) { officer(id: $id, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK) {
@@ -28,8 +32,19 @@ async def _officers(world: World, n: int) -> list[str]:
     return ids
 
 
-async def _lookup(world: World, officer_id: str) -> httpx.Response:
-    return await world.post(LOOKUP, {"id": officer_id}, token=world.token("hiring_agency", **HIRING))
+@pytest.fixture(params=["plans", "graphql-core"])
+def lookups(request: pytest.FixtureRequest, world: World) -> httpx.AsyncClient:
+    """The registry as served, or a twin with compiled plans off (its own query-log writer, same database)."""
+    if request.param == "plans":
+        return world.http
+    twin = create_app(Settings(data_dir=world.settings.data_dir, audience=AUDIENCE, compiled_plans=False),
+                      pool=world.pool, services=world.services)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=twin), base_url="http://registry")
+
+
+async def _lookup(world: World, http: httpx.AsyncClient, officer_id: str) -> httpx.Response:
+    return await http.post("/graphql", json={"query": LOOKUP, "variables": {"id": officer_id}},
+                           headers={"Authorization": f"Bearer {world.token('hiring_agency', **HIRING)}"})
 
 
 async def _entries(pool: asyncpg.Pool, ids: list[str]) -> list[asyncpg.Record]:
@@ -37,15 +52,15 @@ async def _entries(pool: asyncpg.Pool, ids: list[str]) -> list[asyncpg.Record]:
                                  "AND actor_role = 'hiring_agency' ORDER BY id", ids))
 
 
-async def test_no_answer_leaves_before_its_entry_is_committed(world: World) -> None:
+async def test_no_answer_leaves_before_its_entry_is_committed(world: World, lookups: httpx.AsyncClient) -> None:
     ids = await _officers(world, 6)
     async with world.pool.acquire() as blocker:
         tx = blocker.transaction()
         await tx.start()
         await blocker.execute("LOCK TABLE query_log IN SHARE MODE")  # inserts wait for it
-        first = asyncio.create_task(_lookup(world, ids[0]))
+        first = asyncio.create_task(_lookup(world, lookups, ids[0]))
         await asyncio.sleep(0.3)
-        rest = [asyncio.create_task(_lookup(world, oid)) for oid in ids[1:]]
+        rest = [asyncio.create_task(_lookup(world, lookups, oid)) for oid in ids[1:]]
         await asyncio.sleep(0.7)
         assert not first.done() and not any(t.done() for t in rest), "an answer left before its disclosure was logged"
         assert await _entries(world.pool, ids) == []
@@ -62,7 +77,8 @@ async def test_no_answer_leaves_before_its_entry_is_committed(world: World) -> N
     assert sorted(map(len, by_tx.values())) == [1, 5], by_tx
 
 
-async def test_a_failed_write_refuses_only_the_requests_it_could_not_log(world: World) -> None:
+async def test_a_failed_write_refuses_only_the_requests_it_could_not_log(world: World,
+                                                                       lookups: httpx.AsyncClient) -> None:
     ids = await _officers(world, 4)
     # a constraint that refuses one officer's entry stands in for any bad row
     await world.pool.execute(f"ALTER TABLE query_log ADD CONSTRAINT test_refuse CHECK (officer_id <> '{ids[0]}')")
@@ -71,9 +87,9 @@ async def test_a_failed_write_refuses_only_the_requests_it_could_not_log(world: 
             tx = blocker.transaction()
             await tx.start()
             await blocker.execute("LOCK TABLE query_log IN SHARE MODE")
-            first = asyncio.create_task(_lookup(world, ids[1]))
+            first = asyncio.create_task(_lookup(world, lookups, ids[1]))
             await asyncio.sleep(0.3)
-            rest = [asyncio.create_task(_lookup(world, oid)) for oid in (ids[0], ids[2], ids[3])]
+            rest = [asyncio.create_task(_lookup(world, lookups, oid)) for oid in (ids[0], ids[2], ids[3])]
             await asyncio.sleep(0.5)
             await tx.rollback()
         answers = dict(zip([ids[1], ids[0], ids[2], ids[3]], [await t for t in [first, *rest]], strict=True))
