@@ -45,10 +45,15 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLString,
+    ListValueNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     Undefined,
+    VariableNode,
     parse,
     specified_rules,
 )
@@ -148,6 +153,28 @@ class Plan:
     root_rule: FieldRule
     parts: frozenset[str]  # the officer's lists read with it (store.officer_tree.PARTS)
     officer: _Shape  # the officer's selected fields
+    strings: _StringArguments | None  # the root's arguments without graphql-core, when the variables are strings
+
+
+@dataclass(frozen=True, slots=True)
+class _StringArguments:
+    """The root's arguments as graphql-core coerces them, for a document whose variables are all ``ID!`` or
+    ``String!`` without defaults and whose root arguments are those variables or literals without variables:
+    graphql-core gives a string variable's value as it stands, and every other argument the same whatever the
+    variables (``fixed``: computed once by graphql-core itself)."""
+
+    variables: tuple[str, ...]  # every variable the document declares
+    fixed: dict[str, Any]  # the arguments not given by a variable
+    from_variables: tuple[tuple[str, str], ...]  # (argument, variable)
+
+    def of(self, given: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The arguments, or None: graphql-core decides (a variable missing, null or not a string)."""
+        if given is None or not all(type(given.get(name)) is str for name in self.variables):
+            return None
+        args = dict(self.fixed)
+        for arg, var in self.from_variables:
+            args[arg] = given[var]
+        return args
 
 
 def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
@@ -198,6 +225,16 @@ def _shortcut(leaf: GraphQLLeafType) -> dict[str, Any]:
         if all(isinstance(n, str) for n in names.values()):
             return {"verbatim": wrapped, "names": names}
     return {}
+
+
+def _has_variable(node: Any) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, ListValueNode):
+        return any(_has_variable(v) for v in node.values)
+    if isinstance(node, ObjectValueNode):
+        return any(_has_variable(f.value) for f in node.fields)
+    return False
 
 
 class _Builder:
@@ -260,7 +297,35 @@ class _Builder:
         parts = frozenset(n.name.value for n in root.selection_set.selections
                           if isinstance(n, FieldNode) and n.name.value in PARTS)
         return Plan(op, root, root_field, field_rule(ROOT_TYPE, ROOT_FIELD, root_field.args), parts,
-                    self.shape(officer_type, root.selection_set))
+                    self.shape(officer_type, root.selection_set), self.strings(op, root, root_field))
+
+    def strings(self, op: OperationDefinitionNode, root: FieldNode, root_field: GraphQLField
+                ) -> _StringArguments | None:
+        """The root's arguments by ``_StringArguments``, if the document fits it: asked of graphql-core once, with
+        a marker string for each variable, which must come back as the very argument it was given for."""
+        definitions = op.variable_definitions or ()
+        for d in definitions:
+            if d.default_value is not None or d.directives or not isinstance(d.type, NonNullTypeNode) \
+                    or not isinstance(d.type.type, NamedTypeNode) or d.type.type.name.value not in ("ID", "String"):
+                return None
+        from_variables: list[tuple[str, str]] = []
+        for a in root.arguments or ():
+            if isinstance(a.value, VariableNode):
+                from_variables.append((a.name.value, a.value.name.value))
+            elif _has_variable(a.value):
+                return None
+        markers = {d.variable.name.value: f"\x00plan variable {d.variable.name.value}" for d in definitions}
+        coerced = get_variable_values(self.schema, definitions, markers)
+        if isinstance(coerced, list):
+            return None
+        try:
+            args = get_argument_values(root_field, root, coerced)
+        except GraphQLError:
+            return None
+        if any(args.get(arg) is not markers[var] for arg, var in from_variables):
+            return None
+        return _StringArguments(tuple(markers), {k: v for k, v in args.items() if k not in dict(from_variables)},
+                                tuple(from_variables))
 
 
 class Planner:
@@ -310,10 +375,12 @@ class Planner:
         return ExecutionResult(data=data, errors=None)
 
     async def _run(self, plan: Plan, variables: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
-        coerced = get_variable_values(self.schema, plan.operation.variable_definitions or (), variables or {})
-        if isinstance(coerced, list):
-            raise _Unplanned
-        args = get_argument_values(plan.root_field, plan.root, coerced)
+        args = None if plan.strings is None else plan.strings.of(variables)
+        if args is None:
+            coerced = get_variable_values(self.schema, plan.operation.variable_definitions or (), variables or {})
+            if isinstance(coerced, list):
+                raise _Unplanned
+            args = get_argument_values(plan.root_field, plan.root, coerced)
         plan.root_rule.check(ctx, None, args)
         purpose = args.get("purpose")
         officer = await officer_by_id(ctx, str(args["id"]), getattr(purpose, "value", purpose), plan.parts)
