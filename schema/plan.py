@@ -11,7 +11,9 @@ What keeps a plan's answer graphql-core's answer:
   resolver: the same grants, the same declared purpose, the same disclosures noted for the query log;
 - values come from the same place: the strawberry types' own attributes and resolver methods, the root field's
   ``resolvers.query.officer_by_id``, the request's loaders; leaves are serialized by the schema's own scalar and
-  enum types, and variables and arguments coerced by graphql-core's own functions;
+  enum types (a ``str`` for a String or an ID, and an enum member, by what those serializers answer, found once per
+  plan: ``_shortcut``), and variables and arguments coerced by graphql-core's own functions (string variables
+  taken as graphql-core takes them, the other arguments asked of it once per plan: ``_StringArguments``);
 - a document is planned only when it validates under the request limits' rules and uses nothing a plan does not
   do (one query, the root field ``officer``, the fields in ``PLANNED`` without arguments, no fragments, directives,
   ``__typename`` or repeated response keys);
@@ -177,14 +179,18 @@ class _StringArguments:
         return args
 
 
+def _plain(definition: Any) -> bool:
+    """A strawberry field with nothing around its value (no permission classes, no field extensions)."""
+    return definition is not None and not getattr(definition, "permission_classes", None) \
+        and not getattr(definition, "extensions", None)
+
+
 def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
     """Reads the field (its strawberry definition) as strawberry's resolver would: its resolver method (self, info
     only); None if it has none (``_getter``) or one a plan cannot call."""
-    if definition is None or getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
+    if not _plain(definition) or definition.base_resolver is None:
         return None
     resolver = definition.base_resolver
-    if resolver is None:
-        return None
     if resolver.root_parameter is not None or resolver.parent_parameter is not None or resolver.self_parameter is None:
         return None
     func = resolver.wrapped_func
@@ -204,9 +210,9 @@ def _reader(definition: Any) -> Callable[[Any, _Info], Any] | None:
 
 def _getter(definition: Any) -> Callable[[Any], Any] | None:
     """Reads a field without a resolver (its strawberry definition) as strawberry does: the attribute."""
-    if definition is None or getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
+    if not _plain(definition) or definition.base_resolver is not None:
         return None
-    return operator.attrgetter(definition.python_name) if definition.base_resolver is None else None
+    return operator.attrgetter(definition.python_name)
 
 
 def _shortcut(leaf: GraphQLLeafType) -> dict[str, Any]:
