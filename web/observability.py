@@ -58,11 +58,13 @@ class RequestIds:
             logs.request_id.reset(token)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        operation: Any = scope["state"].get(OPERATION_KEY)
-        extra: dict[str, Any] = {"method": scope["method"], "path": scope["path"], "status": status,
-                                 "duration_ms": round(seconds * 1000, 2)}
+        label = None
         if scope["path"] == self.graphql_path and scope["method"] == "POST":
-            label = metrics.operation_label(operation)
+            label = metrics.operation_label(scope["state"].get(OPERATION_KEY))
             metrics.child(metrics.graphql_seconds, label).observe(seconds)
-            extra["operation"] = label
-        access.info("%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000, extra=extra)
+        if access.isEnabledFor(logging.INFO):  # the line's fields are built only when it is written
+            extra: dict[str, Any] = {"method": scope["method"], "path": scope["path"], "status": status,
+                                     "duration_ms": round(seconds * 1000, 2)}
+            if label is not None:
+                extra["operation"] = label
+            access.info("%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000, extra=extra)
