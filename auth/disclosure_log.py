@@ -47,14 +47,18 @@ class DisclosureLog:
             while self._waiting:
                 # One connection for batches that follow each other; a failed shared write gives it back, and
                 # each request's entries are written alone on whatever connection the pool gives.
-                async with self._pool.acquire() as conn:
-                    while self._waiting:
-                        batch, self._waiting = self._waiting, []
-                        if len(batch) > 1 and await self._shared(conn, batch):
-                            continue
-                        if len(batch) == 1 and await self._alone(conn, *batch[0]):
-                            continue
-                        break
+                try:
+                    async with self._pool.acquire() as conn:
+                        while self._waiting:
+                            batch, self._waiting = self._waiting, []
+                            if len(batch) > 1 and await self._shared(conn, batch):
+                                continue
+                            if len(batch) == 1 and await self._alone(conn, *batch[0]):
+                                continue
+                            break
+                except Exception as err:  # no connection from the pool (or none given back): each one alone
+                    log.warning("the query log's connection failed (%s); writing each request's entries alone", err)
+                    batch, self._waiting = batch + self._waiting, []
                 for entries, done in batch:
                     if not done.done():
                         await self._alone(self._pool, entries, done)

@@ -102,3 +102,23 @@ async def test_a_failed_write_refuses_only_the_requests_it_could_not_log(world: 
     assert "constraint" not in error["message"] and "DETAIL" not in error["message"]  # no database internals
     assert all(a.status_code == 200 and not a.json().get("errors") for a in answers.values())
     assert sorted(e["officer_id"] for e in await _entries(world.pool, ids)) == sorted(answers)
+
+
+async def test_no_connection_refuses_every_waiting_request(database_url: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """A pool that gives no connection (closed here) refuses each waiting request's answer, none hangs, the writer
+    says why and is ready for the next ones."""
+    from auth.disclosure_log import DisclosureLog
+    from registry import database
+    from registry.errors import RegistryError
+
+    closed = await database.create_pool(database_url, min_size=1, max_size=1)
+    await closed.close()
+    writer = DisclosureLog(closed)
+    entry: tuple[Any, ...] = ("OFC-000000000000", "hiring_agency", "sub", "TX2270000",
+                              "PRE_EMPLOYMENT_BACKGROUND_CHECK", {})
+    results = await asyncio.wait_for(asyncio.gather(*(writer.write([entry]) for _ in range(3)),
+                                                    return_exceptions=True), 10)
+    assert all(isinstance(r, RegistryError) and "query log" in str(r) for r in results), results
+    assert writer._writer is None and not writer._waiting
+    assert "the query log's connection failed" in caplog.text
