@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any, TypeVar, cast
 
 import strawberry
+
+E = TypeVar("E", bound=Enum)
+
+
+def member(cls: type[E], label: Any) -> E:
+    """``cls(label)`` for a database label, by one dict lookup: calling an Enum class runs two Python frames, and a
+    lookup's rows convert a dozen labels."""
+    found = cls._value2member_map_.get(label)
+    return cls(label) if found is None else cast(E, found)
 
 
 @strawberry.enum

@@ -81,7 +81,7 @@ class PersonName:
     @classmethod
     def from_row(cls, row: NameRow) -> PersonName:
         return cls(
-            kind=enums.NameKind(row.kind),
+            kind=enums.member(enums.NameKind, row.kind),
             given_name=row.given_name,
             middle_name=row.middle_name,
             family_name=row.family_name,
@@ -103,7 +103,7 @@ class Agency:
             ori=strawberry.ID(row.ori),
             name=row.name,
             state=row.state,
-            level=enums.JurisdictionLevel(row.level),
+            level=enums.member(enums.JurisdictionLevel, row.level),
             guard=Guard(officer_id=None),
         )
 
@@ -160,7 +160,7 @@ class Publisher:
     def from_row(cls, row: PublisherRow) -> Publisher:
         return cls(
             id=strawberry.ID(row.id),
-            kind=enums.PublisherKind(row.kind),
+            kind=enums.member(enums.PublisherKind, row.kind),
             name=row.name,
             state=row.state,
             agency_ori=row.agency_ori,
@@ -218,8 +218,8 @@ class Certification:
             id=strawberry.ID(row.id),
             state=row.state,
             number=row.number,
-            kind=enums.CertificationKind(row.kind),
-            status=enums.CertificationStatus(row.status),
+            kind=enums.member(enums.CertificationKind, row.kind),
+            status=enums.member(enums.CertificationStatus, row.status),
             issued_on=row.issued_on,
             expires_on=row.expires_on,
             status_reason=row.status_reason,
@@ -250,7 +250,7 @@ class Employment:
 
     @classmethod
     def from_row(cls, row: EmploymentRow, guard: Guard) -> Employment:
-        reason = enums.SeparationReason(row.separation_reason) if row.separation_reason else None
+        reason = enums.member(enums.SeparationReason, row.separation_reason) if row.separation_reason else None
         return cls(
             id=strawberry.ID(row.id),
             position=row.position,
@@ -274,8 +274,8 @@ class StatusChange:
     @classmethod
     def from_row(cls, row: StatusChangeRow, guard: Guard) -> StatusChange:
         return cls(
-            from_status=enums.DueProcessStatus(row.from_status) if row.from_status else None,
-            to_status=enums.DueProcessStatus(row.to_status),
+            from_status=enums.member(enums.DueProcessStatus, row.from_status) if row.from_status else None,
+            to_status=enums.member(enums.DueProcessStatus, row.to_status),
             fair_process_attested=row.fair_process_attested,
             reason=row.reason,
             changed_at=row.changed_at,
@@ -312,7 +312,7 @@ class RecordDispute:
             record_id=strawberry.ID(row.record_id),
             reason=row.reason,
             opened_at=row.opened_at,
-            resolution=enums.DisputeResolution(row.resolution) if row.resolution else None,
+            resolution=enums.member(enums.DisputeResolution, row.resolution) if row.resolution else None,
             resolution_reason=row.resolution_reason,
             resolved_at=row.resolved_at,
             row=row,
@@ -383,11 +383,11 @@ class MisconductRecord:
 
         return cls(
             id=strawberry.ID(row.id),
-            kind=enums.RecordKind(row.kind),
+            kind=enums.member(enums.RecordKind, row.kind),
             state=row.state,
             reason_category=enum(enums.ReasonCategory, row.reason_category),
             action_date=row.action_date,
-            status=enums.DueProcessStatus(row.status),
+            status=enums.member(enums.DueProcessStatus, row.status),
             fair_process_attested=row.fair_process_attested,
             disputed=row.disputed,
             subject_statement=row.subject_statement,
@@ -438,7 +438,7 @@ class QueryLogEntry:
             actor_role=row.actor_role,
             actor_subject=row.actor_subject,
             actor_organization=row.actor_org,
-            purpose=enums.QueryPurpose(row.purpose),
+            purpose=enums.member(enums.QueryPurpose, row.purpose),
             returned=cast(JSON, row.returned),
             queried_at=row.queried_at,
             guard=Guard(officer_id=row.officer_id),
