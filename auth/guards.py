@@ -9,6 +9,9 @@ from __future__ import annotations
 from auth.policy import AgencyGuard, Guard
 from store.models import OfficerRow, RecordRow
 
+#: The guard of an object about no officer (an agency, a publisher, a key): one for all, as guards are immutable.
+NO_OFFICER = Guard(officer_id=None)
+
 
 def officer_guard(row: OfficerRow) -> Guard:
     return Guard(officer_id=row.id, publisher_ids=row.publisher_ids)

@@ -104,7 +104,7 @@ class Agency:
             name=row.name,
             state=row.state,
             level=enums.member(enums.JurisdictionLevel, row.level),
-            guard=Guard(officer_id=None),
+            guard=guards.NO_OFFICER,
         )
 
     @classmethod
@@ -137,7 +137,7 @@ class PublisherKey:
             public_jwk=cast(JSON, row.public_jwk),
             valid_from=row.valid_from,
             revoked_at=row.revoked_at,
-            guard=Guard(officer_id=None),
+            guard=guards.NO_OFFICER,
         )
 
 
@@ -164,7 +164,7 @@ class Publisher:
             name=row.name,
             state=row.state,
             agency_ori=row.agency_ori,
-            guard=Guard(officer_id=None),
+            guard=guards.NO_OFFICER,
         )
 
     @classmethod
