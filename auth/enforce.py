@@ -51,11 +51,16 @@ def _disclosed_kind(type_name: str) -> str | None:
 
 def _shown(type_name: str, root: Any) -> list[Any]:
     """The objects about officers that an object of a disclosed type (or its connection or edge) shows."""
+    return _shows(type_name)(root)
+
+
+def _shows(type_name: str) -> Callable[[Any], list[Any]]:
+    """``_shown`` for objects of ``type_name``, decided once (a rule asks it of every object it checks)."""
     if type_name.endswith("Connection"):
-        return [edge.node for edge in root.edges]
+        return lambda root: [edge.node for edge in root.edges]
     if type_name.endswith("Edge"):
-        return [root.node]
-    return [root]
+        return lambda root: [root.node]
+    return lambda root: [root]
 
 
 def _takes_input(gtype: Any) -> bool:
@@ -101,6 +106,7 @@ class FieldRule:
     kind: str | None  # the disclosed type an object of ``type_name`` shows, if any
     purpose_root: bool  # a root field that takes the declared purpose
     checked: dict[str, Any]  # arguments taking input fields or enum values the policy may refuse: their types
+    shows: Callable[[Any], list[Any]]  # ``_shown`` for objects of ``type_name``
 
     @property
     def free(self) -> bool:
@@ -119,7 +125,7 @@ class FieldRule:
             if self.purpose_root:
                 _declare_purpose(ctx, kwargs)
             if self.kind is not None:
-                _note(ctx, self.kind, _shown(self.type_name, root))
+                _note(ctx, self.kind, self.shows(root))
 
 
 def field_rule(type_name: str, field_name: str, args: dict[str, Any] | None = None) -> FieldRule:
@@ -133,6 +139,7 @@ def field_rule(type_name: str, field_name: str, args: dict[str, Any] | None = No
         kind=_disclosed_kind(type_name),
         purpose_root=type_name in ("Query", "Subscription") and field_name in policy.PURPOSE_ROOT_FIELDS,
         checked={name: arg.type for name, arg in (args or {}).items() if _takes_input(arg.type)},
+        shows=_shows(type_name),
     )
 
 
