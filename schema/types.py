@@ -378,14 +378,12 @@ class MisconductRecord:
 
     @classmethod
     def from_row(cls, row: RecordRow) -> MisconductRecord:
-        def enum(e: Any, v: str | None) -> Any:
-            return None if v is None else e(v)
-
         return cls(
             id=strawberry.ID(row.id),
             kind=enums.member(enums.RecordKind, row.kind),
             state=row.state,
-            reason_category=enum(enums.ReasonCategory, row.reason_category),
+            reason_category=None if row.reason_category is None
+            else enums.member(enums.ReasonCategory, row.reason_category),
             action_date=row.action_date,
             status=enums.member(enums.DueProcessStatus, row.status),
             fair_process_attested=row.fair_process_attested,
