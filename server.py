@@ -141,17 +141,16 @@ def _context(state: dict[str, Any]) -> Context | None:
 
 
 def _json_operation(scope: Scope, body: bytes) -> dict[str, Any] | None:
-    """The operation of a plain JSON POST, as strawberry's view would read it (the request guard read and checked
-    it: ``request_guard.checked_operation``); None for anything else (other content types, streamed answers asked
-    for, a body that is not one operation with a query, extensions)."""
+    """The operation of a plain JSON POST, as strawberry's view would read it (the request guard read it and checked
+    its keys' types: ``request_guard.checked_operation``); None for anything else (other content types, streamed
+    answers asked for, no query, extensions)."""
     headers = Headers(scope=scope)
     accept = headers.get("accept", "")
     if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
             or "multipart" in accept or "text/event-stream" in accept:
         return None
     op = checked_operation(scope, body)
-    if op is None or not isinstance(op.get("query"), str) or op.get("extensions") \
-            or not isinstance(op.get("variables"), dict | None) or not isinstance(op.get("operationName"), str | None):
+    if op is None or op.get("query") is None or op.get("extensions"):
         return None
     return op
 

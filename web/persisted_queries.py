@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope
 
-from web.request_guard import BodyError, read_body, remember_operation
+from web.request_guard import BodyError, checked_operation, read_body, remember_operation
 
 __all__ = ["MARKER", "NOT_FOUND", "NOT_SUPPORTED", "QueryStore", "rewrite"]
 
@@ -109,10 +109,12 @@ async def rewrite(store: QueryStore, caller: Caller | None, scope: Scope, receiv
     instead."""
     body = await read_body(receive)
     if MARKER in body:
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            doc = None  # not JSON (another content type): the view answers it
+        doc: Any = checked_operation(scope, body)  # what the request guard read, if it read this body
+        if doc is None:
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                doc = None  # not JSON (another content type): the view answers it
         if isinstance(doc, dict):  # (batched requests are refused before: the schema does not enable them)
             op = _resolved(store, caller, doc)
             body = json.dumps(op).encode()
