@@ -1156,7 +1156,6 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
     """The lookup cells: healthz, then per concurrency GraphQL, raw asyncpg and PostGraphile interleaved."""
     from server import create_app
 
-    loop = asyncio.get_running_loop()
     args.stmts = (0, 0)
     args.pgl_check = ""
     with tempfile.TemporaryDirectory(prefix="api-bench-") as tmpdir, \
@@ -1190,19 +1189,8 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                     plan = [("healthz", max(clients))] + [(m, c) for c in clients for m in modes]
                 for mode, c in plan:
                     print(f"  {mode} x{c} clients...", file=sys.stderr)
-                    cpu0 = pgl.cpu() if pgl is not None and mode == "postgraphile" else time.process_time()
-                    db0 = postgres_cpu()
-                    cell = await loop.run_in_executor(
-                        ex, drive, {**base, "mode": "graphql" if mode.startswith("graphql") else mode, "clients": c})
-                    cell.db_cpu_s = postgres_cpu_since(db0)
-                    cell.mode = mode
-                    if pgl is not None and mode == "postgraphile":
-                        cell.server_cpu_s = pgl.cpu() - cpu0
-                    else:
-                        cell.server_cpu_s = time.process_time() - cpu0
-                    if cell.errors:
-                        print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
-                    cells.append(cell)
+                    server_cpu = pgl.cpu if pgl is not None and mode == "postgraphile" else time.process_time
+                    cells.append(await _measure(ex, {**base, "clients": c}, mode, server_cpu))
                 if variant == "graphql":
                     rss["after load"] = _rss()
                     args.engine_floor = await _engine_floor(url, token, app, info["lookups"][:200])
@@ -1212,14 +1200,8 @@ async def _lookups(args: argparse.Namespace, dsn: str, info: dict[str, Any], cli
                         "warmup": args.warmup, "duration": args.duration}
                 for c in clients:
                     print(f"  graphql with {args.workers} workers x{c} clients...", file=sys.stderr)
-                    cpu0, db0 = _cpu(procs), postgres_cpu()
-                    cell = await loop.run_in_executor(ex, drive, {**base, "mode": "graphql", "clients": c})
-                    cell.db_cpu_s = postgres_cpu_since(db0)
-                    cell.mode = "graphql-workers"
-                    cell.server_cpu_s = _cpu(procs) - cpu0
-                    if cell.errors:
-                        print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
-                    cells.append(cell)
+                    cells.append(await _measure(ex, {**base, "clients": c}, "graphql-workers",
+                                                lambda: _cpu(procs)))
         args.rounds_cells = await _parity_rounds(args, dsn, info, pgl, ex, Path(tmpdir)) if pgl is not None else []
 
 
@@ -1236,7 +1218,6 @@ async def _parity_rounds(args: argparse.Namespace, dsn: str, info: dict[str, Any
     rounds: list[dict[str, Cell]] = []
     if args.rounds < 1:
         return rounds
-    loop = asyncio.get_running_loop()
     workers = max(args.workers, 2)
     async with serving(dsn, tmp) as (url, token, _app, _pool), \
             serving_workers(dsn, tmp, workers) as (wurl, wtoken, procs):
@@ -1247,17 +1228,25 @@ async def _parity_rounds(args: argparse.Namespace, dsn: str, info: dict[str, Any
                 base = {"url": wurl if mode == "graphql-workers" else url,
                         "token": wtoken if mode == "graphql-workers" else token, "dsn": dsn, "ids": info["lookups"],
                         "client": args.client, "warmup": args.warmup, "duration": args.duration,
-                        "pgl_url": pgl.url, "clients": 8, "mode": "graphql" if mode.startswith("graphql") else mode}
-                cpu0: Callable[[], float] = {"postgraphile": pgl.cpu, "graphql-workers": lambda: _cpu(procs)}.get(
-                    mode, time.process_time)
-                before, db0 = cpu0(), postgres_cpu()
-                cell = await loop.run_in_executor(ex, drive, base)
-                cell.db_cpu_s, cell.mode, cell.server_cpu_s = postgres_cpu_since(db0), mode, cpu0() - before
-                if cell.errors:
-                    print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
-                cells[mode] = cell
+                        "pgl_url": pgl.url, "clients": 8}
+                server_cpu: Callable[[], float] = {"postgraphile": pgl.cpu,
+                                                   "graphql-workers": lambda: _cpu(procs)}.get(mode, time.process_time)
+                cells[mode] = await _measure(ex, base, mode, server_cpu)
             rounds.append(cells)
     return rounds
+
+
+async def _measure(ex: ProcessPoolExecutor, spec: dict[str, Any], mode: str,
+                   server_cpu: Callable[[], float]) -> Cell:
+    """One cell: ``drive`` in the load generator's process with ``spec``, for ``mode`` (the registry's modes drive
+    GraphQL); the server's CPU by ``server_cpu`` and PostgreSQL's over the same window."""
+    before, db0 = server_cpu(), postgres_cpu()
+    cell = await asyncio.get_running_loop().run_in_executor(
+        ex, drive, {**spec, "mode": "graphql" if mode.startswith("graphql") else mode})
+    cell.db_cpu_s, cell.mode, cell.server_cpu_s = postgres_cpu_since(db0), mode, server_cpu() - before
+    if cell.errors:
+        print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
+    return cell
 
 
 def round_ratios(rounds: list[dict[str, Cell]]) -> dict[str, list[float]]:
