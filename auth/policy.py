@@ -300,6 +300,7 @@ INPUTS: dict[str, dict[str, Access]] = {
                                "dateOfBirth", "state", "certificationNumber", "ssn"),
     # an SSN goes only with a publisher's own signed events (write-only, kept as a keyed blind index)
     "EventSubmission": {"jws": SUBMITTERS, "ssn": Access((PUBLISHER,))},
+    "UploadBatch": _all(SUBMITTERS, "id", "position"),  # the order of a submitter's own batches
     "AgencyInput": _all(Access((ADMIN,)), "ori", "name", "state", "level"),
     "PublisherInput": _all(Access((ADMIN,)), "id", "kind", "name", "state", "agencyOri"),
     "WebhookEndpointInput": _all(NOTICE_READERS, "url", "scheme", "description"),

@@ -853,12 +853,12 @@ UPLOAD_CHECKPOINT_SECONDS = 2.0
 
 
 async def _timed_upload(url: str, issuer_key: Path, jws: Sequence[str],
-                        server_cpu: Callable[[], float] | None = None) -> Timed:
+                        server_cpu: Callable[[], float] | None = None, in_flight: int | None = None) -> Timed:
     """Seconds for ``registry publish``'s upload (registry.cli.ledger.publish_events) of these events but the
     first batch (a warm-up, as the lookup cells have) to the server at ``url`` in batches of 500, every one
     ACCEPTED; the clerk's token is minted with ``issuer_key``, an issuer that server trusts."""
     from auth.dev_issuer import load_issuer_key, mint_token
-    from registry.cli.ledger import _Item, publish_events
+    from registry.cli.ledger import IN_FLIGHT, _Item, publish_events
 
     token = mint_token(load_issuer_key(issuer_key), issuer=ISSUER, audience=AUDIENCE, subject="bench-board-clerk",
                        role="publisher", publisher_id="ca-post", ttl_seconds=3600)
@@ -867,7 +867,7 @@ async def _timed_upload(url: str, issuer_key: Path, jws: Sequence[str],
                                    progress=False)
     window = _Window(server_cpu)
     reports += await publish_events(items[BATCH:], url=url, token=token, batch_size=BATCH, dry_run=False,
-                                    progress=False)
+                                    progress=False, in_flight=in_flight or IN_FLIGHT)
     timed = window.done()
     refused = [r for r in reports if r.status != "ACCEPTED"]
     if refused:

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,17 @@ from ledger import admin_entries, log_store, verified_signatures, verifying_thre
 from ledger import events as signing
 from ledger.entry_check import CLOCK_SKEW
 from ledger.events import Authentic, SignedEvent, VerifiedEvent
-from publishing import accreditation, bulk_rows, lifecycle, new_rows, programs, review, subjects, training
+from publishing import (
+    accreditation,
+    bulk_rows,
+    lifecycle,
+    new_rows,
+    programs,
+    review,
+    subjects,
+    training,
+    uploads,
+)
 from publishing.keys import import_public_jwk
 from publishing.payloads import (
     EVENT_ADAPTER,
@@ -70,6 +81,21 @@ class _SetBasedFailed(Exception):
 class _NeedsSavepoints(Exception):
     """An event failed while the batch ran without savepoints: the batch is rolled back and applied again with a
     savepoint per event, which gives every event its own verdict."""
+
+
+class _NotYourTurn(Exception):
+    """The batch before this one of its upload is not decided yet: the batch is rolled back (letting go of the log
+    lock) and tried again once it is."""
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """Signatures checked before the log lock was taken, and the keys (by kid, None: unknown) they were checked
+    with: kept under the lock only if the keys read there are the same and none is revoked by then."""
+
+    keys: dict[str, PublisherKeyRow | None]
+    imported: dict[str, OKPKey]
+    verified: dict[int, tuple[Event, dict[str, Any], str, bytes]]
 
 
 class SignatureRejected(RegistryError):
@@ -148,22 +174,77 @@ class Publisher:
         # hands to the one-at-a-time path would otherwise be verified twice. Reset with the keys it was read under.
         self._verified: dict[int, tuple[Event, dict[str, Any], str, bytes]] = {}
 
-    async def run(self, submissions: list[Submission], *, dry_run: bool) -> BatchResult:
+    async def run(self, submissions: list[Submission], *, dry_run: bool, place: uploads.Place | None = None,
+                  wait: float = uploads.WAIT_SECONDS) -> BatchResult:
+        """Apply the batch (a batch of an upload, ``place``, once the one before it is decided: publishing.uploads;
+        ``wait``: for at most so many seconds) and record its decision for the next."""
+        since = time.monotonic()
+        try:
+            result = await self._ordered(submissions, dry_run=dry_run, place=place, since=since, wait=wait)
+        except Exception:
+            if place is not None:
+                await self._failed(place)
+            raise
+        if place is not None and not result.committed:  # a committed batch's decision committed with it
+            await uploads.decide(self.conn, place, "NOT_COMMITTED")
+        return result
+
+    async def _failed(self, place: uploads.Place) -> None:
+        """Record that the batch failed as a whole, if the connection still can: if not, the next batch waits for
+        this one's decision until its time is up, and is refused then."""
+        try:
+            await uploads.decide(self.conn, place, "FAILED")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
+            log.warning("%s failed, and so did recording it: %s", place, err)
+
+    async def _ordered(self, submissions: list[Submission], *, dry_run: bool, place: uploads.Place | None,
+                       since: float, wait: float) -> BatchResult:
         if self.caller.role is not Role.PUBLISHER or not self.caller.publisher_id:
             # credentialing bodies, and auditors acting for the Attorney General (EO 13929 Sec. 2), or refused
             await accreditation.admit(self.conn, self.caller, [_unverified_kid(s.jws) for s in submissions])
+        set_based = self.set_based and not dry_run
+        # The signatures first, before the log lock: on two cores they are checked while the batch before this one
+        # (of this upload, or another) is written. Under the lock they are kept only if their keys still hold.
+        ahead = await self._checked_ahead(submissions) if set_based else None
+        while True:
+            try:
+                return await self._attempts(submissions, dry_run=dry_run, set_based=set_based, place=place,
+                                            ahead=ahead)
+            except _NotYourTurn:
+                assert place is not None
+                await uploads.wait_for_predecessor(self.conn, place, since, wait)
+
+    async def _attempts(self, submissions: list[Submission], *, dry_run: bool, set_based: bool,
+                        place: uploads.Place | None, ahead: _Ahead | None) -> BatchResult:
         # First set-based where runs of the batch allow it, else one event at a time without a savepoint per event (two
         # round trips each): a batch is kept whole or not at all, so only a batch in which some event fails needs
         # them, to give every event its own verdict. Such a batch is rolled back and applied again with them.
         try:
-            return await self._run(submissions, dry_run=dry_run, set_based=self.set_based and not dry_run,
-                                   savepoints=False)
+            return await self._run(submissions, dry_run=dry_run, set_based=set_based, savepoints=False, place=place,
+                                   ahead=ahead)
         except (_SetBasedFailed, _NeedsSavepoints):
             pass  # rolled back
-        return await self._run(submissions, dry_run=dry_run, set_based=False, savepoints=True)
+        return await self._run(submissions, dry_run=dry_run, set_based=False, savepoints=True, place=place)
+
+    async def _checked_ahead(self, submissions: list[Submission]) -> _Ahead:
+        self._keys, self._imported, self._verified = {}, {}, {}
+        await self._verify_ahead(submissions)
+        return _Ahead(dict(self._keys), dict(self._imported), dict(self._verified))
+
+    async def _still_hold(self, ahead: _Ahead) -> bool:
+        """Whether the keys the signatures were checked with are, under the log lock, what they were: the same
+        registration and revocations (a key registered or revoked meanwhile is read differently), and not revoked
+        by now (a revocation may be dated ahead)."""
+        now = datetime.now(UTC)
+        for kid, key in ahead.keys.items():
+            if await admin_entries.logged_key(self.conn, kid, self.admin_keys) != key:
+                return False
+            if key is not None and key.revoked_at is not None and key.revoked_at <= now:
+                return False
+        return True
 
     async def _run(self, submissions: list[Submission], *, dry_run: bool, set_based: bool,
-                   savepoints: bool) -> BatchResult:
+                   savepoints: bool, place: uploads.Place | None, ahead: _Ahead | None = None) -> BatchResult:
         outcomes: list[Outcome] = []
         self.trace = subjects.IdentityTrace(self.caller.publisher_id or "")
         self._keys, self._publishers, self._agencies, self._imported = {}, {}, {}, {}
@@ -175,7 +256,12 @@ class Publisher:
             # with the same events has then committed (or rolled back), so an event sent twice at once is a
             # DUPLICATE, never a constraint error.
             self._log = await log_store.Appender.open(self.conn)
-            if set_based:  # the signatures first: a verified event's claim is read from its payload, not again
+            if place is not None and not await uploads.predecessor_decided(self.conn, place):
+                raise _NotYourTurn  # rolled back below: the lock is let go while it waits
+            if ahead is not None and await self._still_hold(ahead):
+                self._keys, self._imported, self._verified = dict(ahead.keys), dict(ahead.imported), \
+                    dict(ahead.verified)
+            elif set_based:  # the signatures first: a verified event's claim is read from its payload, not again
                 await self._verify_ahead(submissions)
             claimed = {c for c in map(self._claimed, range(len(submissions)), submissions) if c is not None}
             self._stored = await event_store.by_publisher_events(self.conn, sorted(claimed))
@@ -205,6 +291,12 @@ class Publisher:
             if entries:  # after the rollback: the disclosure stays on record although nothing was published
                 await querylog.append_many(self.conn, entries)
             return BatchResult(committed=False, outcomes=outcomes)
+        try:
+            if place is not None:  # seen by the next batch exactly when this one's events are
+                await uploads.decide(self.conn, place, "COMMITTED")
+        except BaseException:
+            await tx.rollback()
+            raise
         await tx.commit()
         verified_signatures.remember(self._logged(submissions, outcomes))
         return BatchResult(committed=True, outcomes=outcomes)

@@ -174,6 +174,8 @@ class Settings:
     # Checkpoint timer; a publish signs a checkpoint only when the last is older than this (0: timer off,
     # every publish signs). Readers of /checkpoint, proofs and bundles get one on demand.
     checkpoint_seconds: float = 10.0
+    # How long a batch of an upload waits for the batch before it to be decided (publishing.uploads).
+    upload_wait_seconds: float = 30.0
     statement_max_length: int = 4000
     stats_min_cell: int = 11  # public statistics: counts below this are suppressed (EO 13929 Sec. 3(c))
     attestation_issuer: str = "https://officer-registry.example"  # the `iss` of credential attestations
@@ -212,6 +214,7 @@ class Settings:
             audience=env.get("REGISTRY_AUDIENCE", "officer-registry"),
             log_origin=env.get("REGISTRY_LOG_ORIGIN", "officer-registry.example/log"),
             checkpoint_seconds=_seconds(env, "REGISTRY_CHECKPOINT_SECONDS", 10.0),
+            upload_wait_seconds=_positive_seconds(env, "REGISTRY_UPLOAD_WAIT_SECONDS", 30.0),
             stats_min_cell=_int(env, "REGISTRY_STATS_MIN_CELL", 11, low=2),
             attestation_issuer=_issuer_url(env, "REGISTRY_ATTESTATION_ISSUER", "https://officer-registry.example"),
             subgraph_secret=env.get("REGISTRY_SUBGRAPH_SECRET") or None,

@@ -13,7 +13,7 @@ from auth.policy import Guard
 from ledger import admin_entries
 from ledger.checkpointer import try_publish_checkpoint
 from monitoring import hooks
-from publishing import registrations
+from publishing import registrations, uploads
 from publishing.apply import Publisher as BatchPublisher
 from publishing.apply import Submission
 from registry import metrics
@@ -35,6 +35,14 @@ _NO_GUARD = Guard(officer_id=None)
 class EventSubmission:
     jws: str
     ssn: str | None = None
+
+
+@strawberry.input(description="A batch's place in an upload sent in several batches. The registry applies a batch only "
+                              "once the batch before it (same id, same caller) is decided, so an uploader may send "
+                              "the next batch before this one's answer is back.")
+class UploadBatch:
+    id: str = strawberry.field(description="The uploader's ID for the upload: 1-64 letters, digits, . _ : -")
+    position: int = strawberry.field(description="This batch's place in the upload, from 0.")
 
 
 @strawberry.input
@@ -59,16 +67,18 @@ class Mutation:
     @strawberry.mutation(description="Publish a batch of signed events. The batch is atomic: if any event is "
                                      "rejected, none is applied. dryRun validates without writing.")
     async def publish_events(self, info: Info, events: list[EventSubmission],
-                             dry_run: bool = False) -> PublishResult:
+                             dry_run: bool = False, upload: UploadBatch | None = None) -> PublishResult:
         ctx = info.context
         if not events:
             raise BadInput("send at least one event")
         if len(events) > MAX_BATCH:
             raise BadInput(f"a batch holds at most {MAX_BATCH} events; split it")
+        place = uploads.Place.of(ctx.principal, upload.id, upload.position) if upload is not None else None
         async with ctx.pool.acquire() as conn:
             result = await BatchPublisher(conn, ctx.principal, ctx.services.ssn_key,
                                           admin_keys=ctx.services.admin_keys.public()).run(
-                [Submission(e.jws, e.ssn) for e in events], dry_run=dry_run)
+                [Submission(e.jws, e.ssn) for e in events], dry_run=dry_run, place=place,
+                wait=ctx.settings.upload_wait_seconds)
         if result.committed:
             await try_publish_checkpoint(ctx.pool, ctx.services.log_signer, ctx.settings.log_origin,
                                          min_interval=ctx.settings.checkpoint_seconds)

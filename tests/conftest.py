@@ -67,7 +67,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 DOMAIN_TABLES = (
     "query_log", "notifications", "record_disputes", "record_status_history", "misconduct_records",
     "employment", "certifications", "officer_blocking_keys", "officer_names", "events", "log_nodes",
-    "checkpoints", "officers", "publisher_keys", "publishers", "agencies", "registry_entries",
+    "checkpoints", "officers", "publisher_keys", "publishers", "agencies", "registry_entries", "upload_batches",
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import secrets
@@ -35,8 +36,15 @@ from registry.config import Settings
 __all__ = ["RowReport", "add_commands", "publish_events"]
 
 MAX_BATCH = 1000  # the API's limit per publishEvents call
-PUBLISH_MUTATION = """mutation($e: [EventSubmission!]!, $d: Boolean!) { publishEvents(events: $e, dryRun: $d) {
+PUBLISH_MUTATION = """mutation($e: [EventSubmission!]!, $d: Boolean!, $u: UploadBatch) {
+  publishEvents(events: $e, dryRun: $d, upload: $u) {
   committed results { index status eventType eventId entityId officerId logIndex code message } } }"""
+
+#: Batches `registry publish` sends before the first one's answer is back (--in-flight): the registry applies an
+#: upload's batches in order (publishing.uploads), and with two in flight one batch's signatures are checked while
+#: the one before it is written.
+IN_FLIGHT = 2
+MAX_IN_FLIGHT = 4
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,8 +375,11 @@ def _refused(url: str, resp: httpx.Response, body: Any) -> _RequestFailed:
 
 
 async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence[_Item],
-                dry_run: bool) -> list[RowReport]:
-    variables = {"e": [{"jws": i.jws, "ssn": i.ssn} for i in batch], "d": dry_run}
+                dry_run: bool, upload: tuple[str, int] | None = None) -> list[RowReport]:
+    """One batch; ``upload``: (upload ID, the batch's position in it)."""
+    variables: dict[str, Any] = {"e": [{"jws": i.jws, "ssn": i.ssn} for i in batch], "d": dry_run}
+    if upload is not None:
+        variables["u"] = {"id": upload[0], "position": upload[1]}
     try:
         request = jsonfast.compact_bytes({"query": PUBLISH_MUTATION, "variables": variables})
         resp = await client.post(url, content=request, headers={"Authorization": f"Bearer {token}",
@@ -408,12 +419,16 @@ async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence
 
 class UploadStopped(Exception):
     """The upload stopped at a request that failed as a whole (network, token, URL): ``reports`` are the rows
-    of the batches before it, ``batch`` the rows of the failed request, ``unsent`` how many rows were left."""
+    of the batches before it, ``batch`` the rows of the failed request, ``unsent`` how many rows were left from
+    it on; ``later``: rows of a batch sent after it, before its failure was known, that the registry answered
+    (only when the failed one may have been applied: otherwise the registry applies no later batch of the
+    upload)."""
 
     def __init__(self, reports: list[RowReport], failure: _RequestFailed, url: str, batch: Sequence[_Item],
-                 unsent: int) -> None:
+                 unsent: int, later: Sequence[RowReport] = ()) -> None:
         super().__init__(failure.cause)
         self.reports, self.url, self.batch, self.unsent = reports, url, list(batch), unsent
+        self.later = list(later)
         self.cause, self.reached, self.uncertain = failure.cause, failure.reached, failure.uncertain
         self.failed = RowReport(batch[0].line, batch[0].event_id, "FAILED", code=failure.code,
                                 message=failure.message)
@@ -422,9 +437,12 @@ class UploadStopped(Exception):
         """After the cause: what was applied before it and where to resume."""
         first, last = self.batch[0].line, self.batch[-1].line
         again = "(applied rows come back DUPLICATE)"
+        answered = (f"; lines {self.later[0].line}-{self.later[-1].line}, sent before the failure was known, were "
+                    "answered (see above)" if self.later else "")
         if not self.reports:
             if self.uncertain:
-                return f"; lines {first}-{last} may or may not have been applied: re-run the same command {again}"
+                return (f"; lines {first}-{last} may or may not have been applied{answered}: re-run the same "
+                        f"command {again}")
             return " (nothing was applied)" if self.reached else " (nothing was sent)"
         a, b = self.reports[0].line, self.reports[-1].line
         applied = sum(r.status == "ACCEPTED" for r in self.reports)
@@ -438,19 +456,23 @@ class UploadStopped(Exception):
         else:
             before = (f"lines {a}-{b} were committed before it ({applied} rows applied"
                       f"{f', {duplicates} duplicates' if duplicates else ''})")
-        after = (f"lines {first}-{last} may or may not have been applied" if self.uncertain
+        after = (f"lines {first}-{last} may or may not have been applied{answered}" if self.uncertain
                  else f"nothing from line {first} on was applied")
         return f"; {before}, {after}: re-run the same command to resume at line {first} {again}"
 
 
 async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_size: int, dry_run: bool,
                          transport: httpx.AsyncBaseTransport | None = None, progress: bool = True,
-                         journal: Path | None = None, request_timeout: float = 120) -> list[RowReport]:
+                         journal: Path | None = None, request_timeout: float = 120,
+                         in_flight: int = IN_FLIGHT) -> list[RowReport]:
     """Upload signed events in batches (each atomic on the server) and report every row.
 
-    A request that fails as a whole (the registry unreachable or silent, the token refused, --url not the
-    registry) raises ``UploadStopped`` at once: every later batch would fail the same way.
-    ``journal``: every event is recorded there before it is sent (not in a dry run), so that `registry
+    Up to ``in_flight`` batches are sent before the first one's answer is back, as one upload whose batches the
+    registry applies in their order. A request that fails as a whole (the registry unreachable or silent, the
+    token refused, --url not the registry) raises ``UploadStopped``: every later batch would fail the same way,
+    and the registry applies none of the upload's later batches unless the failed one may have been applied
+    (a timeout, a broken connection), in which case the answers of those already sent are waited for and
+    reported. ``journal``: every event is recorded there before it is sent (not in a dry run), so that `registry
     monitor` can tell the board's own events from any other entry in its name."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -459,22 +481,54 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
 
     reports: list[RowReport] = []
     endpoint = _graphql_url(url)
+    upload = secrets.token_hex(12)  # one upload per run: a re-run starts a new one
+    batches = [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
     columns = (TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     async with httpx.AsyncClient(transport=transport, timeout=request_timeout) as client:
         console = Console(stderr=True)  # a bar only on a terminal, gone when done: the report and errors remain
         with Progress(*columns, console=console, disable=not (progress and console.is_terminal), transient=True) as bar:
             task = bar.add_task("publish", total=len(items))
-            for start in range(0, len(items), batch_size):
-                batch = items[start : start + batch_size]
+            sent: collections.deque[tuple[int, asyncio.Task[list[RowReport]]]] = collections.deque()
+
+            def send(position: int) -> None:
+                batch = batches[position]
                 if journal is not None and not dry_run:
                     append_journal(journal, [(i.event_id, i.jws) for i in batch])
-                try:
-                    sent = await _send(client, endpoint, token, batch, dry_run)
-                except _RequestFailed as failure:
-                    raise UploadStopped(reports, failure, endpoint, batch, len(items) - start) from None
-                reports.extend(sent)
-                bar.advance(task, len(batch))
+                sent.append((position, asyncio.ensure_future(
+                    _send(client, endpoint, token, batch, dry_run, (upload, position)))))
+
+            try:
+                for position in range(min(in_flight, len(batches))):
+                    send(position)
+                while sent:
+                    position, answer = sent.popleft()
+                    try:
+                        rows = await answer
+                    except _RequestFailed as failure:
+                        later = await _answered(sent) if failure.uncertain else []
+                        raise UploadStopped(reports, failure, endpoint, batches[position],
+                                            len(items) - position * batch_size, later) from None
+                    reports.extend(rows)
+                    bar.advance(task, len(rows))
+                    if position + in_flight < len(batches):
+                        send(position + in_flight)
+            finally:
+                for _, pending in sent:
+                    pending.cancel()
+                await asyncio.gather(*(pending for _, pending in sent), return_exceptions=True)
     return reports
+
+
+async def _answered(sent: collections.deque[tuple[int, asyncio.Task[list[RowReport]]]]) -> list[RowReport]:
+    """The rows of the batches already sent, in order, up to the first that failed too."""
+    rows: list[RowReport] = []
+    while sent:
+        _, answer = sent.popleft()
+        try:
+            rows += await answer
+        except _RequestFailed:
+            break
+    return rows
 
 
 STATUSES = ("ACCEPTED", "DUPLICATE", "REJECTED", "NOT_APPLIED")
@@ -525,6 +579,8 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"--batch-size must be between 1 and {MAX_BATCH}")
         if not args.timeout > 0:
             raise CliError("--timeout must be a number of seconds above 0")
+        if not 1 <= args.in_flight <= MAX_IN_FLIGHT:
+            raise CliError(f"--in-flight must be between 1 and {MAX_IN_FLIGHT}")
         bound = _token_publisher(token)
         if args.publisher and bound and args.publisher != bound:
             raise CliError(f"--publisher {args.publisher} contradicts your token, which is for publisher {bound}: "
@@ -546,10 +602,10 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     try:
         reports = asyncio.run(publish_events(items, url=args.url, token=token, batch_size=args.batch_size,
                                              dry_run=args.dry_run, progress=not args.quiet, journal=journal,
-                                             request_timeout=args.timeout))
+                                             request_timeout=args.timeout, in_flight=args.in_flight))
     except UploadStopped as stop:
-        if stop.reports or args.json:
-            _print_reports(stop.reports, args.dry_run, stop, as_json=args.json)
+        if stop.reports or stop.later or args.json:
+            _print_reports(stop.reports + stop.later, args.dry_run, stop, as_json=args.json)
         return fail(CliError(stop.cause + stop.summary(args.dry_run)))
     _print_reports(reports, args.dry_run, as_json=args.json)
     return 0 if all(r.ok for r in reports) else 1
@@ -953,6 +1009,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--token", help="publisher bearer token (default: $REGISTRY_TOKEN)")
     p.add_argument("--batch-size", type=int, default=500, help=f"events per request, 1-{MAX_BATCH} (default 500)")
     p.add_argument("--timeout", type=float, default=120, help="seconds to wait for each request (default 120)")
+    p.add_argument("--in-flight", type=int, default=IN_FLIGHT,
+                   help=f"batches sent before the first one's answer is back, 1-{MAX_IN_FLIGHT} (default {IN_FLIGHT}): "
+                        "the registry applies them in the file's order; 1 waits for each answer")
     p.add_argument("--dry-run", action="store_true", help="validate on the server without writing anything")
     p.add_argument("--json", action="store_true",
                    help="print the report as one JSON document (rows with line, eventId, status, logIndex, "

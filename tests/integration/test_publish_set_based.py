@@ -292,7 +292,7 @@ async def _jobs(world: World, prefix: str, officers: list[str], n: int) -> list[
 
 async def test_separations_are_written_set_based_as_one_at_a_time(world: World, database_url: str) -> None:
     officers = await _officers(world, 4)
-    n = 15
+    n = 16  # both batches checked before the log lock (verifying_threads.MIN_ITEMS)
     small_jobs, large_jobs = await _jobs(world, "s", officers, n), await _jobs(world, "L", officers, 3 * n)
     committed, _, small = await _run(world, _endings("s", small_jobs), set_based=True)
     committed_large, _, large = await _run(world, _endings("L", large_jobs), set_based=True)

@@ -111,12 +111,14 @@ async def test_a_new_person_named_by_a_certification_is_not_read_back(world: Wor
 
 
 async def test_a_run_by_registry_id_costs_the_same_statements_at_any_size(world: World) -> None:
-    """Set-based: the officers of a run are read once, with only what the checks need (``officers.standings``)."""
+    """Set-based: the officers of a run are read once, with only what the checks need (``officers.standings``).
+    Both sizes have their signatures checked before the log lock (at least verifying_threads.MIN_ITEMS events),
+    which reads the key once more under the lock (publishing.apply._still_hold)."""
     rows = [(await world.publish_ok("ca-post", cert_issued(number=f"R-{i}", source=f"rc-{i}",
                                                            subj=subject("Ada", f"Byrne{i}x", "1980-02-03"))))[0]
             for i in range(3)]
     counts = []
-    for size, prefix in ((4, "a"), (20, "b")):
+    for size, prefix in ((16, "a"), (40, "b")):
         recs = [record_published(source=f"{prefix}-{i}", subj={"registryId": rows[i % 3]["officerId"]})
                 for i in range(size)]
         statuses, seen = await _publish_counted(world, "ca-post", recs)
