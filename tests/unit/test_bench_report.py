@@ -24,7 +24,7 @@ def test_the_targets_are_judged_for_one_process_and_for_the_workers(capsys: pyte
              cell("graphql", 8, 417, 31.7, 2.39), cell("graphql-workers", 8, 1_100, 23.3, 1.9),
              cell("graphql-core", 8, 278, 40.0, 3.5), cell("graphql-nocache", 8, 139, 80.0, 7.0),
              cell("raw", 8, 2_097, 8.3, 0.31), cell("postgraphile", 8, 1_050, 18.0, 1.02)]
-    published = [PublishResult(label, 5_000, 2.0, 1.0, app_cpu_s=1.5, db_cpu_s=0.6) for label in "abcd"]
+    published = [PublishResult(label, 5_000, 2.0, 1.0, app_cpu_s=1.5, db_cpu_s=0.6) for label in "abcde"]
     profile = [("SQL statements per event", 0.03), (OTHER_THREADS, 0.05), ("publishing", 0.04)]
     _print_report(args, {"counts": {"keys": 1, "records": 1}, "db_mb": 70.0, "seconds": 7.0}, (2, 2), cells,
                   published, Timed(0.25, 0.01, 0.2), profile, {"start": {"VmRSS": 38.0, "VmHWM": 38.0}})
@@ -59,7 +59,7 @@ def test_parity_rounds_judge_the_targets_by_their_medians(capsys: pytest.Capture
         {"graphql": cell("graphql", 8, one, p99, 0.5), "graphql-workers": cell("graphql-workers", 8, two, 9.0, 0.6),
          "raw": cell("raw", 8, 2_000, 4.0, 0.2), "postgraphile": cell("postgraphile", 8, 1_000, 9.0, 0.55)}
         for one, two, p99 in ((950, 900, 8.0), (1_100, 990, 30.0), (1_010, 1_200, 9.0))]
-    published = [PublishResult(label, 5_000, 2.0, 1.0, app_cpu_s=1.5, db_cpu_s=0.6) for label in "abcd"]
+    published = [PublishResult(label, 5_000, 2.0, 1.0, app_cpu_s=1.5, db_cpu_s=0.6) for label in "abcde"]
     _print_report(args, {"counts": {"keys": 1, "records": 1}, "db_mb": 70.0, "seconds": 7.0}, (2, 2), cells,
                   published, Timed(0.25, 0.01, 0.2), [("SQL statements per event", 0.03), ("publishing", 0.04)],
                   {"start": {"VmRSS": 38.0, "VmHWM": 38.0}})
