@@ -958,8 +958,8 @@ def _by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
     for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in raw.items():
         if "poll" in func and ("epoll" in func or "select" in func):
             group = "idle in epoll: waiting for PostgreSQL"
-        elif "Ed25519" in func or "ed25519" in func:
-            group = "Ed25519 verify (cryptography, C)"
+        elif "Ed25519" in func or "ed25519" in func or "crypto_sign_open" in func:
+            group = "Ed25519 verify (libsodium, C)"
         elif filename == "~" and ("send" in func or "recv" in func):
             group = "socket send/recv"
         elif filename == "~":

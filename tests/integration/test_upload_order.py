@@ -54,6 +54,13 @@ async def _batch(world: World, payloads: list[dict[str, Any]], upload: str | Non
     return await world.gql(UPLOAD, variables, as_=role, publisher_id="ca-post")
 
 
+def _upload(world: World, events: list[dict[str, Any]]) -> tuple[list[cli_ledger._Item], str]:
+    """The rows `registry publish` would send for these events, and a token of their publisher."""
+    items = [cli_ledger._Item(line=i + 1, event_id=p["eventId"], jws=world.sign("ca-post", p), ssn=None)
+             for i, p in enumerate(events)]
+    return items, world.token("publisher", publisher_id="ca-post")
+
+
 async def _stored(world: World, payloads: list[dict[str, Any]]) -> int:
     found: int = await world.pool.fetchval("SELECT count(*) FROM events WHERE event_id = ANY($1::text[])",
                                            [p["eventId"] for p in payloads])
@@ -179,9 +186,7 @@ async def test_registry_publish_with_batches_in_flight_applies_them_in_the_files
     events: list[dict[str, Any]] = []
     for block in range(6):
         events += _records(f"p{block}", 5) if block % 2 == 0 else _finals(f"p{block - 1}", 5)
-    items = [cli_ledger._Item(line=i + 1, event_id=p["eventId"], jws=quick.sign("ca-post", p), ssn=None)
-             for i, p in enumerate(events)]
-    token = quick.token("publisher", publisher_id="ca-post")
+    items, token = _upload(quick, events)
     reports = await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5,
                                               dry_run=False, transport=httpx.ASGITransport(app=quick.app),
                                               progress=False, in_flight=3)
@@ -220,9 +225,7 @@ class _Unreachable(httpx.AsyncBaseTransport):
 
 async def test_a_batch_broken_after_sending_reports_the_batch_sent_after_it(quick: World) -> None:
     events = _records("u", 15)
-    items = [cli_ledger._Item(line=i + 1, event_id=p["eventId"], jws=quick.sign("ca-post", p), ssn=None)
-             for i, p in enumerate(events)]
-    token = quick.token("publisher", publisher_id="ca-post")
+    items, token = _upload(quick, events)
     with pytest.raises(cli_ledger.UploadStopped) as stopped:
         await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
                                         transport=_BreaksAfterSending(quick.app, items[5].jws), progress=False,
@@ -238,9 +241,7 @@ async def test_a_batch_broken_after_sending_reports_the_batch_sent_after_it(quic
 
 async def test_a_batch_that_never_arrived_stops_the_upload_with_nothing_after_it_applied(quick: World) -> None:
     events = _records("v", 15)
-    items = [cli_ledger._Item(line=i + 1, event_id=p["eventId"], jws=quick.sign("ca-post", p), ssn=None)
-             for i, p in enumerate(events)]
-    token = quick.token("publisher", publisher_id="ca-post")
+    items, token = _upload(quick, events)
     with pytest.raises(cli_ledger.UploadStopped) as stopped:
         await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
                                         transport=_Unreachable(quick.app, items[5].jws), progress=False, in_flight=2)
