@@ -420,16 +420,17 @@ async def _send(client: httpx.AsyncClient, url: str, token: str, batch: Sequence
 class UploadStopped(Exception):
     """The upload stopped at a request that failed as a whole (network, token, URL): ``reports`` are the rows
     of the batches before it, ``batch`` the rows of the failed request, ``unsent`` how many rows were left from
-    it on; ``later``: rows of a batch sent after it, before its failure was known, that the registry answered
-    (only when the failed one may have been applied: otherwise the registry applies no later batch of the
-    upload)."""
+    it on; ``later``: rows of batches sent after it, before its failure was known, that the registry answered
+    (it applies a later batch of the upload only once the failed one is decided, so the failed one is then
+    reported as maybe applied)."""
 
     def __init__(self, reports: list[RowReport], failure: _RequestFailed, url: str, batch: Sequence[_Item],
                  unsent: int, later: Sequence[RowReport] = ()) -> None:
         super().__init__(failure.cause)
         self.reports, self.url, self.batch, self.unsent = reports, url, list(batch), unsent
         self.later = list(later)
-        self.cause, self.reached, self.uncertain = failure.cause, failure.reached, failure.uncertain
+        # a later batch answered means the registry decided this one: it may have been applied
+        self.cause, self.reached, self.uncertain = failure.cause, failure.reached, failure.uncertain or bool(later)
         self.failed = RowReport(batch[0].line, batch[0].event_id, "FAILED", code=failure.code,
                                 message=failure.message)
 
@@ -469,10 +470,11 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
 
     Up to ``in_flight`` batches are sent before the first one's answer is back, as one upload whose batches the
     registry applies in their order. A request that fails as a whole (the registry unreachable or silent, the
-    token refused, --url not the registry) raises ``UploadStopped``: every later batch would fail the same way,
-    and the registry applies none of the upload's later batches unless the failed one may have been applied
-    (a timeout, a broken connection), in which case the answers of those already sent are waited for and
-    reported. ``journal``: every event is recorded there before it is sent (not in a dry run), so that `registry
+    token refused, --url not the registry) raises ``UploadStopped``: every later batch would fail the same way.
+    The registry applies none of the upload's later batches unless it decided the failed one (it may have
+    answered through a proxy that failed, or the connection broke), so when the failed request reached it the
+    answers of the batches already sent are waited for (at most the registry's wait) and reported.
+    ``journal``: every event is recorded there before it is sent (not in a dry run), so that `registry
     monitor` can tell the board's own events from any other entry in its name."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -505,7 +507,9 @@ async def publish_events(items: Sequence[_Item], *, url: str, token: str, batch_
                     try:
                         rows = await answer
                     except _RequestFailed as failure:
-                        later = await _answered(sent) if failure.uncertain else []
+                        # A batch the registry got may have been decided, and the next one applied after it: wait
+                        # for the answers of those sent (the registry refuses them if it was not decided).
+                        later = await _answered(sent) if failure.reached else []
                         raise UploadStopped(reports, failure, endpoint, batches[position],
                                             len(items) - position * batch_size, later) from None
                     reports.extend(rows)

@@ -259,3 +259,48 @@ def test_in_flight_outside_its_range_is_one_line(tmp_path: Path, capsys: pytest.
                      "--token", "t", "--in-flight", "0"])
     captured = capsys.readouterr()
     assert code == 2 and captured.err.strip() == "error: --in-flight must be between 1 and 4"
+
+
+class _ProxyAnswers(httpx.AsyncBaseTransport):
+    """A proxy in front of the registry answering the request carrying ``marker`` with ``status`` itself:
+    after forwarding it (the registry applied it) or without (the registry never saw it)."""
+
+    def __init__(self, app: Any, marker: str, status: int, *, forwards: bool) -> None:
+        self.inner, self.marker, self.status, self.forwards = httpx.ASGITransport(app=app), marker.encode(), status, \
+            forwards
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.marker not in request.content:
+            return await self.inner.handle_async_request(request)
+        if self.forwards:
+            await (await self.inner.handle_async_request(request)).aread()
+        return httpx.Response(self.status, text="proxy says no", headers={"content-type": "text/plain"})
+
+
+async def test_a_proxy_failure_after_the_registry_applied_the_batch_is_reported_as_maybe_applied(
+        quick: World) -> None:
+    events = _records("x", 15)
+    items, token = _upload(quick, events)
+    with pytest.raises(cli_ledger.UploadStopped) as stopped:
+        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
+                                        transport=_ProxyAnswers(quick.app, items[5].jws, 502, forwards=True),
+                                        progress=False, in_flight=2)
+    stop = stopped.value
+    # the third batch was applied once the second was decided: so the second may have been applied too
+    assert [r.line for r in stop.later] == [11, 12, 13, 14, 15] and stop.uncertain
+    assert "lines 6-10 may or may not have been applied; lines 11-15" in stop.summary(dry_run=False)
+    assert await _stored(quick, events) == 15
+
+
+async def test_a_batch_refused_before_the_registry_read_it_applies_nothing_after_it(quick: World) -> None:
+    events = _records("y", 15)
+    items, token = _upload(quick, events)
+    with pytest.raises(cli_ledger.UploadStopped) as stopped:
+        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
+                                        transport=_ProxyAnswers(quick.app, items[5].jws, 413, forwards=False),
+                                        progress=False, in_flight=2)
+    stop = stopped.value
+    # the third batch reached the registry, waited for the second, and was refused: nothing of it is reported
+    assert not stop.later and not stop.uncertain and [r.line for r in stop.reports] == [1, 2, 3, 4, 5]
+    assert "nothing from line 6 on was applied" in stop.summary(dry_run=False)
+    assert await _stored(quick, events) == 5
