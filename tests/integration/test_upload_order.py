@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,17 @@ def _upload(world: World, events: list[dict[str, Any]]) -> tuple[list[cli_ledger
     items = [cli_ledger._Item(line=i + 1, event_id=p["eventId"], jws=world.sign("ca-post", p), ssn=None)
              for i, p in enumerate(events)]
     return items, world.token("publisher", publisher_id="ca-post")
+
+
+async def _stopped(world: World, events: list[dict[str, Any]],
+                   transport: Callable[[str], httpx.AsyncBaseTransport]) -> cli_ledger.UploadStopped:
+    """`registry publish` of the events in batches of 5, two in flight, through ``transport`` (given the sixth row's
+    JWS, the first of the second batch): the upload must stop."""
+    items, token = _upload(world, events)
+    with pytest.raises(cli_ledger.UploadStopped) as stopped:
+        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
+                                        transport=transport(items[5].jws), progress=False, in_flight=2)
+    return stopped.value
 
 
 async def _stored(world: World, payloads: list[dict[str, Any]]) -> int:
@@ -225,12 +237,7 @@ class _Unreachable(httpx.AsyncBaseTransport):
 
 async def test_a_batch_broken_after_sending_reports_the_batch_sent_after_it(quick: World) -> None:
     events = _records("u", 15)
-    items, token = _upload(quick, events)
-    with pytest.raises(cli_ledger.UploadStopped) as stopped:
-        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
-                                        transport=_BreaksAfterSending(quick.app, items[5].jws), progress=False,
-                                        in_flight=2)
-    stop = stopped.value
+    stop = await _stopped(quick, events, lambda sixth: _BreaksAfterSending(quick.app, sixth))
     assert stop.uncertain and [r.line for r in stop.reports] == [1, 2, 3, 4, 5]
     # the third batch was sent before the second's failure was known, and the registry applied it after the second
     assert [r.line for r in stop.later] == [11, 12, 13, 14, 15] and {r.status for r in stop.later} == {"ACCEPTED"}
@@ -241,11 +248,7 @@ async def test_a_batch_broken_after_sending_reports_the_batch_sent_after_it(quic
 
 async def test_a_batch_that_never_arrived_stops_the_upload_with_nothing_after_it_applied(quick: World) -> None:
     events = _records("v", 15)
-    items, token = _upload(quick, events)
-    with pytest.raises(cli_ledger.UploadStopped) as stopped:
-        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
-                                        transport=_Unreachable(quick.app, items[5].jws), progress=False, in_flight=2)
-    stop = stopped.value
+    stop = await _stopped(quick, events, lambda sixth: _Unreachable(quick.app, sixth))
     assert not stop.uncertain and not stop.later and [r.line for r in stop.reports] == [1, 2, 3, 4, 5]
     assert "nothing from line 6 on was applied" in stop.summary(dry_run=False)
     await asyncio.sleep(1.2)  # past the registry's wait: the third batch, if it had been left running, is refused
@@ -280,12 +283,7 @@ class _ProxyAnswers(httpx.AsyncBaseTransport):
 async def test_a_proxy_failure_after_the_registry_applied_the_batch_is_reported_as_maybe_applied(
         quick: World) -> None:
     events = _records("x", 15)
-    items, token = _upload(quick, events)
-    with pytest.raises(cli_ledger.UploadStopped) as stopped:
-        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
-                                        transport=_ProxyAnswers(quick.app, items[5].jws, 502, forwards=True),
-                                        progress=False, in_flight=2)
-    stop = stopped.value
+    stop = await _stopped(quick, events, lambda sixth: _ProxyAnswers(quick.app, sixth, 502, forwards=True))
     # the third batch was applied once the second was decided: so the second may have been applied too
     assert [r.line for r in stop.later] == [11, 12, 13, 14, 15] and stop.uncertain
     assert "lines 6-10 may or may not have been applied; lines 11-15" in stop.summary(dry_run=False)
@@ -294,12 +292,7 @@ async def test_a_proxy_failure_after_the_registry_applied_the_batch_is_reported_
 
 async def test_a_batch_refused_before_the_registry_read_it_applies_nothing_after_it(quick: World) -> None:
     events = _records("y", 15)
-    items, token = _upload(quick, events)
-    with pytest.raises(cli_ledger.UploadStopped) as stopped:
-        await cli_ledger.publish_events(items, url="http://registry", token=token, batch_size=5, dry_run=False,
-                                        transport=_ProxyAnswers(quick.app, items[5].jws, 413, forwards=False),
-                                        progress=False, in_flight=2)
-    stop = stopped.value
+    stop = await _stopped(quick, events, lambda sixth: _ProxyAnswers(quick.app, sixth, 413, forwards=False))
     # the third batch reached the registry, waited for the second, and was refused: nothing of it is reported
     assert not stop.later and not stop.uncertain and [r.line for r in stop.reports] == [1, 2, 3, 4, 5]
     assert "nothing from line 6 on was applied" in stop.summary(dry_run=False)
