@@ -229,7 +229,7 @@ class Publisher:
     async def _checked_ahead(self, submissions: list[Submission]) -> _Ahead:
         self._keys, self._imported, self._verified = {}, {}, {}
         await self._verify_ahead(submissions)
-        return _Ahead(dict(self._keys), dict(self._imported), dict(self._verified))
+        return _Ahead(self._keys, self._imported, self._verified)  # _run starts from new dicts: these stay as read
 
     async def _still_hold(self, ahead: _Ahead) -> bool:
         """Whether the keys the signatures were checked with are, under the log lock, what they were: the same

@@ -90,5 +90,5 @@ async def wait_for_predecessor(conn: asyncpg.Connection, place: Place, since: fl
         pause = min(2 * pause, _POLL_MAX)
 
 
-async def decide(conn: asyncpg.Connection, place: Place, decision: str) -> None:
+async def decide(conn: asyncpg.Connection, place: Place, decision: upload_store.Decision) -> None:
     await upload_store.decide(conn, place.issuer, place.subject, place.upload, place.position, decision)

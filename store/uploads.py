@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 
-#: A batch committed, was not committed (events rejected, or a dry run) or failed as a whole (an error).
-DECISIONS = ("COMMITTED", "NOT_COMMITTED", "FAILED")
+#: A batch committed, was not committed (events rejected, or a dry run) or failed as a whole (an error); the
+#: table's CHECK allows these and nothing else.
+Decision = Literal["COMMITTED", "NOT_COMMITTED", "FAILED"]
 
 
 async def decision(conn: asyncpg.Connection, issuer: str, subject: str, upload: str, position: int) -> str | None:
@@ -17,12 +20,10 @@ async def decision(conn: asyncpg.Connection, issuer: str, subject: str, upload: 
 
 
 async def decide(conn: asyncpg.Connection, issuer: str, subject: str, upload: str, position: int,
-                 decision: str) -> None:
+                 decision: Decision) -> None:
     """Record a batch's decision (a batch sent again is decided again) and forget what its successor no longer
     needs: the upload's batches before its predecessor, and (once per upload, at its first batch) every row older
     than a day. One statement: it runs in a committing batch's transaction."""
-    if decision not in DECISIONS:
-        raise ValueError(f"unknown decision {decision!r}")
     await conn.execute(
         """WITH passed AS (DELETE FROM upload_batches
                            WHERE (issuer, subject, upload) = ($1, $2, $3) AND position < $4 - 1
