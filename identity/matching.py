@@ -143,10 +143,12 @@ class Considered:
     compared: frozenset[str] = frozenset()  # current officer IDs of everyone found, read or not
 
 
-async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floor: float) -> list[Match]:
+async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floor: float, *,
+                  first_only: bool = False) -> list[Match]:
     """The candidates ranked, exact for the first ``limit`` scoring at least ``floor``; the ``seed`` officers
-    (found by the certification number given) always scored."""
-    return (await _ranked_many(conn, [query], [seed], limit, floor))[0].ranked
+    (found by the certification number given) always scored. ``first_only``: as ``identity.score.rank``'s (only
+    those first ``limit`` are used)."""
+    return (await _ranked_many(conn, [query], [seed], limit, floor, first_only=first_only))[0].ranked
 
 
 def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], floor: float) -> set[str]:
@@ -161,13 +163,14 @@ def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], floor
 
 
 async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequence[str]], limit: int,
-                       floor: float) -> list[Considered]:
+                       floor: float, *, first_only: bool = False) -> list[Considered]:
     """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people; a third
     reads the officers found by certification number or SSN, when there are).
 
-    The key lookup gives each officer's birth date and SSN index, so only names and certification numbers are read,
-    and not at all for officers whose birth date rules them out when the ranking cannot need them (most of a large
-    block): the ranking is the one of every officer found.
+    The key lookup gives each officer's birth date and SSN index, so only names and certification numbers are read
+    (the numbers only for a query with a certification number, the one thing they are compared with), and not at all
+    for officers whose birth date rules them out when the ranking cannot need them (most of a large block): the
+    ranking is the one of every officer found.
     """
     weighted = [query_key_weights(list(q.names), q.dob) if q.names else {} for q in queries]
     found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE)
@@ -184,7 +187,9 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
     whole = await _read(conn, sorted({i for ids, hits in zip(by_id, read, strict=True)
                                       for i in set(ids) - {h.officer_id for h in hits}}))
     current = sorted({h.current_id for hits in read for h in hits})
-    details = await officers.names_and_numbers(conn, current) if current else {}
+    # a candidate's certification numbers count only against a certification number given (``_compare_cert``)
+    numbered = {h.current_id for q, hits in zip(queries, read, strict=True) if q.cert_number for h in hits}
+    details = await officers.names_and_numbers(conn, current, numbered) if current else {}
     out: list[Considered] = []
     for q, seed, ids, lookup, hits, kept in zip(queries, seeds, by_id, weighted, found, read, strict=True):
         candidates = {c.officer_id: c for i in ids if (c := whole.get(i)) is not None}
@@ -192,7 +197,8 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
             if h.current_id not in candidates and (d := details.get(h.current_id)) is not None:
                 candidates[h.current_id] = _candidate(
                     officers.MatchRow(h.current_id, h.date_of_birth, d[0], h.ssn_blind_index, d[1]))
-        ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed))
+        ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed),
+                                 first_only=first_only)
         compared = frozenset(candidates) | {h.current_id for h in hits}
         out.append(Considered(q, candidates, ranked, frozenset(lookup), max(0, CANDIDATE_LIMIT - len(hits)), compared))
     return out
@@ -363,7 +369,7 @@ async def rank(
     """
     query = Query(names=list(person.names), dob=person.dob, state=state, cert_number=cert_number,
                   ssn_index=ssn_index)
-    ranked = await _ranked(pool, query, seeded, limit, SEARCH_FLOOR)
+    ranked = await _ranked(pool, query, seeded, limit, SEARCH_FLOOR, first_only=True)
     kept = set(seeded)
     out = [
         SearchHit(m.officer_id, round(m.score, 4), _in_words(m), m.strong)

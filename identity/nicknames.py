@@ -182,6 +182,11 @@ def are_nickname_related(a: str, b: str) -> bool:
     return bool(x and y and x != y and _relation(x, y))
 
 
+def first_names_related(x: str, y: str) -> bool:
+    """``are_nickname_related`` for two first given names already normalized (a word each)."""
+    return bool(x and y and x != y and _relation(x, y))
+
+
 def explain_nickname(a: str, b: str) -> str | None:
     """A clerk-readable reason linking the two given names by nickname, or None if unrelated."""
     x, y = _first(a), _first(b)

@@ -24,6 +24,7 @@ A candidate's first name is taken as the current name; the others as former name
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import math
 import re
@@ -35,7 +36,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from identity.nicknames import explain_nickname, is_pet_name
+from identity.nicknames import explain_nickname, first_names_related, is_pet_name
 from identity.normalize import (
     SUFFIXES,
     NameParts,
@@ -358,6 +359,8 @@ def _compare_ssn(q: Query, c: Candidate) -> _Evidence | None:
 
 
 def _compare_agencies(q: Query, c: Candidate) -> _Evidence | None:
+    if not q.agency_oris or not c.agency_oris:
+        return None
     shared = sorted({o.strip().upper() for o in q.agency_oris} & {o.strip().upper() for o in c.agency_oris})
     if not shared:
         return None  # employment lists are incomplete: no overlap proves nothing
@@ -567,6 +570,117 @@ def _query_may_reach(qn: Sequence[_Name], need: float) -> bool:
     return _GIVEN_MAX + _SURNAME_MAX + middle + suffix >= need
 
 
+def _given_bound(q: _Name, c: _Name) -> float | None:
+    """``_compare_given(q, c)``'s weight without its words (the same tests in the same order), except that an initial
+    or a middle name that may stand for the given name counts as a middle-name swap (the larger of the two)."""
+    qf, cf = q.first, c.first
+    if not qf or not cf:
+        return None
+    if qf == cf:
+        return _W_GIVEN[_Level.EXACT]
+    if len(qf) == 1 or len(cf) == 1 or qf == _first(c.norm.middle) or cf == _first(q.norm.middle):
+        return _W_GIVEN[_Level.MIDDLE_SWAP]
+    if first_names_related(qf, cf):  # (``explain_nickname`` compares the same first words)
+        return _W_GIVEN[_Level.NICKNAME]
+    if JaroWinkler.similarity(qf, cf) >= _GIVEN_TYPO_JW:
+        return _W_GIVEN[_Level.TYPO]
+    if min(len(qf), len(cf)) >= 2 and OSA.distance(qf, cf) <= 1:
+        return _W_GIVEN[_Level.EDIT]
+    if is_pet_name(q.raw.given) or is_pet_name(c.raw.given):
+        return _W_GIVEN[_Level.PET]
+    return _W_GIVEN_CONFLICT
+
+
+def _surname_bound(q: _Name, c: _Name) -> float | None:
+    """At least ``_compare_surname(q, c)``'s weight: any shared form as an exact match, a Jaro-Winkler similarity of
+    0.75 between two forms (which every typo ``_surname_similar`` accepts has) as a typo."""
+    if not q.forms or not c.forms:
+        return None
+    if set(q.forms).intersection(c.forms):
+        return _SURNAME_MAX
+    return _W_SURNAME[_Level.TYPO] if _forms_may_agree(q.forms, c.forms) else _W_SURNAME_CONFLICT
+
+
+def _middle_bound(q: _Name, c: _Name) -> float | None:
+    """At least ``_compare_middle(q, c)``'s weight: a shared word as exact, anything else as a nickname."""
+    if not q.norm.middle.strip() or not c.norm.middle.strip():
+        return None
+    if set(q.norm.middle.split()).intersection(c.norm.middle.split()):
+        return _MIDDLE_MAX
+    return _W_MIDDLE[_Level.NICKNAME]
+
+
+def _suffix_bound(q: _Name, c: _Name) -> float | None:
+    if not q.norm.suffix or not c.norm.suffix:
+        return None
+    return _W_SUFFIX if q.norm.suffix == c.norm.suffix else _W_SUFFIX_CONFLICT
+
+
+def _written_bound(qn: Sequence[_Name], cn: Sequence[_Name]) -> float:
+    """An upper bound on ``_compare_names(qn, cn).weight()`` (the names as written): each field's bound at its best
+    over all pairs (a field no pair compares adds nothing, as in ``_best``)."""
+    given = surname = middle = suffix = None
+    for q in qn:
+        for c in cn:
+            if (g := _given_bound(q, c)) is not None and (given is None or g > given):
+                given = g
+            if (f := _surname_bound(q, c)) is not None and (surname is None or f > surname):
+                surname = f
+            if (m := _middle_bound(q, c)) is not None and (middle is None or m > middle):
+                middle = m
+            if (x := _suffix_bound(q, c)) is not None and (suffix is None or x > suffix):
+                suffix = x
+    return (given or 0.0) + (surname or 0.0) + (middle or 0.0) + (suffix or 0.0)
+
+
+#: The most names read in another order can add (``_name_evidence``: every field agreeing, less the order's cost).
+_REREAD_MAX = _MAX_NAMES + _W_ORDER
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounding:
+    """What bounding a candidate's score (``_first_scored``) needs from the query, worked out once per ranking."""
+
+    query: Query
+    qn: list[_Name]
+    forms: tuple[str, ...]  # the surname forms of the query's names
+    reread_forms: tuple[str, ...]  # ... of the query's names read in every other order
+
+    @classmethod
+    def of(cls, query: Query, qn: list[_Name]) -> _Bounding:
+        return cls(query, qn, tuple({f for q in qn for f in q.forms}),
+                   tuple({f for q in qn for v in _reordered(q, candidate=False) for f in v.forms}))
+
+    def fixed(self, c: Candidate, dob: _Evidence | None) -> float:
+        """The candidate's log-odds without the names: the prior, the identifiers and the birth date (as ``_score``
+        weighs them)."""
+        q = self.query
+        return _BIAS + sum(e.weight for e in (dob, _compare_cert(q, c), _compare_ssn(q, c), _compare_agencies(q, c))
+                           if e is not None)
+
+    def may_reread(self, cn: Sequence[_Name]) -> bool:
+        """Whether ``_name_evidence`` may find the names agreeing with one read in another order: a surname form of some
+        reading of either side similar enough (``_forms_may_agree``) to one of the other side (the tests it makes before
+        it compares a reading, over all readings and names at once)."""
+        for c in cn:
+            if any(a == b or JaroWinkler.similarity(a, b) >= 0.75 for a in self.reread_forms for b in c.forms):
+                return True
+            for x in (c.raw.given, c.raw.middle):
+                if x.strip() and any(a == b or JaroWinkler.similarity(a, b) >= 0.75
+                                     for a in self.forms for b in _as_surname(x)):
+                    return True
+        return False
+
+
+def _logistic(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds))
+
+
+#: Added to a bound's log-odds before it is compared with a score: the bound and the score add the same weights in
+#: other orders, so equal sums may differ in the last bits.
+_BOUND_SLACK = 1e-9
+
+
 def _date_conflict_floor_need(floor: float) -> float:
     """The name weight a candidate ruled out by its birth date (``rules_out_by_date``) needs to score ``floor``."""
     return math.log(floor / (1.0 - floor)) - _BIAS - _W_DOB_CONFLICT
@@ -608,7 +722,7 @@ def _deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, f
 
 
 def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
-         floor: float = 0.0, keep: Set[str] = frozenset()) -> list[Match]:
+         floor: float = 0.0, keep: Set[str] = frozenset(), first_only: bool = False) -> list[Match]:
     """Score every candidate, best first (ties by officer ID, so the order is stable).
 
     With ``limit``, the first ``limit`` are exactly those of the full ranking, but candidates whose birth
@@ -618,17 +732,30 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
     names cannot lift them to ``floor`` (``_names_may_reach``: most of them) are never scored, and with ``floor``
     above ``_DATE_CONFLICT_BOUND`` none are: the first ``limit`` scoring at least ``floor`` are exact. The
     officers in ``keep`` (a caller shows them whatever their score) are always scored.
+
+    ``first_only`` (with ``limit``: a caller that uses only the first ``limit`` scoring at least ``floor``, such as a
+    search answer) leaves out, unscored, every other candidate that an upper bound on its score
+    (``_first_scored``) shows cannot be among them: those first ``limit`` are still exact, and nothing else is listed
+    that would not be.
     """
     qn = _names(query.names, candidate=False)  # the query's names once, not once per candidate
     defer = limit is not None or floor > _DATE_CONFLICT_BOUND
     scored: list[Match] = []
     deferred: list[tuple[Candidate, _Evidence | None]] = []  # with their birth dates compared
+    bounding = _Bounding.of(query, qn) if first_only and limit is not None else None
+    bounded: list[tuple[float, float, Candidate, list[_Name], _Evidence | None]] = []
     for c in candidates:
         dob = _compare_dob(query, c)
         if defer and c.officer_id not in keep and _rules_out(query, c, dob):
             deferred.append((c, dob))
+        elif bounding is not None and c.officer_id not in keep:
+            cn = _names(c.names, candidate=True)
+            bounded.append((bounding.fixed(c, dob), _written_bound(qn, cn), c, cn, dob))
         else:
             scored.append(_score(query, qn, c, None, dob))
+    if bounding is not None and bounded:
+        assert limit is not None
+        scored.extend(_first_scored(bounding, bounded, [m.score for m in scored], limit, floor))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
     if deferred and _deferred_needed(query, scored, limit, floor):
         need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
@@ -638,3 +765,31 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
                 scored.append(_score(query, qn, c, cn, dob))
         scored.sort(key=lambda m: (-m.score, m.officer_id))
     return scored
+
+
+def _first_scored(bounding: _Bounding, bounded: list[tuple[float, float, Candidate, list[_Name], _Evidence | None]],
+                  scores: list[float], limit: int, floor: float) -> list[Match]:
+    """The candidates that may be among the first ``limit`` scoring at least ``floor``, scored, given the ``scores``
+    of those already scored; the others are not. ``bounded``: each candidate with its log-odds without the names
+    (``_Bounding.fixed``) and the bound on what its names add as written (``_written_bound``).
+
+    A candidate is left out when an upper bound on its score is under the floor or under the ``limit``-th best score
+    so far (which only rises): its score is then under that score too, so neither ties nor the order by officer ID
+    can bring it into the first ``limit``. The bound takes the names as written, or (only when that would leave the
+    candidate out) the most a reading in another order can give, if one may agree. Highest bound first, so that the
+    best are scored early."""
+    best = heapq.nlargest(limit, scores)
+    heapq.heapify(best)  # the ``limit`` best scores so far, the lowest first
+    out: list[Match] = []
+    for fixed, names, c, cn, dob in sorted(bounded, key=lambda b: -(b[0] + b[1])):
+        under = max(floor, best[0]) if len(best) >= limit else floor
+        if _logistic(fixed + names + _BOUND_SLACK) < under and (
+                _logistic(fixed + max(names, _REREAD_MAX) + _BOUND_SLACK) < under or not bounding.may_reread(cn)):
+            continue
+        m = _score(bounding.query, bounding.qn, c, cn, dob)
+        out.append(m)
+        if len(best) < limit:
+            heapq.heappush(best, m.score)
+        elif m.score > best[0]:
+            heapq.heapreplace(best, m.score)
+    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 
@@ -102,12 +102,21 @@ async def for_matching(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[st
             for r in await conn.fetch(_FOR_MATCHING, list(ids))]
 
 
-async def names_and_numbers(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str],
+async def names_and_numbers(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str], numbered: Set[str],
                             ) -> dict[str, tuple[tuple[NameRow, ...], tuple[tuple[str, str], ...]]]:
-    """The names (primary first, as ``for_matching``) and certification numbers of these officers, for officers
-    whose birth date and SSN index the caller already holds (``key_hits_many``): the officers table is not read."""
-    rows = await conn.fetch("SELECT i.id," + _NAMES_AND_NUMBERS.format(id="i.id") + " FROM unnest($1::text[]) AS i(id)",
-                            list(ids))
+    """The names (primary first, as ``for_matching``) of these officers, and the certification numbers of those in
+    ``numbered`` (the others' are left empty, not read), for officers whose birth date and SSN index the caller
+    already holds (``key_hits_many``): the officers table is not read."""
+    rows = await conn.fetch(
+        """SELECT i.id,
+                  ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix)
+                        FROM officer_names n WHERE n.officer_id = i.id
+                        ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names,
+                  CASE WHEN i.numbered THEN ARRAY(SELECT ROW(c.state, c.number) FROM certifications c
+                                                  WHERE c.officer_id = i.id ORDER BY c.id)
+                       ELSE '{}' END AS certs
+           FROM unnest($1::text[], $2::bool[]) AS i(id, numbered)""",
+        list(ids), [i in numbered for i in ids])
     return {r["id"]: (tuple(NameRow(*n) for n in r["names"]), tuple((state, number) for state, number in r["certs"]))
             for r in rows}
 

@@ -48,6 +48,11 @@ async def _everyone_ranked(conn: Any, query: Query, limit: int, floor: float) ->
     return rank_candidates(query, candidates.values(), limit=limit, floor=floor)
 
 
+def _first(ranked: list[Match], limit: int, floor: float) -> list[Match]:
+    """What a search answer shows of a ranking: the first ``limit`` scoring at least ``floor``."""
+    return [m for m in ranked if m.score >= floor][:limit]
+
+
 async def _on_file(world: World, extra: int = 0) -> None:
     people = [*ON_FILE, *((g, "Ellison", DOB) for g in ["Anya", "Bea", "Cleo", "Dora", "Edie", "Fay", "Gia",
                                                         "Hana", "Iris", "Jo", "Kay", "Lia"][:extra])]
@@ -85,6 +90,9 @@ async def test_the_ranking_is_that_of_everyone_found(world: World, crowd: int) -
                     got = await matching._ranked(conn, query, [], limit, floor)
                     want = await _everyone_ranked(conn, query, limit, floor)
                     assert _as_tuples(got) == _as_tuples(want), (given, family, dob, number, limit, floor)
+                    # a search answer scores only those that may be among its first: the same first
+                    first = await matching._ranked(conn, query, [], limit, floor, first_only=True)
+                    assert _as_tuples(_first(first, limit, floor)) == _as_tuples(_first(want, limit, floor))
                     lifted += any(m.score >= SEARCH_FLOOR and "date of birth differs" in m.conflicts for m in got)
     assert lifted  # a contradicted date lifted to the floor by the names is in some answer: the case is exercised
 
@@ -141,9 +149,14 @@ async def test_names_and_numbers_are_read_from_the_officer_indexes_alone(world: 
         ids = await conn.fetch("SELECT id FROM officers ORDER BY id")
         captured: list[tuple[str, Any]] = []
         conn.add_query_logger(lambda q: captured.append((q.query, q.args)))
-        found = await officers.names_and_numbers(conn, [r["id"] for r in ids])
+        every = [r["id"] for r in ids]
+        unnumbered = await officers.names_and_numbers(conn, every, set())
+        found = await officers.names_and_numbers(conn, every, set(every))
         await asyncio.sleep(0)
         assert sum(len(names) for names, _ in found.values()) >= 15 and all(numbers for _, numbers in found.values())
+        # the numbers are read only for the officers asked (a query without a certification number needs none)
+        assert {i: names for i, (names, _) in unnumbered.items()} == {i: names for i, (names, _) in found.items()}
+        assert not any(numbers for _, numbers in unnumbered.values())
         sql, args = captured[-1]
         async with conn.transaction():  # small tables: the planner would rather read them whole
             await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")

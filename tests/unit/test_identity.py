@@ -28,7 +28,7 @@ from identity import (
     validate_ssn,
 )
 from identity.phonetic import MAX_STORED_GIVEN_CODES, MAX_SURNAME_FORMS
-from identity.score import _DATE_CONFLICT_BOUND
+from identity.score import _DATE_CONFLICT_BOUND, Match
 
 DOB = date(1985, 3, 12)
 KEY = b"k" * 32
@@ -610,6 +610,65 @@ def test_the_names_bound_is_at_least_every_date_contradicted_score() -> None:
                     reached[floor] += 1
                     assert sc._names_may_reach(qn, cn, sc._date_conflict_floor_need(floor)), (asked, name, floor)
     assert all(reached.values()), reached  # the grid reaches every floor, so the bound is tested where it decides
+
+
+#: Names meant to make each part of the score bound matter: nicknames both ways and siblings (Bill, Will), initials,
+#: a middle name used as the given name, typos and one-letter differences, a pet name, compound surnames and their
+#: parts, suffixes written apart or in the surname, names read family name first.
+BOUND_GRID = [N(g, f, m, x) for g, f, m, x in __import__("itertools").product(
+    ["William", "Bill", "Will", "Wiliam", "J", "James", "Paul", "Ng", "Boy"],
+    ["Garcia-Lopez", "Lopez", "Lopes", "Paul", "Ng", "Smith Jr", "William"],
+    ["", "James", "William", "Bill", "J"], ["", "Jr", "III"])]
+
+
+def test_the_score_bound_is_at_least_every_names_weight() -> None:
+    """``_written_bound`` is at least what the names as written add, and with a reading in another order counted
+    whenever ``_Bounding.may_reread`` allows one, at least what ``_name_evidence`` adds: exhaustively over the grid,
+    candidates with one name and with an alias."""
+    import importlib
+
+    sc = importlib.import_module("identity.score")
+    tight = reread = 0
+    for asked in BOUND_GRID[::23]:
+        qn = sc._names([asked], candidate=False)
+        bounding = sc._Bounding.of(Query([asked], DOB), qn)
+        for k, name in enumerate(BOUND_GRID):
+            for names in ([name], [name, BOUND_GRID[(k * 31) % len(BOUND_GRID)]]):
+                cn = sc._names(names, candidate=True)
+                written = sc._written_bound(qn, cn)
+                evidence = sc._name_evidence(qn, cn).weight()
+                assert written >= sc._compare_names(qn, cn).weight() - 1e-12, (asked, names)
+                if bounding.may_reread(cn):
+                    reread += 1
+                    assert max(written, sc._REREAD_MAX) >= evidence - 1e-12, (asked, names)
+                else:
+                    assert written >= evidence - 1e-12, (asked, names)
+                tight += abs(written - evidence) < 1e-12
+    assert tight and reread  # the bound is exact somewhere and the other readings are exercised
+
+
+@pytest.mark.parametrize("limit,floor", [(1, 0.0), (3, 0.01), (10, 0.01), (10, 0.05), (40, 0.0)])
+def test_only_the_first_scored_gives_the_same_first(limit: int, floor: float) -> None:
+    """``rank(first_only=True)`` gives the same first ``limit`` scoring at least ``floor`` (officer, score, reasons,
+    strength) as scoring everyone, for queries over the grid with birth dates exact, near and contradicted, an SSN and
+    a certification number; and it leaves candidates unscored."""
+    dates = [DOB, date(1985, 3, 13), date(1985, 12, 3), date(1971, 8, 20), None]
+    pool = [Candidate(f"OFF-{k:04d}", [name], dates[k % len(dates)], cert_numbers=frozenset({("CA", f"N{k % 5}")}),
+                      ssn_index=bytes([k % 3]) if k % 4 else None) for k, name in enumerate(BOUND_GRID)]
+    queries = [Query([asked], DOB) for asked in BOUND_GRID[::23]]
+    queries += [Query([BOUND_GRID[5]], DOB, cert_number="N1", state="CA"),
+                Query([BOUND_GRID[9]], DOB, ssn_index=b"\x01")]
+
+    def first(ranked: list[Match]) -> list[tuple[str, float, list[str], list[str], bool]]:
+        return [(m.officer_id, m.score, m.reasons, m.conflicts, m.strong) for m in ranked if m.score >= floor][:limit]
+
+    left_out = 0
+    for query in queries:
+        everyone = rank(query, pool, limit=limit, floor=floor)
+        only = rank(query, pool, limit=limit, floor=floor, first_only=True)
+        assert first(only) == first(everyone), query
+        left_out += len(everyone) - len(only)
+    assert left_out  # candidates were left unscored, so the bound decided something
 
 
 def test_the_query_bound_is_at_least_every_candidates_names_bound() -> None:
