@@ -296,28 +296,40 @@ def _digits(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
+def _dob_evidence(level: _Level, text: str) -> _Evidence:
+    return _Evidence(level, _W_DOB.get(level, _W_DOB_CONFLICT), text)
+
+
+# One evidence object per outcome, shared (a search compares about 150 birth dates, twice).
+_DOB_EXACT = _dob_evidence(_Level.EXACT, "date of birth matches")
+_DOB_SWAPPED = _dob_evidence(_Level.SWAPPED, "date of birth matches with day and month swapped")
+_DOB_DAY = _dob_evidence(_Level.DAY, "date of birth is one day off")
+_DOB_MONTH = _dob_evidence(_Level.MONTH, "date of birth is one month off")
+_DOB_YEAR_OFF = _dob_evidence(_Level.YEAR_OFF, "date of birth is one year off")
+_DOB_TYPO = _dob_evidence(_Level.TYPO, "date of birth differs in one digit or two adjacent digits (likely typo)")
+_DOB_CONFLICT = _dob_evidence(_Level.CONFLICT, "date of birth differs")
+_YEAR_MATCH = _Evidence(_Level.YEAR, _W_YEAR, "birth year matches")
+_YEAR_CONFLICT = _Evidence(_Level.CONFLICT, _W_YEAR_CONFLICT, "birth year differs")
+
+
 def _compare_dob(q: Query, c: Candidate) -> _Evidence | None:
     if q.dob is not None and c.dob is not None:
         a, b = q.dob, c.dob
         if a == b:
-            return _Evidence(_Level.EXACT, _W_DOB[_Level.EXACT], "date of birth matches")
+            return _DOB_EXACT
         if a.year == b.year and (a.month, a.day) == (b.day, b.month):
-            return _Evidence(_Level.SWAPPED, _W_DOB[_Level.SWAPPED],
-                             "date of birth matches with day and month swapped")
+            return _DOB_SWAPPED
         if abs((a - b).days) == 1:
-            return _Evidence(_Level.DAY, _W_DOB[_Level.DAY], "date of birth is one day off")
+            return _DOB_DAY
         if a.day == b.day and abs(_months(a) - _months(b)) == 1:
-            return _Evidence(_Level.MONTH, _W_DOB[_Level.MONTH], "date of birth is one month off")
+            return _DOB_MONTH
         if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) == 1:
-            return _Evidence(_Level.YEAR_OFF, _W_DOB[_Level.YEAR_OFF], "date of birth is one year off")
+            return _DOB_YEAR_OFF
         if OSA.distance(_digits(a), _digits(b)) == 1:
-            return _Evidence(_Level.TYPO, _W_DOB[_Level.TYPO],
-                             "date of birth differs in one digit or two adjacent digits (likely typo)")
-        return _Evidence(_Level.CONFLICT, _W_DOB_CONFLICT, "date of birth differs")
+            return _DOB_TYPO
+        return _DOB_CONFLICT
     if q.dob is None and q.birth_year is not None and c.dob is not None:
-        if q.birth_year == c.dob.year:
-            return _Evidence(_Level.YEAR, _W_YEAR, "birth year matches")
-        return _Evidence(_Level.CONFLICT, _W_YEAR_CONFLICT, "birth year differs")
+        return _YEAR_MATCH if q.birth_year == c.dob.year else _YEAR_CONFLICT
     return None
 
 
