@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import asyncpg
 
@@ -63,10 +64,10 @@ async def standings(conn: asyncpg.Connection, ids: Sequence[str], publisher_id: 
     return {r["requested"]: Standing(r["id"], r["date_of_birth"], r["published_by"]) for r in rows}
 
 
-@dataclass(frozen=True, slots=True)
-class MatchRow:
+class MatchRow(NamedTuple):
     """What identity matching compares for one officer: names (primary first), birth date, SSN blind index and
-    certification numbers as (state, number)."""
+    certification numbers as (state, number). (A named tuple: a search builds about 150, a third the cost of a
+    frozen dataclass's.)"""
 
     id: str
     date_of_birth: date | None
@@ -284,10 +285,10 @@ async def ids_by_blocking_keys(conn: asyncpg.Connection | asyncpg.Pool, weighted
     return [h.officer_id for h in (await key_hits_many(conn, [weighted], limit=limit, idf_scale=idf_scale))[0]]
 
 
-@dataclass(frozen=True, slots=True)
-class KeyHit:
+class KeyHit(NamedTuple):
     """An officer sharing blocking keys with a lookup, with what tells whether scoring it can matter (its birth date
-    and SSN blind index; those of the officer it was merged into, for a merged officer's old ID)."""
+    and SSN blind index; those of the officer it was merged into, for a merged officer's old ID). (A named tuple, as
+    ``MatchRow``.)"""
 
     officer_id: str  # as the keys hold it
     current_id: str  # the officer it answers with (itself unless merged away)
