@@ -178,8 +178,7 @@ def _same_spelling(x: str, y: str) -> bool:
 
 def are_nickname_related(a: str, b: str) -> bool:
     """True if the first given names differ but one is a nickname of the other or both of one name."""
-    x, y = _first(a), _first(b)
-    return bool(x and y and x != y and _relation(x, y))
+    return first_names_related(_first(a), _first(b))
 
 
 def first_names_related(x: str, y: str) -> bool:

@@ -674,14 +674,10 @@ class _Bounding:
         """Whether ``_name_evidence`` may find the names agreeing with one read in another order: a surname form of some
         reading of either side similar enough (``_forms_may_agree``) to one of the other side (the tests it makes before
         it compares a reading, over all readings and names at once)."""
-        for c in cn:
-            if any(a == b or JaroWinkler.similarity(a, b) >= 0.75 for a in self.reread_forms for b in c.forms):
-                return True
-            for x in (c.raw.given, c.raw.middle):
-                if x.strip() and any(a == b or JaroWinkler.similarity(a, b) >= 0.75
-                                     for a in self.forms for b in _as_surname(x)):
-                    return True
-        return False
+        return any(_forms_may_agree(self.reread_forms, c.forms)
+                   or any(_forms_may_agree(self.forms, _as_surname(x))
+                          for x in (c.raw.given, c.raw.middle) if x.strip())
+                   for c in cn)
 
 
 def _logistic(log_odds: float) -> float:

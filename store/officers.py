@@ -78,10 +78,11 @@ class MatchRow(NamedTuple):
 
 
 #: An officer's names (primary first) and certification numbers as arrays of rows, for the officer ID in ``{id}``.
-_NAMES_AND_NUMBERS = """
+_NAMES = """
        ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix) FROM officer_names n
-             WHERE n.officer_id = {id} ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names,
-       ARRAY(SELECT ROW(c.state, c.number) FROM certifications c WHERE c.officer_id = {id} ORDER BY c.id) AS certs"""
+             WHERE n.officer_id = {id} ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names"""
+_NUMBERS = "ARRAY(SELECT ROW(c.state, c.number) FROM certifications c WHERE c.officer_id = {id} ORDER BY c.id)"
+_NAMES_AND_NUMBERS = _NAMES + ",\n       " + _NUMBERS + " AS certs"
 
 _FOR_MATCHING = """
 WITH req AS (SELECT coalesce(r.merged_into, r.id) AS id, array_agg(r.id ORDER BY r.id) AS requested
@@ -109,14 +110,8 @@ async def names_and_numbers(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequen
     ``numbered`` (the others' are left empty, not read), for officers whose birth date and SSN index the caller
     already holds (``key_hits_many``): the officers table is not read."""
     rows = await conn.fetch(
-        """SELECT i.id,
-                  ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix)
-                        FROM officer_names n WHERE n.officer_id = i.id
-                        ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names,
-                  CASE WHEN i.numbered THEN ARRAY(SELECT ROW(c.state, c.number) FROM certifications c
-                                                  WHERE c.officer_id = i.id ORDER BY c.id)
-                       ELSE '{}' END AS certs
-           FROM unnest($1::text[], $2::bool[]) AS i(id, numbered)""",
+        "SELECT i.id," + _NAMES.format(id="i.id") + ", CASE WHEN i.numbered THEN " + _NUMBERS.format(id="i.id")
+        + " ELSE '{}' END AS certs FROM unnest($1::text[], $2::bool[]) AS i(id, numbered)",
         list(ids), [i in numbered for i in ids])
     return {r["id"]: (tuple(NameRow(*n) for n in r["names"]), tuple((state, number) for state, number in r["certs"]))
             for r in rows}
