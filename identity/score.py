@@ -474,6 +474,10 @@ def _better(best: _NameEvidence, found: _NameEvidence | None, variant: _Name, na
     return _NameEvidence(found.given, found.middle, found.surname, found.suffix, order)
 
 
+def _logistic(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds))
+
+
 def score(query: Query, candidate: Candidate) -> Match:
     """Score how likely ``candidate`` is the person ``query`` describes, and say why.
 
@@ -497,7 +501,7 @@ def _score(query: Query, qn: list[_Name], candidate: Candidate, cn: list[_Name] 
 
     found = [e for e in (ssn, cert, dob, given, middle, surname, suffix, names.order, agencies) if e is not None]
     total = _BIAS + sum(e.weight for e in found)
-    value = 1.0 / (1.0 + math.exp(-total))
+    value = _logistic(total)
 
     given_conflict = _level(given) is _Level.CONFLICT
     suffix_conflict = _level(suffix) is _Level.CONFLICT
@@ -525,7 +529,7 @@ def _score(query: Query, qn: list[_Name], candidate: Candidate, cn: list[_Name] 
 # logistic(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES), about 0.018: never strong, never proposed for review.
 _GIVEN_MAX, _MIDDLE_MAX, _SURNAME_MAX = max(_W_GIVEN.values()), max(_W_MIDDLE.values()), max(_W_SURNAME.values())
 _MAX_NAMES = _GIVEN_MAX + _MIDDLE_MAX + _SURNAME_MAX + _W_SUFFIX
-_DATE_CONFLICT_BOUND = 1.0 / (1.0 + math.exp(-(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES)))
+_DATE_CONFLICT_BOUND = _logistic(_BIAS + _W_DOB_CONFLICT + _MAX_NAMES)
 
 
 # The most a given name whose first word differs, and a surname sharing no form, can add.
@@ -678,10 +682,6 @@ class _Bounding:
                    or any(_forms_may_agree(self.forms, _as_surname(x))
                           for x in (c.raw.given, c.raw.middle) if x.strip())
                    for c in cn)
-
-
-def _logistic(log_odds: float) -> float:
-    return 1.0 / (1.0 + math.exp(-log_odds))
 
 
 #: Added to a bound's log-odds before it is compared with a score: the bound and the score add the same weights in

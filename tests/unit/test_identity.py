@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from itertools import product
 
 import pytest
 from hypothesis import assume, given, settings
@@ -589,7 +590,6 @@ def test_the_names_bound_is_at_least_every_date_contradicted_score() -> None:
     the surname, names read in another order): a candidate whose birth date contradicts is ruled out for a floor
     only if it scores below it."""
     import importlib
-    from itertools import product
 
     sc = importlib.import_module("identity.score")
     names = [N(g, f, m, x) for g, f, m, x in product(
@@ -615,7 +615,7 @@ def test_the_names_bound_is_at_least_every_date_contradicted_score() -> None:
 #: Names meant to make each part of the score bound matter: nicknames both ways and siblings (Bill, Will), initials,
 #: a middle name used as the given name, typos and one-letter differences, a pet name, compound surnames and their
 #: parts, suffixes written apart or in the surname, names read family name first.
-BOUND_GRID = [N(g, f, m, x) for g, f, m, x in __import__("itertools").product(
+BOUND_GRID = [N(g, f, m, x) for g, f, m, x in product(
     ["William", "Bill", "Will", "Wiliam", "J", "James", "Paul", "Ng", "Boy"],
     ["Garcia-Lopez", "Lopez", "Lopes", "Paul", "Ng", "Smith Jr", "William"],
     ["", "James", "William", "Bill", "J"], ["", "Jr", "III"])]
@@ -676,7 +676,6 @@ def test_the_query_bound_is_at_least_every_candidates_names_bound() -> None:
     no for every candidate's names: exhaustively over the grid above, query names with and without a middle name or
     a suffix, for floors on both sides of where a middle name or a suffix decides."""
     import importlib
-    from itertools import product
 
     sc = importlib.import_module("identity.score")
     names = [N(g, f, m, x) for g, f, m, x in product(
