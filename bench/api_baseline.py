@@ -76,6 +76,7 @@ import asyncpg
 import identity
 from bench.population import Officer, PopulationConfig, generate
 from bench.scratch import scratch_database
+from bench.search_floor import raw_search
 from registry import database, migrate
 
 ISSUER = "https://bench-issuer.test"
@@ -382,7 +383,7 @@ async def _drive(spec: dict[str, Any]) -> Cell:
     pool: asyncpg.Pool | None = None
     headers = {"Authorization": f"Bearer {spec['token']}"}
     base = spec["pgl_url"] if mode == "postgraphile" else spec["url"]
-    if mode == "raw":
+    if mode in ("raw", "raw_search"):
         pool = await database.create_pool(spec["dsn"])
     elif light:  # one keep-alive connection per simulated user, as below
         where = urllib.parse.urlsplit(base)
@@ -404,6 +405,9 @@ async def _drive(spec: dict[str, Any]) -> Cell:
         return {"query": HISTORY_QUERY, "variables": {"id": oid}}
 
     async def call(w: int, oid: Any) -> str:
+        if pool is not None and mode == "raw_search":  # bench.identity_latency's floor: ``ids`` are search inputs
+            await raw_search(pool, oid, HIRING_ORI)
+            return ""
         if pool is not None:
             await raw_history(pool, oid, HIRING_ORI)
             return ""

@@ -13,9 +13,11 @@ clients (default 8) send searches concurrently from a separate process for ``--d
 searches none of the run has asked before (a registry's searches are for different people: their pages are as
 cold as the database's and the operating system's caches leave them; ``--repeat`` asks the one-at-a-time searches
 again instead, warm): throughput, p50/p99, the server's CPU per search and, when the database runs on this
-machine, PostgreSQL's (issue 13's target: p99 < 50 ms at 10^6 officers, 8 clients). The database's
-``shared_buffers`` is printed with the results: at 10^6 officers the tables and indexes a search reads are 1.2 to
-1.9 GB, and 128 MB (PostgreSQL's default) turns most of their pages into reads from the operating system's cache.
+machine, PostgreSQL's (issue 13's target: p99 < 50 ms at 10^6 officers, 8 clients); then, in the same minute, the
+database's floor (``bench.search_floor``: the same searches' reads on raw asyncpg, no scoring, no server) and the
+ratio of the two. The database's ``shared_buffers`` is printed with the results: at 10^6 officers the tables and
+indexes a search reads are 1.2 to 1.9 GB, and 128 MB (PostgreSQL's default) turns most of their pages into reads
+from the operating system's cache.
 """
 
 from __future__ import annotations
@@ -95,33 +97,41 @@ class _GcClock:
         gc.callbacks.remove(self._cb)
 
 
-async def _concurrent(url: str, token: str, cells: list[list[dict[str, Any]]], clients: Sequence[int],
+async def _concurrent(url: str, token: str, dsn: str, cells: list[list[dict[str, Any]]], clients: Sequence[int],
                       duration: float) -> list[str]:
     """Closed-loop clients in a separate process (``api_baseline.drive``), as api_baseline measures lookups: rows of
-    throughput, latency and this (the server's) process's CPU per search. ``cells``: the searches of each cell in
-    turn (cycled)."""
+    throughput, latency and this (the server's) process's CPU per search, and the database's floor
+    (``bench.search_floor``) in the same minute, on the same database, with the ratio. ``cells``: the searches of
+    each cell in turn (cycled)."""
     turn = itertools.cycle(cells)
     rows = []
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as ex:
         for c in clients:
             # The server freezes its start-up heap (server.create_app(freeze_heap=True), as `registry serve`); the
-            # same server with it unfrozen (gc.unfreeze) is the reference, in the same run.
-            for frozen in (True, False):
-                if not frozen:
+            # same server with it unfrozen (gc.unfreeze) is the reference, in the same run; then the floor.
+            frozen_rate = 0.0
+            for label in ("frozen", "not frozen", "floor"):
+                if label == "not frozen":
                     gc.unfreeze()
-                print(f"  searchOfficers x{c} clients for {duration:.0f} s, heap {'frozen' if frozen else 'not frozen'}"
-                      "...", file=sys.stderr)
+                print(f"  searchOfficers x{c} clients for {duration:.0f} s, "
+                      f"{'the database floor' if label == 'floor' else 'heap ' + label}...", file=sys.stderr)
                 inputs = [{k: v for k, v in q.items() if not k.startswith("_")} for q in next(turn)]
                 cpu0, db0 = time.process_time(), postgres_cpu()
                 cell = await loop.run_in_executor(ex, drive, {
-                    "mode": "search", "query": SEARCH, "clients": c, "ids": inputs, "url": url, "token": token,
-                    "dsn": "", "pgl_url": "", "warmup": 2.0, "duration": duration})
+                    "mode": "raw_search" if label == "floor" else "search", "query": SEARCH, "clients": c,
+                    "ids": inputs, "url": url, "token": token, "dsn": dsn, "pgl_url": "", "warmup": 2.0,
+                    "duration": duration})
                 server_ms = (time.process_time() - cpu0) * 1000 / max(cell.total, 1)
+                if label == "floor":  # no server: the load generator's own CPU is the floor's application
+                    server_ms = cell.client_cpu_s * 1000 / max(cell.total, 1)
                 db_s = postgres_cpu_since(db0)
                 db_ms = "-" if db_s is None else f"{db_s * 1000 / max(cell.total, 1):.1f}"
-                rows.append(f"| {c} | {'frozen' if frozen else 'not frozen'} | {cell.rate:,.0f} | {cell.pct(50):.1f} | "
-                            f"{cell.pct(99):.1f} | {server_ms:.1f} | {db_ms} | {cell.errors} |")
+                frozen_rate = cell.rate if label == "frozen" else frozen_rate
+                ratio = f"{frozen_rate / cell.rate:.2f}" if label == "floor" and cell.rate else "-"
+                what = "database floor (raw asyncpg)" if label == "floor" else "registry, heap " + label
+                rows.append(f"| {c} | {what} | {cell.rate:,.0f} | {cell.pct(50):.1f} | {cell.pct(99):.1f} | "
+                            f"{server_ms:.1f} | {db_ms} | {ratio} | {cell.errors} |")
                 if cell.errors:
                     print(f"    {cell.errors} errors, first: {cell.first_error}", file=sys.stderr)
             gc.collect()
@@ -173,7 +183,7 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
                         api_gc.append((clock.total - g0) * 1000)
                         found += any(h["officer"]["id"] == q["_truth"] for h in body["data"]["searchOfficers"][:5])
             clock.close()
-            concurrent = await _concurrent(url, token, fresh or [queries], clients, duration) if clients else []
+            concurrent = await _concurrent(url, token, dsn, fresh or [queries], clients, duration) if clients else []
     n = len(api)
     print(f"\nLoad average {_loadavg()} on {os.cpu_count()} cores (CPU ms: this process only, client included for "
           "HTTP; the database's own time is in its processes, so wall time is the measure, CPU time a floor). "
@@ -193,16 +203,19 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
     if concurrent:
         print("\nConcurrent clients (closed loop, one keep-alive connection each, in a separate process; "
               f"{'searches not asked before in this run, in each cell' if fresh else 'the same searches in turn'}; "
-              "target p99 < 50 ms at 8 clients):\n")
-        print("| clients | server heap (gc) | searches/s | p50 ms | p99 ms | server CPU ms/search | PostgreSQL CPU "
-              "ms/search | errors |")
-        print("|---|---|---|---|---|---|---|---|")
+              "target p99 < 50 ms at 8 clients). The database floor: bench.search_floor's reads alone (the "
+              "blocking-key lookup, the names of the candidates whose birth date does not rule them out, the "
+              "query-log entries) on raw asyncpg, one connection per client, the load generator's CPU as its app "
+              "CPU; the registry's search cannot be faster on this database:\n")
+        print("| clients | what | searches/s | p50 ms | p99 ms | app CPU ms/search | PostgreSQL CPU ms/search | "
+              "registry (frozen) / floor | errors |")
+        print("|---|---|---|---|---|---|---|---|---|")
         print("\n".join(concurrent))
 
 
 async def run(args: argparse.Namespace) -> int:
     spawn = get_context("spawn")
-    cells = 0 if args.repeat else 2 * len(args.clients)  # each concurrency: heap frozen, then not
+    cells = 0 if args.repeat else 3 * len(args.clients)  # each concurrency: heap frozen, then not, the floor
     # Each client of a cell asks its own stretch of the cell's searches (api_baseline.drive), none asked twice.
     per_cell = max(args.clients, default=1) * CLIENT_STRIDE
     asked = _queries(args.officers, args.seed, args.skip + args.queries + args.warmup + cells * per_cell)

@@ -164,3 +164,27 @@ async def test_names_and_numbers_are_read_from_the_officer_indexes_alone(world: 
     assert "Index Only Scan using officer_names_officer on officer_names" in plan, plan
     assert "Index Only Scan using certifications_officer on certifications" in plan, plan
     assert re.findall(r"Heap Fetches: (\d+)", plan) == ["0", "0"], plan
+
+
+async def test_the_search_floor_reads_no_more_than_a_search(world: World) -> None:
+    """bench.search_floor (the database's floor in bench.identity_latency) reads the names of officers every search
+    reads too, none other, and writes a query-log entry for each officer it would show: it is a floor, not a
+    different workload."""
+    from bench.search_floor import raw_search
+
+    await _on_file(world, 12)
+    before = await world.pool.fetchval("SELECT count(*) FROM query_log")
+    written = fewer = 0
+    for given, family, dob in QUERIES:
+        first, _, middle = given.partition(" ")
+        read = await raw_search(world.pool, {"givenName": first, "middleName": middle or None, "familyName": family,
+                                             "dateOfBirth": dob}, "BENCH0000")
+        async with world.pool.acquire() as conn:
+            considered = (await matching._ranked_many(
+                conn, [Query(names=[_name(given, family)], dob=date.fromisoformat(dob))], [[]], 10, SEARCH_FLOOR,
+                first_only=True))[0]
+        assert set(read) <= set(considered.candidates), (given, family, dob)
+        written += min(10, len(considered.compared))
+        fewer += len(read) < len(considered.candidates)
+    assert fewer  # some search reads more than the floor (a middle name may lift a contradicted date): both cases
+    assert await world.pool.fetchval("SELECT count(*) FROM query_log") - before == written
