@@ -76,7 +76,7 @@ import asyncpg
 import identity
 from bench.population import Officer, PopulationConfig, generate
 from bench.scratch import scratch_database
-from bench.search_floor import raw_search
+from bench.search_floor import SearchFloor
 from registry import database, migrate
 
 ISSUER = "https://bench-issuer.test"
@@ -383,8 +383,10 @@ async def _drive(spec: dict[str, Any]) -> Cell:
     pool: asyncpg.Pool | None = None
     headers = {"Authorization": f"Bearer {spec['token']}"}
     base = spec["pgl_url"] if mode == "postgraphile" else spec["url"]
+    floor: SearchFloor | None = None
     if mode in ("raw", "raw_search"):
         pool = await database.create_pool(spec["dsn"])
+        floor = SearchFloor(pool) if mode == "raw_search" else None
     elif light:  # one keep-alive connection per simulated user, as below
         where = urllib.parse.urlsplit(base)
         lights = [light_http.Connection(where.hostname or "127.0.0.1", where.port or 80,
@@ -405,8 +407,8 @@ async def _drive(spec: dict[str, Any]) -> Cell:
         return {"query": HISTORY_QUERY, "variables": {"id": oid}}
 
     async def call(w: int, oid: Any) -> str:
-        if pool is not None and mode == "raw_search":  # bench.identity_latency's floor: ``ids`` are search inputs
-            await raw_search(pool, oid, HIRING_ORI)
+        if floor is not None:  # bench.identity_latency's floor: ``ids`` are search inputs
+            await floor.search(oid, HIRING_ORI)
             return ""
         if pool is not None:
             await raw_history(pool, oid, HIRING_ORI)

@@ -12,7 +12,7 @@ queue. Search (``rank``) uses the same candidates and scorer. Callers describe t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,9 +25,10 @@ from identity.score import (
     Candidate,
     Match,
     Query,
-    deferred_may_be_needed,
-    rules_out_by_date,
+    deferred_needed,
+    rank_deferred,
     score,
+    unread_by_date,
 )
 from identity.score import rank as rank_candidates
 from registry.errors import Conflict
@@ -151,54 +152,50 @@ async def _ranked(conn: Any, query: Query, seed: Sequence[str], limit: int, floo
     return (await _ranked_many(conn, [query], [seed], limit, floor, first_only=first_only))[0].ranked
 
 
-def _unread(query: Query, hits: Sequence[officers.KeyHit], keep: Set[str], floor: float) -> set[str]:
-    """The officers found by the keys whose names and certification numbers need not be read: those ``rank`` (given a
-    limit, as here) leaves unscored because their birth date rules them out (told from the key lookup's birth date and
-    SSN index), when it cannot need them (``deferred_may_be_needed``). With a certification number in the query, the
-    candidates' numbers count too, so every one is read."""
-    if query.dob is None or query.cert_number or deferred_may_be_needed(query, floor):
-        return set()
-    return {h.current_id for h in hits if h.current_id not in keep and rules_out_by_date(
-        query, Candidate(h.current_id, (), h.date_of_birth, ssn_index=h.ssn_blind_index))}
-
-
 async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequence[str]], limit: int,
                        floor: float, *, first_only: bool = False) -> list[Considered]:
-    """``_ranked`` for several queries, with the candidates of all read in two statements (a batch's people; a third
-    reads the officers found by certification number or SSN, when there are).
+    """``_ranked`` for several queries, with the candidates of all found and read in one statement (a batch's people),
+    a second reading the officers found by certification number or SSN when there are, a third the officers whose
+    birth date rules them out when a ranking needs them after all.
 
-    The key lookup gives each officer's birth date and SSN index, so only names and certification numbers are read
-    (the numbers only for a query with a certification number, the one thing they are compared with), and not at all
-    for officers whose birth date rules them out when the ranking cannot need them (most of a large block): the
-    ranking is the one of every officer found.
+    The key lookup reads each officer's birth date and SSN index with it, and the names only of those whose birth date
+    does not rule them out (``unread_by_date``; and the certification numbers only for a query that gives one, the one
+    thing they are compared with): the others (most of a large block) are read only when the ranking of the rest
+    leaves room for them (``deferred_needed``), so the ranking is the one of every officer found.
     """
     weighted = [query_key_weights(list(q.names), q.dob) if q.names else {} for q in queries]
-    found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE)
+    reads = [officers.NamesRead(unread_by_date(q, limit, floor), bool(q.cert_number)) for q in queries]
+    found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE, read=reads)
              if any(weighted) else [[] for _ in queries])
     by_id: list[list[str]] = []  # officers found by certification number or SSN, read whole by ID
-    read: list[list[officers.KeyHit]] = []
-    for q, seed, hits in zip(queries, seeds, found, strict=True):
+    for q, seed in zip(queries, seeds, strict=True):
         # the same SSN finds the person whatever the names say (a new surname, another spelling)
         same_ssn = await officers.ids_by_ssn_index(conn, q.ssn_index) if q.ssn_index is not None else []
         by_id.append([*seed, *same_ssn])
-        skip = _unread(q, hits, set(by_id[-1]), floor)
-        read.append([h for h in hits if h.current_id not in skip])
-    # an officer the query's keys found too is read as found
-    whole = await _read(conn, sorted({i for ids, hits in zip(by_id, read, strict=True)
-                                      for i in set(ids) - {h.officer_id for h in hits}}))
-    current = sorted({h.current_id for hits in read for h in hits})
-    # a candidate's certification numbers count only against a certification number given (``_compare_cert``)
-    numbered = {h.current_id for q, hits in zip(queries, read, strict=True) if q.cert_number for h in hits}
-    details = await officers.names_and_numbers(conn, current, numbered) if current else {}
-    out: list[Considered] = []
-    for q, seed, ids, lookup, hits, kept in zip(queries, seeds, by_id, weighted, found, read, strict=True):
+    # an officer the query's keys found (and read) is read as found
+    whole = await _read(conn, sorted({i for ids, hits in zip(by_id, found, strict=True)
+                                      for i in set(ids) - {h.officer_id for h in hits if h.names is not None}}))
+    pending: list[tuple[dict[str, Candidate], list[Match], list[str]]] = []
+    for q, seed, ids, hits in zip(queries, seeds, by_id, found, strict=True):
         candidates = {c.officer_id: c for i in ids if (c := whole.get(i)) is not None}
-        for h in kept:
-            if h.current_id not in candidates and (d := details.get(h.current_id)) is not None:
+        for h in hits:
+            if h.names is not None and h.current_id not in candidates:
                 candidates[h.current_id] = _candidate(
-                    officers.MatchRow(h.current_id, h.date_of_birth, d[0], h.ssn_blind_index, d[1]))
+                    officers.MatchRow(h.current_id, h.date_of_birth, h.names, h.ssn_blind_index, h.certifications))
         ranked = rank_candidates(q, candidates.values(), limit=limit, floor=floor, keep=frozenset(seed),
                                  first_only=first_only)
+        unread = sorted({h.current_id for h in hits if h.current_id not in candidates})
+        pending.append((candidates, ranked, unread if unread and deferred_needed(q, ranked, limit, floor) else []))
+    needed = sorted({i for _, _, unread in pending for i in unread})
+    later = await officers.names_and_numbers(conn, needed, set()) if needed else {}
+    out: list[Considered] = []
+    for q, lookup, hits, (candidates, ranked, unread) in zip(queries, weighted, found, pending, strict=True):
+        if unread:
+            hit = {h.current_id: h for h in hits}
+            added = [_candidate(officers.MatchRow(i, hit[i].date_of_birth, later[i][0], hit[i].ssn_blind_index, ()))
+                     for i in unread if i in later]
+            candidates.update((c.officer_id, c) for c in added)
+            ranked = rank_deferred(q, ranked, added, floor)
         compared = frozenset(candidates) | {h.current_id for h in hits}
         out.append(Considered(q, candidates, ranked, frozenset(lookup), max(0, CANDIDATE_LIMIT - len(hits)), compared))
     return out

@@ -24,13 +24,14 @@ A candidate's first name is taken as the current name; the others as former name
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import hmac
 import math
 import re
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from functools import lru_cache
 
@@ -48,7 +49,8 @@ from identity.normalize import (
 )
 from identity.phonetic import surname_code
 
-__all__ = ["Candidate", "Match", "Query", "deferred_may_be_needed", "rank", "rules_out_by_date", "score"]
+__all__ = ["Candidate", "Match", "Query", "deferred_may_be_needed", "deferred_needed", "near_dates", "rank",
+           "rank_deferred", "rules_out_by_date", "score", "unread_by_date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -766,13 +768,73 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
         scored.extend(_first_scored(bounding, bounded, [m.score for m in scored], limit, floor))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
     if deferred and _deferred_needed(query, scored, limit, floor):
-        need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
-        for c, dob in deferred:
-            cn = _names(c.names, candidate=True)
-            if _names_may_reach(qn, cn, need):
-                scored.append(_score(query, qn, c, cn, dob))
-        scored.sort(key=lambda m: (-m.score, m.officer_id))
+        scored = _with_deferred(query, qn, scored, deferred, floor)
     return scored
+
+
+def _with_deferred(query: Query, qn: list[_Name], scored: list[Match],
+                   deferred: Iterable[tuple[Candidate, _Evidence | None]], floor: float) -> list[Match]:
+    """``scored`` and the candidates ruled out by their birth date (``deferred``, with it compared) whose names may
+    lift them to ``floor``, scored, best first."""
+    need = _date_conflict_floor_need(floor) if floor > 0.0 else -math.inf
+    out = list(scored)
+    for c, dob in deferred:
+        cn = _names(c.names, candidate=True)
+        if _names_may_reach(qn, cn, need):
+            out.append(_score(query, qn, c, cn, dob))
+    out.sort(key=lambda m: (-m.score, m.officer_id))
+    return out
+
+
+def deferred_needed(query: Query, ranked: Sequence[Match], limit: int | None, floor: float) -> bool:
+    """Whether candidates ruled out by their birth date and left unread (``unread_by_date``) can be among the first
+    ``limit`` scoring at least ``floor``, given ``rank``'s ranking of the others (``ranked``)."""
+    return _deferred_needed(query, ranked, limit, floor)
+
+
+def rank_deferred(query: Query, ranked: list[Match], candidates: Iterable[Candidate], floor: float) -> list[Match]:
+    """``rank``'s ranking ``ranked`` completed with ``candidates``, all ruled out by their birth date and read only once
+    ``deferred_needed`` said so: the ranking ``rank`` gives when given them too."""
+    return _with_deferred(query, _names(query.names, candidate=False), ranked,
+                          [(c, _compare_dob(query, c)) for c in candidates], floor)
+
+
+def unread_by_date(query: Query, limit: int | None, floor: float) -> tuple[date, ...] | None:
+    """The birth dates (``near_dates``) of the candidates ``rank`` needs read first, when it may be given the others
+    (whose birth date is on file and none of these) only later, if ``deferred_needed`` says so: every one of them is
+    ruled out by its date. None when every candidate must be read first: a query without a birth date, or with an
+    SSN, a certification number or agencies (which can lift a contradicted date), or a ranking of everyone (no
+    ``limit``, and a ``floor`` a contradicted date may reach). The officers a caller keeps whatever their score are
+    the caller's to read."""
+    if query.dob is None or query.ssn_index is not None or query.cert_number or query.agency_oris:
+        return None
+    if limit is None and floor <= _DATE_CONFLICT_BOUND:
+        return None
+    return near_dates(query.dob)
+
+
+@lru_cache(maxsize=4096)
+def near_dates(dob: date) -> tuple[date, ...]:
+    """Every birth date ``_compare_dob`` does not call a contradiction of ``dob``, in order: the date itself, day and
+    month swapped, a day, a month or a year off, one digit or two adjacent digits swapped (an optimal string
+    alignment distance of one between two strings of eight digits). Made by writing each of those out, then kept
+    only where ``_compare_dob`` agrees, so that the scorer stays the one judge."""
+    digits = _digits(dob)
+    written = {digits[:i] + x + digits[i + 1:] for i in range(8) for x in "0123456789"}
+    written |= {digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:] for i in range(7)}
+    written.add(f"{dob.year:04d}{dob.day:02d}{dob.month:02d}")
+    found: set[date] = set()
+    for days in (-1, 1):
+        with contextlib.suppress(OverflowError):  # (before 0001-01-01 or after 9999-12-31)
+            found.add(dob + timedelta(days=days))
+    months = _months(dob) - 1  # months since year 0, January 0
+    for m in (months - 1, months + 1, months - 12, months + 12):
+        written.add(f"{m // 12:04d}{m % 12 + 1:02d}{dob.day:02d}")
+    for text in written:
+        with contextlib.suppress(ValueError):  # no such date (month 13, February 30, year 0)
+            found.add(date(int(text[:4]), int(text[4:6]), int(text[6:])))
+    query = Query(names=(), dob=dob)
+    return tuple(sorted(d for d in found if _compare_dob(query, Candidate("", (), d)) is not _DOB_CONFLICT))
 
 
 def _first_scored(bounding: _Bounding, bounded: list[tuple[float, float, Candidate, list[_Name], _Evidence | None]],

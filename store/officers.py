@@ -78,9 +78,10 @@ class MatchRow(NamedTuple):
 
 
 #: An officer's names (primary first) and certification numbers as arrays of rows, for the officer ID in ``{id}``.
-_NAMES = """
+_NAMES_ARRAY = """
        ARRAY(SELECT ROW(n.kind::text, n.given_name, n.middle_name, n.family_name, n.suffix) FROM officer_names n
-             WHERE n.officer_id = {id} ORDER BY n.kind <> 'PRIMARY', n.kind, n.id) AS names"""
+             WHERE n.officer_id = {id} ORDER BY n.kind <> 'PRIMARY', n.kind, n.id)"""
+_NAMES = _NAMES_ARRAY + " AS names"
 _NUMBERS = "ARRAY(SELECT ROW(c.state, c.number) FROM certifications c WHERE c.officer_id = {id} ORDER BY c.id)"
 _NAMES_AND_NUMBERS = _NAMES + ",\n       " + _NUMBERS + " AS certs"
 
@@ -282,49 +283,94 @@ async def ids_by_blocking_keys(conn: asyncpg.Connection | asyncpg.Pool, weighted
 
 class KeyHit(NamedTuple):
     """An officer sharing blocking keys with a lookup, with what tells whether scoring it can matter (its birth date
-    and SSN blind index; those of the officer it was merged into, for a merged officer's old ID). (A named tuple, as
-    ``MatchRow``.)"""
+    and SSN blind index; those of the officer it was merged into, for a merged officer's old ID), and its names and
+    certification numbers when they were read with it (``NamesRead``). (A named tuple, as ``MatchRow``.)"""
 
     officer_id: str  # as the keys hold it
     current_id: str  # the officer it answers with (itself unless merged away)
     date_of_birth: date | None
     ssn_blind_index: bytes | None
+    names: tuple[NameRow, ...] | None = None  # primary first, as ``for_matching``; None: not read
+    certifications: tuple[tuple[str, str], ...] = ()  # (state, number); read only when asked
+
+
+class NamesRead(NamedTuple):
+    """What ``key_hits_many`` reads with a lookup's hits: the names of the officers born on one of ``dates`` or with
+    no birth date on file (``dates`` None: of every officer found), and their certification numbers too when
+    ``numbers``."""
+
+    dates: Sequence[date] | None
+    numbers: bool = False
+
+
+#: The officers sharing the keys of each lookup n (its keys and their weights in ``q``), ranked (see ``key_hits_many``)
+_RANKED_HITS = """WITH q AS (SELECT * FROM unnest($1::int[], $2::text[], $3::float8[]) AS q(n, key, weight)),
+     hit AS MATERIALIZED (SELECT q.n, b.key, b.officer_id, q.weight FROM q CROSS JOIN LATERAL
+                          (SELECT b.key, b.officer_id FROM officer_blocking_keys b WHERE b.key = q.key OFFSET 0) b),
+     size AS (SELECT n, key, count(*) AS holders FROM hit GROUP BY n, key),
+     scored AS (SELECT hit.n, hit.officer_id,
+                       row_number() OVER (PARTITION BY hit.n ORDER BY
+                                          sum(hit.weight * ln(1 + $5::float8 / size.holders)) DESC,
+                                          hit.officer_id) AS place
+                FROM hit JOIN size ON size.n = hit.n AND size.key = hit.key
+                GROUP BY hit.n, hit.officer_id),
+     top AS (SELECT s.n, s.place, s.officer_id, coalesce(o.id, r.id) AS current_id,
+                    CASE WHEN o.id IS NULL THEN r.date_of_birth ELSE o.date_of_birth END AS date_of_birth,
+                    CASE WHEN o.id IS NULL THEN r.ssn_blind_index ELSE o.ssn_blind_index END AS ssn_blind_index
+             FROM scored s JOIN officers r ON r.id = s.officer_id LEFT JOIN officers o ON o.id = r.merged_into
+             WHERE s.place <= $4)"""
+_KEY_HITS = _RANKED_HITS + """
+SELECT n, officer_id, current_id, date_of_birth, ssn_blind_index FROM top ORDER BY n, place"""
+#: ... and the names (and numbers) each lookup's ``NamesRead`` asks for: ``rd`` says per lookup whether every officer's
+#: names are read (``every``) and whether the numbers are (``numbered``), ``near`` the birth dates read otherwise.
+_KEY_HITS_READ = _RANKED_HITS + """,
+     rd AS (SELECT n - 1 AS n, every, numbered
+            FROM unnest($6::bool[], $7::bool[]) WITH ORDINALITY AS rd(every, numbered, n)),
+     near AS (SELECT DISTINCT n, d FROM unnest($8::int[], $9::date[]) AS near(n, d))
+SELECT t.n, t.officer_id, t.current_id, t.date_of_birth, t.ssn_blind_index,
+       CASE WHEN rd.every OR t.date_of_birth IS NULL OR (t.n, t.date_of_birth) IN (SELECT n, d FROM near)
+            THEN""" + _NAMES_ARRAY.format(id="t.current_id") + """ END AS names,
+       CASE WHEN rd.numbered THEN """ + _NUMBERS.format(id="t.current_id") + """ ELSE '{}' END AS certs
+FROM top t JOIN rd ON rd.n = t.n ORDER BY t.n, t.place"""
 
 
 async def key_hits_many(conn: asyncpg.Connection | asyncpg.Pool, lookups: Sequence[Mapping[str, float]],
-                        *, limit: int, idf_scale: float) -> list[list[KeyHit]]:
+                        *, limit: int, idf_scale: float, read: Sequence[NamesRead] | None = None,
+                        ) -> list[list[KeyHit]]:
     """For each lookup (blocking keys with their weights): the officers sharing any of its keys, at most ``limit``,
     those with the largest summed weight of shared keys first, each key's weight multiplied by
     ``ln(1 + idf_scale / n)``, n the officers holding it (a key few officers share counts for more than one many
-    share). One statement for all the lookups, each ranked on its own (a batch's new people at once)."""
+    share). One statement for all the lookups, each ranked on its own (a batch's new people at once), with the
+    names and certification numbers each lookup's ``read`` asks for (one per lookup; None: none read): identity
+    matching's candidates in one round trip, the names of those whose birth date rules them out left unread."""
     # One index probe per key, whatever the statistics say: a plain join on a table not analyzed yet (a new
     # registry's first upload, before autovacuum's next round) was planned as a hash join over a full scan of
     # officer_blocking_keys, ten times slower at 34,000 keys; OFFSET 0 keeps the subquery from being flattened.
     flat = [(n, key, weight) for n, lookup in enumerate(lookups) for key, weight in sorted(lookup.items())]
-    rows = await conn.fetch(
-        """WITH q AS (SELECT * FROM unnest($1::int[], $2::text[], $3::float8[]) AS q(n, key, weight)),
-                hit AS MATERIALIZED (SELECT q.n, b.key, b.officer_id, q.weight FROM q CROSS JOIN LATERAL
-                                     (SELECT b.key, b.officer_id FROM officer_blocking_keys b
-                                       WHERE b.key = q.key OFFSET 0) b),
-                size AS (SELECT n, key, count(*) AS holders FROM hit GROUP BY n, key),
-                scored AS (SELECT hit.n, hit.officer_id,
-                                  row_number() OVER (PARTITION BY hit.n ORDER BY
-                                                     sum(hit.weight * ln(1 + $5::float8 / size.holders)) DESC,
-                                                     hit.officer_id) AS place
-                           FROM hit JOIN size ON size.n = hit.n AND size.key = hit.key
-                           GROUP BY hit.n, hit.officer_id)
-           SELECT s.n, s.officer_id, coalesce(o.id, r.id) AS current_id,
-                  CASE WHEN o.id IS NULL THEN r.date_of_birth ELSE o.date_of_birth END AS date_of_birth,
-                  CASE WHEN o.id IS NULL THEN r.ssn_blind_index ELSE o.ssn_blind_index END AS ssn_blind_index
-           FROM scored s JOIN officers r ON r.id = s.officer_id LEFT JOIN officers o ON o.id = r.merged_into
-           WHERE s.place <= $4 ORDER BY s.n, s.place""",
-        [n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale,
-    )
-    out: list[list[KeyHit]] = [[] for _ in lookups]
+    args: list[object] = [[n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale]
+    if read is None:
+        rows = await conn.fetch(_KEY_HITS, *args)
+        return _hits(rows, len(lookups), with_names=False)
+    if len(read) != len(lookups):
+        raise ValueError("key_hits_many: one NamesRead per lookup")
+    near = [(n, d) for n, r in enumerate(read) if r.dates is not None for d in r.dates]
+    rows = await conn.fetch(_KEY_HITS_READ, *args, [r.dates is None for r in read], [r.numbers for r in read],
+                            [n for n, _ in near], [d for _, d in near])
+    return _hits(rows, len(lookups), with_names=True)
+
+
+def _hits(rows: Sequence[asyncpg.Record], count: int, *, with_names: bool) -> list[list[KeyHit]]:
+    out: list[list[KeyHit]] = [[] for _ in range(count)]
     for r in rows:
         ssn = r["ssn_blind_index"]
-        out[r["n"]].append(KeyHit(r["officer_id"], r["current_id"], r["date_of_birth"],
-                                  bytes(ssn) if ssn is not None else None))
+        ssn_index = bytes(ssn) if ssn is not None else None
+        if not with_names:
+            out[r["n"]].append(KeyHit(r["officer_id"], r["current_id"], r["date_of_birth"], ssn_index))
+            continue
+        names = r["names"]
+        out[r["n"]].append(KeyHit(r["officer_id"], r["current_id"], r["date_of_birth"], ssn_index,
+                                  None if names is None else tuple(NameRow(*n) for n in names),
+                                  tuple((state, number) for state, number in r["certs"])))
     return out
 
 

@@ -98,44 +98,59 @@ async def test_the_ranking_is_that_of_everyone_found(world: World, crowd: int) -
 
 
 async def test_a_search_reads_only_the_officers_that_can_count(world: World) -> None:
-    """Officers whose birth date contradicts the search's are left unread (a search is two statements: the key lookup,
-    then names and certification numbers) unless the names asked for could lift one to the search floor (a middle
-    name or a suffix), whatever the others score."""
+    """A search is one statement (the key lookup, with the names of the officers found whose birth date does not rule
+    them out); the names of the others are read by a second only when the names asked for could lift one to the
+    search floor (a middle name or a suffix) and fewer than ten others score above what one can."""
     await _on_file(world, 12)
     statements: list[tuple[str, Any]] = []
     async with world.pool.acquire() as conn:
         # (asyncpg's own introspection, the first time a connection meets a type, is not the registry's)
         conn.add_query_logger(lambda q: None if "typeinfo_tree" in q.query else statements.append((q.query, q.args)))
-        person = matching.Person(names=[NameParts(given="Nora", family="Ellison")], dob=date(1983, 6, 14))
-        hits = await matching.rank(conn, person, [], limit=10)
-        await asyncio.sleep(0)  # asyncpg calls query loggers soon after, not at once
-        assert len(statements) == 2, statements
-        found = (await officers.key_hits_many(conn, [query_key_weights(list(person.names), person.dob)],
-                                              limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE))[0]
-        query = Query(names=list(person.names), dob=person.dob)
-        ruled_out = {h.current_id for h in found
-                     if rules_out_by_date(query, Candidate(h.current_id, (), h.date_of_birth))}
-        assert len(ruled_out) >= 4 and not ruled_out & {h.officer_id for h in hits}
-        read = statements[1][1][0]  # the IDs whose names and numbers were read
-        assert "officer_names" in statements[1][0] and len(read) >= 12 and not ruled_out & set(read)
-        await asyncio.sleep(0)
-        statements.clear()
-        lonely = matching.Person(names=[NameParts(given="Nora", family="Ellison")], dob=date(1979, 2, 2))
-        alone = await matching.rank(conn, lonely, [], limit=10)
-        await asyncio.sleep(0)
-        # few agree on this date, but names without a middle name or a suffix cannot lift a contradicted date to the
-        # search floor: still two statements
-        assert len(statements) == 2, statements
-        assert alone[0].score > 0.9 and "date of birth matches" in alone[0].reasons
-        await asyncio.sleep(0)
-        statements.clear()
-        middle = matching.Person(names=[NameParts(given="Nora", middle="Jane", family="Ellison")], dob=date(1979, 2, 2))
-        assert [h.officer_id for h in await matching.rank(conn, middle, [], limit=10)][:1] == [alone[0].officer_id]
-        await asyncio.sleep(0)
-        assert len(statements) == 2, statements  # with one, they may be needed: they are read with the others
-        everyone = (await officers.key_hits_many(conn, [query_key_weights(list(middle.names), middle.dob)],
+
+        async def searched(person: matching.Person) -> tuple[list[matching.SearchHit], list[tuple[str, Any]]]:
+            await asyncio.sleep(0)
+            statements.clear()
+            hits = await matching.rank(conn, person, [], limit=10)
+            await asyncio.sleep(0)  # asyncpg calls query loggers soon after, not at once
+            return hits, list(statements)
+
+        def ruled_out(person: matching.Person, found: list[officers.KeyHit]) -> set[str]:
+            query = Query(names=list(person.names), dob=person.dob)
+            return {h.current_id for h in found
+                    if rules_out_by_date(query, Candidate(h.current_id, (), h.date_of_birth))}
+
+        async def everyone(person: matching.Person) -> list[officers.KeyHit]:
+            return (await officers.key_hits_many(conn, [query_key_weights(list(person.names), person.dob)],
                                                  limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE))[0]
-        assert {h.current_id for h in everyone} == set(statements[1][1][0])
+
+        person = matching.Person(names=[NameParts(given="Nora", family="Ellison")], dob=date(1983, 6, 14))
+        hits, said = await searched(person)
+        assert len(said) == 1 and "officer_names" in said[0][0], said
+        out = ruled_out(person, await everyone(person))
+        assert len(out) >= 4 and not out & {h.officer_id for h in hits}
+        near = set(said[0][1][8])  # the birth dates whose officers' names were read
+        assert date(1983, 6, 14) in near and date(1983, 6, 15) in near and date(1979, 2, 2) not in near
+
+        lonely = matching.Person(names=[NameParts(given="Nora", family="Ellison")], dob=date(1979, 2, 2))
+        alone, said = await searched(lonely)
+        # few agree on this date, but names without a middle name or a suffix cannot lift a contradicted date to the
+        # search floor: one statement
+        assert len(said) == 1, said
+        assert alone[0].score > 0.9 and "date of birth matches" in alone[0].reasons
+
+        middle = matching.Person(names=[NameParts(given="Nora", middle="Jane", family="Ellison")], dob=date(1979, 2, 2))
+        got, said = await searched(middle)
+        assert [h.officer_id for h in got][:1] == [alone[0].officer_id]
+        # with one, and fewer than ten scoring above what a contradicted date can, they are read: by a second statement
+        assert len(said) == 2 and "officer_names" in said[1][0], said
+        assert set(said[1][1][0]) == ruled_out(middle, await everyone(middle))
+
+        crowded = matching.Person(names=[NameParts(given="Nora", middle="Jane", family="Ellison")],
+                                  dob=date(1983, 6, 14))
+        got, said = await searched(crowded)
+        # ten and more agree on this date and score above what a contradicted date can: not read
+        assert len(got) == 10 and len(said) == 1, said
+        assert ruled_out(crowded, await everyone(crowded))
 
 
 async def test_names_and_numbers_are_read_from_the_officer_indexes_alone(world: World) -> None:
@@ -170,15 +185,16 @@ async def test_the_search_floor_reads_no_more_than_a_search(world: World) -> Non
     """bench.search_floor (the database's floor in bench.identity_latency) reads the names of officers every search
     reads too, none other, and writes a query-log entry for each officer it would show: it is a floor, not a
     different workload."""
-    from bench.search_floor import raw_search
+    from bench.search_floor import SearchFloor
 
     await _on_file(world, 12)
     before = await world.pool.fetchval("SELECT count(*) FROM query_log")
     written = fewer = 0
+    floor = SearchFloor(world.pool)
     for given, family, dob in QUERIES:
         first, _, middle = given.partition(" ")
-        read = await raw_search(world.pool, {"givenName": first, "middleName": middle or None, "familyName": family,
-                                             "dateOfBirth": dob}, "BENCH0000")
+        read = await floor.search({"givenName": first, "middleName": middle or None, "familyName": family,
+                                   "dateOfBirth": dob}, "BENCH0000")
         async with world.pool.acquire() as conn:
             considered = (await matching._ranked_many(
                 conn, [Query(names=[_name(given, family)], dob=date.fromisoformat(dob))], [[]], 10, SEARCH_FLOOR,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable
 from datetime import date
 from itertools import product
 
@@ -692,3 +694,34 @@ def test_the_query_bound_is_at_least_every_candidates_names_bound() -> None:
             for name in names:
                 assert not sc._names_may_reach(qn, sc._names([name], candidate=True), need), (asked, name, floor)
     assert said_no  # the bound says no somewhere on the grid, so the test checks something
+
+
+def _calendar(years: Iterable[int], months: Iterable[int], days: Iterable[int]) -> set[date]:
+    out = set()
+    for y, m, d in product(years, months, days):
+        with contextlib.suppress(ValueError):  # no such date
+            out.add(date(y, m, d))
+    return out
+
+
+def _one_digit_years(year: int) -> set[int]:
+    text = f"{year:04d}"
+    return {int(text[:i] + x + text[i + 1:]) for i in range(4) for x in "0123456789"} - {0}
+
+
+@pytest.mark.parametrize("dob", [date(1980, 4, 9), date(2000, 2, 29), date(1999, 12, 31), date(1961, 10, 19),
+                                 date(1970, 1, 1), date(2024, 3, 1), date(1912, 11, 12), date(1903, 9, 30)])
+def test_near_dates_are_exactly_the_dates_the_scorer_does_not_contradict(dob: date) -> None:
+    """``near_dates`` (the birth dates whose candidates a store reads first) against the scorer on every date one
+    keying error can reach: every day of the years around it and of every year one digit off (a transposition across
+    the year and the month changes both), and the same day and month in every year."""
+    import importlib
+
+    sc = importlib.import_module("identity.score")
+    years = set(range(dob.year - 2, dob.year + 3)) | _one_digit_years(dob.year)
+    every = _calendar(years, range(1, 13), range(1, 32)) | _calendar(range(1, 10000), [dob.month], [dob.day])
+    query = Query([N("Ada", "Byron")], dob)
+    agree = {d for d in every if not sc.rules_out_by_date(query, Candidate("OFF-1", [N("Ada", "Byron")], d))}
+    near = sc.near_dates(dob)
+    assert set(near) & every == agree and set(near) <= every and list(near) == sorted(near)
+    assert len(agree) >= 20 and dob in agree
