@@ -316,23 +316,26 @@ _YEAR_CONFLICT = _Evidence(_Level.CONFLICT, _W_YEAR_CONFLICT, "birth year differ
 
 def _compare_dob(q: Query, c: Candidate) -> _Evidence | None:
     if q.dob is not None and c.dob is not None:
-        a, b = q.dob, c.dob
-        if a == b:
-            return _DOB_EXACT
-        if a.year == b.year and (a.month, a.day) == (b.day, b.month):
-            return _DOB_SWAPPED
-        if abs((a - b).days) == 1:
-            return _DOB_DAY
-        if a.day == b.day and abs(_months(a) - _months(b)) == 1:
-            return _DOB_MONTH
-        if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) == 1:
-            return _DOB_YEAR_OFF
-        if OSA.distance(_digits(a), _digits(b)) == 1:
-            return _DOB_TYPO
-        return _DOB_CONFLICT
+        return _compare_dates(q.dob, c.dob)
     if q.dob is None and q.birth_year is not None and c.dob is not None:
         return _YEAR_MATCH if q.birth_year == c.dob.year else _YEAR_CONFLICT
     return None
+
+
+def _compare_dates(a: date, b: date) -> _Evidence:
+    if a == b:
+        return _DOB_EXACT
+    if a.year == b.year and (a.month, a.day) == (b.day, b.month):
+        return _DOB_SWAPPED
+    if abs((a - b).days) == 1:
+        return _DOB_DAY
+    if a.day == b.day and abs(_months(a) - _months(b)) == 1:
+        return _DOB_MONTH
+    if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) == 1:
+        return _DOB_YEAR_OFF
+    if OSA.distance(_digits(a), _digits(b)) == 1:
+        return _DOB_TYPO
+    return _DOB_CONFLICT
 
 
 @lru_cache(maxsize=65536)
@@ -817,24 +820,26 @@ def unread_by_date(query: Query, limit: int | None, floor: float) -> tuple[date,
 def near_dates(dob: date) -> tuple[date, ...]:
     """Every birth date ``_compare_dob`` does not call a contradiction of ``dob``, in order: the date itself, day and
     month swapped, a day, a month or a year off, one digit or two adjacent digits swapped (an optimal string
-    alignment distance of one between two strings of eight digits). Made by writing each of those out, then kept
-    only where ``_compare_dob`` agrees, so that the scorer stays the one judge."""
+    alignment distance of one between two strings of eight digits), each written out. (Exactly the dates the
+    scorer's ``_compare_dates`` accepts: ``tests/unit/test_identity.py`` checks it on every date one keying error
+    can reach. A date too many would only be read for nothing; one too few would change a ranking.)"""
     digits = _digits(dob)
     written = {digits[:i] + x + digits[i + 1:] for i in range(8) for x in "0123456789"}
-    written |= {digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:] for i in range(7)}
+    written.update(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:] for i in range(7))
     written.add(f"{dob.year:04d}{dob.day:02d}{dob.month:02d}")
+    months = _months(dob) - 1  # months since January of year 0
+    written.update(f"{m // 12:04d}{m % 12 + 1:02d}{dob.day:02d}" for m in (months - 1, months + 1, months - 12,
+                                                                              months + 12) if 1 <= m // 12 <= 9999)
     found: set[date] = set()
+    for text in written:
+        try:
+            found.add(date(int(text[:4]), int(text[4:6]), int(text[6:])))
+        except ValueError:  # no such date (month 13, February 30, year 0)
+            continue
     for days in (-1, 1):
         with contextlib.suppress(OverflowError):  # (before 0001-01-01 or after 9999-12-31)
             found.add(dob + timedelta(days=days))
-    months = _months(dob) - 1  # months since year 0, January 0
-    for m in (months - 1, months + 1, months - 12, months + 12):
-        written.add(f"{m // 12:04d}{m % 12 + 1:02d}{dob.day:02d}")
-    for text in written:
-        with contextlib.suppress(ValueError):  # no such date (month 13, February 30, year 0)
-            found.add(date(int(text[:4]), int(text[4:6]), int(text[6:])))
-    query = Query(names=(), dob=dob)
-    return tuple(sorted(d for d in found if _compare_dob(query, Candidate("", (), d)) is not _DOB_CONFLICT))
+    return tuple(sorted(found))
 
 
 def _first_scored(bounding: _Bounding, bounded: list[tuple[float, float, Candidate, list[_Name], _Evidence | None]],
