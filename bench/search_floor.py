@@ -5,10 +5,9 @@ raw asyncpg is for the history lookup: for each search, the blocking-key lookup 
 finds whose birth date does not rule them out (``store.officers.key_hits_many``, the statement the registry runs; the
 registry reads the others' names too, in a second statement, when a name could lift one to the search floor and the
 others leave room for it), and the query-log entries for the first ten found, written as the registry writes them
-(``auth.disclosure_log``: the entries of searches that finish together in one commit). No
-scoring, no GraphQL, no HTTP, no policy: the registry's search cannot be faster than this on the same database
-whatever its own code does, so the pair tells how much of a search's time is the design's reads and how much is
-the server's.
+(``auth.disclosure_log``: the entries of searches that finish together in one commit). No scoring, no GraphQL, no
+HTTP, no policy: the registry's search cannot be faster than this on the same database whatever its own code does,
+so the pair tells how much of a search's time is the design's reads and how much is the server's.
 """
 
 from __future__ import annotations

@@ -725,10 +725,11 @@ def deferred_may_be_needed(query: Query, floor: float) -> bool:
     return floor <= 0.0 or _query_may_reach(_names(query.names, candidate=False), _date_conflict_floor_need(floor))
 
 
-def _deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, floor: float) -> bool:
-    """Whether candidates ruled out by their birth date can be among the first ``limit`` scoring at least ``floor``,
-    given the others ranked (``scored``, best first): only if fewer than ``limit`` of those score above the most a
-    ruled-out candidate can, and ``deferred_may_be_needed``."""
+def deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, floor: float) -> bool:
+    """Whether candidates ruled out by their birth date (left out of ``rank``'s deferred scoring, or unread:
+    ``unread_by_date``) can be among the first ``limit`` scoring at least ``floor``, given the others ranked
+    (``scored``, best first): only if fewer than ``limit`` of those score above the most a ruled-out candidate can,
+    and ``deferred_may_be_needed``."""
     if limit is not None and len(scored) >= limit and scored[limit - 1].score > _DATE_CONFLICT_BOUND:
         return False
     return deferred_may_be_needed(query, floor)
@@ -770,7 +771,7 @@ def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = N
         assert limit is not None
         scored.extend(_first_scored(bounding, bounded, [m.score for m in scored], limit, floor))
     scored.sort(key=lambda m: (-m.score, m.officer_id))
-    if deferred and _deferred_needed(query, scored, limit, floor):
+    if deferred and deferred_needed(query, scored, limit, floor):
         scored = _with_deferred(query, qn, scored, deferred, floor)
     return scored
 
@@ -787,12 +788,6 @@ def _with_deferred(query: Query, qn: list[_Name], scored: list[Match],
             out.append(_score(query, qn, c, cn, dob))
     out.sort(key=lambda m: (-m.score, m.officer_id))
     return out
-
-
-def deferred_needed(query: Query, ranked: Sequence[Match], limit: int | None, floor: float) -> bool:
-    """Whether candidates ruled out by their birth date and left unread (``unread_by_date``) can be among the first
-    ``limit`` scoring at least ``floor``, given ``rank``'s ranking of the others (``ranked``)."""
-    return _deferred_needed(query, ranked, limit, floor)
 
 
 def rank_deferred(query: Query, ranked: list[Match], candidates: Iterable[Candidate], floor: float) -> list[Match]:
