@@ -8,9 +8,9 @@ the registry stores them, plus an index of SSN blind indexes (``identity.ssn_bli
 officers whose publisher sent an SSN. Each query (a noisy re-entry of a registered officer by another
 state, or a stranger who resembles one) is looked up the way ``identity.matching`` does it on the
 database: ``identity.query_key_weights``, candidates = officers sharing a key, ordered by the summed
-weight of the keys they share (each times ``ln(1 + IDF_SCALE / officers holding it)``) then officer ID, at
-most ``CANDIDATE_LIMIT``, plus the officers with the
-query's SSN; ranked by ``identity.rank``. The query carries the new state's certification number as a
+weight of the keys they share (each times ``ln(1 + IDF_SCALE / officers holding it)``, counted in whole
+``KEY_UNITS``: ``identity.phonetic.shared_key_units``) then officer ID, at most ``CANDIDATE_LIMIT``, plus the
+officers with the query's SSN; ranked by ``identity.rank``. The query carries the new state's certification number as a
 publisher's ``certification.issued`` would, and the SSN the clerk typed, if any.
 
 The publish path is mirrored: ``identity.matching.decide`` links when exactly one candidate is strong;
@@ -45,7 +45,7 @@ import identity
 from bench.population import Officer, PopulationConfig, ReEntry, Stranger, generate
 from identity import Candidate, NameParts, Query
 from identity.matching import CANDIDATE_LIMIT, REVIEW_CANDIDATES, decide
-from identity.phonetic import IDF_SCALE
+from identity.phonetic import shared_key_units
 from publishing.review import MAX_PROPOSALS, REVIEW_THRESHOLD
 
 TARGET_RECALL5_ONE = 0.995  # one noise (and none)
@@ -128,7 +128,7 @@ def _candidate(i: int) -> Candidate:
                      cert_numbers=frozenset({(s.state, s.cert)}), ssn_index=s.ssn_index)
 
 
-def _top(weights: dict[int, float], limit: int) -> list[int]:
+def _top(weights: dict[int, int], limit: int) -> list[int]:
     """``ORDER BY sum(weight) DESC, officer_id LIMIT limit`` over the shared keys' weights."""
     if len(weights) <= limit:
         return list(weights)
@@ -152,13 +152,13 @@ def _explain(job: _Job, ranked: Sequence[identity.Match], blocked: bool, in_cap:
 
 def _evaluate(job: _Job) -> Outcome:
     t0 = time.perf_counter()
-    weights: dict[int, float] = defaultdict(float)
+    weights: dict[int, int] = defaultdict(int)
     for key, w in identity.query_key_weights(list(job.names), job.dob).items():
         posting = _INDEX.get(key, ())
         if posting:
-            w *= math.log(1 + IDF_SCALE / len(posting))  # as the store weighs a key by how few hold it
+            units = shared_key_units(w, len(posting))  # as the store weighs a key by how few hold it
             for i in posting:
-                weights[i] += w
+                weights[i] += units
     chosen = _top(weights, _LIMIT)
     same_ssn = _BY_SSN.get(job.ssn_index, []) if job.ssn_index is not None else []
     considered = list(dict.fromkeys([*same_ssn, *chosen]))

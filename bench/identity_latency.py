@@ -45,7 +45,7 @@ from bench.population import PopulationConfig, generate
 from bench.scratch import scratch_database
 from identity import NameParts, matching, query_key_weights
 from identity.matching import CANDIDATE_LIMIT, Person
-from identity.phonetic import IDF_SCALE
+from identity.phonetic import IDF_SCALE, KEY_UNITS
 from store import officers as officer_store
 
 SEARCH = """query($i: OfficerSearchInput!) { searchOfficers(input: $i, purpose: PRE_EMPLOYMENT_BACKGROUND_CHECK,
@@ -158,7 +158,7 @@ async def _measure(dsn: str, queries: list[dict[str, Any]], warmup: int, clients
                     direct_cpu.append((time.process_time() - c0) * 1000)
                     ids = await officer_store.ids_by_blocking_keys(
                         pool, query_key_weights(list(person.names), person.dob), limit=CANDIDATE_LIMIT,
-                        idf_scale=IDF_SCALE)
+                        idf_scale=IDF_SCALE, units=KEY_UNITS)
                     candidates.append(len(ids))
             api: list[float] = []
             api_cpu: list[float] = []

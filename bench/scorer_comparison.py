@@ -52,7 +52,7 @@ from bench.population import PopulationConfig
 from identity import Query
 from identity.dedupe import _COLUMNS, DedupeSettings, Officer, _features, link
 from identity.matching import CANDIDATE_LIMIT
-from identity.phonetic import IDF_SCALE
+from identity.phonetic import shared_key_units
 from publishing.review import MAX_PROPOSALS, REVIEW_THRESHOLD
 
 HAND, SPLINK = "hand-set (identity.score)", "splink (estimated)"
@@ -236,13 +236,13 @@ class Outcome:
 def candidate_set(job: acc._Job) -> list[int]:
     """The online candidates of ``bench.identity_accuracy``: key-sharing officers by summed IDF weight, at most
     ``CANDIDATE_LIMIT``, plus the holders of the query's SSN."""
-    weights: dict[int, float] = defaultdict(float)
+    weights: dict[int, int] = defaultdict(int)
     for key, w in identity.query_key_weights(list(job.names), job.dob).items():
         posting = acc._INDEX.get(key, ())
         if posting:
-            w *= math.log(1 + IDF_SCALE / len(posting))
+            units = shared_key_units(w, len(posting))  # as the store weighs a key by how few hold it
             for i in posting:
-                weights[i] += w
+                weights[i] += units
     chosen = acc._top(weights, CANDIDATE_LIMIT)
     same_ssn = acc._BY_SSN.get(job.ssn_index, []) if job.ssn_index is not None else []
     return list(dict.fromkeys([*same_ssn, *chosen]))

@@ -20,7 +20,7 @@ import asyncpg
 from auth.disclosure_log import DisclosureLog
 from identity import NameParts, query_key_weights
 from identity.matching import CANDIDATE_LIMIT
-from identity.phonetic import IDF_SCALE
+from identity.phonetic import IDF_SCALE, KEY_UNITS
 from identity.score import near_dates
 from store import officers
 
@@ -41,7 +41,8 @@ class SearchFloor:
         dob = date.fromisoformat(inp["dateOfBirth"])
         async with self.pool.acquire() as conn:
             hits = (await officers.key_hits_many(conn, [query_key_weights([name], dob)], limit=CANDIDATE_LIMIT,
-                                                 idf_scale=IDF_SCALE, read=[officers.NamesRead(near_dates(dob))]))[0]
+                                                 idf_scale=IDF_SCALE, units=KEY_UNITS,
+                                                 read=[officers.NamesRead(near_dates(dob))]))[0]
         shown = list(dict.fromkeys(h.current_id for h in hits))[:SHOWN]
         await self.log.write([(i, "hiring_agency", "bench-user", org, PURPOSE, {"Officer": [i]}) for i in shown])
         return sorted(h.current_id for h in hits if h.names is not None)

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from identity.normalize import NameParts, normalize_token
-from identity.phonetic import BLOCKING_SCHEME_VERSION, IDF_SCALE, blocking_keys, query_key_weights
+from identity.phonetic import BLOCKING_SCHEME_VERSION, IDF_SCALE, KEY_UNITS, blocking_keys, query_key_weights
 from identity.score import (
     Candidate,
     Match,
@@ -165,7 +165,8 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
     """
     weighted = [query_key_weights(list(q.names), q.dob) if q.names else {} for q in queries]
     reads = [officers.NamesRead(unread_by_date(q, limit, floor), bool(q.cert_number)) for q in queries]
-    found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE, read=reads)
+    found = (await officers.key_hits_many(conn, weighted, limit=CANDIDATE_LIMIT, idf_scale=IDF_SCALE, units=KEY_UNITS,
+                                          read=reads)
              if any(weighted) else [[] for _ in queries])
     by_id: list[list[str]] = []  # officers found by certification number or SSN, read whole by ID
     for q, seed in zip(queries, seeds, strict=True):

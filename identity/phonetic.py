@@ -60,6 +60,7 @@ date (January 1st) can be; the store caps candidates by summed key weight.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -72,6 +73,7 @@ from identity.normalize import NameParts, order_variants, split_surname
 __all__ = [
     "BLOCKING_SCHEME_VERSION",
     "IDF_SCALE",
+    "KEY_UNITS",
     "KEY_WEIGHTS",
     "MAX_STORED_GIVEN_CODES",
     "MAX_SURNAME_FORMS",
@@ -79,6 +81,7 @@ __all__ = [
     "given_code",
     "query_key_weights",
     "query_keys",
+    "shared_key_units",
     "surname_code",
     "surname_codes",
 ]
@@ -93,6 +96,17 @@ MAX_STORED_GIVEN_CODES = 4
 KEY_WEIGHTS: dict[str, float] = {"gd": 1.0, "sm": 1.0, "sy": 1.0, "gs": 1.0, "gym": 1.0, "gyd": 1.0, "gmd": 1.0,
                                  "dg": 1.0, "ds": 1.0, "d": 0.75}
 IDF_SCALE = 1_000_000
+#: A shared key's weighed contribution is counted in whole units of 10^-9 (``shared_key_units``), so that a candidate's
+#: sum is exact whatever order the store adds it in: float sums added in another order (another plan) can differ in
+#: the last bits and decide a tie at the last candidate kept differently.
+KEY_UNITS = 1_000_000_000
+
+
+def shared_key_units(weight: float, holders: int) -> int:
+    """What a key of this weight held by ``holders`` officers adds to a candidate's sum, in ``KEY_UNITS`` (the store's
+    key lookup computes the same in SQL: ``store.officers.key_hits_many``; PostgreSQL's round, as Python's, rounds
+    half to even)."""
+    return round(weight * math.log(1 + IDF_SCALE / holders) * KEY_UNITS)
 _NEIGHBOUR = 0.5  # a key of a neighbouring date counts this much of its family's weight
 _REORDERED = 0.75  # and a key of the name read family name first this much
 

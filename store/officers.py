@@ -276,9 +276,10 @@ async def ids_keyed_before(conn: asyncpg.Connection, scheme: int, after: str, li
 
 
 async def ids_by_blocking_keys(conn: asyncpg.Connection | asyncpg.Pool, weighted: Mapping[str, float], *,
-                               limit: int, idf_scale: float) -> list[str]:
+                               limit: int, idf_scale: float, units: int) -> list[str]:
     """The officer IDs of ``key_hits_many`` for one lookup."""
-    return [h.officer_id for h in (await key_hits_many(conn, [weighted], limit=limit, idf_scale=idf_scale))[0]]
+    return [h.officer_id for h in
+            (await key_hits_many(conn, [weighted], limit=limit, idf_scale=idf_scale, units=units))[0]]
 
 
 class KeyHit(NamedTuple):
@@ -310,7 +311,8 @@ _RANKED_HITS = """WITH q AS (SELECT * FROM unnest($1::int[], $2::text[], $3::flo
      size AS (SELECT n, key, count(*) AS holders FROM hit GROUP BY n, key),
      scored AS (SELECT hit.n, hit.officer_id,
                        row_number() OVER (PARTITION BY hit.n ORDER BY
-                                          sum(hit.weight * ln(1 + $5::float8 / size.holders)) DESC,
+                                          sum(round(hit.weight * ln(1 + $5::float8 / size.holders) * $6::float8)
+                                              ::bigint) DESC,
                                           hit.officer_id) AS place
                 FROM hit JOIN size ON size.n = hit.n AND size.key = hit.key
                 GROUP BY hit.n, hit.officer_id),
@@ -325,8 +327,8 @@ SELECT n, officer_id, current_id, date_of_birth, ssn_blind_index FROM top ORDER 
 #: names are read (``every``) and whether the numbers are (``numbered``), ``near`` the birth dates read otherwise.
 _KEY_HITS_READ = _RANKED_HITS + """,
      rd AS (SELECT n - 1 AS n, every, numbered
-            FROM unnest($6::bool[], $7::bool[]) WITH ORDINALITY AS rd(every, numbered, n)),
-     near AS (SELECT DISTINCT n, d FROM unnest($8::int[], $9::date[]) AS near(n, d))
+            FROM unnest($7::bool[], $8::bool[]) WITH ORDINALITY AS rd(every, numbered, n)),
+     near AS (SELECT DISTINCT n, d FROM unnest($9::int[], $10::date[]) AS near(n, d))
 SELECT t.n, t.officer_id, t.current_id, t.date_of_birth, t.ssn_blind_index,
        CASE WHEN rd.every OR t.date_of_birth IS NULL OR (t.n, t.date_of_birth) IN (SELECT n, d FROM near)
             THEN""" + _NAMES_ARRAY.format(id="t.current_id") + """ END AS names,
@@ -335,19 +337,22 @@ FROM top t JOIN rd ON rd.n = t.n ORDER BY t.n, t.place"""
 
 
 async def key_hits_many(conn: asyncpg.Connection | asyncpg.Pool, lookups: Sequence[Mapping[str, float]],
-                        *, limit: int, idf_scale: float, read: Sequence[NamesRead] | None = None,
+                        *, limit: int, idf_scale: float, units: int, read: Sequence[NamesRead] | None = None,
                         ) -> list[list[KeyHit]]:
     """For each lookup (blocking keys with their weights): the officers sharing any of its keys, at most ``limit``,
-    those with the largest summed weight of shared keys first, each key's weight multiplied by
+    those with the largest summed weight of shared keys first (then by ID), each key's weight multiplied by
     ``ln(1 + idf_scale / n)``, n the officers holding it (a key few officers share counts for more than one many
-    share). One statement for all the lookups, each ranked on its own (a batch's new people at once), with the
-    names and certification numbers each lookup's ``read`` asks for (one per lookup; None: none read): identity
-    matching's candidates in one round trip, the names of those whose birth date rules them out left unread."""
+    share), and counted in whole ``1 / units`` (rounded half to even, as ``identity.phonetic.shared_key_units``), so
+    that the sums, and the ties at the last officer kept, are the same whatever order a plan adds them in. One
+    statement for all the lookups, each ranked on its own (a batch's new people at once), with the names and
+    certification numbers each lookup's ``read`` asks for (one per lookup; None: none read): identity matching's
+    candidates in one round trip, the names of those whose birth date rules them out left unread."""
     # One index probe per key, whatever the statistics say: a plain join on a table not analyzed yet (a new
     # registry's first upload, before autovacuum's next round) was planned as a hash join over a full scan of
     # officer_blocking_keys, ten times slower at 34,000 keys; OFFSET 0 keeps the subquery from being flattened.
     flat = [(n, key, weight) for n, lookup in enumerate(lookups) for key, weight in sorted(lookup.items())]
-    args: list[object] = [[n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale]
+    args: list[object] = [[n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale,
+                          float(units)]
     if read is None:
         rows = await conn.fetch(_KEY_HITS, *args)
         return _hits(rows, len(lookups), with_names=False)
