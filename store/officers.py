@@ -306,16 +306,15 @@ class NamesRead(NamedTuple):
 
 #: The officers sharing the keys of each lookup n (its keys and their weights in ``q``), ranked (see ``key_hits_many``)
 _RANKED_HITS = """WITH q AS (SELECT * FROM unnest($1::int[], $2::text[], $3::float8[]) AS q(n, key, weight)),
-     hit AS MATERIALIZED (SELECT q.n, b.key, b.officer_id, q.weight FROM q CROSS JOIN LATERAL
-                          (SELECT b.key, b.officer_id FROM officer_blocking_keys b WHERE b.key = q.key OFFSET 0) b),
-     size AS (SELECT n, key, count(*) AS holders FROM hit GROUP BY n, key),
+     hit AS (SELECT q.n, b.officer_id, q.weight, b.holders FROM q CROSS JOIN LATERAL
+             (SELECT b.officer_id, count(*) OVER () AS holders FROM officer_blocking_keys b WHERE b.key = q.key
+              OFFSET 0) b),
      scored AS (SELECT hit.n, hit.officer_id,
                        row_number() OVER (PARTITION BY hit.n ORDER BY
-                                          sum(round(hit.weight * ln(1 + $5::float8 / size.holders) * $6::float8)
+                                          sum(round(hit.weight * ln(1 + $5::float8 / hit.holders) * $6::float8)
                                               ::bigint) DESC,
                                           hit.officer_id) AS place
-                FROM hit JOIN size ON size.n = hit.n AND size.key = hit.key
-                GROUP BY hit.n, hit.officer_id),
+                FROM hit GROUP BY hit.n, hit.officer_id),
      top AS (SELECT s.n, s.place, s.officer_id, coalesce(o.id, r.id) AS current_id,
                     CASE WHEN o.id IS NULL THEN r.date_of_birth ELSE o.date_of_birth END AS date_of_birth,
                     CASE WHEN o.id IS NULL THEN r.ssn_blind_index ELSE o.ssn_blind_index END AS ssn_blind_index
@@ -349,7 +348,10 @@ async def key_hits_many(conn: asyncpg.Connection | asyncpg.Pool, lookups: Sequen
     candidates in one round trip, the names of those whose birth date rules them out left unread."""
     # One index probe per key, whatever the statistics say: a plain join on a table not analyzed yet (a new
     # registry's first upload, before autovacuum's next round) was planned as a hash join over a full scan of
-    # officer_blocking_keys, ten times slower at 34,000 keys; OFFSET 0 keeps the subquery from being flattened.
+    # officer_blocking_keys, ten times slower at 34,000 keys; OFFSET 0 keeps the subquery from being flattened. Each
+    # key's holders are counted in the same probe (a window over its rows): at 10^6 officers about a tenth less time
+    # for the statement than counting them in a second pass over the hits and joining the counts back (possible since
+    # the sums are exact: the order the terms are added in no longer matters).
     flat = [(n, key, weight) for n, lookup in enumerate(lookups) for key, weight in sorted(lookup.items())]
     args: list[object] = [[n for n, _, _ in flat], [k for _, k, _ in flat], [w for _, _, w in flat], limit, idf_scale,
                           float(units)]
