@@ -188,12 +188,12 @@ async def _ranked_many(conn: Any, queries: Sequence[Query], seeds: Sequence[Sequ
         unread = sorted({h.current_id for h in hits if h.current_id not in candidates})
         pending.append((candidates, ranked, unread if unread and deferred_needed(q, ranked, limit, floor) else []))
     needed = sorted({i for _, _, unread in pending for i in unread})
-    later = await officers.names_and_numbers(conn, needed, set()) if needed else {}
+    later = await officers.names_of(conn, needed) if needed else {}
     out: list[Considered] = []
     for q, lookup, hits, (candidates, ranked, unread) in zip(queries, weighted, found, pending, strict=True):
         if unread:
             hit = {h.current_id: h for h in hits}
-            added = [_candidate(officers.MatchRow(i, hit[i].date_of_birth, later[i][0], hit[i].ssn_blind_index, ()))
+            added = [_candidate(officers.MatchRow(i, hit[i].date_of_birth, later[i], hit[i].ssn_blind_index, ()))
                      for i in unread if i in later]
             candidates.update((c.officer_id, c) for c in added)
             ranked = rank_deferred(q, ranked, added, floor)

@@ -96,6 +96,9 @@ MAX_STORED_GIVEN_CODES = 4
 KEY_WEIGHTS: dict[str, float] = {"gd": 1.0, "sm": 1.0, "sy": 1.0, "gs": 1.0, "gym": 1.0, "gyd": 1.0, "gmd": 1.0,
                                  "dg": 1.0, "ds": 1.0, "d": 0.75}
 IDF_SCALE = 1_000_000
+_NEIGHBOUR = 0.5  # a key of a neighbouring date counts this much of its family's weight
+_REORDERED = 0.75  # and a key of the name read family name first this much
+
 #: A shared key's weighed contribution is counted in whole units of 10^-9 (``shared_key_units``), so that a candidate's
 #: sum is exact whatever order the store adds it in: float sums added in another order (another plan) can differ in
 #: the last bits and decide a tie at the last candidate kept differently.
@@ -107,8 +110,7 @@ def shared_key_units(weight: float, holders: int) -> int:
     key lookup computes the same in SQL: ``store.officers.key_hits_many``; PostgreSQL's round, as Python's, rounds
     half to even)."""
     return round(weight * math.log(1 + IDF_SCALE / holders) * KEY_UNITS)
-_NEIGHBOUR = 0.5  # a key of a neighbouring date counts this much of its family's weight
-_REORDERED = 0.75  # and a key of the name read family name first this much
+
 
 _NON_LETTERS = re.compile(r"[^a-z]")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -105,17 +105,11 @@ async def for_matching(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[st
             for r in await conn.fetch(_FOR_MATCHING, list(ids))]
 
 
-async def names_and_numbers(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str], numbered: Set[str],
-                            ) -> dict[str, tuple[tuple[NameRow, ...], tuple[tuple[str, str], ...]]]:
-    """The names (primary first, as ``for_matching``) of these officers, and the certification numbers of those in
-    ``numbered`` (the others' are left empty, not read), for officers whose birth date and SSN index the caller
-    already holds (``key_hits_many``): the officers table is not read."""
-    rows = await conn.fetch(
-        "SELECT i.id," + _NAMES.format(id="i.id") + ", CASE WHEN i.numbered THEN " + _NUMBERS.format(id="i.id")
-        + " ELSE '{}' END AS certs FROM unnest($1::text[], $2::bool[]) AS i(id, numbered)",
-        list(ids), [i in numbered for i in ids])
-    return {r["id"]: (tuple(NameRow(*n) for n in r["names"]), tuple((state, number) for state, number in r["certs"]))
-            for r in rows}
+async def names_of(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[str]) -> dict[str, tuple[NameRow, ...]]:
+    """The names (primary first, as ``for_matching``) of these officers: those a key lookup found but left unread
+    (``key_hits_many``), whose birth date and SSN index the caller already holds; the officers table is not read."""
+    rows = await conn.fetch("SELECT i.id," + _NAMES.format(id="i.id") + " FROM unnest($1::text[]) AS i(id)", list(ids))
+    return {r["id"]: tuple(NameRow(*n) for n in r["names"]) for r in rows}
 
 
 async def page(
