@@ -230,22 +230,22 @@ async def test_a_refused_token_is_one_line(world: World, tmp_path: Path, capsys:
 
 
 @contextlib.asynccontextmanager
-async def _token_expiring_after(world: World, requests: int) -> AsyncIterator[str]:
-    """A real HTTP hop in front of the registry that, after ``requests`` requests, forwards an expired token in
-    place of the caller's: the registry's own 401 for a token that expired in the middle of an upload."""
+async def _token_expiring_after(world: World, batches: int) -> AsyncIterator[str]:
+    """A real HTTP hop in front of the registry that forwards an expired token in place of the caller's for every
+    batch of the upload from position ``batches`` on: the registry's own 401 for a token that expired in the middle
+    of an upload. By position, not by arrival: batches are sent several at a time, and the order their requests
+    reach the hop in is the network's (counting arrivals failed on a slow machine, when the second batch came
+    first)."""
     expired = mint_token(world.issuer_key, issuer=ISSUER, audience=AUDIENCE, subject="publisher-user",
                          role="publisher", publisher_id="ca-post", now=time.time() - 7200, ttl_seconds=60)
-    seen = 0
 
     async def hop(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        nonlocal seen
         body, more = b"", True
         while more:
             message = await receive()
             body, more = body + message.get("body", b""), message.get("more_body", False)
         headers = {k.decode(): v.decode() for k, v in scope["headers"] if k.lower() not in (b"host", b"content-length")}
-        seen += 1
-        if seen > requests:
+        if json.loads(body)["variables"]["u"]["position"] >= batches:
             headers["authorization"] = f"Bearer {expired}"
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.app), base_url="http://registry") as c:
             resp = await c.post(scope["path"], content=body, headers=headers)
