@@ -25,7 +25,7 @@ from resolvers.partner import PartnerQuery
 from resolvers.query import Query as CoreQuery
 from resolvers.review import ReviewQuery
 from resolvers.training import TrainingQuery
-from schema import limits
+from schema import limits, lists
 from schema.plan import Planner
 
 # Each feature contributes its own root fields in its own module; they are merged here.
@@ -48,6 +48,16 @@ class _ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().build_response(data)
         finally:
             self.async_helpers = None  # type: ignore[assignment]
+
+    def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any, result: Any,
+                            position_context: Any) -> Any:
+        """A list of plain results (a publish batch's) by ``schema.lists`` when it can, else graphql-core's."""
+        completer = lists.completer_of(self.schema)
+        if completer is not None and len(field_details_list) == 1 and field_details_list[0].defer_usage is None:
+            done = completer.complete(return_type, field_details_list[0].node, info, result)
+            if done is not None:
+                return done
+        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
 
 
 def _drop_tracebacks(error: BaseException) -> None:
@@ -118,6 +128,7 @@ def build_schema(settings: Settings | None = None) -> RegistrySchema:
     apply_policy(schema._schema)
     if settings.compiled_plans:
         schema.planner = Planner(schema._schema, settings)
+        lists.install(schema._schema)
     return schema
 
 

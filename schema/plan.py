@@ -95,7 +95,7 @@ PLANNED: dict[str, frozenset[str]] = {
 }
 
 
-class _Unplanned(Exception):
+class Unplanned(Exception):
     """The request goes to graphql-core."""
 
 
@@ -110,11 +110,11 @@ class _Info:
 
 
 @dataclass(frozen=True, slots=True)
-class _Shape:
+class Shape:
     """A field's GraphQL type, as completing a value needs it."""
 
     non_null: bool
-    item: _Shape | None = None  # a list of these
+    item: Shape | None = None  # a list of these
     serialize: Callable[[Any], Any] | None = None  # a leaf
     verbatim: Any = None  # (a type) a leaf whose serializer returns a value of exactly this type as it is
     names: dict[Any, str] | None = None  # an enum leaf: the name its serializer gives a member, by its value
@@ -128,7 +128,7 @@ class _Field:
     rule: FieldRule
     get: Callable[[Any], Any] | None  # an attribute: its value
     read: Callable[[Any, _Info], Any] | None  # else a resolver method: the value, or perhaps an awaitable of it
-    shape: _Shape
+    shape: Shape
 
 
 def _distinct(fields: tuple[_Field, ...]) -> tuple[FieldRule, ...]:
@@ -142,7 +142,7 @@ def _distinct(fields: tuple[_Field, ...]) -> tuple[FieldRule, ...]:
         if rule.free:
             continue
         if rule.checked or rule.purpose_root:
-            raise _Unplanned  # a rule that reads arguments: only the root's, asked with them
+            raise Unplanned  # a rule that reads arguments: only the root's, asked with them
         seen.setdefault(id(rule.access), rule)  # kind and public follow from the type and the access
     return tuple(seen.values())
 
@@ -154,7 +154,7 @@ class Plan:
     root_field: GraphQLField
     root_rule: FieldRule
     parts: frozenset[str]  # the officer's lists read with it (store.officer_tree.PARTS)
-    officer: _Shape  # the officer's selected fields
+    officer: Shape  # the officer's selected fields
     strings: _StringArguments | None  # the root's arguments without graphql-core, when the variables are strings
 
 
@@ -243,41 +243,43 @@ def _has_variable(node: Any) -> bool:
     return False
 
 
-class _Builder:
-    def __init__(self, schema: GraphQLSchema) -> None:
-        self.schema = schema
+class Builder:
+    """``allowed``: the fields a shape may read, by type (``PLANNED`` for lookups)."""
 
-    def shape(self, gtype: Any, selection: SelectionSetNode | None) -> _Shape:
+    def __init__(self, schema: GraphQLSchema, allowed: dict[str, frozenset[str]] = PLANNED) -> None:
+        self.schema, self.allowed = schema, allowed
+
+    def shape(self, gtype: Any, selection: SelectionSetNode | None) -> Shape:
         non_null = isinstance(gtype, GraphQLNonNull)
         inner = gtype.of_type if non_null else gtype
         if isinstance(inner, GraphQLList):
-            return _Shape(non_null, item=self.shape(inner.of_type, selection))
+            return Shape(non_null, item=self.shape(inner.of_type, selection))
         if isinstance(inner, GraphQLLeafType):
             if selection is not None:
-                raise _Unplanned
-            return _Shape(non_null, serialize=inner.serialize, **_shortcut(inner))
+                raise Unplanned
+            return Shape(non_null, serialize=inner.serialize, **_shortcut(inner))
         if isinstance(inner, GraphQLObjectType) and selection is not None:
             fields = self.fields(inner, selection)
-            return _Shape(non_null, fields=fields, rules=_distinct(fields))
-        raise _Unplanned  # interfaces, unions
+            return Shape(non_null, fields=fields, rules=_distinct(fields))
+        raise Unplanned  # interfaces, unions
 
     def fields(self, parent: GraphQLObjectType, selection: SelectionSetNode) -> tuple[_Field, ...]:
-        allowed = PLANNED.get(parent.name, frozenset())
+        allowed = self.allowed.get(parent.name, frozenset())
         out: list[_Field] = []
         keys: set[str] = set()
         for node in selection.selections:
             if not isinstance(node, FieldNode) or node.directives or node.arguments:
-                raise _Unplanned
+                raise Unplanned
             name = node.name.value
             key = node.alias.value if node.alias else name
             gql_field = parent.fields.get(name)
             if name not in allowed or key in keys or gql_field is None:
-                raise _Unplanned
+                raise Unplanned
             keys.add(key)
             definition: Any = (gql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             get, read = _getter(definition), _reader(definition)
             if get is None and read is None:
-                raise _Unplanned
+                raise Unplanned
             out.append(_Field(key, field_rule(parent.name, name, gql_field.args), get, read,
                               self.shape(gql_field.type, node.selection_set)))
         return tuple(out)
@@ -285,21 +287,21 @@ class _Builder:
     def plan(self, document: Any) -> Plan:
         operations = document.definitions
         if len(operations) != 1 or not isinstance(op := operations[0], OperationDefinitionNode):
-            raise _Unplanned
+            raise Unplanned
         if op.operation is not OperationType.QUERY or op.directives:
-            raise _Unplanned
+            raise Unplanned
         if any(v.directives for v in op.variable_definitions or ()):
-            raise _Unplanned
+            raise Unplanned
         roots = op.selection_set.selections
         if len(roots) != 1 or not isinstance(root := roots[0], FieldNode) or root.directives:
-            raise _Unplanned
+            raise Unplanned
         query_type = self.schema.query_type
         if query_type is None or root.name.value != ROOT_FIELD or root.selection_set is None:
-            raise _Unplanned
+            raise Unplanned
         root_field = query_type.fields[ROOT_FIELD]
         officer_type = root_field.type
         if isinstance(officer_type, GraphQLNonNull) or not isinstance(officer_type, GraphQLObjectType):
-            raise _Unplanned
+            raise Unplanned
         parts = frozenset(n.name.value for n in root.selection_set.selections
                           if isinstance(n, FieldNode) and n.name.value in PARTS)
         return Plan(op, root, root_field, field_rule(ROOT_TYPE, ROOT_FIELD, root_field.args), parts,
@@ -353,8 +355,8 @@ class Planner:
         if validate_document(self.schema, document, self.rules):
             return None
         try:
-            return _Builder(self.schema).plan(document)
-        except _Unplanned:
+            return Builder(self.schema).plan(document)
+        except Unplanned:
             return None
 
     def count(self, outcome: str) -> None:
@@ -385,7 +387,7 @@ class Planner:
         if args is None:
             coerced = get_variable_values(self.schema, plan.operation.variable_definitions or (), variables or {})
             if isinstance(coerced, list):
-                raise _Unplanned
+                raise Unplanned
             args = get_argument_values(plan.root_field, plan.root, coerced)
         plan.root_rule.check(ctx, None, args)
         purpose = args.get("purpose")
@@ -399,7 +401,7 @@ class Planner:
 
 
 NO_ARGUMENTS: dict[str, Any] = {}
-Level = list[tuple[_Shape, Any, dict[str, Any]]]
+Level = list[tuple[Shape, Any, dict[str, Any]]]
 
 
 async def _walk(level: Level, info: _Info) -> None:
@@ -416,10 +418,10 @@ async def _walk(level: Level, info: _Info) -> None:
                 if f.get is not None:
                     value = f.get(obj)
                     leaf = f.shape
-                    if type(value) is leaf.verbatim:  # as _complete, without the call
+                    if type(value) is leaf.verbatim:  # as complete, without the call
                         out[f.key] = value if leaf.names is None else leaf.names[value._value_]
                     else:
-                        out[f.key] = _complete(leaf, value, below)
+                        out[f.key] = complete(leaf, value, below)
                     continue
                 value = f.read(obj, info)  # type: ignore[misc]  # (one of get and read is set)
                 if isinstance(value, asyncio.Future) and value.done():
@@ -428,33 +430,33 @@ async def _walk(level: Level, info: _Info) -> None:
                     out[f.key] = None  # its place, in the document's order
                     waiting.append((value, f, out))
                 else:
-                    out[f.key] = _complete(f.shape, value, below)
+                    out[f.key] = complete(f.shape, value, below)
         if waiting:
             values = await asyncio.gather(*(w[0] for w in waiting), return_exceptions=True)
             for value, (_, f, out) in zip(values, waiting, strict=True):
                 if isinstance(value, BaseException):
                     raise value
-                out[f.key] = _complete(f.shape, value, below)
+                out[f.key] = complete(f.shape, value, below)
         level = below
 
 
-def _complete(shape: _Shape, value: Any, below: Level) -> Any:
+def complete(shape: Shape, value: Any, below: Level) -> Any:
     """As graphql-core's complete_value: a null where the schema promises a value is graphql-core's to report."""
     if value is None:
         if shape.non_null:
-            raise _Unplanned
+            raise Unplanned
         return None
     if shape.serialize is not None:
         if type(value) is shape.verbatim:
             return value if shape.names is None else shape.names[value._value_]
         leaf = shape.serialize(value)
         if leaf is None or leaf is Undefined:
-            raise _Unplanned
+            raise Unplanned
         return leaf
     if shape.item is not None:
         if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
-            raise _Unplanned
-        return [_complete(shape.item, v, below) for v in value]
+            raise Unplanned
+        return [complete(shape.item, v, below) for v in value]
     out: dict[str, Any] = {}
     below.append((shape, value, out))
     return out
