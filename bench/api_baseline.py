@@ -85,6 +85,7 @@ AUDIENCE = "officer-registry"
 PURPOSE = "PRE_EMPLOYMENT_BACKGROUND_CHECK"
 HIRING_ORI = "WAHIRE000"
 BATCH = 500
+FLOOR_TURNS = 3  # COPY and the publishing floor, in turns
 KEYS_VALID_FROM = datetime(2015, 1, 1, tzinfo=UTC)
 AGENCIES_PER_STATE = 20
 RECORD_RATE = 0.05
@@ -1019,9 +1020,10 @@ async def _publish_batches(conn: asyncpg.Connection, jws: Sequence[str], ssn_key
 
 
 async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs: int, seed: int,
-                       ) -> tuple[list[PublishResult], Timed, list[tuple[str, float]], Timed]:
-    """The publishing rows, the COPY reference, the profile of one batch and the floor (``bench.publish_floor``),
-    all in the same minutes."""
+                       ) -> tuple[list[PublishResult], Timed, list[tuple[str, float]], list[tuple[Timed, Timed]]]:
+    """The publishing rows, the COPY reference (the median of its turns), the profile of one batch and each turn's
+    COPY and floor (``bench.publish_floor``), all in the same minutes."""
+    turns: list[tuple[Timed, Timed]] = []
     from ledger import admin_entries
     from ledger.admin_key import AdminKeys, new_key
     from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
@@ -1111,33 +1113,42 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
             timed, _, _ = await _publish_batches(conn, mixed, ssn_key, set_based=set_based)
             results.append(PublishResult.of(label, n_records, timed, sign_s))
 
-        # The same record rows, plainly: COPY into misconduct_records and their history.
-        rows = [(_id("REC", rng), targets[i % len(targets)], "ca-post", f"copy-rec-{i}", p["kind"], "CA",
-                 p["reasonCategory"], date.fromisoformat(p["actionDate"]), p["narrative"], p["caseReference"],
-                 "FINAL", True) for i, p in enumerate(payloads[:n_records])]
-        hist = [(r[0], None, "FINAL", True, None) for r in rows]
-        window = _Window()
-        for i in range(0, len(rows), BATCH):
-            async with conn.transaction():
-                await conn.copy_records_to_table("misconduct_records", records=rows[i:i + BATCH],
-                                                 columns=COLUMNS["misconduct_records"])
-                await conn.copy_records_to_table("record_status_history", records=hist[i:i + BATCH],
-                                                 columns=COLUMNS["record_status_history"])
-        copy = window.done()
-
-        # The floor (bench.publish_floor): the same kind of events, their signatures checked and every row the
-        # registry writes for them put in by COPY, nothing else.
-        floor_signed = [sign_event({**_record_payload(i, targets[i % len(targets)], rng), "eventId": f"floor-rec-{i}",
-                                    "sourceId": f"floor-rec-{i}"}, key, "ca-post-bench-1") for i in range(n_records)]
+        # The same record rows, plainly (COPY into misconduct_records and their history), and the floor
+        # (bench.publish_floor: the same kind of events, their signatures checked and every row the registry writes
+        # for them put in by COPY, nothing else), in turns: a COPY of 5,000 rows takes a fifth of a second, so one
+        # turn moves with the minute; the report takes the median of each.
         publisher_name = await conn.fetchval("SELECT name FROM publishers WHERE id = 'ca-post'")
-        async with PublishFloor(dsn, b64url(str(key.as_dict()["x"])), publisher_name, batch_size=BATCH) as floor:
+        public_key = b64url(str(key.as_dict()["x"]))
+        for turn in range(FLOOR_TURNS):
+            rows = [(_id("REC", rng), targets[i % len(targets)], "ca-post", f"copy-rec-{turn}-{i}", p["kind"], "CA",
+                     p["reasonCategory"], date.fromisoformat(p["actionDate"]), p["narrative"], p["caseReference"],
+                     "FINAL", True) for i, p in enumerate(payloads[:n_records])]
+            hist = [(r[0], None, "FINAL", True, None) for r in rows]
             window = _Window()
-            await floor.publish(floor_signed)
-            floored = window.done()
+            for i in range(0, len(rows), BATCH):
+                async with conn.transaction():
+                    await conn.copy_records_to_table("misconduct_records", records=rows[i:i + BATCH],
+                                                     columns=COLUMNS["misconduct_records"])
+                    await conn.copy_records_to_table("record_status_history", records=hist[i:i + BATCH],
+                                                     columns=COLUMNS["record_status_history"])
+            copied = window.done()
+            floor_signed = [sign_event({**_record_payload(i, targets[i % len(targets)], rng),
+                                        "eventId": f"floor-rec-{turn}-{i}", "sourceId": f"floor-rec-{turn}-{i}"},
+                                       key, "ca-post-bench-1") for i in range(n_records)]
+            async with PublishFloor(dsn, public_key, publisher_name, batch_size=BATCH) as floor:
+                window = _Window()
+                await floor.publish(floor_signed)
+                turns.append((copied, window.done()))
     finally:
         await pool.release(conn)
         await pool.close()
-    return results, copy, profile, floored
+    copy = _median_timed([c for c, _ in turns])
+    return results, copy, profile, turns
+
+
+def _median_timed(timed: Sequence[Timed]) -> Timed:
+    """The run of median duration (the lower one of an even count)."""
+    return sorted(timed, key=lambda t: t.seconds)[(len(timed) - 1) // 2]
 
 
 # -- reporting and main ---------------------------------------------------------------------------
@@ -1176,11 +1187,11 @@ async def run(args: argparse.Namespace) -> int:
 
         print(f"Bulk publishing {args.publish:,} signed records and {args.certs:,} certifications...",
               file=sys.stderr)
-        published, copy, profile, floor = await bulk_publish(dsn, info["publish_targets"], args.publish,
+        published, copy, profile, turns = await bulk_publish(dsn, info["publish_targets"], args.publish,
                                                                args.certs, args.seed)
 
     args.load = f"{load_before} at the start, {loadavg()} at the end"
-    _print_report(args, info, stmts, cells, published, copy, profile, rss, floor)
+    _print_report(args, info, stmts, cells, published, copy, profile, rss, turns)
     return 0
 
 
@@ -1344,7 +1355,7 @@ def _print_rounds(args: argparse.Namespace, rounds: list[dict[str, Cell]]) -> No
 
 def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[int, int], cells: list[Cell],
                   published: list[PublishResult], copy: Timed, profile: list[tuple[str, float]],
-                  rss: dict[str, dict[str, float]], floor: Timed | None = None) -> None:
+                  rss: dict[str, dict[str, float]], turns: Sequence[tuple[Timed, Timed]] = ()) -> None:
     counts = info["counts"]
     where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded (pgserver)"
     print(f"\nMachine: {os.cpu_count()} cores, load average {args.load}; PostgreSQL: {where}"
@@ -1457,6 +1468,7 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
     prow.append(["plain COPY of the same record rows (+ history rows)", f"{args.publish:,}", f"{copy.seconds:.2f}",
                  f"{copy_rate:,.0f}", "100%", us_each(copy.app_cpu_s, args.publish),
                  us_each(copy.db_cpu_s, args.publish), "-"])
+    floor = _median_timed([f for _, f in turns]) if turns else None
     if floor is not None:
         prow.append(["the floor: signatures checked, every row the registry writes by COPY (bench/publish_floor.py)",
                      f"{args.publish:,}", f"{floor.seconds:.2f}", f"{args.publish / floor.seconds:,.0f}",
@@ -1464,6 +1476,11 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
                      us_each(floor.db_cpu_s, args.publish), "-"])
     print(_table(("path", "events", "seconds", "per second", "vs COPY", "app CPU µs/event", "PostgreSQL CPU µs/event",
                   "signing/s (publisher side)"), prow))
+    if turns:
+        print(f"(COPY and the floor ran {len(turns)} turns each, one after the other, after the rows above: the table "
+              "gives the median of each. Turn by turn, COPY / floor rows/s: "
+              + "; ".join(f"{args.publish / c.seconds:,.0f} / {args.publish / f.seconds:,.0f} "
+                          f"({c.seconds / f.seconds:.0%})" for c, f in turns) + ".)")
     print("(app CPU: this process, the publisher with its verifying threads, and over HTTP the uploading client too; "
           "to `registry serve` in its own process, that server's CPU and this process's client. PostgreSQL: every "
           "postgres process of the machine over the same window.)")
@@ -1476,12 +1493,13 @@ def _print_report(args: argparse.Namespace, info: dict[str, Any], stmts: tuple[i
           f"COPY.")
     if floor is not None:
         floor_rate = args.publish / floor.seconds
+        need = 0.3 * copy_rate / floor_rate
         print(f"Target: >= 0.3 x COPY: {'met' if min(http, own) >= 0.3 * copy_rate else 'MISSED'} "
               f"({min(http, own) / copy_rate:.1%} end to end). The floor (the signature checks and the rows alone, no "
-              f"other work) ran {floor_rate:,.0f}/s, {floor_rate / copy_rate:.1%} of COPY"
-              f"{'' if floor_rate >= 0.3 * copy_rate else ': under 0.3 itself, so no code can meet it on this machine'}"
-              f"; the registry at {http / floor_rate:.0%} of the floor over HTTP, {own / floor_rate:.0%} to `registry "
-              f"serve`, {rate / floor_rate:.0%} set-based in process.")
+              f"other work) ran {floor_rate:,.0f}/s, {floor_rate / copy_rate:.1%} of COPY: the target needs the "
+              f"registry at {need:.0%} of its floor{' (more than the floor itself)' if need > 1 else ''}; it ran at "
+              f"{http / floor_rate:.0%} of the floor over HTTP, {own / floor_rate:.0%} to `registry serve`, "
+              f"{rate / floor_rate:.0%} set-based in process.")
     (_, per_event), groups = profile[0], profile[1:]
     others = sum(s for g, s in groups if g == OTHER_THREADS)
     groups = [(g, s) for g, s in groups if g != OTHER_THREADS]
