@@ -29,7 +29,9 @@
    writes), then signed ``certification.issued`` events naming new people by name and date of birth
    (adds identity matching against the whole population), against a plain COPY of the same record
    rows. Events are signed before the clock starts (that is the publisher's work). One extra batch
-   is run under cProfile to show where the time goes.
+   is run under cProfile to show where the time goes. Then, in three turns each, COPY of the record rows and the
+   publishing floor (``bench.publish_floor``: the signatures checked and every row the registry writes, by COPY,
+   nothing else); the table gives the median of each, and the 0.3 x COPY target is judged against both.
    And, unless ``--no-postgraphile``, a reference (issue 13): PostGraphile v5 (default preset, the same
    tables, schema public, no auth, no query log) from ``bench/postgraphile`` (package.json pins postgraphile@5
    and the npm package ``node`` for a Node 22 binary; ``npm ci`` there on first use, node_modules stays out of
@@ -1023,11 +1025,12 @@ async def bulk_publish(dsn: str, targets: Sequence[str], n_records: int, n_certs
                        ) -> tuple[list[PublishResult], Timed, list[tuple[str, float]], list[tuple[Timed, Timed]]]:
     """The publishing rows, the COPY reference (the median of its turns), the profile of one batch and each turn's
     COPY and floor (``bench.publish_floor``), all in the same minutes."""
-    turns: list[tuple[Timed, Timed]] = []
     from ledger import admin_entries
     from ledger.admin_key import AdminKeys, new_key
     from ledger.events import generate_ed25519_jwk, public_jwk_dict, sign_event
     from publishing import registrations
+
+    turns: list[tuple[Timed, Timed]] = []
 
     rng = random.Random(f"{seed}/publish")
     key = generate_ed25519_jwk("ca-post-bench-1")
