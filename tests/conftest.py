@@ -7,7 +7,7 @@ import os
 import secrets
 import tempfile
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -71,16 +71,63 @@ DOMAIN_TABLES = (
 )
 
 
+_EMPTYING: dict[tuple[str, tuple[str, ...]], str] = {}  # (database, tables): the script that empties them
+
+
+async def empty_tables(conn: asyncpg.Connection, tables: Sequence[str]) -> None:
+    """What ``TRUNCATE tables RESTART IDENTITY CASCADE`` leaves, in the caller's transaction (or one of its own):
+    every row of the tables and of the tables referring to them (transitively, by foreign key) deleted, and their
+    sequences restarted.
+
+    With DELETE rather than TRUNCATE when the role may skip triggers (``session_replication_role``; the append-only
+    guards and foreign keys are triggers): TRUNCATE gives each of some thirty tables new files, 100-140 ms per test on
+    this machine, against a few ms to delete the rows a test leaves. A role that may not falls back to TRUNCATE."""
+    if not conn.is_in_transaction():  # (SET LOCAL holds only inside one)
+        async with conn.transaction():
+            await empty_tables(conn, tables)
+        return
+    database = await conn.fetchval("SELECT current_database()")
+    key = (database, tuple(tables))
+    script = _EMPTYING.get(key)
+    if script is None:
+        script = _EMPTYING[key] = await _emptying_script(conn, tables)
+    await conn.execute(script)
+
+
+async def _emptying_script(conn: asyncpg.Connection, tables: Sequence[str]) -> str:
+    if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        return f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+    closure = [r["name"] for r in await conn.fetch(
+        """WITH RECURSIVE closure(oid) AS (
+             SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND c.relname = ANY($1::text[])
+             UNION
+             SELECT k.conrelid FROM pg_constraint k JOIN closure ON k.confrelid = closure.oid WHERE k.contype = 'f')
+           SELECT c.relname AS name FROM closure JOIN pg_class c ON c.oid = closure.oid ORDER BY 1""", list(tables))]
+    if len(closure) < len(set(tables)):
+        raise RuntimeError(f"not every table of {sorted(tables)} exists")
+    sequences = [(r["seq"], r["start"]) for r in await conn.fetch(
+        """SELECT DISTINCT s.oid::regclass::text AS seq, q.seqstart AS start
+             FROM pg_class s JOIN pg_sequence q ON q.seqrelid = s.oid
+             JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
+             JOIN pg_class t ON t.oid = d.refobjid
+            WHERE s.relkind = 'S' AND t.relname = ANY($1::text[]) ORDER BY 1""", closure)]
+    return "; ".join(["SET LOCAL session_replication_role = replica",
+                      *(f'DELETE FROM "{t}"' for t in closure),
+                      *(f"SELECT setval('{seq}', {start}, false)" for seq, start in sequences),
+                      "SET LOCAL session_replication_role = origin"])
+
+
 @pytest.fixture
 async def clean(pool: asyncpg.Pool) -> None:
-    """Every test starts from empty tables (the query log's delete guard is bypassed by TRUNCATE)."""
+    """Every test starts from empty tables (the query log's delete guard is skipped: ``empty_tables``)."""
     async with pool.acquire() as conn:
         try:
             async with conn.transaction():
-                # a session some earlier test left inside a transaction would make TRUNCATE wait forever (a
+                # a session some earlier test left inside a transaction would make emptying wait forever (a
                 # hang seen in CI): fail naming it instead
                 await conn.execute("SET LOCAL lock_timeout = '20s'")
-                await conn.execute(f"TRUNCATE {', '.join(DOMAIN_TABLES)} RESTART IDENTITY CASCADE")
+                await empty_tables(conn, DOMAIN_TABLES)
         except asyncpg.LockNotAvailableError:
             holders = await conn.fetch(
                 "SELECT pid, state, wait_event, xact_start, left(query, 120) AS query FROM pg_stat_activity "

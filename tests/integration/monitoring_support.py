@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from monitoring.delivery import Worker
 from registry.config import MonitoringConfig
+from tests.conftest import empty_tables
 from tests.support import World, cert_issued, subject
 
 AGENCY = "TX2270000"        # Austin PD, as a hiring agency
@@ -156,8 +157,8 @@ async def receiving(receiver: Receiver) -> AsyncIterator[str]:
 
 async def truncate_monitoring(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await conn.execute("TRUNCATE webhook_attempts, webhook_outbox, monitoring_notices, monitoring_enrollments,"
-                           " webhook_endpoints RESTART IDENTITY CASCADE")
+        await empty_tables(conn, ("webhook_attempts", "webhook_outbox", "monitoring_notices", "monitoring_enrollments",
+                                  "webhook_endpoints"))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import DOMAIN_TABLES
+from tests.conftest import DOMAIN_TABLES, empty_tables
 from tests.support import (
     World,
     cert_issued,
@@ -126,7 +126,7 @@ def normalize(transcript: Any) -> str:
 async def _reset(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         tables = [*DOMAIN_TABLES, "monitoring_enrollments", "monitoring_notices", "webhook_outbox"]
-        await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        await empty_tables(conn, tables)
         await conn.execute("UPDATE log_state SET size = 0")
 
 
