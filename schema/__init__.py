@@ -50,14 +50,17 @@ class _ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.async_helpers = None  # type: ignore[assignment]
 
     def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any, result: Any,
-                            position_context: Any) -> Any:
-        """A list of plain results (a publish batch's) by ``schema.lists`` when it can, else graphql-core's."""
+                            *rest: Any) -> Any:
+        """A list of plain results (a publish batch's) by ``schema.lists`` when it can, else graphql-core's. (The
+        field's nodes come as graphql-core 3.3's details, each with its node and defer usage, or as 3.2's nodes.)"""
         completer = lists.completer_of(self.schema)
-        if completer is not None and len(field_details_list) == 1 and field_details_list[0].defer_usage is None:
-            done = completer.complete(return_type, field_details_list[0].node, info, result)
-            if done is not None:
-                return done
-        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+        if completer is not None and len(field_details_list) == 1:
+            details = field_details_list[0]
+            if getattr(details, "defer_usage", None) is None:
+                done = completer.complete(return_type, getattr(details, "node", details), info, result)
+                if done is not None:
+                    return done
+        return super().complete_list_value(return_type, field_details_list, info, path, result, *rest)
 
 
 def _drop_tracebacks(error: BaseException) -> None:
