@@ -49,7 +49,7 @@ from identity.normalize import (
 )
 from identity.phonetic import surname_code
 
-__all__ = ["Candidate", "Match", "Query", "deferred_may_be_needed", "deferred_needed", "near_dates", "rank",
+__all__ = ["Candidate", "Match", "Query", "deferred_needed", "near_dates", "rank",
            "rank_deferred", "rules_out_by_date", "score", "unread_by_date"]
 
 
@@ -716,7 +716,7 @@ def _rules_out(query: Query, candidate: Candidate, dob: _Evidence | None) -> boo
     return (ssn is None or ssn.weight < 0) and (cert is None or cert.weight < 0)
 
 
-def deferred_may_be_needed(query: Query, floor: float) -> bool:
+def _deferred_may_be_needed(query: Query, floor: float) -> bool:
     """Whether ``rank`` may score a candidate ruled out by its birth date, told before any candidate is read: only if
     ``floor`` lets one in and the query's names could lift one to ``floor`` (at the search floor, only names with a
     middle name or a suffix can: ``_query_may_reach``)."""
@@ -729,10 +729,10 @@ def deferred_needed(query: Query, scored: Sequence[Match], limit: int | None, fl
     """Whether candidates ruled out by their birth date (left out of ``rank``'s deferred scoring, or unread:
     ``unread_by_date``) can be among the first ``limit`` scoring at least ``floor``, given the others ranked
     (``scored``, best first): only if fewer than ``limit`` of those score above the most a ruled-out candidate can,
-    and ``deferred_may_be_needed``."""
+    and ``_deferred_may_be_needed``."""
     if limit is not None and len(scored) >= limit and scored[limit - 1].score > _DATE_CONFLICT_BOUND:
         return False
-    return deferred_may_be_needed(query, floor)
+    return _deferred_may_be_needed(query, floor)
 
 
 def rank(query: Query, candidates: Iterable[Candidate], *, limit: int | None = None,
