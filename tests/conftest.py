@@ -94,6 +94,14 @@ async def empty_tables(conn: asyncpg.Connection, tables: Sequence[str]) -> None:
     await conn.execute(script)
 
 
+async def empty_registry(conn: asyncpg.Connection, extra: Sequence[str] = ()) -> None:
+    """An empty registry: ``DOMAIN_TABLES`` (and ``extra``) emptied and the log's size back to 0, in one transaction
+    (the caller's or one of its own)."""
+    async with conn.transaction():
+        await empty_tables(conn, (*DOMAIN_TABLES, *extra))
+        await conn.execute("UPDATE log_state SET size = 0")
+
+
 async def _emptying_script(conn: asyncpg.Connection, tables: Sequence[str]) -> str:
     if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
         return f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
@@ -127,7 +135,7 @@ async def clean(pool: asyncpg.Pool) -> None:
                 # a session some earlier test left inside a transaction would make emptying wait forever (a
                 # hang seen in CI): fail naming it instead
                 await conn.execute("SET LOCAL lock_timeout = '20s'")
-                await empty_tables(conn, DOMAIN_TABLES)
+                await empty_registry(conn)
         except asyncpg.LockNotAvailableError:
             holders = await conn.fetch(
                 "SELECT pid, state, wait_event, xact_start, left(query, 120) AS query FROM pg_stat_activity "
@@ -135,4 +143,3 @@ async def clean(pool: asyncpg.Pool) -> None:
             pytest.fail("an earlier test left a session holding a transaction open: "
                         + "; ".join(f"pid {r['pid']} {r['state']} since {r['xact_start']:%H:%M:%S}: {r['query']}"
                                     for r in holders))
-        await conn.execute("UPDATE log_state SET size = 0")

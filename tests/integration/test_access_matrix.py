@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import DOMAIN_TABLES
+from tests.conftest import empty_registry
 from tests.support import World, cert_issued, employment_started, record_published, status_changed, subject
 
 #: Each logged role declares a purpose it may state (auth.policy.ENUM_VALUES); the others are not logged.
@@ -60,8 +60,7 @@ SEES_QUERY_LOG = {"officer-self", "auditor"}
 async def world(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> World:
     """One world for the whole matrix: the tests only read (the query log grows, which they allow)."""
     async with pool.acquire() as conn:
-        await conn.execute(f"TRUNCATE {', '.join(DOMAIN_TABLES)} RESTART IDENTITY CASCADE")
-        await conn.execute("UPDATE log_state SET size = 0")
+        await empty_registry(conn)
     w = World(pool, tmp_path_factory.mktemp("matrix"))
     await w.setup()
     return w

@@ -32,7 +32,7 @@ from websockets.typing import Subprotocol
 from credentials import attestation
 from schema import sdl
 from server import create_app
-from tests.conftest import DOMAIN_TABLES
+from tests.conftest import empty_registry
 from tests.support import World, cert_issued, missing_prerequisite, record_published
 
 FED_DIR = Path(__file__).resolve().parents[1] / "federation"
@@ -169,8 +169,7 @@ async def federation(request: pytest.FixtureRequest, node_modules: Path, pool: a
                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
     """One set of servers per gateway mode, shared by the end-to-end tests (they only read)."""
     async with pool.acquire() as conn:
-        await conn.execute(f"TRUNCATE {', '.join(DOMAIN_TABLES)} RESTART IDENTITY CASCADE")
-        await conn.execute("UPDATE log_state SET size = 0")
+        await empty_registry(conn)
     tmp_path = tmp_path_factory.mktemp("federation")
     world = World(pool, tmp_path)
     await world.setup()

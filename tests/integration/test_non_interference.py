@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import DOMAIN_TABLES, empty_tables
+from tests.conftest import empty_registry
 from tests.support import (
     World,
     cert_issued,
@@ -125,9 +125,7 @@ def normalize(transcript: Any) -> str:
 
 async def _reset(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        tables = [*DOMAIN_TABLES, "monitoring_enrollments", "monitoring_notices", "webhook_outbox"]
-        await empty_tables(conn, tables)
-        await conn.execute("UPDATE log_state SET size = 0")
+        await empty_registry(conn, ("monitoring_enrollments", "monitoring_notices", "webhook_outbox"))
 
 
 async def _base(world: World) -> dict[str, str]:
